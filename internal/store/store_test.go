@@ -1,0 +1,136 @@
+package store_test
+
+import (
+	"context"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/stretchr/testify/require"
+
+	"github.com/alexus-platform/alexus/internal/store"
+	"github.com/alexus-platform/alexus/internal/store/storetest"
+	"github.com/alexus-platform/alexus/internal/tenant"
+)
+
+func ctxFor(t tenant.ID) context.Context {
+	return tenant.WithIdentity(context.Background(), tenant.Identity{Tenant: t, Subject: "test"})
+}
+
+func addTenant(t *testing.T, db *store.DB, id tenant.ID) {
+	t.Helper()
+	err := db.WithTenant(ctxFor(id), func(tx pgx.Tx) error {
+		_, err := tx.Exec(context.Background(), "INSERT INTO tenants (id) VALUES ($1)", string(id))
+		if err != nil {
+			return err
+		}
+		_, err = tx.Exec(context.Background(), `INSERT INTO audit_log (tenant_id, actor, event, subject) VALUES ($1, 'test', 'tenant.created', 'tenant')`, string(id))
+		return err
+	})
+	require.NoError(t, err)
+}
+
+func TestTenantIsolation(t *testing.T) {
+	t.Parallel()
+	b := storetest.New(t)
+	ctx := context.Background()
+	addTenant(t, b.DB, "acme")
+	addTenant(t, b.DB, "globex")
+
+	t.Run("tenant reads only its own rows through the helper", func(t *testing.T) {
+		for _, tc := range []struct{ as, other tenant.ID }{{"acme", "globex"}, {"globex", "acme"}} {
+			var ids []string
+			err := b.DB.WithTenant(ctxFor(tc.as), func(tx pgx.Tx) error {
+				rows, err := tx.Query(ctx, "SELECT tenant_id FROM audit_log UNION ALL SELECT id FROM tenants")
+				if err != nil {
+					return err
+				}
+				ids, err = pgx.CollectRows(rows, pgx.RowTo[string])
+				return err
+			})
+			require.NoError(t, err)
+			require.Equal(t, []string{string(tc.as), string(tc.as)}, ids)
+		}
+	})
+
+	t.Run("tenant cannot insert rows carrying another tenant's id", func(t *testing.T) {
+		err := b.DB.WithTenant(ctxFor("globex"), func(tx pgx.Tx) error {
+			_, err := tx.Exec(ctx, `INSERT INTO audit_log (tenant_id, actor, event, subject) VALUES ('acme', 'evil', 'x', 'y')`)
+			return err
+		})
+		require.ErrorContains(t, err, "row-level security")
+	})
+
+	t.Run("raw SQL as the app role is filtered and refused too", func(t *testing.T) {
+		conn, err := b.DB.Pool().Acquire(ctx)
+		require.NoError(t, err)
+		defer conn.Release()
+		var role string
+		require.NoError(t, conn.QueryRow(ctx, "SELECT current_user").Scan(&role))
+		require.Equal(t, store.AppRole, role)
+
+		_, err = conn.Exec(ctx, "SET app.tenant_id = 'globex'")
+		require.NoError(t, err)
+		var n int
+		require.NoError(t, conn.QueryRow(ctx, "SELECT count(*) FROM audit_log WHERE tenant_id = 'acme'").Scan(&n))
+		require.Zero(t, n)
+		_, err = conn.Exec(ctx, `INSERT INTO audit_log (tenant_id, actor, event, subject) VALUES ('acme', 'evil', 'x', 'y')`)
+		require.ErrorContains(t, err, "row-level security")
+		_, err = conn.Exec(ctx, "RESET app.tenant_id")
+		require.NoError(t, err)
+	})
+
+	t.Run("no tenant set reads nothing", func(t *testing.T) {
+		var n int
+		require.NoError(t, b.DB.Pool().QueryRow(ctx, "SELECT (SELECT count(*) FROM audit_log) + (SELECT count(*) FROM tenants)").Scan(&n))
+		require.Zero(t, n)
+	})
+
+	t.Run("the helper refuses a context without a tenant", func(t *testing.T) {
+		err := b.DB.WithTenant(ctx, func(pgx.Tx) error { return nil })
+		require.Error(t, err)
+	})
+
+	t.Run("the app role cannot rewrite the audit log", func(t *testing.T) {
+		err := b.DB.WithTenant(ctxFor("acme"), func(tx pgx.Tx) error {
+			_, err := tx.Exec(ctx, "UPDATE audit_log SET actor = 'someone else'")
+			return err
+		})
+		require.ErrorContains(t, err, "permission denied")
+	})
+}
+
+// A plane's pool must never run as a role that skips RLS; Open refuses one.
+func TestOpenRefusesRolesThatBypassRLS(t *testing.T) {
+	t.Parallel()
+	b := storetest.New(t)
+	ctx := context.Background()
+
+	require.NoError(t, b.DB.CheckRole(ctx), "the plane's own pool must pass the check")
+
+	// The admin URL used directly (a superuser here) must be refused.
+	_, err := store.Open(ctx, store.Config{AppURL: b.AdminURL})
+	require.ErrorIs(t, err, store.ErrRoleBypassesRLS)
+
+	// So must a role with BYPASSRLS.
+	admin, err := pgxpool.New(ctx, b.AdminURL)
+	require.NoError(t, err)
+	defer admin.Close()
+	_, err = admin.Exec(ctx, `DO $$ BEGIN
+		IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'alexus_test_bypass') THEN
+			CREATE ROLE alexus_test_bypass LOGIN BYPASSRLS;
+		END IF;
+		EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+	END $$`)
+	require.NoError(t, err)
+	u, err := url.Parse(b.AdminURL)
+	require.NoError(t, err)
+	u.User = url.User("alexus_test_bypass")
+	_, err = store.Open(ctx, store.Config{AppURL: u.String()})
+	if err != nil && (strings.Contains(err.Error(), "password authentication") || strings.Contains(err.Error(), "pg_hba.conf")) {
+		t.Skip("SKIPPED: the server does not let alexus_test_bypass log in without a password")
+	}
+	require.ErrorIs(t, err, store.ErrRoleBypassesRLS)
+}
