@@ -145,6 +145,63 @@ func (Severity) EnumDescriptor() ([]byte, []int) {
 	return file_alexus_signal_v1_signal_proto_rawDescGZIP(), []int{1}
 }
 
+// EventKind says what a signal-stream entry reports.
+type EventKind int32
+
+const (
+	// Never written.
+	EventKind_EVENT_KIND_UNSPECIFIED EventKind = 0
+	// A new alert: open a signal and run the pipeline.
+	EventKind_EVENT_KIND_OPENED EventKind = 1
+	// A repeat of an open signal inside the dedup window.
+	EventKind_EVENT_KIND_REPEATED EventKind = 2
+	// The resolved notification of an open signal.
+	EventKind_EVENT_KIND_RESOLVED EventKind = 3
+)
+
+// Enum value maps for EventKind.
+var (
+	EventKind_name = map[int32]string{
+		0: "EVENT_KIND_UNSPECIFIED",
+		1: "EVENT_KIND_OPENED",
+		2: "EVENT_KIND_REPEATED",
+		3: "EVENT_KIND_RESOLVED",
+	}
+	EventKind_value = map[string]int32{
+		"EVENT_KIND_UNSPECIFIED": 0,
+		"EVENT_KIND_OPENED":      1,
+		"EVENT_KIND_REPEATED":    2,
+		"EVENT_KIND_RESOLVED":    3,
+	}
+)
+
+func (x EventKind) Enum() *EventKind {
+	p := new(EventKind)
+	*p = x
+	return p
+}
+
+func (x EventKind) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (EventKind) Descriptor() protoreflect.EnumDescriptor {
+	return file_alexus_signal_v1_signal_proto_enumTypes[2].Descriptor()
+}
+
+func (EventKind) Type() protoreflect.EnumType {
+	return &file_alexus_signal_v1_signal_proto_enumTypes[2]
+}
+
+func (x EventKind) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use EventKind.Descriptor instead.
+func (EventKind) EnumDescriptor() ([]byte, []int) {
+	return file_alexus_signal_v1_signal_proto_rawDescGZIP(), []int{2}
+}
+
 // Signal is one alert as Alexus understands it, whatever tool sent it.
 type Signal struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -346,6 +403,72 @@ func (x *Signal) GetRawTruncated() bool {
 	return false
 }
 
+// SignalEvent is one entry of a tenant's signal stream, written by ingest and
+// read by the orchestrator. The tenant is the stream's, never the payload's.
+type SignalEvent struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// What happened.
+	Kind EventKind `protobuf:"varint,1,opt,name=kind,proto3,enum=alexus.signal.v1.EventKind" json:"kind,omitempty"`
+	// The signal the event is about: the new one for OPENED, the first
+	// occurrence for REPEATED and RESOLVED.
+	SignalId string `protobuf:"bytes,2,opt,name=signal_id,json=signalId,proto3" json:"signal_id,omitempty"`
+	// The alert as normalised from this payload.
+	Signal        *Signal `protobuf:"bytes,3,opt,name=signal,proto3" json:"signal,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SignalEvent) Reset() {
+	*x = SignalEvent{}
+	mi := &file_alexus_signal_v1_signal_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SignalEvent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SignalEvent) ProtoMessage() {}
+
+func (x *SignalEvent) ProtoReflect() protoreflect.Message {
+	mi := &file_alexus_signal_v1_signal_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SignalEvent.ProtoReflect.Descriptor instead.
+func (*SignalEvent) Descriptor() ([]byte, []int) {
+	return file_alexus_signal_v1_signal_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *SignalEvent) GetKind() EventKind {
+	if x != nil {
+		return x.Kind
+	}
+	return EventKind_EVENT_KIND_UNSPECIFIED
+}
+
+func (x *SignalEvent) GetSignalId() string {
+	if x != nil {
+		return x.SignalId
+	}
+	return ""
+}
+
+func (x *SignalEvent) GetSignal() *Signal {
+	if x != nil {
+		return x.Signal
+	}
+	return nil
+}
+
 var File_alexus_signal_v1_signal_proto protoreflect.FileDescriptor
 
 const file_alexus_signal_v1_signal_proto_rawDesc = "" +
@@ -379,7 +502,11 @@ const file_alexus_signal_v1_signal_proto_rawDesc = "" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a>\n" +
 	"\x10AnnotationsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01*a\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x8d\x01\n" +
+	"\vSignalEvent\x12/\n" +
+	"\x04kind\x18\x01 \x01(\x0e2\x1b.alexus.signal.v1.EventKindR\x04kind\x12\x1b\n" +
+	"\tsignal_id\x18\x02 \x01(\tR\bsignalId\x120\n" +
+	"\x06signal\x18\x03 \x01(\v2\x18.alexus.signal.v1.SignalR\x06signal*a\n" +
 	"\x06Status\x12\x16\n" +
 	"\x12STATUS_UNSPECIFIED\x10\x00\x12\x11\n" +
 	"\rSTATUS_FIRING\x10\x01\x12\x13\n" +
@@ -390,7 +517,12 @@ const file_alexus_signal_v1_signal_proto_rawDesc = "" +
 	"\rSEVERITY_INFO\x10\x01\x12\x14\n" +
 	"\x10SEVERITY_WARNING\x10\x02\x12\x12\n" +
 	"\x0eSEVERITY_ERROR\x10\x03\x12\x15\n" +
-	"\x11SEVERITY_CRITICAL\x10\x04B\xc6\x01\n" +
+	"\x11SEVERITY_CRITICAL\x10\x04*p\n" +
+	"\tEventKind\x12\x1a\n" +
+	"\x16EVENT_KIND_UNSPECIFIED\x10\x00\x12\x15\n" +
+	"\x11EVENT_KIND_OPENED\x10\x01\x12\x17\n" +
+	"\x13EVENT_KIND_REPEATED\x10\x02\x12\x17\n" +
+	"\x13EVENT_KIND_RESOLVED\x10\x03B\xc6\x01\n" +
 	"\x14com.alexus.signal.v1B\vSignalProtoP\x01Z?github.com/alexus-platform/alexus/gen/alexus/signal/v1;signalv1\xa2\x02\x03ASX\xaa\x02\x10Alexus.Signal.V1\xca\x02\x10Alexus\\Signal\\V1\xe2\x02\x1cAlexus\\Signal\\V1\\GPBMetadata\xea\x02\x12Alexus::Signal::V1b\x06proto3"
 
 var (
@@ -405,29 +537,33 @@ func file_alexus_signal_v1_signal_proto_rawDescGZIP() []byte {
 	return file_alexus_signal_v1_signal_proto_rawDescData
 }
 
-var file_alexus_signal_v1_signal_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_alexus_signal_v1_signal_proto_msgTypes = make([]protoimpl.MessageInfo, 3)
+var file_alexus_signal_v1_signal_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
+var file_alexus_signal_v1_signal_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
 var file_alexus_signal_v1_signal_proto_goTypes = []any{
 	(Status)(0),                   // 0: alexus.signal.v1.Status
 	(Severity)(0),                 // 1: alexus.signal.v1.Severity
-	(*Signal)(nil),                // 2: alexus.signal.v1.Signal
-	nil,                           // 3: alexus.signal.v1.Signal.LabelsEntry
-	nil,                           // 4: alexus.signal.v1.Signal.AnnotationsEntry
-	(*timestamppb.Timestamp)(nil), // 5: google.protobuf.Timestamp
+	(EventKind)(0),                // 2: alexus.signal.v1.EventKind
+	(*Signal)(nil),                // 3: alexus.signal.v1.Signal
+	(*SignalEvent)(nil),           // 4: alexus.signal.v1.SignalEvent
+	nil,                           // 5: alexus.signal.v1.Signal.LabelsEntry
+	nil,                           // 6: alexus.signal.v1.Signal.AnnotationsEntry
+	(*timestamppb.Timestamp)(nil), // 7: google.protobuf.Timestamp
 }
 var file_alexus_signal_v1_signal_proto_depIdxs = []int32{
 	0, // 0: alexus.signal.v1.Signal.status:type_name -> alexus.signal.v1.Status
 	1, // 1: alexus.signal.v1.Signal.severity:type_name -> alexus.signal.v1.Severity
-	3, // 2: alexus.signal.v1.Signal.labels:type_name -> alexus.signal.v1.Signal.LabelsEntry
-	4, // 3: alexus.signal.v1.Signal.annotations:type_name -> alexus.signal.v1.Signal.AnnotationsEntry
-	5, // 4: alexus.signal.v1.Signal.starts_at:type_name -> google.protobuf.Timestamp
-	5, // 5: alexus.signal.v1.Signal.ends_at:type_name -> google.protobuf.Timestamp
-	5, // 6: alexus.signal.v1.Signal.received_at:type_name -> google.protobuf.Timestamp
-	7, // [7:7] is the sub-list for method output_type
-	7, // [7:7] is the sub-list for method input_type
-	7, // [7:7] is the sub-list for extension type_name
-	7, // [7:7] is the sub-list for extension extendee
-	0, // [0:7] is the sub-list for field type_name
+	5, // 2: alexus.signal.v1.Signal.labels:type_name -> alexus.signal.v1.Signal.LabelsEntry
+	6, // 3: alexus.signal.v1.Signal.annotations:type_name -> alexus.signal.v1.Signal.AnnotationsEntry
+	7, // 4: alexus.signal.v1.Signal.starts_at:type_name -> google.protobuf.Timestamp
+	7, // 5: alexus.signal.v1.Signal.ends_at:type_name -> google.protobuf.Timestamp
+	7, // 6: alexus.signal.v1.Signal.received_at:type_name -> google.protobuf.Timestamp
+	2, // 7: alexus.signal.v1.SignalEvent.kind:type_name -> alexus.signal.v1.EventKind
+	3, // 8: alexus.signal.v1.SignalEvent.signal:type_name -> alexus.signal.v1.Signal
+	9, // [9:9] is the sub-list for method output_type
+	9, // [9:9] is the sub-list for method input_type
+	9, // [9:9] is the sub-list for extension type_name
+	9, // [9:9] is the sub-list for extension extendee
+	0, // [0:9] is the sub-list for field type_name
 }
 
 func init() { file_alexus_signal_v1_signal_proto_init() }
@@ -440,8 +576,8 @@ func file_alexus_signal_v1_signal_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_alexus_signal_v1_signal_proto_rawDesc), len(file_alexus_signal_v1_signal_proto_rawDesc)),
-			NumEnums:      2,
-			NumMessages:   3,
+			NumEnums:      3,
+			NumMessages:   4,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
