@@ -1,0 +1,147 @@
+// Package provision creates tenants and their integration tokens. It is the
+// one place that writes tenant rows, used by `alexus tenant create`, by
+// `alexus integration create`, and by `alexus dev` when a valid token names
+// a tenant that does not exist yet.
+package provision
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/alexus-platform/alexus/internal/store"
+	"github.com/alexus-platform/alexus/internal/tenant"
+)
+
+// TenantOptions are the settings a new tenant starts with.
+type TenantOptions struct {
+	// DisplayName is shown in UIs; empty means the ID.
+	DisplayName string
+	// DefaultWebhookURL, when set, registers the webhook target "default"
+	// that remediation actions post to.
+	DefaultWebhookURL string
+}
+
+// EnsureTenant creates the context's tenant when it does not exist and
+// reports whether it did. Existing tenants are left as they are.
+func EnsureTenant(ctx context.Context, db *store.DB, opts TenantOptions) (created bool, err error) {
+	t, err := tenant.Require(ctx)
+	if err != nil {
+		return false, err
+	}
+	name := opts.DisplayName
+	if name == "" {
+		name = string(t)
+	}
+	err = db.WithTenant(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `INSERT INTO tenants (id, display_name) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING`, string(t), name)
+		if err != nil {
+			return fmt.Errorf("insert tenant %s: %w", t, err)
+		}
+		created = tag.RowsAffected() == 1
+		if !created {
+			return nil
+		}
+		if opts.DefaultWebhookURL != "" {
+			if _, err := tx.Exec(ctx, `INSERT INTO webhook_targets (tenant_id, name, url) VALUES ($1, 'default', $2)`, string(t), opts.DefaultWebhookURL); err != nil {
+				return fmt.Errorf("register default webhook target for %s: %w", t, err)
+			}
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO audit_log (tenant_id, actor, event, subject, details) VALUES ($1, $2, 'tenant.created', $3, '{}')`,
+			string(t), actor(ctx), "tenant/"+string(t))
+		if err != nil {
+			return fmt.Errorf("audit tenant creation: %w", err)
+		}
+		return nil
+	})
+	return created, err
+}
+
+// TenantExists reports whether the context's tenant has been created.
+func TenantExists(ctx context.Context, db *store.DB) (bool, error) {
+	var ok bool
+	err := db.WithTenant(ctx, func(tx pgx.Tx) error {
+		return tx.QueryRow(ctx, `SELECT EXISTS (SELECT FROM tenants WHERE id = alexus_current_tenant())`).Scan(&ok)
+	})
+	if err != nil {
+		return false, fmt.Errorf("look up tenant: %w", err)
+	}
+	return ok, nil
+}
+
+// tokenPrefix marks Alexus integration tokens so secret scanners can find
+// leaked ones.
+const tokenPrefix = "alx_"
+
+// CreateIntegrationToken makes a token that lets a vendor post webhooks for
+// source on behalf of the context's tenant. The token is returned once;
+// only its SHA-256 is stored.
+func CreateIntegrationToken(ctx context.Context, db *store.DB, source, name string) (string, error) {
+	t, err := tenant.Require(ctx)
+	if err != nil {
+		return "", err
+	}
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return "", fmt.Errorf("generate token: %w", err)
+	}
+	token := tokenPrefix + base64.RawURLEncoding.EncodeToString(raw)
+	h := HashToken(token)
+	err = db.WithTenant(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO integration_tokens (tenant_id, source, name, token_hash) VALUES ($1, $2, $3, $4)`,
+			string(t), source, name, h); err != nil {
+			return fmt.Errorf("store integration token: %w", err)
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO audit_log (tenant_id, actor, event, subject, details) VALUES ($1, $2, 'integration_token.created', $3, jsonb_build_object('source', $4::text, 'name', $5::text))`,
+			string(t), actor(ctx), "integration/"+source, source, name)
+		return err
+	})
+	if err != nil {
+		return "", err
+	}
+	return token, nil
+}
+
+// ErrUnknownToken reports a token that is malformed, unknown or revoked.
+var ErrUnknownToken = errors.New("unknown or revoked integration token")
+
+// ResolveIntegrationToken returns the tenant and source a token belongs to.
+// It runs before any tenant is known, through a SECURITY DEFINER function
+// that answers only this one question by hash.
+func ResolveIntegrationToken(ctx context.Context, db *store.DB, token string) (tenant.ID, string, error) {
+	if !strings.HasPrefix(token, tokenPrefix) {
+		return "", "", ErrUnknownToken
+	}
+	var t, source string
+	err := db.Pool().QueryRow(ctx, `SELECT tenant_id, source FROM alexus_resolve_integration_token($1)`, HashToken(token)).Scan(&t, &source)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", "", ErrUnknownToken
+	}
+	if err != nil {
+		return "", "", fmt.Errorf("resolve integration token: %w", err)
+	}
+	id, err := tenant.Parse(t)
+	if err != nil {
+		return "", "", err
+	}
+	return id, source, nil
+}
+
+// HashToken is the stored form of a token.
+func HashToken(token string) []byte {
+	h := sha256.Sum256([]byte(token))
+	return h[:]
+}
+
+func actor(ctx context.Context) string {
+	if id, ok := tenant.FromContext(ctx); ok && id.Subject != "" {
+		return id.Subject
+	}
+	return "system"
+}
