@@ -46,12 +46,17 @@ func NewSigner(secret []byte, ttl time.Duration) (*Signer, error) {
 	return &Signer{secret: secret, ttl: ttl, now: time.Now}, nil
 }
 
-// Sign returns a token for id.
+// Sign returns a token for id, valid from now for the signer's TTL.
 func (s *Signer) Sign(id Identity) (string, error) {
+	return s.SignAt(id, s.now())
+}
+
+// SignAt returns a token for id as if signed at now; tests use it to make
+// expired and not-yet-valid tokens.
+func (s *Signer) SignAt(id Identity, now time.Time) (string, error) {
 	if _, err := Parse(string(id.Tenant)); err != nil {
 		return "", err
 	}
-	now := s.now()
 	claims := internalClaims{
 		Tenant: string(id.Tenant),
 		RegisteredClaims: jwt.RegisteredClaims{
