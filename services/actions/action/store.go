@@ -1,0 +1,241 @@
+package action
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/alexus-platform/alexus/internal/store"
+	"github.com/alexus-platform/alexus/internal/tenant"
+	"github.com/alexus-platform/alexus/services/actions/audit"
+)
+
+// Audit events written by this package.
+const (
+	EventRequested     = "action.requested"
+	EventSucceeded     = "action.succeeded"
+	EventAttemptFailed = "action.attempt_failed"
+	EventFailed        = "action.failed"
+)
+
+// Store records actions in Postgres, scoped to the context's tenant.
+type Store struct {
+	db      *store.DB
+	enqueue Enqueuer
+}
+
+// NewStore returns a Store on db that schedules new actions with enqueue.
+// A nil enqueue is allowed for a Store that only reads and records outcomes.
+func NewStore(db *store.DB, enqueue Enqueuer) *Store {
+	return &Store{db: db, enqueue: enqueue}
+}
+
+const actionColumns = `id::text, idempotency_key, coalesce(incident_id::text, ''), kind, params, reason,
+	status, result, attempts, created_at, updated_at`
+
+// Execute records the action req asks for, its audit entry and its job in
+// one transaction, and returns it. When the tenant already has an action
+// with the same idempotency key it returns that one with replayed set and
+// does nothing else, unless the stored action is a different one (another
+// kind or incident), which is ErrKeyReused.
+//
+// Concurrent calls with the same key are safe: the unique key makes every
+// insert but one wait for the first to commit and then do nothing, and the
+// losers read the winner's row.
+func (s *Store) Execute(ctx context.Context, req Request) (a Action, replayed bool, err error) {
+	req, err = normalize(req)
+	if err != nil {
+		return Action{}, false, err
+	}
+	if s.enqueue == nil {
+		return Action{}, false, errors.New("execute action: store has no enqueuer")
+	}
+	t, err := tenant.Require(ctx)
+	if err != nil {
+		return Action{}, false, err
+	}
+	params, err := json.Marshal(req.Webhook)
+	if err != nil {
+		return Action{}, false, fmt.Errorf("encode action params: %w", err)
+	}
+	var incident *string
+	if req.IncidentID != "" {
+		incident = &req.IncidentID
+	}
+
+	err = s.db.WithTenant(ctx, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `
+			INSERT INTO actions (tenant_id, idempotency_key, incident_id, kind, params, reason)
+			VALUES ($1, $2, $3, $4, $5, $6)
+			ON CONFLICT (tenant_id, idempotency_key) DO NOTHING
+			RETURNING `+actionColumns,
+			string(t), req.IdempotencyKey, incident, string(req.Kind), params, req.Reason)
+		if err != nil {
+			return fmt.Errorf("insert action: %w", err)
+		}
+		inserted, err := pgx.CollectRows(rows, scanAction)
+		if err != nil {
+			return fmt.Errorf("insert action: %w", err)
+		}
+		if len(inserted) == 0 {
+			replayed = true
+			a, err = getByKey(ctx, tx, req.IdempotencyKey)
+			if err != nil {
+				return err
+			}
+			if a.Kind != req.Kind || a.IncidentID != req.IncidentID {
+				return ErrKeyReused
+			}
+			return nil
+		}
+		a = inserted[0]
+		err = audit.Append(ctx, tx, EventRequested, a.Subject(), map[string]string{
+			"kind":            string(a.Kind),
+			"target":          a.Webhook.Target,
+			"incident_id":     a.IncidentID,
+			"idempotency_key": a.IdempotencyKey,
+		})
+		if err != nil {
+			return err
+		}
+		if err := s.enqueue(ctx, tx, a); err != nil {
+			return fmt.Errorf("enqueue action %s: %w", a.ID, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return Action{}, false, classify(err)
+	}
+	return a, replayed, nil
+}
+
+// Get returns the tenant's action with id.
+func (s *Store) Get(ctx context.Context, id string) (Action, error) {
+	if _, err := uuid.Parse(id); err != nil {
+		return Action{}, ErrNotFound
+	}
+	var a Action
+	err := s.db.WithTenant(ctx, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `SELECT `+actionColumns+` FROM actions WHERE id = $1`, id)
+		if err != nil {
+			return fmt.Errorf("load action %s: %w", id, err)
+		}
+		a, err = pgx.CollectExactlyOneRow(rows, scanAction)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("load action %s: %w", id, err)
+		}
+		return nil
+	})
+	return a, err
+}
+
+// Outcome is what one run of an action's executor reports.
+type Outcome struct {
+	// Status is the action's status afterwards: pending when the executor
+	// will try again, succeeded or failed when it is done.
+	Status Status
+	// Result says what happened, e.g. "HTTP 204" or "timeout".
+	Result string
+	// Attempt is the executor's attempt number, for the audit entry.
+	Attempt int
+}
+
+// Record counts one executor run of the pending action id, stores its
+// result and status, and audits it, in one transaction. An action that is
+// no longer pending is left alone and ErrNotPending returned, so a
+// redelivered job can never overwrite or re-audit a final outcome.
+func (s *Store) Record(ctx context.Context, id string, o Outcome) (Action, error) {
+	event := EventAttemptFailed
+	switch o.Status {
+	case StatusSucceeded:
+		event = EventSucceeded
+	case StatusFailed:
+		event = EventFailed
+	case StatusPending:
+	default:
+		return Action{}, fmt.Errorf("record outcome of action %s: unknown status %q", id, o.Status)
+	}
+	var a Action
+	err := s.db.WithTenant(ctx, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `
+			UPDATE actions SET status = $2, result = $3, attempts = attempts + 1, updated_at = now()
+			WHERE id = $1 AND status = 'pending'
+			RETURNING `+actionColumns, id, string(o.Status), o.Result)
+		if err != nil {
+			return fmt.Errorf("record outcome of action %s: %w", id, err)
+		}
+		a, err = pgx.CollectExactlyOneRow(rows, scanAction)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return ErrNotPending
+		}
+		if err != nil {
+			return fmt.Errorf("record outcome of action %s: %w", id, err)
+		}
+		return audit.Append(ctx, tx, event, a.Subject(), map[string]string{
+			"kind":    string(a.Kind),
+			"target":  a.Webhook.Target,
+			"attempt": strconv.Itoa(o.Attempt),
+			"result":  o.Result,
+		})
+	})
+	return a, err
+}
+
+func getByKey(ctx context.Context, tx pgx.Tx, key string) (Action, error) {
+	rows, err := tx.Query(ctx, `SELECT `+actionColumns+` FROM actions WHERE idempotency_key = $1`, key)
+	if err != nil {
+		return Action{}, fmt.Errorf("load action by idempotency key: %w", err)
+	}
+	a, err := pgx.CollectExactlyOneRow(rows, scanAction)
+	if err != nil {
+		// The insert conflicted, so the row exists and is committed; not
+		// finding it means the winner vanished in between, which a retry
+		// of the whole call resolves.
+		return Action{}, fmt.Errorf("load action by idempotency key: %w", err)
+	}
+	return a, nil
+}
+
+func scanAction(row pgx.CollectableRow) (Action, error) {
+	var (
+		a      Action
+		kind   string
+		status string
+		params []byte
+	)
+	err := row.Scan(&a.ID, &a.IdempotencyKey, &a.IncidentID, &kind, &params, &a.Reason,
+		&status, &a.Result, &a.Attempts, &a.CreatedAt, &a.UpdatedAt)
+	if err != nil {
+		return Action{}, err
+	}
+	a.Kind, a.Status = Kind(kind), Status(status)
+	if len(params) > 0 {
+		if err := json.Unmarshal(params, &a.Webhook); err != nil {
+			return Action{}, fmt.Errorf("decode params of action %s: %w", a.ID, err)
+		}
+	}
+	a.CreatedAt, a.UpdatedAt = a.CreatedAt.UTC(), a.UpdatedAt.UTC()
+	return a, nil
+}
+
+// foreignKeyViolation is Postgres SQLSTATE 23503.
+const foreignKeyViolation = "23503"
+
+// classify turns a foreign-key failure on the tenant into ErrUnknownTenant
+// and leaves every other error as it is.
+func classify(err error) error {
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) && pg.Code == foreignKeyViolation && pg.ConstraintName == "actions_tenant_id_fkey" {
+		return fmt.Errorf("%w: %w", ErrUnknownTenant, err)
+	}
+	return err
+}

@@ -1,0 +1,70 @@
+package actions
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Config configures the action plane. The lead maps each field to the
+// environment variable named in its comment.
+type Config struct {
+	// WebhookSecret is the HMAC-SHA256 key every webhook body is signed
+	// with; receivers share it. Required, at least MinWebhookSecretLen
+	// bytes. ALEXUS_ACTIONS_WEBHOOK_SECRET.
+	WebhookSecret []byte
+	// WebhookTimeout bounds one webhook delivery from connecting to the
+	// receiver's response headers. ALEXUS_ACTIONS_WEBHOOK_TIMEOUT.
+	WebhookTimeout time.Duration
+	// MaxAttempts is how many times a job runs before its action is marked
+	// failed. ALEXUS_ACTIONS_MAX_ATTEMPTS.
+	MaxAttempts int
+	// Workers is how many webhook jobs this replica runs at once (River's
+	// MaxWorkers for the webhook queue). ALEXUS_ACTIONS_WORKERS.
+	Workers int
+	// PollInterval is how often River looks for due jobs when no insert
+	// notification arrived, e.g. for retries. ALEXUS_ACTIONS_POLL_INTERVAL.
+	PollInterval time.Duration
+	// ShutdownTimeout is how long Run waits, once its context ends, for jobs
+	// in flight to finish before cancelling them; a cancelled job is retried
+	// later, never lost. ALEXUS_ACTIONS_SHUTDOWN_TIMEOUT.
+	ShutdownTimeout time.Duration
+}
+
+// MinWebhookSecretLen is the shortest accepted webhook secret (256 bits).
+const MinWebhookSecretLen = 32
+
+// maxWorkers is River's limit for one queue.
+const maxWorkers = 10000
+
+// DefaultConfig returns the defaults; WebhookSecret has none and must be set.
+func DefaultConfig() Config {
+	return Config{
+		WebhookTimeout:  10 * time.Second,
+		MaxAttempts:     5,
+		Workers:         32,
+		PollInterval:    time.Second,
+		ShutdownTimeout: 30 * time.Second,
+	}
+}
+
+// Validate names the first bad field.
+func (c Config) Validate() error {
+	switch {
+	case len(c.WebhookSecret) == 0:
+		return errors.New("actions: WebhookSecret (ALEXUS_ACTIONS_WEBHOOK_SECRET) is required")
+	case len(c.WebhookSecret) < MinWebhookSecretLen:
+		return fmt.Errorf("actions: WebhookSecret is %d bytes, need at least %d", len(c.WebhookSecret), MinWebhookSecretLen)
+	case c.WebhookTimeout <= 0:
+		return fmt.Errorf("actions: WebhookTimeout %s must be positive", c.WebhookTimeout)
+	case c.MaxAttempts < 1:
+		return fmt.Errorf("actions: MaxAttempts %d must be at least 1", c.MaxAttempts)
+	case c.Workers < 1 || c.Workers > maxWorkers:
+		return fmt.Errorf("actions: Workers %d must be between 1 and %d", c.Workers, maxWorkers)
+	case c.PollInterval < time.Millisecond:
+		return fmt.Errorf("actions: PollInterval %s must be at least 1ms", c.PollInterval)
+	case c.ShutdownTimeout <= 0:
+		return fmt.Errorf("actions: ShutdownTimeout %s must be positive", c.ShutdownTimeout)
+	}
+	return nil
+}

@@ -1,0 +1,154 @@
+package actions
+
+import (
+	"context"
+	"errors"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"go.uber.org/zap"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	actionsv1 "github.com/alexus-platform/alexus/gen/alexus/actions/v1"
+	"github.com/alexus-platform/alexus/internal/tenant"
+	"github.com/alexus-platform/alexus/services/actions/action"
+	"github.com/alexus-platform/alexus/services/actions/audit"
+)
+
+// handler adapts ActionService to the action and audit packages: it
+// converts proto values to domain values and domain errors to gRPC codes,
+// and does nothing else.
+type handler struct {
+	actionsv1.UnimplementedActionServiceServer
+
+	log     *zap.Logger
+	actions *action.Store
+	audit   *audit.Log
+}
+
+// ExecuteAction records and enqueues one action, or returns the one already
+// recorded under the same idempotency key.
+func (h *handler) ExecuteAction(ctx context.Context, req *actionsv1.ExecuteActionRequest) (*actionsv1.ExecuteActionResponse, error) {
+	dreq := action.Request{
+		IdempotencyKey: req.GetIdempotencyKey(),
+		IncidentID:     req.GetIncidentId(),
+		Kind:           kindFromProto(req.GetKind()),
+		Reason:         req.GetReason(),
+	}
+	if wh := req.GetWebhook(); wh != nil {
+		dreq.Webhook = &action.WebhookParams{Target: wh.GetTarget(), Details: wh.GetDetails()}
+	}
+	a, replayed, err := h.actions.Execute(ctx, dreq)
+	if err != nil {
+		return nil, h.toStatus(ctx, "execute action", err)
+	}
+	return &actionsv1.ExecuteActionResponse{Action: actionToProto(a), Replayed: replayed}, nil
+}
+
+// ListAuditLog returns one page of the tenant's audit log.
+func (h *handler) ListAuditLog(ctx context.Context, req *actionsv1.ListAuditLogRequest) (*actionsv1.ListAuditLogResponse, error) {
+	page, err := h.audit.List(ctx, audit.Query{
+		PageSize:  int(req.GetPageSize()),
+		PageToken: req.GetPageToken(),
+		Subject:   req.GetSubject(),
+	})
+	if err != nil {
+		return nil, h.toStatus(ctx, "list audit log", err)
+	}
+	resp := &actionsv1.ListAuditLogResponse{
+		Entries:       make([]*actionsv1.AuditEntry, 0, len(page.Entries)),
+		NextPageToken: page.NextPageToken,
+	}
+	for _, e := range page.Entries {
+		resp.Entries = append(resp.Entries, &actionsv1.AuditEntry{
+			Id:      e.ID,
+			At:      timestamppb.New(e.At),
+			Actor:   e.Actor,
+			Event:   e.Event,
+			Subject: e.Subject,
+			Details: e.Details,
+		})
+	}
+	return resp, nil
+}
+
+// toStatus maps a domain or store error to the gRPC status a caller can act
+// on. Errors that are the store's fault are logged here, with the tenant,
+// and reach the caller without internals.
+func (h *handler) toStatus(ctx context.Context, op string, err error) error {
+	if _, ok := status.FromError(err); ok {
+		return err
+	}
+	switch {
+	case errors.Is(err, action.ErrInvalid), errors.Is(err, action.ErrKeyReused),
+		errors.Is(err, audit.ErrBadPageToken), errors.Is(err, audit.ErrBadPageSize):
+		return status.Error(codes.InvalidArgument, err.Error())
+	case errors.Is(err, action.ErrUnknownTenant):
+		return status.Error(codes.FailedPrecondition, "tenant is not provisioned")
+	case errors.Is(err, action.ErrNotFound):
+		return status.Error(codes.NotFound, err.Error())
+	case errors.Is(err, context.Canceled):
+		return status.Error(codes.Canceled, op+": canceled")
+	case errors.Is(err, context.DeadlineExceeded):
+		return status.Error(codes.DeadlineExceeded, op+": deadline exceeded")
+	}
+	fields := []zap.Field{zap.String("op", op), zap.Error(err)}
+	if id, ok := tenant.FromContext(ctx); ok {
+		fields = append(fields, zap.String("tenant_id", string(id.Tenant)))
+	}
+	h.log.Error("action store failed", fields...)
+	// An error the server itself answered with is a bug or a schema
+	// mismatch; anything else (connection refused, reset, pool closed) is
+	// the database being out of reach, which a retry may fix.
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) {
+		return status.Error(codes.Internal, op+": internal error")
+	}
+	return status.Error(codes.Unavailable, op+": database unavailable, retry later")
+}
+
+func kindFromProto(k actionsv1.ActionKind) action.Kind {
+	switch k {
+	case actionsv1.ActionKind_ACTION_KIND_WEBHOOK:
+		return action.KindWebhook
+	default:
+		return action.Kind(k.String())
+	}
+}
+
+func kindToProto(k action.Kind) actionsv1.ActionKind {
+	switch k {
+	case action.KindWebhook:
+		return actionsv1.ActionKind_ACTION_KIND_WEBHOOK
+	default:
+		return actionsv1.ActionKind_ACTION_KIND_UNSPECIFIED
+	}
+}
+
+func statusToProto(s action.Status) actionsv1.ActionStatus {
+	switch s {
+	case action.StatusPending:
+		return actionsv1.ActionStatus_ACTION_STATUS_PENDING
+	case action.StatusSucceeded:
+		return actionsv1.ActionStatus_ACTION_STATUS_SUCCEEDED
+	case action.StatusFailed:
+		return actionsv1.ActionStatus_ACTION_STATUS_FAILED
+	default:
+		return actionsv1.ActionStatus_ACTION_STATUS_UNSPECIFIED
+	}
+}
+
+func actionToProto(a action.Action) *actionsv1.Action {
+	return &actionsv1.Action{
+		Id:             a.ID,
+		IdempotencyKey: a.IdempotencyKey,
+		IncidentId:     a.IncidentID,
+		Kind:           kindToProto(a.Kind),
+		Status:         statusToProto(a.Status),
+		Result:         a.Result,
+		Attempts:       int32(a.Attempts),
+		CreatedAt:      timestamppb.New(a.CreatedAt),
+		UpdatedAt:      timestamppb.New(a.UpdatedAt),
+	}
+}

@@ -1,0 +1,152 @@
+package actions
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync/atomic"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"go.uber.org/zap"
+	"go.uber.org/zap/exp/zapslog"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+
+	actionsv1 "github.com/alexus-platform/alexus/gen/alexus/actions/v1"
+	"github.com/alexus-platform/alexus/internal/rpc"
+	"github.com/alexus-platform/alexus/internal/store"
+	"github.com/alexus-platform/alexus/internal/tenant"
+	"github.com/alexus-platform/alexus/services/actions/action"
+	"github.com/alexus-platform/alexus/services/actions/audit"
+	"github.com/alexus-platform/alexus/services/actions/webhook"
+)
+
+// Deps are what the action plane runs on.
+type Deps struct {
+	// Log receives the plane's logs, River's included.
+	Log *zap.Logger
+	// DB is the application-role pool; River works its job tables through
+	// the same pool.
+	DB *store.DB
+	// Verifier checks the internal identity token on every RPC.
+	Verifier *tenant.Verifier
+	// RetryPolicy overrides River's default exponential backoff between
+	// attempts; nil keeps River's. Tests use it to retry quickly.
+	RetryPolicy river.ClientRetryPolicy
+}
+
+// Service is the action plane.
+type Service struct {
+	cfg      Config
+	log      *zap.Logger
+	db       *store.DB
+	river    *river.Client[pgx.Tx]
+	actions  *action.Store
+	audit    *audit.Log
+	verifier *tenant.Verifier
+	ran      atomic.Bool
+}
+
+// New builds the plane and its River client; nothing runs until Run.
+func New(cfg Config, deps Deps) (*Service, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	switch {
+	case deps.Log == nil:
+		return nil, errors.New("actions: Deps.Log is required")
+	case deps.DB == nil:
+		return nil, errors.New("actions: Deps.DB is required")
+	case deps.Verifier == nil:
+		return nil, errors.New("actions: Deps.Verifier is required")
+	}
+	s := &Service{
+		cfg:      cfg,
+		log:      deps.Log.Named("actions"),
+		db:       deps.DB,
+		audit:    audit.NewLog(deps.DB),
+		verifier: deps.Verifier,
+	}
+	// The enqueuer reads s.river when a request arrives, by which time New
+	// has set it; the worker needs the store and the client needs the
+	// worker, so one of them has to be late-bound.
+	s.actions = action.NewStore(deps.DB, func(ctx context.Context, tx pgx.Tx, a action.Action) error {
+		return webhook.Enqueue(ctx, s.river, tx, a, cfg.MaxAttempts)
+	})
+
+	workers := river.NewWorkers()
+	worker := webhook.NewWorker(webhook.WorkerConfig{Secret: cfg.WebhookSecret, Timeout: cfg.WebhookTimeout},
+		s.log.Named("webhook"), deps.DB, s.actions)
+	if err := river.AddWorkerSafely(workers, worker); err != nil {
+		return nil, fmt.Errorf("register webhook worker: %w", err)
+	}
+	client, err := river.NewClient(riverpgxv5.New(deps.DB.Pool()), &river.Config{
+		Logger:            slog.New(zapslog.NewHandler(s.log.Named("river").Core(), zapslog.WithName("river"))),
+		MaxAttempts:       cfg.MaxAttempts,
+		FetchPollInterval: cfg.PollInterval,
+		FetchCooldown:     min(cfg.PollInterval, river.FetchCooldownDefault),
+		Queues:            map[string]river.QueueConfig{webhook.Queue: {MaxWorkers: cfg.Workers}},
+		RetryPolicy:       deps.RetryPolicy,
+		Workers:           workers,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("build river client: %w", err)
+	}
+	s.river = client
+	return s, nil
+}
+
+// Run serves ActionService on lis and works jobs until ctx is done, then
+// stops taking calls and jobs, waits up to ShutdownTimeout for jobs in
+// flight, cancels the rest (River retries them later) and returns. It runs
+// once per Service.
+func (s *Service) Run(ctx context.Context, lis net.Listener) error {
+	if !s.ran.CompareAndSwap(false, true) {
+		return errors.New("actions: Run called twice")
+	}
+	srv, health, err := rpc.NewServer(s.log, s.verifier)
+	if err != nil {
+		return fmt.Errorf("build actions gRPC server: %w", err)
+	}
+	actionsv1.RegisterActionServiceServer(srv, &handler{log: s.log, actions: s.actions, audit: s.audit})
+
+	// River gets a context that outlives ctx: cancelling the context given
+	// to Start is River's hard stop, which would cancel deliveries midway.
+	// stopRiver below stops it gracefully instead.
+	if err := s.river.Start(context.WithoutCancel(ctx)); err != nil {
+		return fmt.Errorf("start river client: %w", err)
+	}
+	health.SetServingStatus(actionsv1.ActionService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
+	stopHealth := context.AfterFunc(ctx, health.Shutdown)
+	defer stopHealth()
+	s.log.Info("action plane serving", zap.String("addr", lis.Addr().String()), zap.Int("workers", s.cfg.Workers))
+
+	serveErr := rpc.Serve(ctx, srv, lis)
+	return errors.Join(serveErr, s.stopRiver())
+}
+
+// stopRiver stops fetching jobs and waits for those in flight; after
+// ShutdownTimeout it cancels them. A cancelled delivery returns an error, so
+// River records the attempt and runs the job again later: nothing is lost.
+func (s *Service) stopRiver() error {
+	soft, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	defer cancel()
+	err := s.river.Stop(soft)
+	if err == nil {
+		return nil
+	}
+	if !errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("stop river client: %w", err)
+	}
+	s.log.Warn("jobs still running after the shutdown timeout; cancelling them for a later retry",
+		zap.Duration("shutdown_timeout", s.cfg.ShutdownTimeout))
+	hard, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	defer cancel()
+	if err := s.river.StopAndCancel(hard); err != nil {
+		return fmt.Errorf("cancel running jobs: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,229 @@
+package webhook
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+	"go.uber.org/zap"
+
+	"github.com/alexus-platform/alexus/internal/store"
+	"github.com/alexus-platform/alexus/internal/tenant"
+	"github.com/alexus-platform/alexus/services/actions/action"
+)
+
+// SystemSubject is the identity the worker acts under; it is the actor of
+// every audit entry the worker writes.
+const SystemSubject = "system:actions"
+
+// jobSlack is how much longer than the HTTP timeout a job may run, for the
+// database work around the request.
+const jobSlack = 30 * time.Second
+
+// maxResponseDrain bounds how much of a receiver's answer is read (and
+// discarded) so the connection can be reused without trusting its size.
+const maxResponseDrain = 64 << 10
+
+// WorkerConfig configures the worker.
+type WorkerConfig struct {
+	// Secret is the HMAC-SHA256 key deliveries are signed with.
+	Secret []byte
+	// Timeout bounds one HTTP delivery, connection to last header.
+	Timeout time.Duration
+}
+
+// Worker delivers webhook actions.
+type Worker struct {
+	river.WorkerDefaults[Args]
+
+	log     *zap.Logger
+	db      *store.DB
+	actions *action.Store
+	secret  []byte
+	timeout time.Duration
+	http    *http.Client
+}
+
+// NewWorker returns a Worker that reads targets through db and records
+// outcomes through actions.
+func NewWorker(cfg WorkerConfig, log *zap.Logger, db *store.DB, actions *action.Store) *Worker {
+	return &Worker{
+		log:     log,
+		db:      db,
+		actions: actions,
+		secret:  cfg.Secret,
+		timeout: cfg.Timeout,
+		http: &http.Client{
+			Timeout: cfg.Timeout,
+			// A redirect would turn the POST into a GET to an address the
+			// tenant never registered; a 3xx is reported as a failure instead.
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		},
+	}
+}
+
+// Timeout lets a job run for the HTTP timeout plus the database work around
+// it, rather than River's one-minute default, which a long WebhookTimeout
+// would exceed.
+func (w *Worker) Timeout(*river.Job[Args]) time.Duration { return w.timeout + jobSlack }
+
+// payload is the JSON body a receiver gets.
+type payload struct {
+	ActionID       string            `json:"action_id"`
+	IdempotencyKey string            `json:"idempotency_key"`
+	IncidentID     string            `json:"incident_id"`
+	TenantID       string            `json:"tenant_id"`
+	Reason         string            `json:"reason"`
+	Details        map[string]string `json:"details"`
+	Attempt        int               `json:"attempt"`
+}
+
+// Work delivers one webhook action. A returned error makes River retry the
+// job with its backoff until MaxAttempts; river.JobCancel stops it for good.
+func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
+	t, err := tenant.Parse(job.Args.Tenant)
+	if err != nil {
+		return river.JobCancel(fmt.Errorf("webhook job %d: %w", job.ID, err))
+	}
+	ctx = tenant.WithIdentity(ctx, tenant.Identity{Tenant: t, Subject: SystemSubject})
+	log := w.log.With(zap.String("tenant_id", string(t)), zap.String("action_id", job.Args.ActionID),
+		zap.Int("attempt", job.Attempt))
+
+	a, err := w.actions.Get(ctx, job.Args.ActionID)
+	if errors.Is(err, action.ErrNotFound) {
+		return river.JobCancel(fmt.Errorf("webhook job %d: action %s: %w", job.ID, job.Args.ActionID, err))
+	}
+	if err != nil {
+		return err
+	}
+	if a.Status != action.StatusPending {
+		// A redelivery after the outcome was recorded (e.g. the process died
+		// between commit and River marking the job done): posting again
+		// would act twice.
+		log.Info("webhook action already finished; not delivering again", zap.String("status", string(a.Status)))
+		return nil
+	}
+
+	target, found, err := w.lookupTarget(ctx, a.Webhook.Target)
+	if err != nil {
+		return err
+	}
+	if !found {
+		result := fmt.Sprintf("unknown webhook target %q", a.Webhook.Target)
+		if _, err := w.actions.Record(ctx, a.ID, action.Outcome{Status: action.StatusFailed, Result: result, Attempt: job.Attempt}); err != nil && !errors.Is(err, action.ErrNotPending) {
+			return err
+		}
+		log.Warn("webhook target not registered; action failed", zap.String("target", a.Webhook.Target))
+		return river.JobCancel(errors.New(result))
+	}
+
+	result, ok := w.deliver(ctx, target, a, t, job.Attempt)
+	if !ok && ctx.Err() != nil {
+		// The job's own context ended (shutdown or job timeout); this is not
+		// the receiver's failure, and River will run the job again.
+		return fmt.Errorf("deliver action %s: %w", a.ID, context.Cause(ctx))
+	}
+
+	o := action.Outcome{Status: action.StatusSucceeded, Result: result, Attempt: job.Attempt}
+	if !ok {
+		o.Status = action.StatusPending
+		if job.Attempt >= job.MaxAttempts {
+			o.Status = action.StatusFailed
+		}
+	}
+	if _, err := w.actions.Record(ctx, a.ID, o); err != nil {
+		if errors.Is(err, action.ErrNotPending) {
+			return nil
+		}
+		// The delivery may have happened without being recorded; the retry
+		// carries the same idempotency key so the receiver can drop it.
+		return err
+	}
+	switch o.Status {
+	case action.StatusSucceeded:
+		log.Info("webhook delivered", zap.String("result", result))
+		return nil
+	case action.StatusFailed:
+		log.Warn("webhook delivery failed; giving up", zap.String("result", result))
+	default:
+		log.Info("webhook delivery failed; River will retry", zap.String("result", result))
+	}
+	return fmt.Errorf("deliver action %s: %s", a.ID, result)
+}
+
+// deliver posts the action once and reports the result text and whether the
+// receiver accepted it.
+func (w *Worker) deliver(ctx context.Context, target string, a action.Action, t tenant.ID, attempt int) (string, bool) {
+	body, err := json.Marshal(payload{
+		ActionID:       a.ID,
+		IdempotencyKey: a.IdempotencyKey,
+		IncidentID:     a.IncidentID,
+		TenantID:       string(t),
+		Reason:         a.Reason,
+		Details:        a.Webhook.Details,
+		Attempt:        attempt,
+	})
+	if err != nil {
+		return fmt.Sprintf("encode body: %v", err), false
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
+	if err != nil {
+		// The URL is the tenant's configuration and may embed credentials,
+		// so the result says only that it is unusable.
+		return "invalid target URL", false
+	}
+	ts := strconv.FormatInt(time.Now().Unix(), 10)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set(HeaderTimestamp, ts)
+	req.Header.Set(HeaderSignature, Sign(w.secret, ts, body))
+	req.Header.Set(HeaderIdempotencyKey, a.IdempotencyKey)
+
+	resp, err := w.http.Do(req)
+	if err != nil {
+		return describe(err, w.timeout), false
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxResponseDrain))
+	result := "HTTP " + strconv.Itoa(resp.StatusCode)
+	return result, resp.StatusCode >= 200 && resp.StatusCode < 300
+}
+
+// describe says why a request failed without repeating its URL, which may
+// carry credentials.
+func describe(err error, timeout time.Duration) string {
+	var ne net.Error
+	if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
+		return fmt.Sprintf("timeout: no response within %s", timeout)
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	return "request failed: " + err.Error()
+}
+
+// lookupTarget returns the URL registered under name for the context's
+// tenant.
+func (w *Worker) lookupTarget(ctx context.Context, name string) (string, bool, error) {
+	var u string
+	err := w.db.WithTenant(ctx, func(tx pgx.Tx) error {
+		return tx.QueryRow(ctx, `SELECT url FROM webhook_targets WHERE name = $1`, name).Scan(&u)
+	})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("look up webhook target %q: %w", name, err)
+	}
+	return u, true, nil
+}

@@ -1,0 +1,154 @@
+package dedup
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/require"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+
+	signalv1 "github.com/alexus-platform/alexus/gen/alexus/signal/v1"
+	"github.com/alexus-platform/alexus/internal/rediskey"
+	"github.com/alexus-platform/alexus/internal/redistest"
+	"github.com/alexus-platform/alexus/internal/tenant"
+)
+
+type bundle struct {
+	rdb   *redis.Client
+	space rediskey.Space
+	store *Store
+	ctx   context.Context
+}
+
+func setup(t *testing.T, window time.Duration) *bundle {
+	t.Helper()
+	rdb, space := redistest.New(t)
+	ctx := tenant.WithIdentity(context.Background(), tenant.Identity{Tenant: "acme", Subject: "test"})
+	return &bundle{rdb: rdb, space: space, store: New(rdb, space, window), ctx: ctx}
+}
+
+func signal(fp string, st signalv1.Status) *signalv1.Signal {
+	return &signalv1.Signal{Source: "alertmanager", Fingerprint: fp, Status: st, Title: "t", Labels: map[string]string{"a": "b"}}
+}
+
+func (b *bundle) events(t *testing.T) []*signalv1.SignalEvent {
+	t.Helper()
+	msgs, err := b.rdb.XRange(context.Background(), b.space.Tenant("acme", rediskey.SignalStream), "-", "+").Result()
+	require.NoError(t, err)
+	out := make([]*signalv1.SignalEvent, len(msgs))
+	for i, m := range msgs {
+		raw, ok := m.Values["event"].(string)
+		require.True(t, ok, "entry %s has no event field", m.ID)
+		out[i] = &signalv1.SignalEvent{}
+		require.NoError(t, proto.Unmarshal([]byte(raw), out[i]))
+	}
+	return out
+}
+
+// TestRecordLoadsUncachedScript runs a script Redis has never seen, so the
+// pipelined EVALSHA fails with NOSCRIPT and Record must fall back to EVAL
+// without recording the alert twice.
+func TestRecordLoadsUncachedScript(t *testing.T) {
+	t.Parallel()
+	b := setup(t, time.Hour)
+	b.store.script = redis.NewScript(recordSource + "\n-- " + uuid.NewString())
+
+	sigs := []*signalv1.Signal{signal("fp1", signalv1.Status_STATUS_FIRING), signal("fp1", signalv1.Status_STATUS_FIRING)}
+	outs, err := b.store.Record(b.ctx, sigs)
+	require.NoError(t, err)
+	require.Equal(t, signalv1.EventKind_EVENT_KIND_OPENED, outs[0].Kind)
+	require.Equal(t, signalv1.EventKind_EVENT_KIND_REPEATED, outs[1].Kind)
+	require.Equal(t, outs[0].SignalID, outs[1].SignalID)
+	require.Equal(t, outs[0].SignalID, sigs[1].GetId())
+
+	evs := b.events(t)
+	require.Len(t, evs, 2)
+	require.Equal(t, signalv1.EventKind_EVENT_KIND_OPENED, evs[0].GetKind())
+	require.Equal(t, signalv1.EventKind_EVENT_KIND_REPEATED, evs[1].GetKind())
+	require.Equal(t, "acme", evs[1].GetSignal().GetTenantId())
+}
+
+func TestRecordResolvedWithoutClaim(t *testing.T) {
+	t.Parallel()
+	b := setup(t, time.Hour)
+	outs, err := b.store.Record(b.ctx, []*signalv1.Signal{signal("gone", signalv1.Status_STATUS_RESOLVED)})
+	require.NoError(t, err)
+	require.Equal(t, Outcome{Kind: signalv1.EventKind_EVENT_KIND_RESOLVED}, outs[0])
+
+	evs := b.events(t)
+	require.Len(t, evs, 1)
+	require.Equal(t, signalv1.EventKind_EVENT_KIND_RESOLVED, evs[0].GetKind())
+	require.Empty(t, evs[0].GetSignalId())
+	require.Equal(t, "gone", evs[0].GetSignal().GetFingerprint(), "the orchestrator resolves by fingerprint")
+}
+
+// TestRecordLongClaimValue checks the script's protobuf length encoding past
+// one varint byte, with a claim value longer than 127 bytes.
+func TestRecordLongClaimValue(t *testing.T) {
+	t.Parallel()
+	b := setup(t, time.Hour)
+	long := strings.Repeat("x", 300)
+	require.NoError(t, b.rdb.Set(context.Background(), b.space.Tenant("acme", rediskey.Dedup, "fp"), long, time.Hour).Err())
+
+	outs, err := b.store.Record(b.ctx, []*signalv1.Signal{signal("fp", signalv1.Status_STATUS_RESOLVED)})
+	require.NoError(t, err)
+	require.Equal(t, long, outs[0].SignalID)
+	evs := b.events(t)
+	require.Len(t, evs, 1)
+	require.Equal(t, long, evs[0].GetSignalId())
+	require.Equal(t, long, evs[0].GetSignal().GetId())
+	require.Equal(t, "t", evs[0].GetSignal().GetTitle(), "the appended fields merge into the marshalled signal")
+}
+
+func TestRecordClaimExpires(t *testing.T) {
+	t.Parallel()
+	b := setup(t, 20*time.Millisecond)
+	first, err := b.store.Record(b.ctx, []*signalv1.Signal{signal("fp", signalv1.Status_STATUS_FIRING)})
+	require.NoError(t, err)
+
+	claim := b.space.Tenant("acme", rediskey.Dedup, "fp")
+	require.Eventually(t, func() bool {
+		n, err := b.rdb.Exists(context.Background(), claim).Result()
+		return err == nil && n == 0
+	}, 5*time.Second, 5*time.Millisecond)
+
+	again, err := b.store.Record(b.ctx, []*signalv1.Signal{signal("fp", signalv1.Status_STATUS_FIRING)})
+	require.NoError(t, err)
+	require.Equal(t, signalv1.EventKind_EVENT_KIND_OPENED, again[0].Kind)
+	require.NotEqual(t, first[0].SignalID, again[0].SignalID)
+}
+
+func TestRecordRequiresTenant(t *testing.T) {
+	t.Parallel()
+	b := setup(t, time.Hour)
+	_, err := b.store.Record(context.Background(), []*signalv1.Signal{signal("fp", signalv1.Status_STATUS_FIRING)})
+	require.Equal(t, codes.Unauthenticated, status.Code(err))
+	n, err := b.rdb.Exists(context.Background(), b.space.Global(rediskey.StreamRegistry)).Result()
+	require.NoError(t, err)
+	require.Zero(t, n, "nothing is written without a tenant")
+}
+
+func TestRecordRegistersTenantOnce(t *testing.T) {
+	t.Parallel()
+	b := setup(t, time.Hour)
+	_, err := b.store.Record(b.ctx, []*signalv1.Signal{signal("fp", signalv1.Status_STATUS_FIRING)})
+	require.NoError(t, err)
+	registry := b.space.Global(rediskey.StreamRegistry)
+	members, err := b.rdb.SMembers(context.Background(), registry).Result()
+	require.NoError(t, err)
+	require.Equal(t, []string{"acme"}, members)
+
+	// Once cached, the registry is not written again by this process.
+	require.NoError(t, b.rdb.Del(context.Background(), registry).Err())
+	_, err = b.store.Record(b.ctx, []*signalv1.Signal{signal("fp2", signalv1.Status_STATUS_FIRING)})
+	require.NoError(t, err)
+	n, err := b.rdb.Exists(context.Background(), registry).Result()
+	require.NoError(t, err)
+	require.Zero(t, n)
+}

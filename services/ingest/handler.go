@@ -1,0 +1,137 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"io"
+	"time"
+
+	"go.uber.org/zap"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/durationpb"
+
+	ingestv1 "github.com/alexus-platform/alexus/gen/alexus/ingest/v1"
+	signalv1 "github.com/alexus-platform/alexus/gen/alexus/signal/v1"
+	"github.com/alexus-platform/alexus/internal/tenant"
+	"github.com/alexus-platform/alexus/services/ingest/dedup"
+	"github.com/alexus-platform/alexus/services/ingest/normalise"
+)
+
+// retryAfter is the delay suggested to callers when Redis is unavailable;
+// the gateway turns it into a Retry-After header.
+const retryAfter = 5 * time.Second
+
+// handler adapts IngestService to the Ingester.
+type handler struct {
+	ingestv1.UnimplementedIngestServiceServer
+	log      *zap.Logger
+	ing      *Ingester
+	maxItems int
+}
+
+// Ingest implements IngestService.Ingest.
+func (h *handler) Ingest(ctx context.Context, req *ingestv1.IngestRequest) (*ingestv1.IngestResponse, error) {
+	res, err := h.ing.Ingest(ctx, req.GetSource(), req.GetPayload(), req.GetHeaders())
+	if err != nil {
+		return nil, h.toStatus(ctx, err)
+	}
+	return &ingestv1.IngestResponse{Results: toProtoResults(res)}, nil
+}
+
+// IngestBatch implements IngestService.IngestBatch. Items that fail request
+// validation or normalisation are rejected one by one; a Redis failure or an
+// over-long stream fails the call. Items before the failure may then already
+// be recorded, so a retry of the whole batch sees them as duplicates.
+func (h *handler) IngestBatch(stream grpc.ClientStreamingServer[ingestv1.IngestBatchRequest, ingestv1.IngestBatchResponse]) error {
+	ctx := stream.Context()
+	b := h.ing.NewBatch()
+	for {
+		req, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if b.Len() >= h.maxItems && (err == nil || status.Code(err) == codes.InvalidArgument) {
+			return status.Errorf(codes.ResourceExhausted, "batch has more than %d items; split it into smaller batches", h.maxItems)
+		}
+		if err != nil {
+			// The validation interceptor consumes the message and reports
+			// INVALID_ARGUMENT from Recv; the stream itself is still fine.
+			if st, ok := status.FromError(err); ok && st.Code() == codes.InvalidArgument {
+				b.Reject(st.Message())
+				continue
+			}
+			return err
+		}
+		item := req.GetItem()
+		if err := b.Add(ctx, item.GetSource(), item.GetPayload(), item.GetHeaders()); err != nil {
+			return h.toStatus(ctx, err)
+		}
+	}
+	items, err := b.Finish(ctx)
+	if err != nil {
+		return h.toStatus(ctx, err)
+	}
+	resp := &ingestv1.IngestBatchResponse{Items: make([]*ingestv1.IngestBatchItem, len(items))}
+	for k, it := range items {
+		resp.Items[k] = &ingestv1.IngestBatchItem{
+			Index:          int32(k),
+			Results:        toProtoResults(it.Results),
+			RejectedReason: it.Rejected,
+		}
+	}
+	return stream.SendAndClose(resp)
+}
+
+func toProtoResults(res []Result) []*ingestv1.IngestResult {
+	out := make([]*ingestv1.IngestResult, len(res))
+	for k, r := range res {
+		out[k] = &ingestv1.IngestResult{
+			SignalId:    r.SignalID,
+			Fingerprint: r.Fingerprint,
+			Verdict:     verdict(r.Kind),
+			Title:       r.Title,
+		}
+	}
+	return out
+}
+
+func verdict(k signalv1.EventKind) ingestv1.Verdict {
+	switch k {
+	case signalv1.EventKind_EVENT_KIND_OPENED:
+		return ingestv1.Verdict_VERDICT_ACCEPTED
+	case signalv1.EventKind_EVENT_KIND_REPEATED:
+		return ingestv1.Verdict_VERDICT_DUPLICATE
+	case signalv1.EventKind_EVENT_KIND_RESOLVED:
+		return ingestv1.Verdict_VERDICT_RESOLVED
+	default:
+		return ingestv1.Verdict_VERDICT_UNSPECIFIED
+	}
+}
+
+// toStatus maps the Ingester's errors onto gRPC codes.
+func (h *handler) toStatus(ctx context.Context, err error) error {
+	switch {
+	case errors.Is(err, normalise.ErrUnknownSource),
+		errors.Is(err, normalise.ErrInvalidPayload),
+		errors.Is(err, ErrPayloadTooLarge):
+		return status.Error(codes.InvalidArgument, err.Error())
+	case errors.Is(err, dedup.ErrUnavailable):
+		st, derr := status.New(codes.Unavailable, "signal store unavailable, retry").
+			WithDetails(&errdetails.RetryInfo{RetryDelay: durationpb.New(retryAfter)})
+		if derr != nil {
+			return status.Error(codes.Unavailable, "signal store unavailable, retry")
+		}
+		return st.Err()
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return status.FromContextError(err).Err()
+	}
+	if st, ok := status.FromError(err); ok {
+		return st.Err()
+	}
+	t, _ := tenant.FromContext(ctx)
+	h.log.Error("unexpected ingest error", zap.String("tenant_id", t.Tenant.String()), zap.Error(err))
+	return status.Error(codes.Internal, "internal error")
+}

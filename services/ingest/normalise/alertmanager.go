@@ -1,0 +1,233 @@
+package normalise
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	signalv1 "github.com/alexus-platform/alexus/gen/alexus/signal/v1"
+)
+
+// AlertmanagerSource is the source name of Prometheus Alertmanager webhooks.
+const AlertmanagerSource = "alertmanager"
+
+// alertmanagerVersion is the only webhook payload version Alertmanager has
+// sent since 0.7; a different one means a format we do not know.
+const alertmanagerVersion = "4"
+
+// Alertmanager normalises Prometheus Alertmanager webhook notifications
+// (webhook_config, payload version "4"). A notification groups several
+// alerts; each becomes one signal.
+//
+// Fingerprint contract (stored in dedup claims and incidents, so it must not
+// change without a migration of both):
+//
+//   - When the alert carries Alertmanager's own fingerprint (a hash of its
+//     label set, 1-64 ASCII letters or digits), the signal's fingerprint is
+//     "am:" followed by it unchanged.
+//   - Otherwise (an older Alertmanager, or a fingerprint that is not plain
+//     alphanumerics), it is "amlabels:" followed by the lower-case hex
+//     SHA-256 of the label set: for every label in byte-wise order of name,
+//     the name, a 0x00 byte, the value and a 0x00 byte.
+//
+// Both are equal for repeats of the same alert, which carry the same labels,
+// and differ for alerts whose labels differ.
+type Alertmanager struct{}
+
+// amMessage is the notification envelope. Only the fields we use are
+// decoded; groupKey, receiver and the common/group label sets are
+// derivable from the alerts themselves.
+type amMessage struct {
+	Version string            `json:"version"`
+	Status  string            `json:"status"`
+	Alerts  []json.RawMessage `json:"alerts"`
+}
+
+// amAlert is one alert of a notification. Times are decoded by hand so that
+// an empty string reads as unset instead of failing the payload.
+type amAlert struct {
+	Status       string            `json:"status"`
+	Labels       map[string]string `json:"labels"`
+	Annotations  map[string]string `json:"annotations"`
+	StartsAt     string            `json:"startsAt"`
+	EndsAt       string            `json:"endsAt"`
+	GeneratorURL string            `json:"generatorURL"`
+	Fingerprint  string            `json:"fingerprint"`
+}
+
+var amFingerprintPattern = regexp.MustCompile(`^[0-9A-Za-z]{1,64}$`)
+
+// Normalise implements Normaliser. Headers are not used: an Alertmanager
+// payload means the same whatever headers came with it.
+func (Alertmanager) Normalise(payload []byte, _ map[string]string, received time.Time) ([]*signalv1.Signal, error) {
+	var msg amMessage
+	if err := json.Unmarshal(payload, &msg); err != nil {
+		return nil, fmt.Errorf("%w: not a JSON Alertmanager notification: %v", ErrInvalidPayload, err)
+	}
+	if msg.Version != alertmanagerVersion {
+		if msg.Version == "" {
+			return nil, fmt.Errorf("%w: Alertmanager notification has no version, want %q", ErrInvalidPayload, alertmanagerVersion)
+		}
+		return nil, fmt.Errorf("%w: Alertmanager notification version %.16q is not supported, want %q", ErrInvalidPayload, msg.Version, alertmanagerVersion)
+	}
+	if len(msg.Alerts) == 0 {
+		return nil, fmt.Errorf("%w: Alertmanager notification has no alerts", ErrInvalidPayload)
+	}
+	sigs := make([]*signalv1.Signal, 0, len(msg.Alerts))
+	for i, raw := range msg.Alerts {
+		sig, err := normaliseAlert(raw, msg.Status, received)
+		if err != nil {
+			return nil, fmt.Errorf("%w: alert %d: %v", ErrInvalidPayload, i, err)
+		}
+		sigs = append(sigs, sig)
+	}
+	return sigs, nil
+}
+
+func normaliseAlert(raw json.RawMessage, groupStatus string, received time.Time) (*signalv1.Signal, error) {
+	var a amAlert
+	if err := json.Unmarshal(raw, &a); err != nil {
+		return nil, fmt.Errorf("not a JSON alert object: %v", err)
+	}
+	if len(a.Labels) == 0 {
+		return nil, fmt.Errorf("alert has no labels")
+	}
+	// An alert's own status wins; the group's stands in for alerts from
+	// hand-written payloads that leave it out.
+	st := a.Status
+	if st == "" {
+		st = groupStatus
+	}
+	var status signalv1.Status
+	switch st {
+	case "firing":
+		status = signalv1.Status_STATUS_FIRING
+	case "resolved":
+		status = signalv1.Status_STATUS_RESOLVED
+	default:
+		return nil, fmt.Errorf("status %.16q is neither \"firing\" nor \"resolved\"", st)
+	}
+	startsAt, err := amTime(a.StartsAt)
+	if err != nil {
+		return nil, fmt.Errorf("startsAt: %w", err)
+	}
+	endsAt, err := amTime(a.EndsAt)
+	if err != nil {
+		return nil, fmt.Errorf("endsAt: %w", err)
+	}
+	fp := amFingerprint(a.Fingerprint, a.Labels)
+	sig := &signalv1.Signal{
+		Source:      AlertmanagerSource,
+		Fingerprint: fp,
+		Status:      status,
+		Severity:    amSeverity(a.Labels["severity"]),
+		Title:       firstNonEmpty(a.Annotations["summary"], a.Labels["alertname"], "alert "+fp),
+		Description: a.Annotations["description"],
+		Resource:    firstNonEmpty(a.Labels["instance"], a.Labels["service"], a.Labels["pod"], a.Labels["host"], a.Labels["job"]),
+		Labels:      a.Labels,
+		Annotations: a.Annotations,
+		StartsAt:    startsAt,
+		ReceivedAt:  timestamppb.New(received),
+		ExternalId:  amExternalID(a.Fingerprint),
+		Link:        a.GeneratorURL,
+		RawPayload:  raw,
+	}
+	// Alertmanager also sends an endsAt on firing alerts: the time it will
+	// consider the alert resolved if Prometheus stops re-sending it. That is
+	// a forecast, not an end, so only resolved alerts carry one.
+	if status == signalv1.Status_STATUS_RESOLVED {
+		sig.EndsAt = endsAt
+	}
+	return sig, nil
+}
+
+// amTime parses an RFC 3339 time. Empty and Alertmanager's zero time
+// "0001-01-01T00:00:00Z" both mean unset and yield nil.
+func amTime(s string) (*timestamppb.Timestamp, error) {
+	if s == "" {
+		return nil, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return nil, fmt.Errorf("not an RFC 3339 time")
+	}
+	if t.IsZero() {
+		return nil, nil
+	}
+	ts := timestamppb.New(t)
+	if err := ts.CheckValid(); err != nil {
+		return nil, fmt.Errorf("time out of range")
+	}
+	return ts, nil
+}
+
+func amFingerprint(own string, labels map[string]string) string {
+	if amFingerprintPattern.MatchString(own) {
+		return "am:" + own
+	}
+	return "amlabels:" + labelHash(labels)
+}
+
+func amExternalID(own string) string {
+	if amFingerprintPattern.MatchString(own) {
+		return own
+	}
+	return ""
+}
+
+// labelHash is the SHA-256 half of the fingerprint contract above.
+func labelHash(labels map[string]string) string {
+	names := make([]string, 0, len(labels))
+	for name := range labels {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	h := sha256.New()
+	for _, name := range names {
+		h.Write([]byte(name))
+		h.Write([]byte{0})
+		h.Write([]byte(labels[name]))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// amSeverity maps the conventional `severity` label onto Alexus's scale.
+// Matching ignores case and surrounding space.
+//
+//	critical, page, emergency, fatal     → CRITICAL
+//	error, high, major                   → ERROR
+//	warning, warn, medium, minor         → WARNING
+//	info, low, none, informational       → INFO
+//	missing, or any other value          → WARNING
+//
+// Unknown values map to WARNING rather than INFO so that an alert with an
+// unusual label still gets looked at.
+func amSeverity(label string) signalv1.Severity {
+	switch strings.ToLower(strings.TrimSpace(label)) {
+	case "critical", "page", "emergency", "fatal":
+		return signalv1.Severity_SEVERITY_CRITICAL
+	case "error", "high", "major":
+		return signalv1.Severity_SEVERITY_ERROR
+	case "info", "low", "none", "informational":
+		return signalv1.Severity_SEVERITY_INFO
+	default:
+		return signalv1.Severity_SEVERITY_WARNING
+	}
+}
+
+func firstNonEmpty(vals ...string) string {
+	for _, v := range vals {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}

@@ -1,0 +1,80 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+
+	"github.com/redis/go-redis/v9"
+	"go.uber.org/zap"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+
+	ingestv1 "github.com/alexus-platform/alexus/gen/alexus/ingest/v1"
+	"github.com/alexus-platform/alexus/internal/rpc"
+	"github.com/alexus-platform/alexus/internal/tenant"
+)
+
+// Deps are the ingestion plane's collaborators.
+type Deps struct {
+	// Log receives the plane's logs.
+	Log *zap.Logger
+	// Redis holds the dedup claims and signal streams.
+	Redis *redis.Client
+	// Verifier checks the internal identity token on every call.
+	Verifier *tenant.Verifier
+}
+
+// Service is the ingestion plane.
+type Service struct {
+	cfg  Config
+	deps Deps
+	ing  *Ingester
+}
+
+// New checks cfg and deps and returns the plane, not yet serving.
+func New(cfg Config, deps Deps) (*Service, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	var errs []error
+	if deps.Log == nil {
+		errs = append(errs, errors.New("Deps.Log is nil"))
+	}
+	if deps.Redis == nil {
+		errs = append(errs, errors.New("Deps.Redis is nil"))
+	}
+	if deps.Verifier == nil {
+		errs = append(errs, errors.New("Deps.Verifier is nil"))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("new ingest service: %w", err)
+	}
+	log := deps.Log.Named("ingest")
+	deps.Log = log
+	return &Service{cfg: cfg, deps: deps, ing: NewIngester(cfg, log, deps.Redis)}, nil
+}
+
+// Run serves IngestService on lis until ctx is done, then stops gracefully,
+// letting calls in flight finish, and returns. The plane has no background
+// workers.
+func (s *Service) Run(ctx context.Context, lis net.Listener) error {
+	srv, hs, err := rpc.NewServer(s.deps.Log, s.deps.Verifier)
+	if err != nil {
+		return fmt.Errorf("build ingest gRPC server: %w", err)
+	}
+	ingestv1.RegisterIngestServiceServer(srv, &handler{log: s.deps.Log, ing: s.ing, maxItems: s.cfg.MaxBatchItems})
+	hs.SetServingStatus(ingestv1.IngestService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
+
+	// Report NOT_SERVING as soon as shutdown starts, so load balancers stop
+	// sending new calls while the ones in flight drain.
+	stop := context.AfterFunc(ctx, hs.Shutdown)
+	defer stop()
+
+	s.deps.Log.Info("ingest plane serving", zap.String("addr", lis.Addr().String()))
+	if err := rpc.Serve(ctx, srv, lis); err != nil {
+		return fmt.Errorf("ingest plane: %w", err)
+	}
+	s.deps.Log.Info("ingest plane stopped")
+	return nil
+}
