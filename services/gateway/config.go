@@ -1,0 +1,96 @@
+package gateway
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"time"
+
+	"github.com/alexus-platform/alexus/services/gateway/auth"
+)
+
+// maxMaxBodyBytes bounds MaxBodyBytes; a gateway buffering bigger bodies
+// than this per request is misconfigured.
+const maxMaxBodyBytes = 64 << 20
+
+// Config configures the gateway. Environment names are the ones `alexus`
+// reads; see each field.
+type Config struct {
+	// Auth says which JWTs are accepted (ALEXUS_JWT_* and
+	// ALEXUS_DEV_JWT_SECRET; see auth.Config).
+	Auth auth.Config
+	// CORSAllowedOrigins lists the browser origins allowed to call the
+	// Connect services, e.g. "https://dash.example.com" (env
+	// ALEXUS_GATEWAY_CORS_ORIGINS, comma-separated). Empty disables CORS.
+	CORSAllowedOrigins []string
+	// MaxBodyBytes caps every request body and Connect message (env
+	// ALEXUS_GATEWAY_MAX_BODY_BYTES, default 1 MiB).
+	MaxBodyBytes int64
+	// DevAutoCreateTenants creates a tenant named in a valid token on first
+	// use. Set by `alexus dev` only; it has no environment variable so that
+	// production cannot turn it on by accident.
+	DevAutoCreateTenants bool
+	// DevDefaultWebhookURL is the "default" webhook target given to tenants
+	// created by DevAutoCreateTenants (env ALEXUS_DEV_DEFAULT_WEBHOOK_URL).
+	DevDefaultWebhookURL string
+	// TenantCacheTTL is how long a "tenant exists" answer is cached (env
+	// ALEXUS_GATEWAY_TENANT_CACHE_TTL, default 1m; 0 asks Postgres every
+	// call).
+	TenantCacheTTL time.Duration
+	// ReadHeaderTimeout bounds how long a client may take to send request
+	// headers (env ALEXUS_GATEWAY_READ_HEADER_TIMEOUT, default 10s). There is
+	// deliberately no overall read or write timeout: WatchIncidents streams
+	// live as long as the caller watches.
+	ReadHeaderTimeout time.Duration
+	// ShutdownTimeout is how long Run waits for in-flight calls after its
+	// context is done before closing connections (env
+	// ALEXUS_GATEWAY_SHUTDOWN_TIMEOUT, default 10s).
+	ShutdownTimeout time.Duration
+}
+
+// DefaultConfig returns the defaults. Auth.JWKSURL (or Auth.DevHS256Secret),
+// Auth.Issuer and Auth.Audience must still be set.
+func DefaultConfig() Config {
+	return Config{
+		Auth:              auth.DefaultConfig(),
+		MaxBodyBytes:      1 << 20,
+		TenantCacheTTL:    time.Minute,
+		ReadHeaderTimeout: 10 * time.Second,
+		ShutdownTimeout:   10 * time.Second,
+	}
+}
+
+// Validate names the first bad field.
+func (c Config) Validate() error {
+	if err := c.Auth.Validate(); err != nil {
+		return fmt.Errorf("gateway: %w", err)
+	}
+	for _, o := range c.CORSAllowedOrigins {
+		if o == "*" {
+			continue
+		}
+		u, err := url.Parse(o)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+			return fmt.Errorf("gateway: cors_allowed_origins: %q is not an origin like https://dash.example.com", o)
+		}
+	}
+	if c.MaxBodyBytes <= 0 || c.MaxBodyBytes > maxMaxBodyBytes {
+		return fmt.Errorf("gateway: max_body_bytes: %d must be between 1 and %d", c.MaxBodyBytes, maxMaxBodyBytes)
+	}
+	if c.DevDefaultWebhookURL != "" {
+		u, err := url.Parse(c.DevDefaultWebhookURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("gateway: dev_default_webhook_url: %q is not an http(s) URL", c.DevDefaultWebhookURL)
+		}
+	}
+	if c.TenantCacheTTL < 0 {
+		return fmt.Errorf("gateway: tenant_cache_ttl: %s must not be negative", c.TenantCacheTTL)
+	}
+	if c.ReadHeaderTimeout <= 0 {
+		return errors.New("gateway: read_header_timeout: must be positive")
+	}
+	if c.ShutdownTimeout <= 0 {
+		return errors.New("gateway: shutdown_timeout: must be positive")
+	}
+	return nil
+}

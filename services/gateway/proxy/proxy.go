@@ -1,0 +1,120 @@
+package proxy
+
+import (
+	"context"
+	"errors"
+
+	"connectrpc.com/connect"
+
+	actionsv1 "github.com/alexus-platform/alexus/gen/alexus/actions/v1"
+	"github.com/alexus-platform/alexus/gen/alexus/actions/v1/actionsv1connect"
+	ingestv1 "github.com/alexus-platform/alexus/gen/alexus/ingest/v1"
+	"github.com/alexus-platform/alexus/gen/alexus/ingest/v1/ingestv1connect"
+	orchestratorv1 "github.com/alexus-platform/alexus/gen/alexus/orchestrator/v1"
+	"github.com/alexus-platform/alexus/gen/alexus/orchestrator/v1/orchestratorv1connect"
+	reasoningv1 "github.com/alexus-platform/alexus/gen/alexus/reasoning/v1"
+	"github.com/alexus-platform/alexus/gen/alexus/reasoning/v1/reasoningv1connect"
+)
+
+// Clients are the planes' gRPC clients, dialled with rpc.Dial so that each
+// call carries an internal token signed from the context's identity.
+type Clients struct {
+	Ingest       ingestv1.IngestServiceClient
+	Orchestrator orchestratorv1.OrchestratorServiceClient
+	Reasoning    reasoningv1.ReasoningServiceClient
+	Actions      actionsv1.ActionServiceClient
+}
+
+// Validate names the first missing client.
+func (c Clients) Validate() error {
+	switch {
+	case c.Ingest == nil:
+		return errors.New("ingest client is required")
+	case c.Orchestrator == nil:
+		return errors.New("orchestrator client is required")
+	case c.Reasoning == nil:
+		return errors.New("reasoning client is required")
+	case c.Actions == nil:
+		return errors.New("actions client is required")
+	}
+	return nil
+}
+
+// Proxy implements the four public Connect services by forwarding to the
+// planes. Method names do not collide across the services, so one type
+// serves all four.
+type Proxy struct {
+	c    Clients
+	stop context.Context
+}
+
+var (
+	_ ingestv1connect.IngestServiceHandler             = (*Proxy)(nil)
+	_ orchestratorv1connect.OrchestratorServiceHandler = (*Proxy)(nil)
+	_ reasoningv1connect.ReasoningServiceHandler       = (*Proxy)(nil)
+	_ actionsv1connect.ActionServiceHandler            = (*Proxy)(nil)
+)
+
+// New returns a Proxy over c. stop is the gateway's lifetime, not a call's:
+// server streams end with UNAVAILABLE when it is done, so a shutting-down
+// gateway does not wait on watchers forever.
+func New(stop context.Context, c Clients) (*Proxy, error) {
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	if stop == nil {
+		stop = context.Background()
+	}
+	return &Proxy{c: c, stop: stop}, nil
+}
+
+// Ingest forwards IngestService.Ingest.
+func (p *Proxy) Ingest(ctx context.Context, req *connect.Request[ingestv1.IngestRequest]) (*connect.Response[ingestv1.IngestResponse], error) {
+	return unary(ctx, req, p.c.Ingest.Ingest)
+}
+
+// IngestBatch forwards the IngestService.IngestBatch client stream.
+func (p *Proxy) IngestBatch(ctx context.Context, in *connect.ClientStream[ingestv1.IngestBatchRequest]) (*connect.Response[ingestv1.IngestBatchResponse], error) {
+	return clientStream(ctx, in, p.c.Ingest.IngestBatch)
+}
+
+// GetIncident forwards OrchestratorService.GetIncident.
+func (p *Proxy) GetIncident(ctx context.Context, req *connect.Request[orchestratorv1.GetIncidentRequest]) (*connect.Response[orchestratorv1.GetIncidentResponse], error) {
+	return unary(ctx, req, p.c.Orchestrator.GetIncident)
+}
+
+// ListIncidents forwards OrchestratorService.ListIncidents.
+func (p *Proxy) ListIncidents(ctx context.Context, req *connect.Request[orchestratorv1.ListIncidentsRequest]) (*connect.Response[orchestratorv1.ListIncidentsResponse], error) {
+	return unary(ctx, req, p.c.Orchestrator.ListIncidents)
+}
+
+// WatchIncidents forwards the OrchestratorService.WatchIncidents server
+// stream.
+func (p *Proxy) WatchIncidents(ctx context.Context, req *connect.Request[orchestratorv1.WatchIncidentsRequest], out *connect.ServerStream[orchestratorv1.WatchIncidentsResponse]) error {
+	return serverStream(ctx, p.stop, req, out, p.c.Orchestrator.WatchIncidents)
+}
+
+// ClassifyIncident forwards ReasoningService.ClassifyIncident.
+func (p *Proxy) ClassifyIncident(ctx context.Context, req *connect.Request[reasoningv1.ClassifyIncidentRequest]) (*connect.Response[reasoningv1.ClassifyIncidentResponse], error) {
+	return unary(ctx, req, p.c.Reasoning.ClassifyIncident)
+}
+
+// Diagnose forwards ReasoningService.Diagnose.
+func (p *Proxy) Diagnose(ctx context.Context, req *connect.Request[reasoningv1.DiagnoseRequest]) (*connect.Response[reasoningv1.DiagnoseResponse], error) {
+	return unary(ctx, req, p.c.Reasoning.Diagnose)
+}
+
+// CheckConfidence forwards ReasoningService.CheckConfidence.
+func (p *Proxy) CheckConfidence(ctx context.Context, req *connect.Request[reasoningv1.CheckConfidenceRequest]) (*connect.Response[reasoningv1.CheckConfidenceResponse], error) {
+	return unary(ctx, req, p.c.Reasoning.CheckConfidence)
+}
+
+// ExecuteAction forwards ActionService.ExecuteAction.
+func (p *Proxy) ExecuteAction(ctx context.Context, req *connect.Request[actionsv1.ExecuteActionRequest]) (*connect.Response[actionsv1.ExecuteActionResponse], error) {
+	return unary(ctx, req, p.c.Actions.ExecuteAction)
+}
+
+// ListAuditLog forwards ActionService.ListAuditLog.
+func (p *Proxy) ListAuditLog(ctx context.Context, req *connect.Request[actionsv1.ListAuditLogRequest]) (*connect.Response[actionsv1.ListAuditLogResponse], error) {
+	return unary(ctx, req, p.c.Actions.ListAuditLog)
+}

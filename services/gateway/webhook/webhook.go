@@ -1,0 +1,324 @@
+package webhook
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"mime"
+	"net/http"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"connectrpc.com/connect"
+	"go.uber.org/zap"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	ingestv1 "github.com/alexus-platform/alexus/gen/alexus/ingest/v1"
+	"github.com/alexus-platform/alexus/internal/provision"
+	"github.com/alexus-platform/alexus/internal/store"
+	"github.com/alexus-platform/alexus/internal/tenant"
+	"github.com/alexus-platform/alexus/services/gateway/auth"
+)
+
+// Pattern is the route the handler expects to be mounted on; it reads the
+// source from the {source} wildcard.
+const Pattern = "POST /v1/webhooks/{source}"
+
+// integrationTokenPrefix marks integration tokens; anything else is taken
+// for a JWT.
+const integrationTokenPrefix = "alx_"
+
+// sourcePattern mirrors the IngestRequest.source rule, so a bad source is a
+// 400 here without reading the body.
+var sourcePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
+
+// Retry hints for vendors: how long to wait after UNAVAILABLE and, unless
+// ingest says otherwise, after RESOURCE_EXHAUSTED.
+const (
+	unavailableRetryAfter = 5
+	exhaustedRetryAfter   = 1
+)
+
+// maxForwardedHeaders matches the IngestRequest.headers limit.
+const maxForwardedHeaders = 64
+
+// Forwarded request headers: the few exact names and vendor prefixes that
+// normalisers and signature checks may need. Credentials (Authorization,
+// Cookie) are never forwarded.
+var (
+	forwardExact    = []string{"content-type", "user-agent", "x-request-id"}
+	forwardPrefixes = []string{"x-amz-sns-", "x-datadog-", "x-grafana-", "x-pagerduty-", "sentry-hook-", "x-hub-signature", "x-signature"}
+)
+
+// Config sets the handler's limits.
+type Config struct {
+	// MaxBodyBytes caps the payload; larger bodies get 413.
+	MaxBodyBytes int64
+}
+
+// Deps are the handler's collaborators.
+type Deps struct {
+	Log *zap.Logger
+	// Auth verifies tenant JWTs and admits their tenants.
+	Auth *auth.Authenticator
+	// DB resolves integration tokens.
+	DB *store.DB
+	// Ingest receives the payloads; dialled with rpc.Dial so the identity
+	// in the context is signed into every call.
+	Ingest ingestv1.IngestServiceClient
+}
+
+// Handler serves Pattern.
+type Handler struct {
+	cfg  Config
+	deps Deps
+}
+
+// New returns a Handler.
+func New(cfg Config, deps Deps) (*Handler, error) {
+	if cfg.MaxBodyBytes <= 0 {
+		return nil, fmt.Errorf("webhook: max body bytes %d must be positive", cfg.MaxBodyBytes)
+	}
+	if deps.Auth == nil || deps.DB == nil || deps.Ingest == nil {
+		return nil, errors.New("webhook: auth, db and ingest are required")
+	}
+	if deps.Log == nil {
+		deps.Log = zap.NewNop()
+	}
+	return &Handler{cfg: cfg, deps: deps}, nil
+}
+
+// Result is one alert's verdict in the 202 answer.
+type Result struct {
+	SignalID    string `json:"signal_id"`
+	Fingerprint string `json:"fingerprint"`
+	Verdict     string `json:"verdict"`
+	Title       string `json:"title"`
+}
+
+// Response is the 202 answer.
+type Response struct {
+	Results []Result `json:"results"`
+}
+
+// ErrorBody is every error answer.
+type ErrorBody struct {
+	Error string `json:"error"`
+	Code  string `json:"code"`
+}
+
+// httpError is a refusal with its status and code.
+type httpError struct {
+	status     int
+	code       string
+	msg        string
+	retryAfter int
+}
+
+func (e *httpError) Error() string { return e.msg }
+
+func refuse(status int, code, format string, args ...any) *httpError {
+	return &httpError{status: status, code: code, msg: fmt.Sprintf(format, args...)}
+}
+
+// ServeHTTP handles one delivery: authenticate, check the body, forward to
+// ingest, answer.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	source := r.PathValue("source")
+	log := h.deps.Log.With(zap.String("source", source))
+
+	id, herr := h.authenticate(ctx, r.Header.Get("Authorization"), source)
+	if herr != nil {
+		log.Info("refused webhook", zap.Int("status", herr.status), zap.String("reason", herr.msg))
+		writeError(w, herr)
+		return
+	}
+	log = log.With(zap.String("tenant_id", string(id.Tenant)))
+
+	payload, herr := h.readPayload(w, r)
+	if herr != nil {
+		log.Info("refused webhook", zap.Int("status", herr.status), zap.String("reason", herr.msg))
+		writeError(w, herr)
+		return
+	}
+
+	res, err := h.deps.Ingest.Ingest(tenant.WithIdentity(ctx, id), &ingestv1.IngestRequest{
+		Source:  source,
+		Payload: payload,
+		Headers: forwardedHeaders(r.Header),
+	})
+	if err != nil {
+		herr := fromStatus(err)
+		log.Warn("ingest refused webhook", zap.Int("status", herr.status), zap.String("code", herr.code), zap.String("reason", herr.msg))
+		writeError(w, herr)
+		return
+	}
+	out := Response{Results: make([]Result, 0, len(res.GetResults()))}
+	for _, r := range res.GetResults() {
+		out.Results = append(out.Results, Result{
+			SignalID:    r.GetSignalId(),
+			Fingerprint: r.GetFingerprint(),
+			Verdict:     verdictWord(r.GetVerdict()),
+			Title:       r.GetTitle(),
+		})
+	}
+	log.Info("accepted webhook", zap.Int("results", len(out.Results)), zap.Int("bytes", len(payload)))
+	writeJSON(w, http.StatusAccepted, out)
+}
+
+// authenticate resolves the caller. The source is checked here too, after
+// authentication, so an anonymous caller learns nothing about which sources
+// exist.
+func (h *Handler) authenticate(ctx context.Context, authorization, source string) (tenant.Identity, *httpError) {
+	token, ok := auth.BearerToken(authorization)
+	if !ok {
+		return tenant.Identity{}, refuse(http.StatusUnauthorized, "unauthenticated", "missing bearer token")
+	}
+	var id tenant.Identity
+	if strings.HasPrefix(token, integrationTokenPrefix) {
+		t, tokenSource, err := provision.ResolveIntegrationToken(ctx, h.deps.DB, token)
+		switch {
+		case errors.Is(err, provision.ErrUnknownToken):
+			return tenant.Identity{}, refuse(http.StatusUnauthorized, "unauthenticated", "unknown or revoked integration token")
+		case err != nil:
+			h.deps.Log.Error("resolving integration token failed", zap.Error(err))
+			return tenant.Identity{}, &httpError{status: http.StatusServiceUnavailable, code: "unavailable", msg: "token lookup is unavailable, retry later", retryAfter: unavailableRetryAfter}
+		case tokenSource != source:
+			return tenant.Identity{}, refuse(http.StatusForbidden, "permission_denied", "integration token is for source %q, not %q", tokenSource, source)
+		}
+		id = tenant.Identity{Tenant: t, Subject: "integration:" + tokenSource}
+	} else {
+		var err error
+		id, err = h.deps.Auth.AuthenticateToken(ctx, token)
+		if err != nil {
+			cerr := auth.ConnectError(err)
+			herr := &httpError{code: cerr.Code().String(), msg: cerr.Message()}
+			switch cerr.Code() {
+			case connect.CodeUnauthenticated:
+				herr.status = http.StatusUnauthorized
+			case connect.CodePermissionDenied:
+				herr.status = http.StatusForbidden
+			default:
+				h.deps.Log.Error("admitting webhook tenant failed", zap.Error(err))
+				herr.status, herr.retryAfter = http.StatusServiceUnavailable, unavailableRetryAfter
+			}
+			return tenant.Identity{}, herr
+		}
+	}
+	if !sourcePattern.MatchString(source) {
+		return tenant.Identity{}, refuse(http.StatusBadRequest, "invalid_argument", "source %q is not a valid source name", source)
+	}
+	return id, nil
+}
+
+// readPayload checks the media type and reads at most MaxBodyBytes.
+func (h *Handler) readPayload(w http.ResponseWriter, r *http.Request) ([]byte, *httpError) {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "application/json" {
+		return nil, refuse(http.StatusUnsupportedMediaType, "unsupported_media_type", "content type must be application/json")
+	}
+	if r.ContentLength > h.cfg.MaxBodyBytes {
+		return nil, refuse(http.StatusRequestEntityTooLarge, "payload_too_large", "body is larger than %d bytes", h.cfg.MaxBodyBytes)
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.cfg.MaxBodyBytes))
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		return nil, refuse(http.StatusRequestEntityTooLarge, "payload_too_large", "body is larger than %d bytes", h.cfg.MaxBodyBytes)
+	case err != nil:
+		return nil, refuse(http.StatusBadRequest, "invalid_argument", "reading body failed")
+	case len(body) == 0:
+		return nil, refuse(http.StatusBadRequest, "invalid_argument", "body is empty")
+	}
+	return body, nil
+}
+
+// forwardedHeaders picks the allow-listed headers, lower-cased, in a stable
+// order so the cap drops the same ones every time.
+func forwardedHeaders(hdr http.Header) map[string]string {
+	names := make([]string, 0, len(hdr))
+	for k := range hdr {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	out := make(map[string]string)
+	for _, k := range names {
+		lk := strings.ToLower(k)
+		if !slices.Contains(forwardExact, lk) && !slices.ContainsFunc(forwardPrefixes, func(p string) bool { return strings.HasPrefix(lk, p) }) {
+			continue
+		}
+		if len(out) == maxForwardedHeaders {
+			break
+		}
+		out[lk] = strings.Join(hdr[k], ", ")
+	}
+	return out
+}
+
+// fromStatus maps ingest's gRPC status to the answer a vendor sees.
+func fromStatus(err error) *httpError {
+	st := status.Convert(err)
+	herr := &httpError{code: connect.Code(st.Code()).String(), msg: st.Message()}
+	switch st.Code() {
+	case codes.InvalidArgument:
+		herr.status = http.StatusBadRequest
+	case codes.Unauthenticated:
+		herr.status = http.StatusUnauthorized
+	case codes.PermissionDenied:
+		herr.status = http.StatusForbidden
+	case codes.NotFound:
+		herr.status = http.StatusNotFound
+	case codes.ResourceExhausted:
+		herr.status, herr.retryAfter = http.StatusTooManyRequests, retryAfter(st, exhaustedRetryAfter)
+	case codes.Unavailable:
+		herr.status, herr.retryAfter = http.StatusServiceUnavailable, retryAfter(st, unavailableRetryAfter)
+	default:
+		// Anything else is the plane's fault, not the vendor's; the message
+		// may carry internals, so the vendor gets a generic one.
+		herr.status, herr.msg = http.StatusBadGateway, "ingest failed"
+	}
+	return herr
+}
+
+// retryAfter returns the whole seconds of the status's RetryInfo detail,
+// rounded up, or def when there is none.
+func retryAfter(st *status.Status, def int) int {
+	for _, d := range st.Details() {
+		if ri, ok := d.(*errdetails.RetryInfo); ok && ri.GetRetryDelay() != nil {
+			if s := int(math.Ceil(ri.GetRetryDelay().AsDuration().Seconds())); s > 0 {
+				return s
+			}
+		}
+	}
+	return def
+}
+
+// verdictWord turns VERDICT_ACCEPTED into "accepted".
+func verdictWord(v ingestv1.Verdict) string {
+	return strings.ToLower(strings.TrimPrefix(v.String(), "VERDICT_"))
+}
+
+func writeError(w http.ResponseWriter, e *httpError) {
+	if e.status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="alexus"`)
+	}
+	if e.retryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(e.retryAfter))
+	}
+	writeJSON(w, e.status, ErrorBody{Error: e.msg, Code: e.code})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
