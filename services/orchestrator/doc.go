@@ -1,0 +1,11 @@
+// Package orchestrator is the orchestrator plane: one gRPC server serving
+// alexus.reasoning.v1.ReasoningService (the heuristic stages, package
+// reasoning) and alexus.orchestrator.v1.OrchestratorService (incident
+// queries and the live transition feed, package incident), plus the
+// consumer that drives every tenant's signal stream through those stages
+// (package pipeline).
+//
+// New builds a Service from a Config and its Deps; Run serves until its
+// context is done and then stops the consumer (letting in-flight entries
+// finish), ends the watch streams and stops the server.
+package orchestrator

@@ -1,0 +1,98 @@
+package incident
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/redis/go-redis/v9"
+	"google.golang.org/protobuf/proto"
+
+	orchestratorv1 "github.com/alexus-platform/alexus/gen/alexus/orchestrator/v1"
+	"github.com/alexus-platform/alexus/internal/rediskey"
+	"github.com/alexus-platform/alexus/internal/tenant"
+)
+
+// Feed is the live feed of transitions: one Redis Pub/Sub channel per
+// tenant, <ns>:{<tenant>}:transitions, carrying WatchIncidentsResponse
+// messages in proto binary.
+//
+// Pub/Sub delivers to whoever is subscribed at the moment of publishing and
+// keeps nothing, so the feed is a live view; the record is the database,
+// read with GetIncident. A message may arrive twice (the pipeline
+// republishes transitions when an entry is redelivered); watchers can drop
+// repeats by incident ID and sequence.
+type Feed struct {
+	rdb   redis.UniversalClient
+	space rediskey.Space
+}
+
+// NewFeed returns a Feed on rdb under space.
+func NewFeed(rdb redis.UniversalClient, space rediskey.Space) *Feed {
+	return &Feed{rdb: rdb, space: space}
+}
+
+// Publish sends r to the watchers of the context's tenant.
+func (f *Feed) Publish(ctx context.Context, r Result) error {
+	t, err := tenant.Require(ctx)
+	if err != nil {
+		return err
+	}
+	b, err := proto.Marshal(WatchResponse(r))
+	if err != nil {
+		return fmt.Errorf("marshal %s transition of incident %s: %w", r.Transition.Stage, r.Transition.IncidentID, err)
+	}
+	if err := f.rdb.Publish(ctx, f.space.Tenant(t, rediskey.Transitions), b).Err(); err != nil {
+		return fmt.Errorf("publish %s transition of incident %s: %w", r.Transition.Stage, r.Transition.IncidentID, err)
+	}
+	return nil
+}
+
+// Subscription is one watcher's subscription to its tenant's channel.
+type Subscription struct {
+	ps *redis.PubSub
+	ch <-chan *redis.Message
+}
+
+// Subscribe subscribes to the context's tenant's channel and returns once
+// Redis has confirmed the subscription, so nothing published after Subscribe
+// returns is missed.
+func (f *Feed) Subscribe(ctx context.Context) (*Subscription, error) {
+	t, err := tenant.Require(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ps := f.rdb.Subscribe(ctx, f.space.Tenant(t, rediskey.Transitions))
+	if _, err := ps.Receive(ctx); err != nil {
+		_ = ps.Close()
+		return nil, fmt.Errorf("subscribe to transitions: %w", err)
+	}
+	return &Subscription{ps: ps, ch: ps.Channel()}, nil
+}
+
+// ErrClosed reports a subscription whose connection went away.
+var ErrClosed = errors.New("transition subscription closed")
+
+// Next returns the next transition, waiting until one arrives, ctx is done
+// or the subscription closes. Messages that do not decode are skipped: only
+// the orchestrator publishes on the channel.
+func (s *Subscription) Next(ctx context.Context) (*orchestratorv1.WatchIncidentsResponse, error) {
+	for {
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case m, ok := <-s.ch:
+			if !ok {
+				return nil, ErrClosed
+			}
+			var resp orchestratorv1.WatchIncidentsResponse
+			if err := proto.Unmarshal([]byte(m.Payload), &resp); err != nil {
+				continue
+			}
+			return &resp, nil
+		}
+	}
+}
+
+// Close unsubscribes and releases the connection.
+func (s *Subscription) Close() error { return s.ps.Close() }

@@ -1,0 +1,164 @@
+package incident
+
+import (
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+
+	orchestratorv1 "github.com/alexus-platform/alexus/gen/alexus/orchestrator/v1"
+	reasoningv1 "github.com/alexus-platform/alexus/gen/alexus/reasoning/v1"
+	signalv1 "github.com/alexus-platform/alexus/gen/alexus/signal/v1"
+)
+
+// Stage names a step an incident went through, as stored in
+// incident_transitions.stage.
+type Stage string
+
+// The stages. The pipeline stages and resolved happen at most once per
+// incident (a partial unique index enforces it); repeated may happen any
+// number of times.
+const (
+	StageReceived   Stage = "received"
+	StageClassify   Stage = "classify"
+	StageBranch     Stage = "branch"
+	StageConfidence Stage = "confidence"
+	StageExecute    Stage = "execute"
+	StageClarify    Stage = "clarify"
+	StageEscalate   Stage = "escalate"
+	StageRepeated   Stage = "repeated"
+	StageResolved   Stage = "resolved"
+)
+
+// Once reports whether s can happen only once per incident.
+func (s Stage) Once() bool { return s != StageRepeated }
+
+// Proto returns the API enum of s.
+func (s Stage) Proto() orchestratorv1.Stage {
+	return orchestratorv1.Stage(orchestratorv1.Stage_value["STAGE_"+strings.ToUpper(string(s))])
+}
+
+// Status is an incident's lifecycle state, as stored.
+type Status string
+
+// The statuses.
+const (
+	StatusOpen     Status = "open"
+	StatusResolved Status = "resolved"
+)
+
+// Incident is one alert's journey through the pipeline, joined with the
+// signal that opened it.
+type Incident struct {
+	ID              string
+	SignalID        string
+	Fingerprint     string
+	Source          string
+	Title           string
+	Resource        string
+	Status          Status
+	Severity        signalv1.Severity
+	Intent          reasoningv1.Intent
+	Decision        reasoningv1.Decision
+	Stage           Stage
+	OccurrenceCount int64
+	CreatedAt       time.Time
+	LastSeenAt      time.Time
+	// ResolvedAt is nil while the incident is open.
+	ResolvedAt *time.Time
+}
+
+// Transition is one stage an incident passed.
+type Transition struct {
+	IncidentID string
+	Sequence   int64
+	Stage      Stage
+	Summary    string
+	// Details are stage-specific key/value pairs. The pipeline keeps each
+	// stage's full response under DetailResponse so that a redelivered
+	// entry can resume without running the stage again.
+	Details map[string]string
+	At      time.Time
+}
+
+// DetailResponse is the details key holding a stage's response as proto
+// JSON.
+const DetailResponse = "response"
+
+// Result is what a write did: the transition it stored (or found already
+// stored) and the incident as it stands afterwards.
+type Result struct {
+	Incident   Incident
+	Transition Transition
+	// New is false when the transition had been stored before, by an
+	// earlier delivery of the same stream entry.
+	New bool
+}
+
+// StreamPos is a Redis stream entry ID (milliseconds and sequence), used to
+// apply each event to a signal at most once and in order.
+type StreamPos struct {
+	Ms, Seq int64
+}
+
+// ParseStreamPos parses an entry ID such as "1700000000000-3".
+func ParseStreamPos(id string) (StreamPos, error) {
+	ms, seq, ok := strings.Cut(id, "-")
+	if !ok {
+		return StreamPos{}, errors.New("stream entry id " + strconv.Quote(id) + " is not <ms>-<seq>")
+	}
+	m, err1 := strconv.ParseInt(ms, 10, 64)
+	s, err2 := strconv.ParseInt(seq, 10, 64)
+	if err1 != nil || err2 != nil || m < 0 || s < 0 {
+		return StreamPos{}, errors.New("stream entry id " + strconv.Quote(id) + " is not <ms>-<seq>")
+	}
+	return StreamPos{Ms: m, Seq: s}, nil
+}
+
+// Errors the store returns.
+var (
+	// ErrNotFound reports an incident that does not exist for the tenant.
+	ErrNotFound = errors.New("incident not found")
+	// ErrSignalNotFound reports an event about a signal the store has not
+	// seen yet, e.g. a repeat overtaking its first occurrence across
+	// replicas. It is worth retrying.
+	ErrSignalNotFound = errors.New("signal not found")
+	// ErrBadPageToken reports a page token this store did not issue.
+	ErrBadPageToken = errors.New("invalid page token")
+)
+
+// SeverityText is the stored form of s, e.g. "critical".
+func SeverityText(s signalv1.Severity) string { return enumText(s.String(), "SEVERITY_") }
+
+// IntentText is the stored form of i, e.g. "incident".
+func IntentText(i reasoningv1.Intent) string { return enumText(i.String(), "INTENT_") }
+
+// DecisionText is the stored form of d, e.g. "execute".
+func DecisionText(d reasoningv1.Decision) string { return enumText(d.String(), "DECISION_") }
+
+func parseSeverity(s string) signalv1.Severity {
+	return signalv1.Severity(signalv1.Severity_value["SEVERITY_"+strings.ToUpper(s)])
+}
+
+func parseIntent(s string) reasoningv1.Intent {
+	return reasoningv1.Intent(reasoningv1.Intent_value["INTENT_"+strings.ToUpper(s)])
+}
+
+func parseDecision(s string) reasoningv1.Decision {
+	return reasoningv1.Decision(reasoningv1.Decision_value["DECISION_"+strings.ToUpper(s)])
+}
+
+func enumText(name, prefix string) string {
+	return strings.ToLower(strings.TrimPrefix(name, prefix))
+}
+
+func statusText(s signalv1.Status) string {
+	switch s {
+	case signalv1.Status_STATUS_RESOLVED:
+		return "resolved"
+	case signalv1.Status_STATUS_ACKNOWLEDGED:
+		return "acknowledged"
+	default:
+		return "firing"
+	}
+}

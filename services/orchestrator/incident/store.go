@@ -1,0 +1,610 @@
+package incident
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	reasoningv1 "github.com/alexus-platform/alexus/gen/alexus/reasoning/v1"
+	signalv1 "github.com/alexus-platform/alexus/gen/alexus/signal/v1"
+	"github.com/alexus-platform/alexus/internal/store"
+	"github.com/alexus-platform/alexus/internal/tenant"
+)
+
+// Store reads and writes the tenant's signals, incidents and transitions.
+//
+// Every write that adds a transition first locks the incident row, so the
+// next sequence number is computed by one writer at a time even when two
+// replicas handle events of the same incident at once.
+type Store struct {
+	db *store.DB
+}
+
+// NewStore returns a Store over db.
+func NewStore(db *store.DB) *Store { return &Store{db: db} }
+
+// incidentNamespace seeds the deterministic incident IDs, so a signal opens
+// the same incident ID however often its event is delivered.
+var incidentNamespace = uuid.MustParse("5b1f7f0e-9f35-4c43-9d0e-2f6c1a7b9a11")
+
+// IDFor returns the incident ID of the signal signalID of tenant t.
+func IDFor(t tenant.ID, signalID string) string {
+	return uuid.NewSHA1(incidentNamespace, []byte(string(t)+"/"+signalID)).String()
+}
+
+// Opened is the result of Open.
+type Opened struct {
+	// Incident is the incident as it stands.
+	Incident Incident
+	// Transitions are all of the incident's transitions, oldest first,
+	// including those stored by earlier deliveries.
+	Transitions []Transition
+	// New is true when this call stored the received transition.
+	New bool
+}
+
+// Open stores a new signal and its incident with a received transition. It
+// is idempotent: a signal already stored is left as it is, and the
+// incident's existing transitions are returned so the caller can resume
+// after them. pos is the stream position of the OPENED event; later events
+// about the signal apply only when they are newer.
+func (s *Store) Open(ctx context.Context, sig *signalv1.Signal, pos StreamPos) (Opened, error) {
+	t, err := tenant.Require(ctx)
+	if err != nil {
+		return Opened{}, err
+	}
+	if _, err := uuid.Parse(sig.GetId()); err != nil {
+		return Opened{}, fmt.Errorf("open incident: signal id %q is not a UUID", sig.GetId())
+	}
+	labels, err := jsonMap(sig.GetLabels())
+	if err != nil {
+		return Opened{}, fmt.Errorf("encode labels of signal %s: %w", sig.GetId(), err)
+	}
+	annotations, err := jsonMap(sig.GetAnnotations())
+	if err != nil {
+		return Opened{}, fmt.Errorf("encode annotations of signal %s: %w", sig.GetId(), err)
+	}
+	received := time.Now()
+	if sig.GetReceivedAt().IsValid() {
+		received = sig.GetReceivedAt().AsTime()
+	}
+	var out Opened
+	err = s.db.WithTenant(ctx, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `
+			INSERT INTO signals (tenant_id, id, source, fingerprint, external_id, status, severity, title, description,
+			                     resource, labels, annotations, link, starts_at, ends_at, received_at, last_seen_at,
+			                     last_event_ms, last_event_seq, raw_payload, raw_truncated)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16, $17, $18, $19, $20)
+			ON CONFLICT (tenant_id, id) DO NOTHING`,
+			string(t), sig.GetId(), sig.GetSource(), sig.GetFingerprint(), sig.GetExternalId(), statusText(sig.GetStatus()),
+			SeverityText(sig.GetSeverity()), sig.GetTitle(), sig.GetDescription(), sig.GetResource(), labels, annotations,
+			sig.GetLink(), optTime(sig.GetStartsAt().IsValid(), sig.GetStartsAt().AsTime()),
+			optTime(sig.GetEndsAt().IsValid(), sig.GetEndsAt().AsTime()), received, pos.Ms, pos.Seq,
+			sig.GetRawPayload(), sig.GetRawTruncated())
+		if err != nil {
+			return fmt.Errorf("insert signal %s: %w", sig.GetId(), err)
+		}
+		_, err = tx.Exec(ctx, `
+			INSERT INTO incidents (tenant_id, id, signal_id, severity) VALUES ($1, $2, $3, $4)
+			ON CONFLICT DO NOTHING`,
+			string(t), IDFor(t, sig.GetId()), sig.GetId(), SeverityText(sig.GetSeverity()))
+		if err != nil {
+			return fmt.Errorf("insert incident for signal %s: %w", sig.GetId(), err)
+		}
+		id, err := lockBySignal(ctx, tx, t, sig.GetId())
+		if err != nil {
+			return err
+		}
+		res, err := addTransition(ctx, tx, t, id, StageUpdate{
+			Stage:   StageReceived,
+			Summary: fmt.Sprintf("received %s signal %q", sig.GetSource(), sig.GetTitle()),
+			Details: map[string]string{"signal_id": sig.GetId(), "fingerprint": sig.GetFingerprint(), "source": sig.GetSource()},
+		})
+		if err != nil {
+			return err
+		}
+		out.Incident, out.New = res.Incident, res.New
+		out.Transitions, err = transitions(ctx, tx, t, id)
+		return err
+	})
+	if err != nil {
+		return Opened{}, err
+	}
+	return out, nil
+}
+
+// StageUpdate is one transition to add and the incident fields it sets.
+type StageUpdate struct {
+	Stage   Stage
+	Summary string
+	Details map[string]string
+	// Intent, Severity and Decision, when set, are written to the incident.
+	Intent   *reasoningv1.Intent
+	Severity *signalv1.Severity
+	Decision *reasoningv1.Decision
+}
+
+// AddStage stores u as the incident's next transition and updates the
+// incident in the same transaction. When u.Stage happens once per incident
+// and is already stored, nothing is written and the stored transition is
+// returned with New false.
+func (s *Store) AddStage(ctx context.Context, incidentID string, u StageUpdate) (Result, error) {
+	t, err := tenant.Require(ctx)
+	if err != nil {
+		return Result{}, err
+	}
+	var out Result
+	err = s.db.WithTenant(ctx, func(tx pgx.Tx) error {
+		if err := lockByID(ctx, tx, t, incidentID); err != nil {
+			return err
+		}
+		out, err = addTransition(ctx, tx, t, incidentID, u)
+		return err
+	})
+	if err != nil {
+		return Result{}, err
+	}
+	return out, nil
+}
+
+// Repeat counts one more occurrence of the signal when pos is newer than the
+// last event applied to it, and adds a repeated transition. A redelivered
+// event (pos not newer) changes nothing and returns New false. A signal not
+// stored yet is ErrSignalNotFound.
+func (s *Store) Repeat(ctx context.Context, signalID string, pos StreamPos, seenAt time.Time) (Result, error) {
+	t, err := tenant.Require(ctx)
+	if err != nil {
+		return Result{}, err
+	}
+	if _, err := uuid.Parse(signalID); err != nil {
+		return Result{}, fmt.Errorf("repeat signal %q: %w", signalID, ErrSignalNotFound)
+	}
+	var out Result
+	err = s.db.WithTenant(ctx, func(tx pgx.Tx) error {
+		id, err := lockBySignal(ctx, tx, t, signalID)
+		if err != nil {
+			return err
+		}
+		var count int64
+		err = tx.QueryRow(ctx, `
+			UPDATE signals SET occurrence_count = occurrence_count + 1,
+			                   last_seen_at = greatest(last_seen_at, $3),
+			                   last_event_ms = $4, last_event_seq = $5
+			WHERE tenant_id = $1 AND id = $2 AND (last_event_ms, last_event_seq) < ($4, $5)
+			RETURNING occurrence_count`,
+			string(t), signalID, seenAt, pos.Ms, pos.Seq).Scan(&count)
+		if errors.Is(err, pgx.ErrNoRows) {
+			// Already applied by an earlier delivery of this entry.
+			out.Incident, err = loadIncident(ctx, tx, t, id)
+			return err
+		}
+		if err != nil {
+			return fmt.Errorf("count repeat of signal %s: %w", signalID, err)
+		}
+		out, err = addTransition(ctx, tx, t, id, StageUpdate{
+			Stage:   StageRepeated,
+			Summary: fmt.Sprintf("the alert arrived again (%d times in all)", count),
+			Details: map[string]string{"occurrence_count": strconv.FormatInt(count, 10)},
+		})
+		return err
+	})
+	if err != nil {
+		return Result{}, err
+	}
+	return out, nil
+}
+
+// Resolve marks a signal and its incident resolved: the signal signalID,
+// or, when signalID is empty, every open signal with fingerprint. An
+// incident already resolved is left alone, so Resolve is idempotent. It
+// returns one Result per incident it resolved. A signalID not stored yet
+// is ErrSignalNotFound.
+func (s *Store) Resolve(ctx context.Context, signalID, fingerprint string, at time.Time) ([]Result, error) {
+	t, err := tenant.Require(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []Result
+	err = s.db.WithTenant(ctx, func(tx pgx.Tx) error {
+		var ids []string
+		if signalID != "" {
+			if _, err := uuid.Parse(signalID); err != nil {
+				return fmt.Errorf("resolve signal %q: %w", signalID, ErrSignalNotFound)
+			}
+			id, err := lockBySignal(ctx, tx, t, signalID)
+			if err != nil {
+				return err
+			}
+			ids = append(ids, id)
+		} else {
+			rows, err := tx.Query(ctx, `
+				SELECT i.id::text FROM incidents i
+				JOIN signals s ON s.tenant_id = i.tenant_id AND s.id = i.signal_id
+				WHERE i.tenant_id = $1 AND s.fingerprint = $2 AND i.status = 'open'
+				ORDER BY i.id
+				FOR UPDATE OF i`, string(t), fingerprint)
+			if err != nil {
+				return fmt.Errorf("find open incidents with fingerprint %q: %w", fingerprint, err)
+			}
+			ids, err = pgx.CollectRows(rows, pgx.RowTo[string])
+			if err != nil {
+				return fmt.Errorf("find open incidents with fingerprint %q: %w", fingerprint, err)
+			}
+		}
+		for _, id := range ids {
+			res, ok, err := resolveOne(ctx, tx, t, id, at)
+			if err != nil {
+				return err
+			}
+			if ok {
+				out = append(out, res)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func resolveOne(ctx context.Context, tx pgx.Tx, t tenant.ID, id string, at time.Time) (Result, bool, error) {
+	tag, err := tx.Exec(ctx, `
+		UPDATE incidents SET status = 'resolved', stage = 'resolved', resolved_at = $3, updated_at = now()
+		WHERE tenant_id = $1 AND id = $2 AND status = 'open'`, string(t), id, at)
+	if err != nil {
+		return Result{}, false, fmt.Errorf("resolve incident %s: %w", id, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return Result{}, false, nil
+	}
+	_, err = tx.Exec(ctx, `
+		UPDATE signals s SET status = 'resolved', resolved_at = $3, last_seen_at = greatest(s.last_seen_at, $3)
+		FROM incidents i
+		WHERE i.tenant_id = $1 AND i.id = $2 AND s.tenant_id = i.tenant_id AND s.id = i.signal_id`, string(t), id, at)
+	if err != nil {
+		return Result{}, false, fmt.Errorf("resolve signal of incident %s: %w", id, err)
+	}
+	res, err := addTransition(ctx, tx, t, id, StageUpdate{
+		Stage:   StageResolved,
+		Summary: "the source resolved the alert",
+		Details: map[string]string{"resolved_at": at.UTC().Format(time.RFC3339Nano)},
+	})
+	return res, res.New, err
+}
+
+// Get returns the incident id with its transitions, oldest first.
+func (s *Store) Get(ctx context.Context, id string) (Incident, []Transition, error) {
+	t, err := tenant.Require(ctx)
+	if err != nil {
+		return Incident{}, nil, err
+	}
+	if _, err := uuid.Parse(id); err != nil {
+		return Incident{}, nil, fmt.Errorf("get incident %q: %w", id, ErrNotFound)
+	}
+	var (
+		inc Incident
+		trs []Transition
+	)
+	err = s.db.WithTenant(ctx, func(tx pgx.Tx) error {
+		// One statement, so the incident and its transitions come from one
+		// snapshot: under READ COMMITTED two statements could straddle a
+		// concurrent write and show a transition the incident lacks.
+		rows, err := tx.Query(ctx, `
+			SELECT i.id::text, i.signal_id::text, s.fingerprint, s.source, s.title, s.resource, i.status, i.severity,
+			       i.intent, i.decision, i.stage, s.occurrence_count, i.created_at, s.last_seen_at, i.resolved_at,
+			       coalesce((SELECT jsonb_agg(jsonb_build_object('sequence', t.sequence, 'stage', t.stage,
+			                   'summary', t.summary, 'details', t.details, 'at', t.at) ORDER BY t.sequence)
+			                 FROM incident_transitions t
+			                 WHERE t.tenant_id = i.tenant_id AND t.incident_id = i.id), '[]')
+			FROM incidents i
+			JOIN signals s ON s.tenant_id = i.tenant_id AND s.id = i.signal_id
+			WHERE i.tenant_id = $1 AND i.id = $2`, string(t), id)
+		if err != nil {
+			return fmt.Errorf("get incident %s: %w", id, err)
+		}
+		var raw []storedTransition
+		inc, err = pgx.CollectExactlyOneRow(rows, func(row pgx.CollectableRow) (Incident, error) {
+			return scanIncidentWith(row, &raw)
+		})
+		if errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("get incident %s: %w", id, ErrNotFound)
+		}
+		if err != nil {
+			return fmt.Errorf("get incident %s: %w", id, err)
+		}
+		for _, r := range raw {
+			trs = append(trs, Transition{IncidentID: inc.ID, Sequence: r.Sequence, Stage: Stage(r.Stage), Summary: r.Summary, Details: r.Details, At: r.At})
+		}
+		return nil
+	})
+	if err != nil {
+		return Incident{}, nil, err
+	}
+	return inc, trs, nil
+}
+
+// storedTransition is a transition as Get's JSON aggregate returns it.
+type storedTransition struct {
+	Sequence int64             `json:"sequence"`
+	Stage    string            `json:"stage"`
+	Summary  string            `json:"summary"`
+	Details  map[string]string `json:"details"`
+	At       time.Time         `json:"at"`
+}
+
+// DefaultPageSize is the page size of List when none is asked for.
+const DefaultPageSize = 50
+
+// MaxPageSize caps the page size of List.
+const MaxPageSize = 500
+
+// List returns one page of incidents, newest first (by creation time, then
+// ID), after the position pageToken names, and the token of the next page,
+// empty on the last.
+func (s *Store) List(ctx context.Context, pageSize int, pageToken string) ([]Incident, string, error) {
+	t, err := tenant.Require(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	if pageSize <= 0 {
+		pageSize = DefaultPageSize
+	}
+	pageSize = min(pageSize, MaxPageSize)
+	after, err := decodeCursor(pageToken)
+	if err != nil {
+		return nil, "", err
+	}
+	var out []Incident
+	err = s.db.WithTenant(ctx, func(tx pgx.Tx) error {
+		// The row comparison matches the incidents_newest index order, so
+		// each page is an index range scan however deep it is.
+		var (
+			rows pgx.Rows
+			err  error
+		)
+		if after == nil {
+			rows, err = tx.Query(ctx, selectIncident+`
+				WHERE i.tenant_id = $1
+				ORDER BY i.created_at DESC, i.id DESC
+				LIMIT $2`, string(t), pageSize+1)
+		} else {
+			rows, err = tx.Query(ctx, selectIncident+`
+				WHERE i.tenant_id = $1 AND (i.created_at, i.id) < ($2, $3::uuid)
+				ORDER BY i.created_at DESC, i.id DESC
+				LIMIT $4`, string(t), after.at, after.incidentID, pageSize+1)
+		}
+		if err != nil {
+			return fmt.Errorf("list incidents: %w", err)
+		}
+		out, err = pgx.CollectRows(rows, scanIncident)
+		if err != nil {
+			return fmt.Errorf("list incidents: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if len(out) > pageSize {
+		out = out[:pageSize]
+		last := out[len(out)-1]
+		next = encodeCursor(cursor{at: last.CreatedAt, incidentID: last.ID})
+	}
+	return out, next, nil
+}
+
+// cursor is a position in the newest-first order.
+type cursor struct {
+	at         time.Time
+	incidentID string
+}
+
+// Page tokens are opaque to callers: a version tag, the creation time in
+// microseconds (Postgres's precision, so the comparison is exact) and the
+// incident ID, base64url-encoded. They carry no tenant; the tenant always
+// comes from the caller's identity.
+const cursorVersion = "v1"
+
+func encodeCursor(c cursor) string {
+	raw := cursorVersion + "." + strconv.FormatInt(c.at.UnixMicro(), 10) + "." + c.incidentID
+	return base64.RawURLEncoding.EncodeToString([]byte(raw))
+}
+
+func decodeCursor(token string) (*cursor, error) {
+	if token == "" {
+		return nil, nil
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(token)
+	if err != nil {
+		return nil, ErrBadPageToken
+	}
+	parts := strings.Split(string(raw), ".")
+	if len(parts) != 3 || parts[0] != cursorVersion {
+		return nil, ErrBadPageToken
+	}
+	micros, err := strconv.ParseInt(parts[1], 10, 64)
+	if err != nil {
+		return nil, ErrBadPageToken
+	}
+	id, err := uuid.Parse(parts[2])
+	if err != nil {
+		return nil, ErrBadPageToken
+	}
+	return &cursor{at: time.UnixMicro(micros), incidentID: id.String()}, nil
+}
+
+// lockBySignal locks the incident of signalID and returns its ID.
+func lockBySignal(ctx context.Context, tx pgx.Tx, t tenant.ID, signalID string) (string, error) {
+	var id string
+	err := tx.QueryRow(ctx, `SELECT id::text FROM incidents WHERE tenant_id = $1 AND signal_id = $2 FOR UPDATE`,
+		string(t), signalID).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", fmt.Errorf("signal %s: %w", signalID, ErrSignalNotFound)
+	}
+	if err != nil {
+		return "", fmt.Errorf("lock incident of signal %s: %w", signalID, err)
+	}
+	return id, nil
+}
+
+func lockByID(ctx context.Context, tx pgx.Tx, t tenant.ID, id string) error {
+	var got string
+	err := tx.QueryRow(ctx, `SELECT id::text FROM incidents WHERE tenant_id = $1 AND id = $2 FOR UPDATE`, string(t), id).Scan(&got)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return fmt.Errorf("incident %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("lock incident %s: %w", id, err)
+	}
+	return nil
+}
+
+// addTransition stores u for the locked incident id. The caller holds the
+// incident's row lock.
+func addTransition(ctx context.Context, tx pgx.Tx, t tenant.ID, id string, u StageUpdate) (Result, error) {
+	if u.Stage.Once() {
+		tr, err := scanTransition(tx.QueryRow(ctx, selectTransition+` WHERE tenant_id = $1 AND incident_id = $2 AND stage = $3`,
+			string(t), id, string(u.Stage)))
+		if err == nil {
+			inc, err := loadIncident(ctx, tx, t, id)
+			return Result{Incident: inc, Transition: tr}, err
+		}
+		if !errors.Is(err, pgx.ErrNoRows) {
+			return Result{}, fmt.Errorf("look up %s transition of incident %s: %w", u.Stage, id, err)
+		}
+	}
+	details, err := jsonMap(u.Details)
+	if err != nil {
+		return Result{}, fmt.Errorf("encode %s details of incident %s: %w", u.Stage, id, err)
+	}
+	tr, err := scanTransition(tx.QueryRow(ctx, `
+		INSERT INTO incident_transitions (tenant_id, incident_id, sequence, stage, summary, details)
+		SELECT $1, $2, coalesce(max(sequence), 0) + 1, $3, $4, $5
+		FROM incident_transitions WHERE tenant_id = $1 AND incident_id = $2
+		RETURNING incident_id::text, sequence, stage, summary, details, at`,
+		string(t), id, string(u.Stage), u.Summary, details))
+	if err != nil {
+		return Result{}, fmt.Errorf("insert %s transition of incident %s: %w", u.Stage, id, err)
+	}
+	// A resolved incident keeps "resolved" as its stage even when a late
+	// pipeline stage finishes after the resolution; repeats are not a
+	// stage the incident moves to, they are counted on it.
+	_, err = tx.Exec(ctx, `
+		UPDATE incidents SET
+		  stage = CASE WHEN $3 = 'repeated' OR (status = 'resolved' AND $3 <> 'resolved') THEN stage ELSE $3 END,
+		  intent = coalesce($4, intent),
+		  severity = coalesce($5, severity),
+		  decision = coalesce($6, decision),
+		  updated_at = now()
+		WHERE tenant_id = $1 AND id = $2`,
+		string(t), id, string(u.Stage), optText(u.Intent, IntentText), optText(u.Severity, SeverityText), optText(u.Decision, DecisionText))
+	if err != nil {
+		return Result{}, fmt.Errorf("update incident %s after %s: %w", id, u.Stage, err)
+	}
+	inc, err := loadIncident(ctx, tx, t, id)
+	if err != nil {
+		return Result{}, err
+	}
+	return Result{Incident: inc, Transition: tr, New: true}, nil
+}
+
+const selectIncident = `
+	SELECT i.id::text, i.signal_id::text, s.fingerprint, s.source, s.title, s.resource, i.status, i.severity,
+	       i.intent, i.decision, i.stage, s.occurrence_count, i.created_at, s.last_seen_at, i.resolved_at
+	FROM incidents i
+	JOIN signals s ON s.tenant_id = i.tenant_id AND s.id = i.signal_id`
+
+func loadIncident(ctx context.Context, tx pgx.Tx, t tenant.ID, id string) (Incident, error) {
+	rows, err := tx.Query(ctx, selectIncident+` WHERE i.tenant_id = $1 AND i.id = $2`, string(t), id)
+	if err != nil {
+		return Incident{}, fmt.Errorf("load incident %s: %w", id, err)
+	}
+	inc, err := pgx.CollectExactlyOneRow(rows, scanIncident)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Incident{}, fmt.Errorf("incident %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return Incident{}, fmt.Errorf("load incident %s: %w", id, err)
+	}
+	return inc, nil
+}
+
+func scanIncident(row pgx.CollectableRow) (Incident, error) {
+	return scanIncidentWith(row)
+}
+
+// scanIncidentWith scans selectIncident's columns and then extra ones.
+func scanIncidentWith(row pgx.CollectableRow, extra ...any) (Incident, error) {
+	var (
+		inc                                  Incident
+		status, sev, intent, decision, stage string
+	)
+	dest := []any{&inc.ID, &inc.SignalID, &inc.Fingerprint, &inc.Source, &inc.Title, &inc.Resource, &status, &sev,
+		&intent, &decision, &stage, &inc.OccurrenceCount, &inc.CreatedAt, &inc.LastSeenAt, &inc.ResolvedAt}
+	if err := row.Scan(append(dest, extra...)...); err != nil {
+		return Incident{}, err
+	}
+	inc.Status, inc.Stage = Status(status), Stage(stage)
+	inc.Severity, inc.Intent, inc.Decision = parseSeverity(sev), parseIntent(intent), parseDecision(decision)
+	return inc, nil
+}
+
+const selectTransition = `SELECT incident_id::text, sequence, stage, summary, details, at FROM incident_transitions`
+
+func transitions(ctx context.Context, tx pgx.Tx, t tenant.ID, id string) ([]Transition, error) {
+	rows, err := tx.Query(ctx, selectTransition+` WHERE tenant_id = $1 AND incident_id = $2 ORDER BY sequence`, string(t), id)
+	if err != nil {
+		return nil, fmt.Errorf("load transitions of incident %s: %w", id, err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Transition, error) { return scanTransition(r) })
+	if err != nil {
+		return nil, fmt.Errorf("load transitions of incident %s: %w", id, err)
+	}
+	return out, nil
+}
+
+func scanTransition(row pgx.Row) (Transition, error) {
+	var (
+		tr    Transition
+		stage string
+	)
+	if err := row.Scan(&tr.IncidentID, &tr.Sequence, &stage, &tr.Summary, &tr.Details, &tr.At); err != nil {
+		return Transition{}, err
+	}
+	tr.Stage = Stage(stage)
+	return tr, nil
+}
+
+// jsonMap encodes m as a JSON object; nil becomes {} because the columns
+// hold objects, never JSON null.
+func jsonMap(m map[string]string) ([]byte, error) {
+	if m == nil {
+		return []byte("{}"), nil
+	}
+	return json.Marshal(m)
+}
+
+func optTime(ok bool, t time.Time) *time.Time {
+	if !ok {
+		return nil
+	}
+	return &t
+}
+
+func optText[E any](v *E, text func(E) string) *string {
+	if v == nil {
+		return nil
+	}
+	s := text(*v)
+	return &s
+}

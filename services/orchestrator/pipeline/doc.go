@@ -1,0 +1,19 @@
+// Package pipeline moves signals from the tenants' Redis streams through
+// the reasoning stages into incidents.
+//
+// Consumer reads every registered tenant's stream with one consumer group
+// (XREADGROUP over all streams at once, ReadCount entries per stream, so
+// tenants are served fairly), hands entries to a fixed pool of workers
+// keyed by signal so the events of one signal stay in order, acknowledges
+// an entry only after its effects are stored and published, reclaims
+// entries left idle by dead consumers (XAUTOCLAIM), and moves entries that
+// keep failing to the tenant's dead-letter stream.
+//
+// Processor is the stage machine each entry runs: it opens the incident,
+// calls ClassifyIncident, Diagnose and CheckConfidence through the typed
+// ReasoningService client, then executes (through the ActionService),
+// clarifies or escalates. Each stage is stored as a transition before the
+// next begins, so a redelivered entry resumes where the last delivery
+// stopped and never runs a finished stage twice. The tenant of every entry
+// is the one in its stream's key, never the one its payload names.
+package pipeline

@@ -1,0 +1,146 @@
+package orchestrator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+
+	"github.com/redis/go-redis/v9"
+	"go.uber.org/zap"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+
+	actionsv1 "github.com/alexus-platform/alexus/gen/alexus/actions/v1"
+	orchestratorv1 "github.com/alexus-platform/alexus/gen/alexus/orchestrator/v1"
+	reasoningv1 "github.com/alexus-platform/alexus/gen/alexus/reasoning/v1"
+	"github.com/alexus-platform/alexus/internal/rpc"
+	"github.com/alexus-platform/alexus/internal/store"
+	"github.com/alexus-platform/alexus/internal/tenant"
+	"github.com/alexus-platform/alexus/services/orchestrator/incident"
+	"github.com/alexus-platform/alexus/services/orchestrator/pipeline"
+	"github.com/alexus-platform/alexus/services/orchestrator/reasoning"
+)
+
+// Deps are what the orchestrator plane talks to.
+type Deps struct {
+	// Log receives structured logs; nil discards them.
+	Log *zap.Logger
+	// DB is the application-role pool holding incidents.
+	DB *store.DB
+	// Redis holds the signal streams and carries the transition feed.
+	Redis *redis.Client
+	// Verifier checks the internal identity token on every RPC.
+	Verifier *tenant.Verifier
+	// Reasoning is the ReasoningService the pipeline calls for each stage:
+	// a client dialled (rpc.Dial, so it signs the pipeline's identity) to
+	// this plane's own address or to a reasoning replica.
+	Reasoning reasoningv1.ReasoningServiceClient
+	// Actions is the action plane's client, dialled with rpc.Dial.
+	Actions actionsv1.ActionServiceClient
+}
+
+// Service is the orchestrator plane.
+type Service struct {
+	cfg  Config
+	deps Deps
+	log  *zap.Logger
+}
+
+// New checks cfg and deps and returns a Service; Run starts it.
+func New(cfg Config, deps Deps) (*Service, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	switch {
+	case deps.DB == nil:
+		return nil, errors.New("orchestrator: deps.DB is required")
+	case deps.Redis == nil:
+		return nil, errors.New("orchestrator: deps.Redis is required")
+	case deps.Verifier == nil:
+		return nil, errors.New("orchestrator: deps.Verifier is required")
+	case deps.Reasoning == nil:
+		return nil, errors.New("orchestrator: deps.Reasoning is required")
+	case deps.Actions == nil:
+		return nil, errors.New("orchestrator: deps.Actions is required")
+	}
+	log := deps.Log
+	if log == nil {
+		log = zap.NewNop()
+	}
+	return &Service{cfg: cfg, deps: deps, log: log.Named("orchestrator")}, nil
+}
+
+// Run serves ReasoningService and OrchestratorService on lis and consumes
+// the signal streams until ctx is done. It then stops reading, lets the
+// entries in flight finish (their reasoning calls still reach this
+// server), ends the watch streams and stops the server gracefully.
+func (s *Service) Run(ctx context.Context, lis net.Listener) error {
+	srv, health, err := rpc.NewServer(s.log, s.deps.Verifier)
+	if err != nil {
+		return fmt.Errorf("build orchestrator gRPC server: %w", err)
+	}
+	incidents := incident.NewStore(s.deps.DB)
+	feed := incident.NewFeed(s.deps.Redis, s.cfg.Namespace)
+	watchDone := make(chan struct{})
+	reasoningv1.RegisterReasoningServiceServer(srv, reasoning.NewHandler(reasoning.Thresholds{ExecuteAt: s.cfg.ExecuteAt, ClarifyAt: s.cfg.ClarifyAt}))
+	orchestratorv1.RegisterOrchestratorServiceServer(srv, incident.NewHandler(incidents, feed, s.log, watchDone))
+	health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
+	for _, name := range []string{reasoningv1.ReasoningService_ServiceDesc.ServiceName, orchestratorv1.OrchestratorService_ServiceDesc.ServiceName} {
+		health.SetServingStatus(name, healthpb.HealthCheckResponse_SERVING)
+	}
+
+	serveCtx, stopServing := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopServing()
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- rpc.Serve(serveCtx, srv, lis) }()
+
+	consumeCtx, stopConsuming := context.WithCancel(ctx)
+	defer stopConsuming()
+	consumer := pipeline.NewConsumer(pipeline.ConsumerConfig{
+		Space:            s.cfg.Namespace,
+		Group:            s.cfg.Group,
+		Consumer:         s.cfg.Consumer,
+		Concurrency:      s.cfg.Concurrency,
+		ReadCount:        s.cfg.ReadCount,
+		Block:            s.cfg.Block,
+		ClaimMinIdle:     s.cfg.ClaimMinIdle,
+		ClaimInterval:    s.cfg.ClaimInterval,
+		MaxDeliveries:    s.cfg.MaxDeliveries,
+		DiscoverInterval: s.cfg.DiscoverInterval,
+		EntryTimeout:     s.cfg.EntryTimeout,
+		DeadLetterMaxLen: s.cfg.DeadLetterMaxLen,
+	}, s.deps.Redis, pipeline.NewProcessor(incidents, feed, s.deps.Reasoning, s.deps.Actions, s.log), s.log)
+	var consuming sync.WaitGroup
+	consuming.Add(1)
+	go func() {
+		defer consuming.Done()
+		_ = consumer.Run(consumeCtx)
+	}()
+	s.log.Info("orchestrator serving", zap.String("addr", lis.Addr().String()), zap.String("consumer", s.cfg.Consumer))
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case err := <-serveErr:
+		// The server stopped on its own; nothing can reach the reasoning
+		// stages any more, so stop consuming too.
+		runErr = fmt.Errorf("orchestrator server stopped: %w", err)
+		if err == nil {
+			runErr = errors.New("orchestrator server stopped unexpectedly")
+		}
+		serveErr = nil
+	}
+	stopConsuming()
+	consuming.Wait()
+	health.Shutdown()
+	close(watchDone)
+	stopServing()
+	if serveErr != nil {
+		if err := <-serveErr; err != nil && runErr == nil {
+			runErr = err
+		}
+	}
+	s.log.Info("orchestrator stopped")
+	return runErr
+}
