@@ -25,9 +25,9 @@ type meshFlags struct {
 	corsOrigins   []string
 	devJWTSecret  string
 
-	ingest       ingest.Config
-	orchestrator orchestrator.Config
-	actions      actions.Config
+	ingest        ingest.Config
+	orchestrator  orchestrator.Config
+	actions       actions.Config
 	webhookSecret string
 }
 
@@ -187,4 +187,3 @@ func orDefault(v, def []string) []string {
 	}
 	return def
 }
-
