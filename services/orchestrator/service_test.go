@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
@@ -16,6 +17,8 @@ import (
 	"go.uber.org/zap/zaptest"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -617,5 +620,83 @@ func TestConfigValidateNamesField(t *testing.T) {
 		err := c.Validate()
 		require.Error(t, err, field)
 		require.Contains(t, err.Error(), field)
+	}
+}
+
+func TestEveryRPCRequiresAVerifiedIdentity(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	conn, err := grpc.NewClient(b.addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = conn.Close() })
+
+	otherKey := make([]byte, 32)
+	_, _ = rand.Read(otherKey)
+	foreignSigner, err := tenant.NewSigner(otherKey, 0)
+	require.NoError(t, err)
+	foreign, err := foreignSigner.Sign(tenant.Identity{Tenant: acme, Subject: "user:test"})
+	require.NoError(t, err)
+	expired, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{
+		"tenant_id": string(acme),
+		"iss":       "alexus",
+		"aud":       []string{"alexus-internal"},
+		"sub":       "user:test",
+		"iat":       time.Now().Add(-10 * time.Minute).Unix(),
+		"nbf":       time.Now().Add(-10 * time.Minute).Unix(),
+		"exp":       time.Now().Add(-5 * time.Minute).Unix(),
+	}).SignedString(b.secret)
+	require.NoError(t, err)
+
+	reasoningClient := reasoningv1.NewReasoningServiceClient(conn)
+	orchClient := orchestratorv1.NewOrchestratorServiceClient(conn)
+	sig := alert(acme)
+	cls := &reasoningv1.Classification{Intent: reasoningv1.Intent_INTENT_INCIDENT}
+	diag := &reasoningv1.Diagnosis{Branch: reasoningv1.Branch_BRANCH_INCIDENT}
+	rpcs := map[string]func(context.Context) error{
+		"ClassifyIncident": func(ctx context.Context) error {
+			_, err := reasoningClient.ClassifyIncident(ctx, &reasoningv1.ClassifyIncidentRequest{Signal: sig})
+			return err
+		},
+		"Diagnose": func(ctx context.Context) error {
+			_, err := reasoningClient.Diagnose(ctx, &reasoningv1.DiagnoseRequest{Signal: sig, Classification: cls})
+			return err
+		},
+		"CheckConfidence": func(ctx context.Context) error {
+			_, err := reasoningClient.CheckConfidence(ctx, &reasoningv1.CheckConfidenceRequest{Classification: cls, Diagnosis: diag})
+			return err
+		},
+		"GetIncident": func(ctx context.Context) error {
+			_, err := orchClient.GetIncident(ctx, &orchestratorv1.GetIncidentRequest{Id: uuid.NewString()})
+			return err
+		},
+		"ListIncidents": func(ctx context.Context) error {
+			_, err := orchClient.ListIncidents(ctx, &orchestratorv1.ListIncidentsRequest{})
+			return err
+		},
+		"WatchIncidents": func(ctx context.Context) error {
+			stream, err := orchClient.WatchIncidents(ctx, &orchestratorv1.WatchIncidentsRequest{})
+			if err != nil {
+				return err
+			}
+			_, err = stream.Recv()
+			return err
+		},
+	}
+	tokens := map[string]string{"no token": "", "foreign key": foreign, "expired": expired}
+	for name, call := range rpcs {
+		for kind, tok := range tokens {
+			ctx := context.Background()
+			if tok != "" {
+				ctx = metadata.AppendToOutgoingContext(ctx, tenant.MetadataKey, tok)
+			}
+			require.Equal(t, codes.Unauthenticated, status.Code(call(ctx)), "%s with %s", name, kind)
+		}
+		// The same call with a valid token gets past authentication.
+		ctx, cancel := context.WithTimeout(as(acme), 200*time.Millisecond)
+		valid, err := b.signer.Sign(tenant.Identity{Tenant: acme, Subject: "user:test"})
+		require.NoError(t, err)
+		err = call(metadata.AppendToOutgoingContext(ctx, tenant.MetadataKey, valid))
+		cancel()
+		require.NotEqual(t, codes.Unauthenticated, status.Code(err), "%s with a valid token: %v", name, err)
 	}
 }
