@@ -33,6 +33,7 @@ func newDevCmd(g *globals) *cobra.Command {
 	f := &meshFlags{}
 	var (
 		dataDir  string
+		sinkAddr string
 		withDemo bool
 		interval time.Duration
 	)
@@ -78,7 +79,9 @@ prints what it gets. Ctrl-C stops everything this command started.`,
 
 			if f.stores.postgresURL == "" && f.stores.postgresAppURL == "" || f.stores.redisURL == "" {
 				fmt.Fprintf(out, "starting private Postgres and Redis in %s ...\n", dataDir)
-				stack, err := devstack.Start(ctx, devstack.Options{DataDir: dataDir, Log: log})
+				// The servers outlive the signal that stops the planes, so the
+				// planes can shut down cleanly; the deferred Stop ends them after.
+				stack, err := devstack.Start(context.WithoutCancel(ctx), devstack.Options{DataDir: dataDir, Log: log})
 				if err != nil {
 					return err
 				}
@@ -96,7 +99,7 @@ prints what it gets. Ctrl-C stops everything this command started.`,
 				}
 			}
 
-			sinkURL, err := startSink(ctx, out, secretBytes(f.webhookSecret))
+			sinkURL, err := startSink(ctx, out, sinkAddr, secretBytes(f.webhookSecret))
 			if err != nil {
 				return err
 			}
@@ -141,6 +144,7 @@ prints what it gets. Ctrl-C stops everything this command started.`,
 	}
 	f.register(cmd.Flags())
 	cmd.Flags().StringVar(&dataDir, "data-dir", envString("ALEXUS_DATA_DIR", devstack.DefaultDataDir), "folder for private servers and generated dev secrets (ALEXUS_DATA_DIR)")
+	cmd.Flags().StringVar(&sinkAddr, "dev-sink-addr", envString("ALEXUS_DEV_SINK_ADDR", "127.0.0.1:8081"), "address of the local receiver of dev tenants' remediation webhooks (ALEXUS_DEV_SINK_ADDR)")
 	cmd.Flags().BoolVar(&withDemo, "demo", false, "feed sample Alertmanager alerts and print each decision")
 	cmd.Flags().DurationVar(&interval, "demo-interval", 2*time.Second, "pause between demo alerts")
 	cmd.AddCommand(newDevTokenCmd())
@@ -169,10 +173,13 @@ Ctrl-C stops everything.
 
 // startSink serves the receiver that dev tenants' "default" webhook target
 // points at: it checks each delivery's signature and prints it.
-func startSink(ctx context.Context, out io.Writer, secret []byte) (string, error) {
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
+//
+// Its address is fixed (not a free port) because tenants keep the target
+// they were created with across restarts of `alexus dev`.
+func startSink(ctx context.Context, out io.Writer, addr string, secret []byte) (string, error) {
+	lis, err := net.Listen("tcp", addr)
 	if err != nil {
-		return "", fmt.Errorf("listen for the dev webhook receiver: %w", err)
+		return "", fmt.Errorf("listen for the dev webhook receiver on %s (set ALEXUS_DEV_SINK_ADDR to another address): %w", addr, err)
 	}
 	srv := &http.Server{ReadHeaderTimeout: 5 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))

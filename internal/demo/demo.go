@@ -50,11 +50,18 @@ func Run(ctx context.Context, opt Options) error {
 	}
 	defer stream.Close()
 
+	// Feed only once the watch is live, so no transition is missed.
+	if !stream.Receive() {
+		return fmt.Errorf("watch incidents: %w", stream.Err())
+	}
 	go feed(ctx, opt)
 
 	first := true
 	for stream.Receive() {
 		msg := stream.Msg()
+		if msg.GetTransition() == nil {
+			continue
+		}
 		tr, inc := msg.GetTransition(), msg.GetIncident()
 		fmt.Fprintf(opt.Out, "incident %s  %-10s %s\n", short(tr.GetIncidentId()), stageName(tr.GetStage()), tr.GetSummary())
 		if isDecision(tr.GetStage()) {

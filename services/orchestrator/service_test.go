@@ -303,9 +303,10 @@ func (b *bundle) watch(t *testing.T, tn tenant.ID, incidentID string) grpc.Serve
 	t.Cleanup(cancel)
 	stream, err := b.client.WatchIncidents(ctx, &orchestratorv1.WatchIncidentsRequest{IncidentId: incidentID})
 	require.NoError(t, err)
-	// Headers arrive once the subscription is live.
-	_, err = stream.Header()
+	// The first message, without a transition, says the subscription is live.
+	first, err := stream.Recv()
 	require.NoError(t, err)
+	require.Nil(t, first.GetTransition(), "the first message is the subscribed marker")
 	return stream
 }
 

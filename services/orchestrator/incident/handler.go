@@ -8,7 +8,6 @@ import (
 	"go.uber.org/zap"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
 	orchestratorv1 "github.com/alexus-platform/alexus/gen/alexus/orchestrator/v1"
@@ -60,9 +59,12 @@ func (h *Handler) ListIncidents(ctx context.Context, req *orchestratorv1.ListInc
 	return out, nil
 }
 
-// WatchIncidents implements OrchestratorService. It sends the response
-// headers once the subscription is live, so a client that waits for them
-// misses no transition published afterwards.
+// WatchIncidents implements OrchestratorService. Once the subscription is
+// live it sends one message without a transition, so a client that waits
+// for it misses no transition published afterwards. A message, unlike bare
+// response headers, also gets through proxies and HTTP/1.1 clients (the
+// gateway's Connect protocol, browsers) that only surface a stream at its
+// first message.
 func (h *Handler) WatchIncidents(req *orchestratorv1.WatchIncidentsRequest, stream grpc.ServerStreamingServer[orchestratorv1.WatchIncidentsResponse]) error {
 	ctx, cancel := context.WithCancel(stream.Context())
 	defer cancel()
@@ -86,7 +88,7 @@ func (h *Handler) WatchIncidents(req *orchestratorv1.WatchIncidentsRequest, stre
 		return status.Error(codes.Unavailable, "transition feed unavailable; retry")
 	}
 	defer sub.Close()
-	if err := stream.SendHeader(metadata.MD{}); err != nil {
+	if err := stream.Send(&orchestratorv1.WatchIncidentsResponse{}); err != nil {
 		return err
 	}
 	for {

@@ -682,10 +682,11 @@ func (x *WatchIncidentsRequest) GetIncidentId() string {
 	return ""
 }
 
-// WatchIncidentsResponse is one transition on the live feed.
+// WatchIncidentsResponse is one transition on the live feed, or, as the
+// stream's first message only, the empty "subscribed" marker.
 type WatchIncidentsResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The transition.
+	// The transition; unset in the first message.
 	Transition *Transition `protobuf:"bytes,1,opt,name=transition,proto3" json:"transition,omitempty"`
 	// The incident as it stands after the transition.
 	Incident      *Incident `protobuf:"bytes,2,opt,name=incident,proto3" json:"incident,omitempty"`

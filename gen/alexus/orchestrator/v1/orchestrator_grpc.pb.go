@@ -39,7 +39,9 @@ type OrchestratorServiceClient interface {
 	// ListIncidents pages through incidents, newest first.
 	ListIncidents(ctx context.Context, in *ListIncidentsRequest, opts ...grpc.CallOption) (*ListIncidentsResponse, error)
 	// WatchIncidents streams stage transitions of the caller's tenant as they
-	// happen, from any orchestrator replica, until the caller cancels.
+	// happen, from any orchestrator replica, until the caller cancels. The
+	// first message has no transition: it says the subscription is live, and
+	// no transition published after it will be missed.
 	WatchIncidents(ctx context.Context, in *WatchIncidentsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchIncidentsResponse], error)
 }
 
@@ -102,7 +104,9 @@ type OrchestratorServiceServer interface {
 	// ListIncidents pages through incidents, newest first.
 	ListIncidents(context.Context, *ListIncidentsRequest) (*ListIncidentsResponse, error)
 	// WatchIncidents streams stage transitions of the caller's tenant as they
-	// happen, from any orchestrator replica, until the caller cancels.
+	// happen, from any orchestrator replica, until the caller cancels. The
+	// first message has no transition: it says the subscription is live, and
+	// no transition published after it will be missed.
 	WatchIncidents(*WatchIncidentsRequest, grpc.ServerStreamingServer[WatchIncidentsResponse]) error
 	mustEmbedUnimplementedOrchestratorServiceServer()
 }

@@ -53,7 +53,9 @@ type OrchestratorServiceClient interface {
 	// ListIncidents pages through incidents, newest first.
 	ListIncidents(context.Context, *connect.Request[v1.ListIncidentsRequest]) (*connect.Response[v1.ListIncidentsResponse], error)
 	// WatchIncidents streams stage transitions of the caller's tenant as they
-	// happen, from any orchestrator replica, until the caller cancels.
+	// happen, from any orchestrator replica, until the caller cancels. The
+	// first message has no transition: it says the subscription is live, and
+	// no transition published after it will be missed.
 	WatchIncidents(context.Context, *connect.Request[v1.WatchIncidentsRequest]) (*connect.ServerStreamForClient[v1.WatchIncidentsResponse], error)
 }
 
@@ -119,7 +121,9 @@ type OrchestratorServiceHandler interface {
 	// ListIncidents pages through incidents, newest first.
 	ListIncidents(context.Context, *connect.Request[v1.ListIncidentsRequest]) (*connect.Response[v1.ListIncidentsResponse], error)
 	// WatchIncidents streams stage transitions of the caller's tenant as they
-	// happen, from any orchestrator replica, until the caller cancels.
+	// happen, from any orchestrator replica, until the caller cancels. The
+	// first message has no transition: it says the subscription is live, and
+	// no transition published after it will be missed.
 	WatchIncidents(context.Context, *connect.Request[v1.WatchIncidentsRequest], *connect.ServerStream[v1.WatchIncidentsResponse]) error
 }
 
