@@ -174,10 +174,10 @@ func alertmanagerPayload(status, fingerprint, alertname string) []byte {
 	p := map[string]any{
 		"version": "4", "groupKey": "{}:{alertname=\"" + alertname + "\"}", "truncatedAlerts": 0,
 		"status": status, "receiver": "alexus",
-		"groupLabels":  map[string]string{"alertname": alertname},
-		"commonLabels": map[string]string{"alertname": alertname, "severity": "critical"},
+		"groupLabels":       map[string]string{"alertname": alertname},
+		"commonLabels":      map[string]string{"alertname": alertname, "severity": "critical"},
 		"commonAnnotations": map[string]string{"summary": alertname + " is failing"},
-		"externalURL": "http://alertmanager.example:9093",
+		"externalURL":       "http://alertmanager.example:9093",
 		"alerts": []map[string]any{{
 			"status":       status,
 			"labels":       map[string]string{"alertname": alertname, "severity": "critical", "instance": "api-1:8080", "service": "api"},
