@@ -32,7 +32,7 @@ func newMigrateCmd(_ *globals) *cobra.Command {
 			return nil
 		},
 	}
-	s.register(cmd.Flags())
+	s.registerPostgres(cmd.Flags())
 	return cmd
 }
 
@@ -58,7 +58,7 @@ func newTenantCmd(_ *globals) *cobra.Command {
 				return err
 			}
 			defer db.Close()
-			created, err := provision.EnsureTenant(ctx, db, provision.TenantOptions{DisplayName: display, DefaultWebhookURL: webhookURL})
+			created, err := provision.EnsureTenant(ctx, db, provision.TenantOptions{DisplayName: display})
 			if err != nil {
 				return err
 			}
@@ -67,11 +67,17 @@ func newTenantCmd(_ *globals) *cobra.Command {
 			} else {
 				fmt.Fprintf(cmd.OutOrStdout(), "tenant %s already exists\n", id)
 			}
+			if webhookURL != "" {
+				if err := provision.SetWebhookTarget(ctx, db, "default", webhookURL); err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "webhook target \"default\" of %s set\n", id)
+			}
 			return nil
 		},
 	}
-	s.register(create.Flags())
-	create.Flags().StringVar(&webhookURL, "webhook-url", "", "URL of the tenant's default remediation webhook target")
+	s.registerPostgres(create.Flags())
+	create.Flags().StringVar(&webhookURL, "webhook-url", "", "URL of the tenant's \"default\" remediation webhook target (set or replaced, also for an existing tenant)")
 	create.Flags().StringVar(&display, "display-name", "", "human name of the tenant")
 	cmd.AddCommand(create)
 	return cmd
@@ -116,7 +122,7 @@ func newIntegrationCmd(_ *globals) *cobra.Command {
 			return nil
 		},
 	}
-	s.register(create.Flags())
+	s.registerPostgres(create.Flags())
 	create.Flags().StringVar(&tenantName, "tenant", "", "tenant the token posts for")
 	create.Flags().StringVar(&source, "source", "", "webhook source the token may post to, e.g. alertmanager")
 	create.Flags().StringVar(&name, "name", "", "label to recognise the token by")

@@ -99,10 +99,6 @@ prints what it gets. Ctrl-C stops everything this command started.`,
 				}
 			}
 
-			sinkURL, err := startSink(ctx, out, sinkAddr, secretBytes(f.webhookSecret))
-			if err != nil {
-				return err
-			}
 			// The internal planes take free ports: only the gateway is public.
 			f.addrs.Ingest, f.addrs.Orchestrator, f.addrs.Actions, f.addrs.Reasoning = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0", ""
 			if f.gateway.Auth.Issuer == "" {
@@ -112,9 +108,11 @@ prints what it gets. Ctrl-C stops everything this command started.`,
 				f.gateway.Auth.Audience = auth.DevAudience
 			}
 			f.gateway.DevAutoCreateTenants = true
-			f.gateway.DevDefaultWebhookURL = sinkURL
 			cfg, err := f.config(mesh.All...)
 			if err != nil {
+				return err
+			}
+			if cfg.Gateway.DevDefaultWebhookURL, err = startSink(ctx, out, sinkAddr, cfg.Actions.WebhookSecret); err != nil {
 				return err
 			}
 			m, err := mesh.Start(ctx, log, cfg)
@@ -146,7 +144,7 @@ prints what it gets. Ctrl-C stops everything this command started.`,
 	cmd.Flags().StringVar(&dataDir, "data-dir", envString("ALEXUS_DATA_DIR", devstack.DefaultDataDir), "folder for private servers and generated dev secrets (ALEXUS_DATA_DIR)")
 	cmd.Flags().StringVar(&sinkAddr, "dev-sink-addr", envString("ALEXUS_DEV_SINK_ADDR", "127.0.0.1:8081"), "address of the local receiver of dev tenants' remediation webhooks (ALEXUS_DEV_SINK_ADDR)")
 	cmd.Flags().BoolVar(&withDemo, "demo", false, "feed sample Alertmanager alerts and print each decision")
-	cmd.Flags().DurationVar(&interval, "demo-interval", 2*time.Second, "pause between demo alerts")
+	cmd.Flags().DurationVar(&interval, "demo-interval", envDuration("ALEXUS_DEMO_INTERVAL", 2*time.Second), "pause between demo alerts (ALEXUS_DEMO_INTERVAL)")
 	cmd.AddCommand(newDevTokenCmd())
 	return cmd
 }
@@ -216,6 +214,7 @@ func short(id string) string {
 func newDevTokenCmd() *cobra.Command {
 	var (
 		dataDir, tenantName, subject, secret string
+		issuer, audience                     string
 		ttl                                  time.Duration
 	)
 	cmd := &cobra.Command{
@@ -233,7 +232,11 @@ func newDevTokenCmd() *cobra.Command {
 				}
 				secret = s.DevJWTSecret
 			}
-			tok, err := auth.DevToken(secretBytes(secret), id, subject, auth.DevIssuer, auth.DevAudience, ttl)
+			key, err := secretBytes("ALEXUS_DEV_JWT_SECRET", secret)
+			if err != nil {
+				return err
+			}
+			tok, err := auth.DevToken(key, id, subject, issuer, audience, ttl)
 			if err != nil {
 				return err
 			}
@@ -245,6 +248,8 @@ func newDevTokenCmd() *cobra.Command {
 	cmd.Flags().StringVar(&subject, "subject", "dev-user", "subject (sub) of the token")
 	cmd.Flags().DurationVar(&ttl, "ttl", 24*time.Hour, "how long the token is valid")
 	cmd.Flags().StringVar(&dataDir, "data-dir", envString("ALEXUS_DATA_DIR", devstack.DefaultDataDir), "data folder holding the generated dev secrets (ALEXUS_DATA_DIR)")
+	cmd.Flags().StringVar(&issuer, "jwt-issuer", envString("ALEXUS_JWT_ISSUER", auth.DevIssuer), "issuer (iss), as `alexus dev` expects it (ALEXUS_JWT_ISSUER)")
+	cmd.Flags().StringVar(&audience, "jwt-audience", envString("ALEXUS_JWT_AUDIENCE", auth.DevAudience), "audience (aud), as `alexus dev` expects it (ALEXUS_JWT_AUDIENCE)")
 	cmd.Flags().StringVar(&secret, "dev-jwt-secret", envString("ALEXUS_DEV_JWT_SECRET", ""), "HS256 secret; default: the data folder's (ALEXUS_DEV_JWT_SECRET)")
 	return cmd
 }

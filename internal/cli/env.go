@@ -51,16 +51,6 @@ func envFloat(key string, def float64) float64 {
 	return def
 }
 
-func envBool(key string, def bool) bool {
-	if v, ok := os.LookupEnv(key); ok {
-		if b, err := strconv.ParseBool(v); err == nil {
-			return b
-		}
-		badEnv = append(badEnv, fmt.Sprintf("%s=%q is not a boolean", key, v))
-	}
-	return def
-}
-
 func envList(key string) []string {
 	v := os.Getenv(key)
 	if v == "" {
@@ -86,14 +76,18 @@ func checkEnv() error {
 	return nil
 }
 
-// secretBytes decodes a secret given as "base64:<b64>" or as plain text.
-func secretBytes(s string) []byte {
-	if b64, ok := strings.CutPrefix(s, "base64:"); ok {
-		if b, err := base64.StdEncoding.DecodeString(b64); err == nil {
-			return b
-		}
+// secretBytes decodes a secret given as "base64:<b64>" or as plain text. A
+// "base64:" value that does not decode is an error, never used as text.
+func secretBytes(name, s string) ([]byte, error) {
+	b64, ok := strings.CutPrefix(s, "base64:")
+	if !ok {
+		return []byte(s), nil
 	}
-	return []byte(s)
+	b, err := base64.StdEncoding.DecodeString(b64)
+	if err != nil {
+		return nil, fmt.Errorf("%s: the value after \"base64:\" is not valid base64: %w", name, err)
+	}
+	return b, nil
 }
 
 // stringFlag registers a string flag whose default comes from env.

@@ -54,8 +54,8 @@ func (f *meshFlags) register(fs *pflag.FlagSet) {
 	fs.StringSliceVar(&f.corsOrigins, "cors-origins", envList("ALEXUS_GATEWAY_CORS_ORIGINS"), "browser origins allowed to call the Connect API (ALEXUS_GATEWAY_CORS_ORIGINS)")
 	fs.Int64Var(&f.gateway.MaxBodyBytes, "gateway-max-body-bytes", int64(envInt("ALEXUS_GATEWAY_MAX_BODY_BYTES", int(g.MaxBodyBytes))), "largest request body (ALEXUS_GATEWAY_MAX_BODY_BYTES)")
 	fs.DurationVar(&f.gateway.TenantCacheTTL, "gateway-tenant-cache-ttl", envDuration("ALEXUS_GATEWAY_TENANT_CACHE_TTL", g.TenantCacheTTL), "how long 'tenant exists' is cached (ALEXUS_GATEWAY_TENANT_CACHE_TTL)")
-	fs.DurationVar(&f.gateway.ReadHeaderTimeout, "gateway-read-header-timeout", envDuration("ALEXUS_GATEWAY_READ_HEADER_TIMEOUT", g.ReadHeaderTimeout), "(ALEXUS_GATEWAY_READ_HEADER_TIMEOUT)")
-	fs.DurationVar(&f.gateway.ShutdownTimeout, "gateway-shutdown-timeout", envDuration("ALEXUS_GATEWAY_SHUTDOWN_TIMEOUT", g.ShutdownTimeout), "(ALEXUS_GATEWAY_SHUTDOWN_TIMEOUT)")
+	fs.DurationVar(&f.gateway.ReadHeaderTimeout, "gateway-read-header-timeout", envDuration("ALEXUS_GATEWAY_READ_HEADER_TIMEOUT", g.ReadHeaderTimeout), "how long a client may take to send request headers (ALEXUS_GATEWAY_READ_HEADER_TIMEOUT)")
+	fs.DurationVar(&f.gateway.ShutdownTimeout, "gateway-shutdown-timeout", envDuration("ALEXUS_GATEWAY_SHUTDOWN_TIMEOUT", g.ShutdownTimeout), "how long shutdown waits for calls in flight (ALEXUS_GATEWAY_SHUTDOWN_TIMEOUT)")
 
 	// Ingest.
 	i := ingest.DefaultConfig()
@@ -98,23 +98,32 @@ func (f *meshFlags) config(planes ...mesh.Plane) (mesh.Config, error) {
 	ns := f.stores.space()
 	f.gateway.Auth.Algorithms = f.jwtAlgorithms
 	f.gateway.CORSAllowedOrigins = f.corsOrigins
+	var err error
 	if f.devJWTSecret != "" {
-		f.gateway.Auth.DevHS256Secret = secretBytes(f.devJWTSecret)
+		if f.gateway.Auth.DevHS256Secret, err = secretBytes("ALEXUS_DEV_JWT_SECRET", f.devJWTSecret); err != nil {
+			return mesh.Config{}, err
+		}
 	}
 	f.ingest.Namespace = ns
 	f.orchestrator.Namespace = ns
 	if f.webhookSecret != "" {
-		f.actions.WebhookSecret = secretBytes(f.webhookSecret)
+		if f.actions.WebhookSecret, err = secretBytes("ALEXUS_ACTIONS_WEBHOOK_SECRET", f.webhookSecret); err != nil {
+			return mesh.Config{}, err
+		}
 	}
 	if f.stores.internalSecret == "" {
 		return mesh.Config{}, fmt.Errorf("set ALEXUS_INTERNAL_TOKEN_SECRET (at least 32 bytes, the same on every plane)")
+	}
+	internal, err := secretBytes("ALEXUS_INTERNAL_TOKEN_SECRET", f.stores.internalSecret)
+	if err != nil {
+		return mesh.Config{}, err
 	}
 	cfg := mesh.Config{
 		Planes:         planes,
 		Addrs:          f.addrs,
 		Store:          f.stores.storeConfig(),
 		RedisURL:       f.stores.redisURL,
-		InternalSecret: secretBytes(f.stores.internalSecret),
+		InternalSecret: internal,
 		Gateway:        f.gateway,
 		Ingest:         f.ingest,
 		Orchestrator:   f.orchestrator,

@@ -89,7 +89,7 @@ type Mesh struct {
 
 // Start binds every selected plane's port, wires the clients, and runs the
 // planes until ctx ends. It returns once all of them are listening.
-func Start(ctx context.Context, log *zap.Logger, cfg Config) (m *Mesh, err error) {
+func Start(ctx context.Context, log *zap.Logger, cfg Config) (_ *Mesh, err error) {
 	if len(cfg.Planes) == 0 {
 		return nil, errors.New("mesh: no planes to start")
 	}
@@ -101,7 +101,7 @@ func Start(ctx context.Context, log *zap.Logger, cfg Config) (m *Mesh, err error
 	if err != nil {
 		return nil, fmt.Errorf("internal token secret: %w", err)
 	}
-	m = &Mesh{Addrs: cfg.Addrs}
+	m := &Mesh{Addrs: cfg.Addrs}
 	defer func() {
 		if err != nil {
 			m.close()

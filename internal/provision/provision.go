@@ -63,6 +63,29 @@ func EnsureTenant(ctx context.Context, db *store.DB, opts TenantOptions) (create
 	return created, err
 }
 
+// SetWebhookTarget registers (or repoints) the context's tenant's webhook
+// target name at url and audits the change.
+func SetWebhookTarget(ctx context.Context, db *store.DB, name, url string) error {
+	t, err := tenant.Require(ctx)
+	if err != nil {
+		return err
+	}
+	return db.WithTenant(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `
+			INSERT INTO webhook_targets (tenant_id, name, url) VALUES ($1, $2, $3)
+			ON CONFLICT (tenant_id, name) DO UPDATE SET url = EXCLUDED.url`, string(t), name, url); err != nil {
+			return fmt.Errorf("set webhook target %s for %s: %w", name, t, err)
+		}
+		// The URL is not audited: it may carry a credential in its query.
+		_, err := tx.Exec(ctx, `INSERT INTO audit_log (tenant_id, actor, event, subject, details) VALUES ($1, $2, 'webhook_target.set', $3, '{}')`,
+			string(t), actor(ctx), "webhook_target/"+name)
+		if err != nil {
+			return fmt.Errorf("audit webhook target change: %w", err)
+		}
+		return nil
+	})
+}
+
 // TenantExists reports whether the context's tenant has been created.
 func TenantExists(ctx context.Context, db *store.DB) (bool, error) {
 	var ok bool

@@ -201,19 +201,22 @@ ensure_redis() {
 
 # ensure_server_binaries: for `alexus dev`, which starts private servers
 # itself, only the programs must exist; system services may stay stopped.
-# Checks postgres/initdb unless ALEXUS_POSTGRES_URL is set and redis-server
-# unless ALEXUS_REDIS_URL is set.
+# alexus dev starts both private servers unless both ALEXUS_POSTGRES_URL and
+# ALEXUS_REDIS_URL are set, so both programs are checked unless both are.
 ensure_server_binaries() {
+	if [ -n "${ALEXUS_POSTGRES_URL:-}" ] && [ -n "${ALEXUS_REDIS_URL:-}" ]; then
+		return 0
+	fi
 	local need_pg=0 need_redis=0
-	if [ -z "${ALEXUS_POSTGRES_URL:-}" ] && ! pg_bindir >/dev/null; then
+	if ! pg_bindir >/dev/null; then
 		need_pg=1
 	fi
-	if [ -z "${ALEXUS_REDIS_URL:-}" ] && ! command -v redis-server >/dev/null 2>&1; then
+	if ! command -v redis-server >/dev/null 2>&1; then
 		need_redis=1
 	fi
 	if [ "$need_pg" = 0 ] && [ "$need_redis" = 0 ]; then
-		[ -n "${ALEXUS_POSTGRES_URL:-}" ] || say "postgres: server programs in $(pg_bindir)"
-		[ -n "${ALEXUS_REDIS_URL:-}" ] || say "redis: $(command -v redis-server)"
+		say "postgres: server programs in $(pg_bindir)"
+		say "redis: $(command -v redis-server)"
 		return 0
 	fi
 	local missing=()

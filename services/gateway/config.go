@@ -31,7 +31,7 @@ type Config struct {
 	// production cannot turn it on by accident.
 	DevAutoCreateTenants bool
 	// DevDefaultWebhookURL is the "default" webhook target given to tenants
-	// created by DevAutoCreateTenants (env ALEXUS_DEV_DEFAULT_WEBHOOK_URL).
+	// created by DevAutoCreateTenants; `alexus dev` points it at its local receiver.
 	DevDefaultWebhookURL string
 	// TenantCacheTTL is how long a "tenant exists" answer is cached (env
 	// ALEXUS_GATEWAY_TENANT_CACHE_TTL, default 1m; 0 asks Postgres every

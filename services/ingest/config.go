@@ -15,7 +15,7 @@ const maxPayloadLimit = 1 << 20
 
 // Config is the ingestion plane's configuration.
 type Config struct {
-	// Namespace prefixes every Redis key (ALEXUS_INGEST_NAMESPACE). The
+	// Namespace prefixes every Redis key (ALEXUS_REDIS_NAMESPACE). The
 	// orchestrator must use the same one to find the streams.
 	Namespace rediskey.Space
 	// DedupWindow is how long a firing alert's fingerprint stays claimed:

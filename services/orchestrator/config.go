@@ -14,7 +14,7 @@ import (
 // Config configures the orchestrator plane. Each field's environment
 // variable is given in its comment.
 type Config struct {
-	// Namespace prefixes every Redis key (ALEXUS_ORCHESTRATOR_NAMESPACE,
+	// Namespace prefixes every Redis key (ALEXUS_REDIS_NAMESPACE,
 	// default "alexus"). It must match the ingest plane's.
 	Namespace rediskey.Space
 	// Group is the consumer group every replica joins

@@ -36,10 +36,10 @@ const (
 	// The alert repeats an open signal inside the dedup window; its occurrence
 	// count goes up instead.
 	Verdict_VERDICT_DUPLICATE Verdict = 2
-	// The alert is the resolved notification of an open signal.
+	// The alert is a resolved notification. It resolves the open signal with
+	// the same fingerprint; signal_id is empty when the dedup claim had
+	// already expired, and the orchestrator then resolves by fingerprint.
 	Verdict_VERDICT_RESOLVED Verdict = 3
-	// The alert resolves nothing Alexus knows of and was recorded as such.
-	Verdict_VERDICT_IGNORED Verdict = 4
 )
 
 // Enum value maps for Verdict.
@@ -49,14 +49,12 @@ var (
 		1: "VERDICT_ACCEPTED",
 		2: "VERDICT_DUPLICATE",
 		3: "VERDICT_RESOLVED",
-		4: "VERDICT_IGNORED",
 	}
 	Verdict_value = map[string]int32{
 		"VERDICT_UNSPECIFIED": 0,
 		"VERDICT_ACCEPTED":    1,
 		"VERDICT_DUPLICATE":   2,
 		"VERDICT_RESOLVED":    3,
-		"VERDICT_IGNORED":     4,
 	}
 )
 
@@ -454,13 +452,12 @@ const file_alexus_ingest_v1_ingest_proto_rawDesc = "" +
 	"\aresults\x18\x02 \x03(\v2\x1e.alexus.ingest.v1.IngestResultR\aresults\x12'\n" +
 	"\x0frejected_reason\x18\x03 \x01(\tR\x0erejectedReason\"N\n" +
 	"\x13IngestBatchResponse\x127\n" +
-	"\x05items\x18\x01 \x03(\v2!.alexus.ingest.v1.IngestBatchItemR\x05items*z\n" +
+	"\x05items\x18\x01 \x03(\v2!.alexus.ingest.v1.IngestBatchItemR\x05items*e\n" +
 	"\aVerdict\x12\x17\n" +
 	"\x13VERDICT_UNSPECIFIED\x10\x00\x12\x14\n" +
 	"\x10VERDICT_ACCEPTED\x10\x01\x12\x15\n" +
 	"\x11VERDICT_DUPLICATE\x10\x02\x12\x14\n" +
-	"\x10VERDICT_RESOLVED\x10\x03\x12\x13\n" +
-	"\x0fVERDICT_IGNORED\x10\x042\xba\x01\n" +
+	"\x10VERDICT_RESOLVED\x10\x032\xba\x01\n" +
 	"\rIngestService\x12K\n" +
 	"\x06Ingest\x12\x1f.alexus.ingest.v1.IngestRequest\x1a .alexus.ingest.v1.IngestResponse\x12\\\n" +
 	"\vIngestBatch\x12$.alexus.ingest.v1.IngestBatchRequest\x1a%.alexus.ingest.v1.IngestBatchResponse(\x01B\xc6\x01\n" +

@@ -1,0 +1,93 @@
+package provision_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/stretchr/testify/require"
+
+	"github.com/alexus-platform/alexus/internal/provision"
+	"github.com/alexus-platform/alexus/internal/store"
+	"github.com/alexus-platform/alexus/internal/store/storetest"
+	"github.com/alexus-platform/alexus/internal/tenant"
+)
+
+func as(t tenant.ID) context.Context {
+	return tenant.WithIdentity(context.Background(), tenant.Identity{Tenant: t, Subject: "test"})
+}
+
+func TestEnsureTenantIsIdempotent(t *testing.T) {
+	t.Parallel()
+	db := storetest.New(t).DB
+	ctx := as("acme")
+
+	ok, err := provision.TenantExists(ctx, db)
+	require.NoError(t, err)
+	require.False(t, ok)
+
+	created, err := provision.EnsureTenant(ctx, db, provision.TenantOptions{DefaultWebhookURL: "http://127.0.0.1:1/first"})
+	require.NoError(t, err)
+	require.True(t, created)
+	created, err = provision.EnsureTenant(ctx, db, provision.TenantOptions{DefaultWebhookURL: "http://127.0.0.1:1/second"})
+	require.NoError(t, err)
+	require.False(t, created, "a second call creates nothing")
+	require.Equal(t, "http://127.0.0.1:1/first", webhookURL(t, ctx, db), "an existing tenant keeps its target")
+
+	ok, err = provision.TenantExists(ctx, db)
+	require.NoError(t, err)
+	require.True(t, ok)
+	ok, err = provision.TenantExists(as("globex"), db)
+	require.NoError(t, err)
+	require.False(t, ok, "another tenant does not see acme")
+
+	require.NoError(t, provision.SetWebhookTarget(ctx, db, "default", "http://127.0.0.1:1/third"))
+	require.Equal(t, "http://127.0.0.1:1/third", webhookURL(t, ctx, db), "SetWebhookTarget repoints it")
+
+	_, err = provision.EnsureTenant(context.Background(), db, provision.TenantOptions{})
+	require.Error(t, err, "no tenant in context")
+}
+
+func TestIntegrationTokens(t *testing.T) {
+	t.Parallel()
+	db := storetest.New(t).DB
+	ctx := as("acme")
+	_, err := provision.EnsureTenant(ctx, db, provision.TenantOptions{})
+	require.NoError(t, err)
+
+	tok, err := provision.CreateIntegrationToken(ctx, db, "alertmanager", "prod")
+	require.NoError(t, err)
+	require.Regexp(t, `^alx_[A-Za-z0-9_-]{43}$`, tok)
+
+	// Resolving needs no tenant: it is how the tenant is found.
+	got, source, err := provision.ResolveIntegrationToken(context.Background(), db, tok)
+	require.NoError(t, err)
+	require.Equal(t, tenant.ID("acme"), got)
+	require.Equal(t, "alertmanager", source)
+
+	// Only the hash is stored.
+	err = db.WithTenant(ctx, func(tx pgx.Tx) error {
+		var n int
+		if err := tx.QueryRow(ctx, "SELECT count(*) FROM integration_tokens WHERE token_hash = $1", []byte(tok)).Scan(&n); err != nil {
+			return err
+		}
+		require.Zero(t, n)
+		_, err := tx.Exec(ctx, "UPDATE integration_tokens SET revoked_at = now()")
+		return err
+	})
+	require.NoError(t, err)
+
+	for name, bad := range map[string]string{"revoked": tok, "unknown": "alx_" + tok[4:10] + "x", "no prefix": "hello", "empty": ""} {
+		_, _, err := provision.ResolveIntegrationToken(context.Background(), db, bad)
+		require.ErrorIs(t, err, provision.ErrUnknownToken, name)
+	}
+}
+
+func webhookURL(t *testing.T, ctx context.Context, db *store.DB) string {
+	t.Helper()
+	var url string
+	require.NoError(t, db.WithTenant(ctx, func(tx pgx.Tx) error {
+		return tx.QueryRow(ctx, "SELECT url FROM webhook_targets WHERE name = 'default'").Scan(&url)
+	}))
+	return url
+}
