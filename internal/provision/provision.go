@@ -98,9 +98,9 @@ func TenantExists(ctx context.Context, db *store.DB) (bool, error) {
 	return ok, nil
 }
 
-// tokenPrefix marks Alexus integration tokens so secret scanners can find
+// TokenPrefix marks Alexus integration tokens so secret scanners can find
 // leaked ones.
-const tokenPrefix = "alx_"
+const TokenPrefix = "alx_"
 
 // CreateIntegrationToken makes a token that lets a vendor post webhooks for
 // source on behalf of the context's tenant. The token is returned once;
@@ -114,7 +114,7 @@ func CreateIntegrationToken(ctx context.Context, db *store.DB, source, name stri
 	if _, err := rand.Read(raw); err != nil {
 		return "", fmt.Errorf("generate token: %w", err)
 	}
-	token := tokenPrefix + base64.RawURLEncoding.EncodeToString(raw)
+	token := TokenPrefix + base64.RawURLEncoding.EncodeToString(raw)
 	h := HashToken(token)
 	err = db.WithTenant(ctx, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `INSERT INTO integration_tokens (tenant_id, source, name, token_hash) VALUES ($1, $2, $3, $4)`,
@@ -138,7 +138,7 @@ var ErrUnknownToken = errors.New("unknown or revoked integration token")
 // It runs before any tenant is known, through a SECURITY DEFINER function
 // that answers only this one question by hash.
 func ResolveIntegrationToken(ctx context.Context, db *store.DB, token string) (tenant.ID, string, error) {
-	if !strings.HasPrefix(token, tokenPrefix) {
+	if !strings.HasPrefix(token, TokenPrefix) {
 		return "", "", ErrUnknownToken
 	}
 	var t, source string
