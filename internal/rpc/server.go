@@ -7,6 +7,7 @@ import (
 	"net"
 	"runtime/debug"
 	"strings"
+	"time"
 
 	"buf.build/go/protovalidate"
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/auth"
@@ -29,20 +30,22 @@ import (
 // first:
 //
 //  1. recovery: a panic anywhere below becomes INTERNAL, never a dead process;
-//  2. logging: one zap line per call with its code, including refused calls;
-//  3. auth: verifies the internal identity token and puts the tenant in the
-//     context, so nothing below runs for an unauthenticated caller;
+//  2. auth: verifies the internal identity token and puts the tenant in the
+//     context, so nothing below runs for an unauthenticated caller; it logs
+//     its own refusals, which never reach the logging stage;
+//  3. logging: one zap line per call with its code, carrying the tenant_id
+//     that auth put in the context;
 //  4. protovalidate: checks the request against its proto annotations, after
 //     auth so that unauthenticated callers learn nothing about payload rules.
 //
-// Health and reflection are registered outside the auth chain's reach by
-// name (see skipAuth), as probes carry no tenant.
+// Health and reflection pass auth without a token (see skipAuth), as probes
+// carry no tenant.
 func NewServer(log *zap.Logger, verifier *tenant.Verifier, opts ...grpc.ServerOption) (*grpc.Server, *health.Server, error) {
 	validator, err := protovalidate.New()
 	if err != nil {
 		return nil, nil, fmt.Errorf("build protovalidate validator: %w", err)
 	}
-	authFn := skipAuth(tenant.AuthFunc(verifier))
+	authFn := skipAuth(log, tenant.AuthFunc(verifier))
 	rec := recovery.WithRecoveryHandler(func(p any) error {
 		log.Error("panic in RPC handler", zap.Any("panic", p), zap.ByteString("stack", debug.Stack()))
 		return status.Error(codes.Internal, "internal error")
@@ -55,14 +58,14 @@ func NewServer(log *zap.Logger, verifier *tenant.Verifier, opts ...grpc.ServerOp
 	opts = append(opts,
 		grpc.ChainUnaryInterceptor(
 			recovery.UnaryServerInterceptor(rec),
-			logging.UnaryServerInterceptor(zl, logOpts...),
 			auth.UnaryServerInterceptor(authFn),
+			logging.UnaryServerInterceptor(zl, logOpts...),
 			protovalidatemw.UnaryServerInterceptor(validator),
 		),
 		grpc.ChainStreamInterceptor(
 			recovery.StreamServerInterceptor(rec),
-			logging.StreamServerInterceptor(zl, logOpts...),
 			auth.StreamServerInterceptor(authFn),
+			logging.StreamServerInterceptor(zl, logOpts...),
 			protovalidatemw.StreamServerInterceptor(validator),
 		),
 	)
@@ -74,13 +77,19 @@ func NewServer(log *zap.Logger, verifier *tenant.Verifier, opts ...grpc.ServerOp
 }
 
 // skipAuth lets health checks and reflection through without a tenant; every
-// other method must authenticate.
-func skipAuth(fn auth.AuthFunc) auth.AuthFunc {
+// other method must authenticate, and each refusal is logged here because it
+// never reaches the logging interceptor.
+func skipAuth(log *zap.Logger, fn auth.AuthFunc) auth.AuthFunc {
 	return func(ctx context.Context) (context.Context, error) {
-		if m, ok := grpc.Method(ctx); ok && isPublicMethod(m) {
+		m, _ := grpc.Method(ctx)
+		if isPublicMethod(m) {
 			return ctx, nil
 		}
-		return fn(ctx)
+		out, err := fn(ctx)
+		if err != nil {
+			log.Warn("call refused", zap.String("grpc.method", m), zap.String("grpc.code", status.Code(err).String()), zap.Error(err))
+		}
+		return out, err
 	}
 }
 
@@ -118,13 +127,29 @@ func interceptorLogger(l *zap.Logger) logging.Logger {
 	})
 }
 
-// Serve runs srv on lis until ctx is done, then stops it gracefully.
+// GracefulStopTimeout bounds how long Serve waits for calls in flight after
+// its context ends; long-lived streams (an idle IngestBatch, a watcher) are
+// then cut so that shutdown always finishes.
+const GracefulStopTimeout = 10 * time.Second
+
+// Serve runs srv on lis until ctx is done, then stops it gracefully, waiting
+// at most GracefulStopTimeout before closing the remaining calls.
 func Serve(ctx context.Context, srv *grpc.Server, lis net.Listener) error {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(lis) }()
 	select {
 	case <-ctx.Done():
-		srv.GracefulStop()
+		stopped := make(chan struct{})
+		go func() {
+			srv.GracefulStop()
+			close(stopped)
+		}()
+		select {
+		case <-stopped:
+		case <-time.After(GracefulStopTimeout):
+			srv.Stop()
+			<-stopped
+		}
 		<-errc
 		return nil
 	case err := <-errc:

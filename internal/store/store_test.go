@@ -134,3 +134,56 @@ func TestOpenRefusesRolesThatBypassRLS(t *testing.T) {
 	}
 	require.ErrorIs(t, err, store.ErrRoleBypassesRLS)
 }
+
+// Every table that holds tenant data must have row-level security enabled
+// and forced and a policy, and must not be owned by the application role,
+// so a new table without them fails here.
+func TestEveryTenantTableHasForcedRLS(t *testing.T) {
+	t.Parallel()
+	b := storetest.New(t)
+	ctx := context.Background()
+	admin, err := pgxpool.New(ctx, b.AdminURL)
+	require.NoError(t, err)
+	defer admin.Close()
+
+	rows, err := admin.Query(ctx, `
+		SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity,
+		       (SELECT count(*) FROM pg_policy p WHERE p.polrelid = c.oid),
+		       pg_get_userbyid(c.relowner)
+		FROM pg_class c
+		JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE n.nspname = current_schema() AND c.relkind = 'r'
+		  AND (c.relname = 'tenants' OR EXISTS (
+		        SELECT FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped))
+		ORDER BY c.relname`)
+	require.NoError(t, err)
+	defer rows.Close()
+	var tables []string
+	for rows.Next() {
+		var (
+			name, owner     string
+			enabled, forced bool
+			policies        int
+		)
+		require.NoError(t, rows.Scan(&name, &enabled, &forced, &policies, &owner))
+		tables = append(tables, name)
+		require.True(t, enabled, "%s: row-level security is not enabled", name)
+		require.True(t, forced, "%s: row-level security is not forced", name)
+		require.Positive(t, policies, "%s: has no policy", name)
+		require.NotEqual(t, store.AppRole, owner, "%s: is owned by the application role", name)
+	}
+	require.NoError(t, rows.Err())
+	require.Contains(t, tables, "signals")
+	require.Contains(t, tables, "audit_log")
+
+	// And with no tenant set, the application role reads nothing from any,
+	// even where rows exist (written here as the admin, which skips RLS).
+	_, err = admin.Exec(ctx, `INSERT INTO tenants (id) VALUES ('acme');
+		INSERT INTO audit_log (tenant_id, actor, event, subject) VALUES ('acme', 'admin', 'x', 'y')`)
+	require.NoError(t, err)
+	for _, table := range tables {
+		var n int
+		require.NoError(t, b.DB.Pool().QueryRow(ctx, "SELECT count(*) FROM "+pgx.Identifier{table}.Sanitize()).Scan(&n))
+		require.Zero(t, n, table)
+	}
+}
