@@ -206,7 +206,7 @@ func Start(ctx context.Context, log *zap.Logger, cfg Config) (_ *Mesh, err error
 				}
 			}
 			s, err := gateway.New(cfg.Gateway, gateway.Deps{
-				Log: plog, DB: db, Signer: signer,
+				Log: plog, DB: db,
 				Ingest:       ingestv1.NewIngestServiceClient(conns[m.Addrs.Ingest]),
 				Orchestrator: orchestratorv1.NewOrchestratorServiceClient(conns[m.Addrs.Orchestrator]),
 				Reasoning:    reasoningv1.NewReasoningServiceClient(conns[m.Addrs.Reasoning]),

@@ -15,8 +15,16 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/alexus-platform/alexus/internal/audit"
 	"github.com/alexus-platform/alexus/internal/store"
 	"github.com/alexus-platform/alexus/internal/tenant"
+)
+
+// Audit events written by this package.
+const (
+	EventTenantCreated           = "tenant.created"
+	EventWebhookTargetSet        = "webhook_target.set"
+	EventIntegrationTokenCreated = "integration_token.created"
 )
 
 // TenantOptions are the settings a new tenant starts with.
@@ -53,12 +61,7 @@ func EnsureTenant(ctx context.Context, db *store.DB, opts TenantOptions) (create
 				return fmt.Errorf("register default webhook target for %s: %w", t, err)
 			}
 		}
-		_, err = tx.Exec(ctx, `INSERT INTO audit_log (tenant_id, actor, event, subject, details) VALUES ($1, $2, 'tenant.created', $3, '{}')`,
-			string(t), actor(ctx), "tenant/"+string(t))
-		if err != nil {
-			return fmt.Errorf("audit tenant creation: %w", err)
-		}
-		return nil
+		return audit.Append(ctx, tx, EventTenantCreated, "tenant/"+string(t), nil)
 	})
 	return created, err
 }
@@ -77,12 +80,7 @@ func SetWebhookTarget(ctx context.Context, db *store.DB, name, url string) error
 			return fmt.Errorf("set webhook target %s for %s: %w", name, t, err)
 		}
 		// The URL is not audited: it may carry a credential in its query.
-		_, err := tx.Exec(ctx, `INSERT INTO audit_log (tenant_id, actor, event, subject, details) VALUES ($1, $2, 'webhook_target.set', $3, '{}')`,
-			string(t), actor(ctx), "webhook_target/"+name)
-		if err != nil {
-			return fmt.Errorf("audit webhook target change: %w", err)
-		}
-		return nil
+		return audit.Append(ctx, tx, EventWebhookTargetSet, "webhook_target/"+name, nil)
 	})
 }
 
@@ -121,9 +119,8 @@ func CreateIntegrationToken(ctx context.Context, db *store.DB, source, name stri
 			string(t), source, name, h); err != nil {
 			return fmt.Errorf("store integration token: %w", err)
 		}
-		_, err := tx.Exec(ctx, `INSERT INTO audit_log (tenant_id, actor, event, subject, details) VALUES ($1, $2, 'integration_token.created', $3, jsonb_build_object('source', $4::text, 'name', $5::text))`,
-			string(t), actor(ctx), "integration/"+source, source, name)
-		return err
+		return audit.Append(ctx, tx, EventIntegrationTokenCreated, "integration/"+source,
+			map[string]string{"source": source, "name": name})
 	})
 	if err != nil {
 		return "", err
@@ -160,11 +157,4 @@ func ResolveIntegrationToken(ctx context.Context, db *store.DB, token string) (t
 func HashToken(token string) []byte {
 	h := sha256.Sum256([]byte(token))
 	return h[:]
-}
-
-func actor(ctx context.Context) string {
-	if id, ok := tenant.FromContext(ctx); ok && id.Subject != "" {
-		return id.Subject
-	}
-	return "system"
 }

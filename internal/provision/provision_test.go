@@ -46,6 +46,11 @@ func TestEnsureTenantIsIdempotent(t *testing.T) {
 
 	_, err = provision.EnsureTenant(context.Background(), db, provision.TenantOptions{})
 	require.Error(t, err, "no tenant in context")
+
+	require.Equal(t, []string{
+		"test " + provision.EventTenantCreated + " tenant/acme {}",
+		"test " + provision.EventWebhookTargetSet + " webhook_target/default {}",
+	}, auditLog(t, ctx, db), "the second EnsureTenant audits nothing, and no URL is audited")
 }
 
 func TestIntegrationTokens(t *testing.T) {
@@ -81,6 +86,11 @@ func TestIntegrationTokens(t *testing.T) {
 		_, _, err := provision.ResolveIntegrationToken(context.Background(), db, bad)
 		require.ErrorIs(t, err, provision.ErrUnknownToken, name)
 	}
+
+	require.Equal(t, []string{
+		"test " + provision.EventTenantCreated + " tenant/acme {}",
+		"test " + provision.EventIntegrationTokenCreated + ` integration/alertmanager {"name": "prod", "source": "alertmanager"}`,
+	}, auditLog(t, ctx, db), "the token itself is not audited")
 }
 
 func webhookURL(t *testing.T, ctx context.Context, db *store.DB) string {
@@ -90,4 +100,20 @@ func webhookURL(t *testing.T, ctx context.Context, db *store.DB) string {
 		return tx.QueryRow(ctx, "SELECT url FROM webhook_targets WHERE name = 'default'").Scan(&url)
 	}))
 	return url
+}
+
+// auditLog returns the context tenant's audit entries, oldest first, as
+// "actor event subject details".
+func auditLog(t *testing.T, ctx context.Context, db *store.DB) []string {
+	t.Helper()
+	var out []string
+	require.NoError(t, db.WithTenant(ctx, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, "SELECT actor || ' ' || event || ' ' || subject || ' ' || details::text FROM audit_log ORDER BY id")
+		if err != nil {
+			return err
+		}
+		out, err = pgx.CollectRows(rows, pgx.RowTo[string])
+		return err
+	}))
+	return out
 }

@@ -4,14 +4,13 @@ import (
 	"context"
 	"errors"
 
-	"github.com/jackc/pgx/v5/pgconn"
 	"go.uber.org/zap"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	actionsv1 "github.com/alexus-platform/alexus/gen/alexus/actions/v1"
-	"github.com/alexus-platform/alexus/internal/tenant"
+	"github.com/alexus-platform/alexus/internal/rpc"
 	"github.com/alexus-platform/alexus/services/actions/action"
 	"github.com/alexus-platform/alexus/services/actions/audit"
 )
@@ -73,13 +72,11 @@ func (h *handler) ListAuditLog(ctx context.Context, req *actionsv1.ListAuditLogR
 	return resp, nil
 }
 
-// toStatus maps a domain or store error to the gRPC status a caller can act
-// on. Errors that are the store's fault are logged here, with the tenant,
-// and reach the caller without internals.
+// toStatus maps the action plane's own errors to the gRPC codes a caller
+// can act on and leaves everything else (store failures, cancellation,
+// errors already carrying a status) to rpc.StatusOf, which logs what is the
+// store's fault and answers without internals.
 func (h *handler) toStatus(ctx context.Context, op string, err error) error {
-	if _, ok := status.FromError(err); ok {
-		return err
-	}
 	switch {
 	case errors.Is(err, action.ErrInvalid), errors.Is(err, action.ErrKeyReused),
 		errors.Is(err, audit.ErrBadPageToken), errors.Is(err, audit.ErrBadPageSize):
@@ -88,24 +85,8 @@ func (h *handler) toStatus(ctx context.Context, op string, err error) error {
 		return status.Error(codes.FailedPrecondition, "tenant is not provisioned")
 	case errors.Is(err, action.ErrNotFound):
 		return status.Error(codes.NotFound, err.Error())
-	case errors.Is(err, context.Canceled):
-		return status.Error(codes.Canceled, op+": canceled")
-	case errors.Is(err, context.DeadlineExceeded):
-		return status.Error(codes.DeadlineExceeded, op+": deadline exceeded")
 	}
-	fields := []zap.Field{zap.String("op", op), zap.Error(err)}
-	if id, ok := tenant.FromContext(ctx); ok {
-		fields = append(fields, zap.String("tenant_id", string(id.Tenant)))
-	}
-	h.log.Error("action store failed", fields...)
-	// An error the server itself answered with is a bug or a schema
-	// mismatch; anything else (connection refused, reset, pool closed) is
-	// the database being out of reach, which a retry may fix.
-	var pg *pgconn.PgError
-	if errors.As(err, &pg) {
-		return status.Error(codes.Internal, op+": internal error")
-	}
-	return status.Error(codes.Unavailable, op+": database unavailable, retry later")
+	return rpc.StatusOf(ctx, h.log, op, err)
 }
 
 func kindFromProto(k actionsv1.ActionKind) action.Kind {

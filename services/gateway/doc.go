@@ -10,6 +10,16 @@
 // client re-signs a short-lived internal token. Nothing a caller types into a
 // header, body or query string can choose the tenant.
 //
-// The gateway holds no state of its own beyond a short cache of which
-// tenants exist.
+// ARCHITECTURE.md lists the gateway as owning no state, and it owns no
+// tables, but it is an exception to "no database": it holds an
+// application-role Postgres pool (Deps.DB) and, through internal/provision
+// only, reads
+//
+//   - whether a verified tenant exists (remembered for TenantCacheTTL), and
+//   - integration-token hashes, to resolve a vendor's token to its tenant and
+//     source (by hash, through a SECURITY DEFINER function).
+//
+// It writes only when Config.DevAutoCreateTenants is on, which `alexus dev`
+// alone sets: a tenant named in a valid token is then created on first use,
+// with a default webhook target. In production it never writes.
 package gateway

@@ -67,7 +67,6 @@ func setup(t *testing.T, mutate func(*gateway.Config)) *bundle {
 	svc, err := gateway.New(cfg, gateway.Deps{
 		Log:          zap.NewNop(),
 		DB:           b.db.DB,
-		Signer:       b.planes.Signer,
 		Ingest:       b.planes.Ingest,
 		Orchestrator: b.planes.Orchestrator,
 		Reasoning:    b.planes.Reasoning,
@@ -185,7 +184,7 @@ func TestRefusesBadCallers(t *testing.T) {
 		"expired":         {"Bearer " + b.issuer.SignRS256(t, expired), connect.CodeUnauthenticated, "expired"},
 		"garbage":         {"Bearer nonsense", connect.CodeUnauthenticated, "malformed"},
 		"unknown tenant":  {"Bearer " + b.issuer.Token(t, "ghost"), connect.CodePermissionDenied, "tenant ghost is not provisioned"},
-		"integration tok": {"Bearer alx_notajwt", connect.CodeUnauthenticated, "malformed"},
+		"integration tok": {"Bearer " + provision.TokenPrefix + "notajwt", connect.CodeUnauthenticated, "malformed"},
 	}
 	for name, opts := range protocols {
 		client := orchestratorv1connect.NewOrchestratorServiceClient(b.h2c, b.baseURL, opts...)

@@ -43,15 +43,14 @@ var ServiceNames = []string{
 type Deps struct {
 	// Log receives structured logs; nil discards them.
 	Log *zap.Logger
-	// DB is the application-role pool, used only through internal/provision
-	// for tenant existence and integration tokens.
+	// DB is the application-role pool, used only through internal/provision:
+	// to read tenant existence and integration-token hashes, and to create
+	// tenants when DevAutoCreateTenants is on (see the package doc).
 	DB *store.DB
-	// Signer signs internal tokens. The gateway's own code does not call it:
-	// the plane clients below must be dialled with rpc.Dial(addr, Signer),
-	// whose interceptor signs the verified identity from the context into
-	// every call. It is part of Deps to keep that wiring explicit.
-	Signer *tenant.Signer
-	// Plane clients, dialled with rpc.Dial.
+	// Plane clients. They must be dialled with rpc.Dial(addr, signer), whose
+	// interceptor signs the verified identity from the context into every
+	// call as a short-lived internal token; the gateway never signs one
+	// itself.
 	Ingest       ingestv1.IngestServiceClient
 	Orchestrator orchestratorv1.OrchestratorServiceClient
 	Reasoning    reasoningv1.ReasoningServiceClient

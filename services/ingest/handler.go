@@ -15,7 +15,7 @@ import (
 
 	ingestv1 "github.com/alexus-platform/alexus/gen/alexus/ingest/v1"
 	signalv1 "github.com/alexus-platform/alexus/gen/alexus/signal/v1"
-	"github.com/alexus-platform/alexus/internal/tenant"
+	"github.com/alexus-platform/alexus/internal/rpc"
 	"github.com/alexus-platform/alexus/services/ingest/dedup"
 	"github.com/alexus-platform/alexus/services/ingest/normalise"
 )
@@ -36,7 +36,7 @@ type handler struct {
 func (h *handler) Ingest(ctx context.Context, req *ingestv1.IngestRequest) (*ingestv1.IngestResponse, error) {
 	res, err := h.ing.Ingest(ctx, req.GetSource(), req.GetPayload(), req.GetHeaders())
 	if err != nil {
-		return nil, h.toStatus(ctx, err)
+		return nil, h.toStatus(ctx, "ingest", err)
 	}
 	return &ingestv1.IngestResponse{Results: toProtoResults(res)}, nil
 }
@@ -67,12 +67,12 @@ func (h *handler) IngestBatch(stream grpc.ClientStreamingServer[ingestv1.IngestB
 		}
 		item := req.GetItem()
 		if err := b.Add(ctx, item.GetSource(), item.GetPayload(), item.GetHeaders()); err != nil {
-			return h.toStatus(ctx, err)
+			return h.toStatus(ctx, "ingest batch", err)
 		}
 	}
 	items, err := b.Finish(ctx)
 	if err != nil {
-		return h.toStatus(ctx, err)
+		return h.toStatus(ctx, "ingest batch", err)
 	}
 	resp := &ingestv1.IngestBatchResponse{Items: make([]*ingestv1.IngestBatchItem, len(items))}
 	for k, it := range items {
@@ -111,27 +111,24 @@ func verdict(k signalv1.EventKind) ingestv1.Verdict {
 	}
 }
 
-// toStatus maps the Ingester's errors onto gRPC codes.
-func (h *handler) toStatus(ctx context.Context, err error) error {
+// toStatus maps the Ingester's own errors onto gRPC codes and leaves
+// everything else (cancellation, errors already carrying a status, anything
+// unexpected) to rpc.StatusOf, which logs what is the server's fault.
+func (h *handler) toStatus(ctx context.Context, op string, err error) error {
 	switch {
 	case errors.Is(err, normalise.ErrUnknownSource),
 		errors.Is(err, normalise.ErrInvalidPayload),
 		errors.Is(err, ErrPayloadTooLarge):
 		return status.Error(codes.InvalidArgument, err.Error())
 	case errors.Is(err, dedup.ErrUnavailable):
+		// The Ingester has logged the cause; the caller learns how long to
+		// wait.
 		st, derr := status.New(codes.Unavailable, "signal store unavailable, retry").
 			WithDetails(&errdetails.RetryInfo{RetryDelay: durationpb.New(retryAfter)})
 		if derr != nil {
 			return status.Error(codes.Unavailable, "signal store unavailable, retry")
 		}
 		return st.Err()
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return status.FromContextError(err).Err()
 	}
-	if st, ok := status.FromError(err); ok {
-		return st.Err()
-	}
-	t, _ := tenant.FromContext(ctx)
-	h.log.Error("unexpected ingest error", zap.String("tenant_id", t.Tenant.String()), zap.Error(err))
-	return status.Error(codes.Internal, "internal error")
+	return rpc.StatusOf(ctx, h.log, op, err)
 }

@@ -11,9 +11,9 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/alexus-platform/alexus/internal/audit"
 	"github.com/alexus-platform/alexus/internal/store"
 	"github.com/alexus-platform/alexus/internal/tenant"
-	"github.com/alexus-platform/alexus/services/actions/audit"
 )
 
 // Audit events written by this package.

@@ -1,8 +1,5 @@
-// Package audit is the action plane's view of the tenant's append-only audit
-// log: it appends entries inside the caller's tenant transaction, so an
-// audit row is written if and only if the change it records is, and it pages
-// through the log newest first with an opaque keyset token.
-//
-// The application role may only SELECT and INSERT audit rows; nothing here
-// updates or deletes one.
+// Package audit is the action plane's reading of the tenant's append-only
+// audit log, behind ListAuditLog: it pages through the log newest first with
+// an opaque keyset token. Entries are written by internal/audit, the one
+// writer of audit rows, inside the transaction of the change they record.
 package audit

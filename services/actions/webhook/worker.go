@@ -88,8 +88,17 @@ type payload struct {
 	Attempt        int               `json:"attempt"`
 }
 
+// recordTimeout bounds recording an outcome. Recording is detached from the
+// job's context: once a receiver has answered, a shutdown or job timeout
+// must not stop the answer being recorded, or the retry would post again.
+const recordTimeout = 10 * time.Second
+
 // Work delivers one webhook action. A returned error makes River retry the
 // job with its backoff until MaxAttempts; river.JobCancel stops it for good.
+//
+// River discards a job whose last attempt fails, so on that attempt every
+// failure, a shutdown cancelling the run included, first records the action
+// as failed: nothing else would ever move it out of pending.
 func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 	t, err := tenant.Parse(job.Args.Tenant)
 	if err != nil {
@@ -104,7 +113,7 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 		return river.JobCancel(fmt.Errorf("webhook job %d: action %s: %w", job.ID, job.Args.ActionID, err))
 	}
 	if err != nil {
-		return err
+		return w.abandon(ctx, log, job, "the action could not be loaded", err)
 	}
 	if a.Status != action.StatusPending {
 		// A redelivery after the outcome was recorded (e.g. the process died
@@ -116,11 +125,11 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 
 	target, found, err := w.lookupTarget(ctx, a.Webhook.Target)
 	if err != nil {
-		return err
+		return w.abandon(ctx, log, job, "the webhook target could not be looked up", err)
 	}
 	if !found {
 		result := fmt.Sprintf("unknown webhook target %q", a.Webhook.Target)
-		if _, err := w.actions.Record(ctx, a.ID, action.Outcome{Status: action.StatusFailed, Result: result, Attempt: job.Attempt}); err != nil && !errors.Is(err, action.ErrNotPending) {
+		if err := w.record(ctx, log, job, action.Outcome{Status: action.StatusFailed, Result: result, Attempt: job.Attempt}); err != nil && !errors.Is(err, action.ErrNotPending) {
 			return err
 		}
 		log.Warn("webhook target not registered; action failed", zap.String("target", a.Webhook.Target))
@@ -130,8 +139,10 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 	result, ok := w.deliver(ctx, target, a, t, job.Attempt)
 	if !ok && ctx.Err() != nil {
 		// The job's own context ended (shutdown or job timeout); this is not
-		// the receiver's failure, and River will run the job again.
-		return fmt.Errorf("deliver action %s: %w", a.ID, context.Cause(ctx))
+		// the receiver's failure, and River will run the job again unless
+		// this was its last attempt.
+		return w.abandon(ctx, log, job, "the delivery was interrupted by a shutdown or the job timeout",
+			fmt.Errorf("deliver action %s: %w", a.ID, context.Cause(ctx)))
 	}
 
 	o := action.Outcome{Status: action.StatusSucceeded, Result: result, Attempt: job.Attempt}
@@ -141,7 +152,7 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 			o.Status = action.StatusFailed
 		}
 	}
-	if _, err := w.actions.Record(ctx, a.ID, o); err != nil {
+	if err := w.record(ctx, log, job, o); err != nil {
 		if errors.Is(err, action.ErrNotPending) {
 			return nil
 		}
@@ -159,6 +170,37 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 		log.Info("webhook delivery failed; River will retry", zap.String("result", result))
 	}
 	return fmt.Errorf("deliver action %s: %s", a.ID, result)
+}
+
+// abandon returns err, which ended the run before it had an outcome to
+// record. On the job's last attempt it first records the action as failed
+// with result, the text the tenant sees; err may carry internals and goes
+// only to the log.
+func (w *Worker) abandon(ctx context.Context, log *zap.Logger, job *river.Job[Args], result string, err error) error {
+	if job.Attempt < job.MaxAttempts {
+		return err
+	}
+	o := action.Outcome{Status: action.StatusFailed, Result: "gave up on the last attempt: " + result, Attempt: job.Attempt}
+	if rerr := w.record(ctx, log, job, o); rerr == nil {
+		log.Warn("webhook job failed on its last attempt; action failed", zap.Error(err))
+	}
+	return err
+}
+
+// record stores o as the outcome of the job's action. It runs detached from
+// ctx's cancellation and deadline, bounded by recordTimeout, so that an
+// outcome already reached is kept even when the job is being stopped. It
+// returns action.ErrNotPending when another run recorded a final outcome
+// first, and logs a failure that leaves the action pending for good.
+func (w *Worker) record(ctx context.Context, log *zap.Logger, job *river.Job[Args], o action.Outcome) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+	defer cancel()
+	_, err := w.actions.Record(ctx, job.Args.ActionID, o)
+	if err != nil && !errors.Is(err, action.ErrNotPending) && job.Attempt >= job.MaxAttempts {
+		log.Error("could not record the outcome of the last attempt; the action stays pending",
+			zap.String("status", string(o.Status)), zap.String("result", o.Result), zap.Error(err))
+	}
+	return err
 }
 
 // deliver posts the action once and reports the result text and whether the

@@ -66,15 +66,28 @@ func (a *Authenticator) AuthenticateToken(ctx context.Context, token string) (te
 }
 
 // ConnectError maps an Authenticate error to the Connect error a caller
-// sees: UNAUTHENTICATED, PERMISSION_DENIED for an unprovisioned tenant, and
-// UNAVAILABLE when the tenant could not be looked up.
+// sees: UNAUTHENTICATED, PERMISSION_DENIED for an unprovisioned tenant,
+// CANCELED or DEADLINE_EXCEEDED when the caller's own context ended while the
+// tenant was being checked, and UNAVAILABLE when the store failed. A store
+// error that merely wraps a context error of its own (a connect_timeout in
+// the Postgres URL, say) under a live caller context is still UNAVAILABLE.
 func ConnectError(err error) *connect.Error {
-	var np *NotProvisionedError
+	var (
+		np   *NotProvisionedError
+		gone *callerGoneError
+	)
 	switch {
 	case errors.Is(err, ErrUnauthenticated):
 		return connect.NewError(connect.CodeUnauthenticated, err)
 	case errors.As(err, &np):
 		return connect.NewError(connect.CodePermissionDenied, np)
+	case errors.As(err, &gone):
+		// The caller gave up or ran out of time, not the store: UNAVAILABLE
+		// would report an outage that did not happen.
+		if errors.Is(gone.cause, context.DeadlineExceeded) {
+			return connect.NewError(connect.CodeDeadlineExceeded, errors.New("deadline exceeded while checking the tenant"))
+		}
+		return connect.NewError(connect.CodeCanceled, errors.New("call was canceled while checking the tenant"))
 	default:
 		// The store error may name hosts or SQL; the caller learns only
 		// that the lookup failed and may retry.

@@ -64,7 +64,8 @@ func NewTenants(db *store.DB, cfg TenantsConfig, log *zap.Logger) (*Tenants, err
 
 // Admit returns nil when the tenant of id exists (or was just created under
 // AutoCreate), a *NotProvisionedError when it does not, and any other error
-// when Postgres could not answer.
+// when Postgres could not answer; that error wraps the caller's ctx.Err()
+// when the caller's context ended first.
 func (ts *Tenants) Admit(ctx context.Context, id tenant.Identity) error {
 	if ts.cached(id.Tenant) {
 		return nil
@@ -73,7 +74,7 @@ func (ts *Tenants) Admit(ctx context.Context, id tenant.Identity) error {
 	if ts.cfg.AutoCreate {
 		created, err := provision.EnsureTenant(ctx, ts.db, provision.TenantOptions{DefaultWebhookURL: ts.cfg.DefaultWebhookURL})
 		if err != nil {
-			return fmt.Errorf("create tenant %s on first use: %w", id.Tenant, err)
+			return lookupFailed(ctx, fmt.Errorf("create tenant %s on first use: %w", id.Tenant, err))
 		}
 		if created {
 			ts.log.Info("created tenant on first use", zap.String("tenant_id", string(id.Tenant)), zap.String("subject", id.Subject))
@@ -81,7 +82,7 @@ func (ts *Tenants) Admit(ctx context.Context, id tenant.Identity) error {
 	} else {
 		ok, err := provision.TenantExists(ctx, ts.db)
 		if err != nil {
-			return fmt.Errorf("check tenant %s: %w", id.Tenant, err)
+			return lookupFailed(ctx, fmt.Errorf("check tenant %s: %w", id.Tenant, err))
 		}
 		if !ok {
 			return &NotProvisionedError{Tenant: id.Tenant}
@@ -89,6 +90,27 @@ func (ts *Tenants) Admit(ctx context.Context, id tenant.Identity) error {
 	}
 	ts.remember(id.Tenant)
 	return nil
+}
+
+// callerGoneError is a tenant lookup that failed after the caller's own
+// context had ended. It is told apart from a failing store by the caller's
+// ctx.Err(), not by what the store's error wraps: pgx may wrap a
+// DeadlineExceeded of its own (a connect_timeout) when Postgres is down.
+type callerGoneError struct {
+	cause error // the caller's ctx.Err(): context.Canceled or DeadlineExceeded
+	err   error // what the store returned
+}
+
+func (e *callerGoneError) Error() string   { return e.err.Error() }
+func (e *callerGoneError) Unwrap() []error { return []error{e.err, e.cause} }
+
+// lookupFailed returns err as a callerGoneError when ctx has ended, and
+// unchanged otherwise.
+func lookupFailed(ctx context.Context, err error) error {
+	if cause := ctx.Err(); cause != nil {
+		return &callerGoneError{cause: cause, err: err}
+	}
+	return err
 }
 
 func (ts *Tenants) cached(t tenant.ID) bool {

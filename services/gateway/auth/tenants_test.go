@@ -3,14 +3,17 @@ package auth
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
 
+	"connectrpc.com/connect"
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
 	"github.com/alexus-platform/alexus/internal/provision"
+	"github.com/alexus-platform/alexus/internal/store"
 	"github.com/alexus-platform/alexus/internal/store/storetest"
 	"github.com/alexus-platform/alexus/internal/tenant"
 )
@@ -100,14 +103,53 @@ func TestTenantsAutoCreate(t *testing.T) {
 
 func TestTenantsStoreFailureIsUnavailable(t *testing.T) {
 	t.Parallel()
+	for name, autoCreate := range map[string]bool{"check": false, "auto-create": true} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			b := setupTenants(t)
+			// A pool of its own, closed before the call: every query fails the
+			// way it does when Postgres is gone, with the caller's context live.
+			db, err := store.Open(b.ctx, b.db.Config)
+			require.NoError(t, err)
+			db.Close()
+			ts, err := NewTenants(db, TenantsConfig{AutoCreate: autoCreate}, nil)
+			require.NoError(t, err)
+
+			err = ts.Admit(b.ctx, tenant.Identity{Tenant: "acme"})
+			require.Error(t, err)
+			cerr := ConnectError(err)
+			require.Equal(t, connect.CodeUnavailable, cerr.Code(), "got %v", err)
+			require.Equal(t, "tenant lookup is unavailable, retry later", cerr.Message(), "store details stay out of the caller's message")
+		})
+	}
+}
+
+func TestTenantsCallerCancellationIsCanceled(t *testing.T) {
+	t.Parallel()
 	b := setupTenants(t)
+	b.create(t, "acme")
 	ts, err := NewTenants(b.db.DB, TenantsConfig{}, nil)
 	require.NoError(t, err)
 
 	ctx, cancel := context.WithCancel(b.ctx)
 	cancel()
 	err = ts.Admit(ctx, tenant.Identity{Tenant: "acme"})
-	require.Error(t, err)
-	require.Equal(t, "unavailable", ConnectError(err).Code().String())
-	require.NotContains(t, ConnectError(err).Message(), "context", "store details stay out of the caller's message")
+	require.ErrorIs(t, err, context.Canceled)
+	require.Equal(t, connect.CodeCanceled, ConnectError(err).Code(), "the caller gave up; the store did not fail")
+
+	ctx, cancel = context.WithDeadline(b.ctx, time.Now().Add(-time.Second))
+	defer cancel()
+	err = ts.Admit(ctx, tenant.Identity{Tenant: "acme"})
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	require.Equal(t, connect.CodeDeadlineExceeded, ConnectError(err).Code())
+}
+
+func TestStoreTimeoutUnderLiveCallerIsUnavailable(t *testing.T) {
+	t.Parallel()
+	// pgx wraps a DeadlineExceeded of its own when a connect_timeout in the
+	// URL expires against an unreachable server: that is the store failing,
+	// not the caller running out of time.
+	storeErr := fmt.Errorf("check tenant acme: look up tenant: dial: %w", context.DeadlineExceeded)
+	err := lookupFailed(context.Background(), storeErr)
+	require.Equal(t, connect.CodeUnavailable, ConnectError(err).Code())
 }

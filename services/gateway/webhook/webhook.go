@@ -31,13 +31,13 @@ import (
 // source from the {source} wildcard.
 const Pattern = "POST /v1/webhooks/{source}"
 
-// integrationTokenPrefix marks integration tokens; anything else is taken
-// for a JWT.
-const integrationTokenPrefix = "alx_"
-
 // sourcePattern mirrors the IngestRequest.source rule, so a bad source is a
 // 400 here without reading the body.
 var sourcePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
+
+// statusClientClosedRequest is the non-standard 499 that the Connect
+// protocol maps CANCELED to; a vendor that hung up never reads it.
+const statusClientClosedRequest = 499
 
 // Retry hints for vendors: how long to wait after UNAVAILABLE and, unless
 // ingest says otherwise, after RESOURCE_EXHAUSTED.
@@ -183,7 +183,9 @@ func (h *Handler) authenticate(ctx context.Context, authorization, source string
 		return tenant.Identity{}, refuse(http.StatusUnauthorized, "unauthenticated", "missing bearer token")
 	}
 	var id tenant.Identity
-	if strings.HasPrefix(token, integrationTokenPrefix) {
+	// A token with provision's prefix is an integration token; anything else
+	// is taken for a JWT.
+	if strings.HasPrefix(token, provision.TokenPrefix) {
 		t, tokenSource, err := provision.ResolveIntegrationToken(ctx, h.deps.DB, token)
 		switch {
 		case errors.Is(err, provision.ErrUnknownToken):
@@ -206,6 +208,12 @@ func (h *Handler) authenticate(ctx context.Context, authorization, source string
 				herr.status = http.StatusUnauthorized
 			case connect.CodePermissionDenied:
 				herr.status = http.StatusForbidden
+			case connect.CodeCanceled:
+				// The vendor hung up; nothing failed on our side. 499 is
+				// what the Connect protocol uses for CANCELED.
+				herr.status = statusClientClosedRequest
+			case connect.CodeDeadlineExceeded:
+				herr.status = http.StatusGatewayTimeout
 			default:
 				h.deps.Log.Error("admitting webhook tenant failed", zap.Error(err))
 				herr.status, herr.retryAfter = http.StatusServiceUnavailable, unavailableRetryAfter

@@ -36,6 +36,7 @@ type bundle struct {
 	base   string
 	token  string // acme's integration token for alertmanager
 	logs   *observer.ObservedLogs
+	h      http.Handler
 }
 
 func setup(t *testing.T) *bundle {
@@ -65,6 +66,7 @@ func setup(t *testing.T) *bundle {
 
 	mux := http.NewServeMux()
 	mux.Handle(webhook.Pattern, h)
+	b.h = mux
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	b.base = srv.URL + "/v1/webhooks/"
@@ -183,16 +185,16 @@ func TestWebhookRefusesMissingOrInvalidAuth(t *testing.T) {
 		"basic":                "Basic YWxhZGRpbjpvcGVuc2VzYW1l",
 		"empty bearer":         "Bearer ",
 		"bad jwt":              "Bearer eyJhbGciOiJub25lIn0.e30.",
-		"unknown integration":  "Bearer alx_thisTokenWasNeverIssued",
-		"token of wrong shape": "Bearer " + strings.TrimPrefix(b.token, "alx_"),
+		"unknown integration":  "Bearer " + provision.TokenPrefix + "thisTokenWasNeverIssued",
+		"token of wrong shape": "Bearer " + strings.TrimPrefix(b.token, provision.TokenPrefix),
 	} {
 		a := b.postJSON(t, authz, []byte(`{}`))
 		require.Equal(t, http.StatusUnauthorized, a.status, name)
 		require.Equal(t, "unauthenticated", a.err.Code, name)
 		require.NotEmpty(t, a.header.Get("WWW-Authenticate"), name)
-		require.NotContains(t, a.rawBody, strings.TrimPrefix(b.token, "alx_"), name)
+		require.NotContains(t, a.rawBody, strings.TrimPrefix(b.token, provision.TokenPrefix), name)
 	}
-	b.requireNoTokenInLogs(t, strings.TrimPrefix(b.token, "alx_"))
+	b.requireNoTokenInLogs(t, strings.TrimPrefix(b.token, provision.TokenPrefix))
 }
 
 func TestWebhookRevokedIntegrationTokenIsUnauthorized(t *testing.T) {
@@ -218,6 +220,27 @@ func TestWebhookUnknownTenantIsForbidden(t *testing.T) {
 	a := b.postJSON(t, "Bearer "+b.issuer.Token(t, "ghost"), []byte(`{}`))
 	require.Equal(t, http.StatusForbidden, a.status)
 	require.Equal(t, webhook.ErrorBody{Error: "tenant ghost is not provisioned", Code: "permission_denied"}, a.err)
+}
+
+func TestWebhookCallerCancellationIsNotAnOutage(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	// Served in-process so the request's own context can be ended before
+	// the tenant is checked, as when a vendor hangs up.
+	ctx, cancel := context.WithCancel(b.ctx)
+	cancel()
+	req := httptest.NewRequestWithContext(ctx, http.MethodPost, b.url, strings.NewReader(`{}`))
+	req.Header.Set("Authorization", "Bearer "+b.issuer.Token(t, "acme"))
+	req.Header.Set("Content-Type", "application/json")
+	rec := httptest.NewRecorder()
+	b.h.ServeHTTP(rec, req)
+
+	require.Equal(t, 499, rec.Code, rec.Body.String())
+	var body webhook.ErrorBody
+	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &body))
+	require.Equal(t, "canceled", body.Code)
+	require.Empty(t, rec.Header().Get("Retry-After"))
+	require.Zero(t, b.logs.FilterLevelExact(zapcore.ErrorLevel).Len(), "a hang-up is not logged as a failure")
 }
 
 func TestWebhookChecksBody(t *testing.T) {

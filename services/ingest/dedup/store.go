@@ -5,7 +5,6 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -44,10 +43,6 @@ type Store struct {
 	space  rediskey.Space
 	window time.Duration
 	script *redis.Script
-
-	// registered remembers the tenants already added to the stream registry
-	// by this process, so the SADD is paid once per tenant, not per alert.
-	registered sync.Map
 }
 
 // New returns a Store writing under space with claims lasting window
@@ -60,12 +55,19 @@ func New(rdb redis.UniversalClient, space rediskey.Space, window time.Duration) 
 // and returns one outcome per signal. It sets each signal's tenant_id from
 // ctx and its id to the signal it was filed under.
 //
-// The scripts of one call are sent in one pipeline. Each signal's script is
-// atomic, but the call as a whole is not: when Redis fails part-way, some
-// signals may be recorded and the others not, and Record returns an error
-// wrapping ErrUnavailable. Retrying the whole call is then safe, because the
-// recorded ones come back as REPEATED (or as a second RESOLVED, which the
+// The scripts of one call are sent in one pipeline, after the SADD that
+// adds the tenant to the stream registry. Each signal's script is atomic,
+// but the call as a whole is not: when Redis fails part-way, some signals
+// may be recorded and the others not, and Record returns an error wrapping
+// ErrUnavailable. Retrying the whole call is then safe, because the recorded
+// ones come back as REPEATED (or as a second RESOLVED, which the
 // orchestrator treats as a no-op).
+//
+// The registry is written on every call, not once per tenant and process:
+// Redis may lose its data (a restart without persistence, a failover to a
+// replica that lagged), and a tenant missing from the registry would have
+// its new signals appended to a stream nobody consumes. SADD of a present
+// member is cheap and changes nothing.
 func (s *Store) Record(ctx context.Context, sigs []*signalv1.Signal) ([]Outcome, error) {
 	t, err := tenant.Require(ctx)
 	if err != nil {
@@ -73,9 +75,6 @@ func (s *Store) Record(ctx context.Context, sigs []*signalv1.Signal) ([]Outcome,
 	}
 	if len(sigs) == 0 {
 		return nil, nil
-	}
-	if err := s.register(ctx, t); err != nil {
-		return nil, err
 	}
 	stream := s.space.Tenant(t, rediskey.SignalStream)
 	window := max(s.window.Milliseconds(), 1)
@@ -105,12 +104,25 @@ func (s *Store) Record(ctx context.Context, sigs []*signalv1.Signal) ([]Outcome,
 	}
 
 	pipe := s.rdb.Pipeline()
+	// The registry is a global key, outside the tenant's hash slot, so it
+	// cannot be part of the scripts, and a cluster client sends it to its
+	// own node. Its order relative to the appends does not matter: the
+	// orchestrator reads a newly registered stream from its start.
+	register := pipe.SAdd(ctx, s.space.Global(rediskey.StreamRegistry), string(t))
 	for i := range calls {
 		calls[i].cmd = s.script.EvalSha(ctx, pipe, calls[i].keys, calls[i].args...)
 	}
 	// Exec's own error is the first command's error; each command is
 	// inspected below instead.
 	_, _ = pipe.Exec(ctx)
+	if err := register.Err(); err != nil {
+		// The scripts may have run; a retry records nothing twice and
+		// registers the tenant.
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("register stream of tenant %s: %w", t, ctx.Err())
+		}
+		return nil, fmt.Errorf("%w: register stream of tenant %s: %w", ErrUnavailable, t, err)
+	}
 
 	out := make([]Outcome, len(sigs))
 	for i := range calls {
@@ -148,22 +160,4 @@ func outcome(c *redis.Cmd) (Outcome, error) {
 		return Outcome{}, fmt.Errorf("record script returned %T, %T, want integer, string", vals[0], vals[1])
 	}
 	return Outcome{Kind: signalv1.EventKind(kind), SignalID: id}, nil
-}
-
-// register adds t to the global stream registry before its first append, so
-// the orchestrator finds the stream. It is a separate command because the
-// registry is not in the tenant's hash slot; adding before appending means a
-// stream never exists unregistered.
-func (s *Store) register(ctx context.Context, t tenant.ID) error {
-	if _, ok := s.registered.Load(t); ok {
-		return nil
-	}
-	if err := s.rdb.SAdd(ctx, s.space.Global(rediskey.StreamRegistry), string(t)).Err(); err != nil {
-		if ctx.Err() != nil {
-			return fmt.Errorf("register stream of tenant %s: %w", t, ctx.Err())
-		}
-		return fmt.Errorf("%w: register stream of tenant %s: %w", ErrUnavailable, t, err)
-	}
-	s.registered.Store(t, struct{}{})
-	return nil
 }

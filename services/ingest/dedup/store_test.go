@@ -134,21 +134,40 @@ func TestRecordRequiresTenant(t *testing.T) {
 	require.Zero(t, n, "nothing is written without a tenant")
 }
 
-func TestRecordRegistersTenantOnce(t *testing.T) {
+// After Redis loses its data (a restart without persistence, a failover),
+// the next Record must put the tenant back in the stream registry, or the
+// orchestrator would never find the stream its new signals go to.
+func TestRecordRegistersTenantAgainAfterDataLoss(t *testing.T) {
 	t.Parallel()
 	b := setup(t, time.Hour)
+	registry := b.space.Global(rediskey.StreamRegistry)
+	members := func() []string {
+		t.Helper()
+		m, err := b.rdb.SMembers(context.Background(), registry).Result()
+		require.NoError(t, err)
+		return m
+	}
+
 	_, err := b.store.Record(b.ctx, []*signalv1.Signal{signal("fp", signalv1.Status_STATUS_FIRING)})
 	require.NoError(t, err)
-	registry := b.space.Global(rediskey.StreamRegistry)
-	members, err := b.rdb.SMembers(context.Background(), registry).Result()
-	require.NoError(t, err)
-	require.Equal(t, []string{"acme"}, members)
+	require.Equal(t, []string{"acme"}, members())
 
-	// Once cached, the registry is not written again by this process.
-	require.NoError(t, b.rdb.Del(context.Background(), registry).Err())
-	_, err = b.store.Record(b.ctx, []*signalv1.Signal{signal("fp2", signalv1.Status_STATUS_FIRING)})
+	// Lose every key of this test's namespace; the Redis is shared, so
+	// nothing else is touched.
+	ctx := context.Background()
+	iter := b.rdb.Scan(ctx, 0, string(b.space)+":*", 1000).Iterator()
+	var keys []string
+	for iter.Next(ctx) {
+		keys = append(keys, iter.Val())
+	}
+	require.NoError(t, iter.Err())
+	require.Contains(t, keys, registry)
+	require.NoError(t, b.rdb.Del(ctx, keys...).Err())
+	require.Empty(t, members())
+
+	outs, err := b.store.Record(b.ctx, []*signalv1.Signal{signal("fp", signalv1.Status_STATUS_FIRING)})
 	require.NoError(t, err)
-	n, err := b.rdb.Exists(context.Background(), registry).Result()
-	require.NoError(t, err)
-	require.Zero(t, n)
+	require.Equal(t, signalv1.EventKind_EVENT_KIND_OPENED, outs[0].Kind, "the lost claim is gone too")
+	require.Equal(t, []string{"acme"}, members())
+	require.Len(t, b.events(t), 1)
 }

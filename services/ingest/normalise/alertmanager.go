@@ -1,6 +1,7 @@
 package normalise
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -128,9 +129,9 @@ func normaliseAlert(raw json.RawMessage, groupStatus string, received time.Time)
 		Fingerprint: fp,
 		Status:      status,
 		Severity:    amSeverity(a.Labels["severity"]),
-		Title:       firstNonEmpty(a.Annotations["summary"], a.Labels["alertname"], "alert "+fp),
+		Title:       cmp.Or(a.Annotations["summary"], a.Labels["alertname"], "alert "+fp),
 		Description: a.Annotations["description"],
-		Resource:    firstNonEmpty(a.Labels["instance"], a.Labels["service"], a.Labels["pod"], a.Labels["host"], a.Labels["job"]),
+		Resource:    cmp.Or(a.Labels["instance"], a.Labels["service"], a.Labels["pod"], a.Labels["host"], a.Labels["job"]),
 		Labels:      a.Labels,
 		Annotations: a.Annotations,
 		StartsAt:    startsAt,
@@ -221,13 +222,4 @@ func amSeverity(label string) signalv1.Severity {
 	default:
 		return signalv1.Severity_SEVERITY_WARNING
 	}
-}
-
-func firstNonEmpty(vals ...string) string {
-	for _, v := range vals {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }
