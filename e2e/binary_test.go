@@ -91,8 +91,9 @@ func TestDevBinaryDemo(t *testing.T) {
 		}
 	}
 	waitFor("Alexus is running")
-	line := waitFor("=> decision execute")
-	require.Contains(t, line, "Checkout 5xx rate", "the first demo alert is decided")
+	// The demo's alerts run concurrently, so any of the actionable ones may
+	// be decided first.
+	waitFor("=> decision execute")
 	waitFor("first decision")
 	waitFor("remediation webhook received")
 

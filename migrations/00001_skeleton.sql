@@ -75,10 +75,6 @@ CREATE TABLE signals (
   received_at      timestamptz NOT NULL,
   last_seen_at     timestamptz NOT NULL,
   occurrence_count bigint NOT NULL DEFAULT 1 CHECK (occurrence_count >= 1),
-  -- Stream position of the last event applied to this row (milliseconds and
-  -- sequence of the Redis stream ID), so a redelivered event is applied once.
-  last_event_ms    bigint NOT NULL DEFAULT 0,
-  last_event_seq   bigint NOT NULL DEFAULT 0,
   raw_payload      bytea,
   raw_truncated    boolean NOT NULL DEFAULT false,
   resolved_at      timestamptz,

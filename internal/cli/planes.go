@@ -79,6 +79,7 @@ func (f *meshFlags) register(fs *pflag.FlagSet) {
 	fs.DurationVar(&f.orchestrator.DiscoverInterval, "orchestrator-discover-interval", envDuration("ALEXUS_ORCHESTRATOR_DISCOVER_INTERVAL", o.DiscoverInterval), "how often new tenant streams are looked for (ALEXUS_ORCHESTRATOR_DISCOVER_INTERVAL)")
 	fs.DurationVar(&f.orchestrator.EntryTimeout, "orchestrator-entry-timeout", envDuration("ALEXUS_ORCHESTRATOR_ENTRY_TIMEOUT", o.EntryTimeout), "time allowed for one entry, all stages (ALEXUS_ORCHESTRATOR_ENTRY_TIMEOUT)")
 	fs.Int64Var(&f.orchestrator.DeadLetterMaxLen, "orchestrator-dead-letter-max-len", int64(envInt("ALEXUS_ORCHESTRATOR_DEAD_LETTER_MAX_LEN", int(o.DeadLetterMaxLen))), "approximate cap of each dead-letter stream (ALEXUS_ORCHESTRATOR_DEAD_LETTER_MAX_LEN)")
+	fs.IntVar(&f.orchestrator.MaxWatchersPerTenant, "orchestrator-max-watchers-per-tenant", envInt("ALEXUS_ORCHESTRATOR_MAX_WATCHERS_PER_TENANT", o.MaxWatchersPerTenant), "WatchIncidents streams one tenant may hold open per replica (ALEXUS_ORCHESTRATOR_MAX_WATCHERS_PER_TENANT)")
 	fs.Float64Var(&f.orchestrator.ExecuteAt, "orchestrator-execute-at", envFloat("ALEXUS_ORCHESTRATOR_EXECUTE_AT", o.ExecuteAt), "confidence at or above which actions execute (ALEXUS_ORCHESTRATOR_EXECUTE_AT)")
 	fs.Float64Var(&f.orchestrator.ClarifyAt, "orchestrator-clarify-at", envFloat("ALEXUS_ORCHESTRATOR_CLARIFY_AT", o.ClarifyAt), "confidence at or above which a human is asked; below it, escalate (ALEXUS_ORCHESTRATOR_CLARIFY_AT)")
 

@@ -6,6 +6,7 @@
 // (package pipeline).
 //
 // New builds a Service from a Config and its Deps; Run serves until its
-// context is done and then stops the consumer (letting in-flight entries
-// finish), ends the watch streams and stops the server.
+// context is done and then stops the consumer (letting the entries already
+// running finish and leaving the rest pending), ends the watch streams and
+// stops the server.
 package orchestrator

@@ -73,8 +73,9 @@ func New(cfg Config, deps Deps) (*Service, error) {
 
 // Run serves ReasoningService and OrchestratorService on lis and consumes
 // the signal streams until ctx is done. It then stops reading, lets the
-// entries in flight finish (their reasoning calls still reach this
-// server), ends the watch streams and stops the server gracefully.
+// entries already running finish within EntryTimeout (their reasoning
+// calls still reach this server) while those not begun stay pending for
+// another replica, ends the watch streams and stops the server gracefully.
 func (s *Service) Run(ctx context.Context, lis net.Listener) error {
 	srv, health, err := rpc.NewServer(s.log, s.deps.Verifier)
 	if err != nil {
@@ -84,7 +85,7 @@ func (s *Service) Run(ctx context.Context, lis net.Listener) error {
 	feed := incident.NewFeed(s.deps.Redis, s.cfg.Namespace)
 	watchDone := make(chan struct{})
 	reasoningv1.RegisterReasoningServiceServer(srv, reasoning.NewHandler(reasoning.Thresholds{ExecuteAt: s.cfg.ExecuteAt, ClarifyAt: s.cfg.ClarifyAt}))
-	orchestratorv1.RegisterOrchestratorServiceServer(srv, incident.NewHandler(incidents, feed, s.log, watchDone))
+	orchestratorv1.RegisterOrchestratorServiceServer(srv, incident.NewHandler(incidents, feed, s.log, watchDone, s.cfg.MaxWatchersPerTenant))
 	health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
 	for _, name := range []string{reasoningv1.ReasoningService_ServiceDesc.ServiceName, orchestratorv1.OrchestratorService_ServiceDesc.ServiceName} {
 		health.SetServingStatus(name, healthpb.HealthCheckResponse_SERVING)
@@ -97,20 +98,8 @@ func (s *Service) Run(ctx context.Context, lis net.Listener) error {
 
 	consumeCtx, stopConsuming := context.WithCancel(ctx)
 	defer stopConsuming()
-	consumer := pipeline.NewConsumer(pipeline.ConsumerConfig{
-		Space:            s.cfg.Namespace,
-		Group:            s.cfg.Group,
-		Consumer:         s.cfg.Consumer,
-		Concurrency:      s.cfg.Concurrency,
-		ReadCount:        s.cfg.ReadCount,
-		Block:            s.cfg.Block,
-		ClaimMinIdle:     s.cfg.ClaimMinIdle,
-		ClaimInterval:    s.cfg.ClaimInterval,
-		MaxDeliveries:    s.cfg.MaxDeliveries,
-		DiscoverInterval: s.cfg.DiscoverInterval,
-		EntryTimeout:     s.cfg.EntryTimeout,
-		DeadLetterMaxLen: s.cfg.DeadLetterMaxLen,
-	}, s.deps.Redis, pipeline.NewProcessor(incidents, feed, s.deps.Reasoning, s.deps.Actions, s.log), s.log)
+	consumer := pipeline.NewConsumer(s.cfg.ConsumerConfig, s.cfg.Namespace, s.deps.Redis,
+		pipeline.NewProcessor(incidents, feed, s.deps.Reasoning, s.deps.Actions, s.log), s.log)
 	var consuming sync.WaitGroup
 	consuming.Add(1)
 	go func() {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/rand"
 	"net"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -162,8 +164,8 @@ func setup(t *testing.T, mutate ...func(*orchestrator.Config)) *bundle {
 	cfg.Block = 100 * time.Millisecond
 	cfg.DiscoverInterval = 50 * time.Millisecond
 	cfg.ClaimInterval = 50 * time.Millisecond
-	cfg.ClaimMinIdle = 2 * time.Second
-	cfg.EntryTimeout = 10 * time.Second
+	cfg.ClaimMinIdle = 5 * time.Second
+	cfg.EntryTimeout = 2 * time.Second
 	for _, m := range mutate {
 		m(&cfg)
 	}
@@ -252,13 +254,22 @@ func (b *bundle) waitSettled(t *testing.T, tn tenant.ID, id string) {
 	}, 15*time.Second, 10*time.Millisecond)
 }
 
+// streamIDLess orders stream entry IDs ("<ms>-<seq>"); an ID that does not
+// parse counts as less, so waiting goes on.
 func streamIDLess(a, b string) bool {
-	pa, err1 := incident.ParseStreamPos(a)
-	pb, err2 := incident.ParseStreamPos(b)
-	if err1 != nil || err2 != nil {
+	pa, okA := parseStreamID(a)
+	pb, okB := parseStreamID(b)
+	if !okA || !okB {
 		return true
 	}
-	return pa.Ms < pb.Ms || (pa.Ms == pb.Ms && pa.Seq < pb.Seq)
+	return pa[0] < pb[0] || (pa[0] == pb[0] && pa[1] < pb[1])
+}
+
+func parseStreamID(id string) ([2]uint64, bool) {
+	ms, seq, ok := strings.Cut(id, "-")
+	m, err1 := strconv.ParseUint(ms, 10, 64)
+	s, err2 := strconv.ParseUint(seq, 10, 64)
+	return [2]uint64{m, s}, ok && err1 == nil && err2 == nil
 }
 
 // getIncident polls until the incident of sig has reached stage.
@@ -378,6 +389,46 @@ func TestWatchFiltersByIncident(t *testing.T) {
 	}
 }
 
+func TestWatchersPerTenantAreLimited(t *testing.T) {
+	t.Parallel()
+	b := setup(t, func(c *orchestrator.Config) { c.MaxWatchersPerTenant = 2 })
+	// open starts a watch for tn and returns the function that ends it and
+	// the error of its first answer.
+	open := func(tn tenant.ID) (context.CancelFunc, error) {
+		ctx, cancel := context.WithCancel(as(tn))
+		t.Cleanup(cancel)
+		stream, err := b.client.WatchIncidents(ctx, &orchestratorv1.WatchIncidentsRequest{})
+		if err == nil {
+			_, err = stream.Recv()
+		}
+		return cancel, err
+	}
+	first, err := open(acme)
+	require.NoError(t, err)
+	_, err = open(acme)
+	require.NoError(t, err)
+
+	_, err = open(acme)
+	require.Equal(t, codes.ResourceExhausted, status.Code(err), "%v", err)
+	require.Contains(t, status.Convert(err).Message(), "too many watchers for tenant")
+	_, err = open(globex)
+	require.NoError(t, err, "the limit is per tenant")
+
+	// Ending a watch frees its slot; the server notices the cancellation
+	// shortly after the client.
+	first()
+	var last error
+	require.Eventually(t, func() bool {
+		cancel, err := open(acme)
+		if err != nil {
+			cancel()
+		}
+		last = err
+		return err == nil
+	}, 10*time.Second, 10*time.Millisecond)
+	require.NoError(t, last)
+}
+
 func TestRepeatedAndResolved(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
@@ -448,7 +499,9 @@ func TestRedeliveredOpenedRunsNothingTwice(t *testing.T) {
 
 func TestFailedExecuteResumesWithoutRerunningStages(t *testing.T) {
 	t.Parallel()
-	b := setup(t, func(c *orchestrator.Config) { c.ClaimMinIdle = 50 * time.Millisecond })
+	b := setup(t, func(c *orchestrator.Config) {
+		c.ClaimMinIdle, c.EntryTimeout = 700*time.Millisecond, 300*time.Millisecond
+	})
 	b.actions.failures.Store(1)
 	sig := alert(acme)
 	b.publish(t, acme, event(signalv1.EventKind_EVENT_KIND_OPENED, sig))
@@ -491,7 +544,7 @@ func TestPoisonEntriesAreDeadLettered(t *testing.T) {
 func TestFailingEntryDeadLetteredAfterMaxDeliveries(t *testing.T) {
 	t.Parallel()
 	b := setup(t, func(c *orchestrator.Config) {
-		c.ClaimMinIdle = 30 * time.Millisecond
+		c.ClaimMinIdle, c.EntryTimeout = 400*time.Millisecond, 150*time.Millisecond
 		c.ClaimInterval = 20 * time.Millisecond
 		c.MaxDeliveries = 2
 	})
@@ -515,7 +568,9 @@ func TestFailingEntryDeadLetteredAfterMaxDeliveries(t *testing.T) {
 
 func TestEntriesOfDeadConsumerAreReclaimed(t *testing.T) {
 	t.Parallel()
-	b := setup(t, func(c *orchestrator.Config) { c.ClaimMinIdle = 100 * time.Millisecond })
+	b := setup(t, func(c *orchestrator.Config) {
+		c.ClaimMinIdle, c.EntryTimeout = 700*time.Millisecond, 300*time.Millisecond
+	})
 	ctx := context.Background()
 	stream := b.space.Tenant(acme, rediskey.SignalStream)
 	// The stream is not registered yet, so the live consumer cannot see it
@@ -545,11 +600,11 @@ func TestListIncidentsNewestFirst(t *testing.T) {
 	var ids []string
 	for range 5 {
 		sig := alert(acme)
-		op, err := st.Open(as(acme), sig, incident.StreamPos{Ms: 1})
+		op, err := st.Open(as(acme), sig)
 		require.NoError(t, err)
 		ids = append(ids, op.Incident.ID)
 	}
-	_, err := st.Open(as(globex), alert(globex), incident.StreamPos{Ms: 1})
+	_, err := st.Open(as(globex), alert(globex))
 	require.NoError(t, err)
 
 	var got []string
@@ -589,7 +644,7 @@ func TestListIncidentsNewestFirst(t *testing.T) {
 func TestGetIncidentOfAnotherTenantIsNotFound(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	op, err := incident.NewStore(b.db).Open(as(acme), alert(acme), incident.StreamPos{Ms: 1})
+	op, err := incident.NewStore(b.db).Open(as(acme), alert(acme))
 	require.NoError(t, err)
 
 	got, err := b.client.GetIncident(as(acme), &orchestratorv1.GetIncidentRequest{Id: op.Incident.ID})
@@ -614,6 +669,9 @@ func TestConfigValidateNamesField(t *testing.T) {
 		"execute at":     func(c *orchestrator.Config) { c.ExecuteAt = 1.5 },
 		"namespace":      func(c *orchestrator.Config) { c.Namespace = "a{b" },
 		"claim min idle": func(c *orchestrator.Config) { c.ClaimMinIdle = 0 },
+		"claim min idle 1m0s must be more than twice entry timeout 30s": func(c *orchestrator.Config) { c.ClaimMinIdle = 2 * c.EntryTimeout },
+		"entry timeout":           func(c *orchestrator.Config) { c.EntryTimeout = 0 },
+		"max watchers per tenant": func(c *orchestrator.Config) { c.MaxWatchersPerTenant = 0 },
 	}
 	for field, mutate := range tests {
 		c := orchestrator.DefaultConfig()

@@ -3,31 +3,34 @@ package incident
 import (
 	"context"
 	"errors"
+	"sync"
 
-	"github.com/jackc/pgx/v5/pgconn"
 	"go.uber.org/zap"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
 	orchestratorv1 "github.com/alexus-platform/alexus/gen/alexus/orchestrator/v1"
+	"github.com/alexus-platform/alexus/internal/rpc"
 	"github.com/alexus-platform/alexus/internal/tenant"
 )
 
 // Handler serves alexus.orchestrator.v1.OrchestratorService.
 type Handler struct {
 	orchestratorv1.UnimplementedOrchestratorServiceServer
-	store *Store
-	feed  *Feed
-	log   *zap.Logger
-	done  <-chan struct{}
+	store    *Store
+	feed     *Feed
+	log      *zap.Logger
+	done     <-chan struct{}
+	watchers *watcherLimit
 }
 
 // NewHandler returns a Handler. Closing done ends every WatchIncidents
 // stream, which lets the server stop gracefully while watchers are
-// connected.
-func NewHandler(store *Store, feed *Feed, log *zap.Logger, done <-chan struct{}) *Handler {
-	return &Handler{store: store, feed: feed, log: log, done: done}
+// connected. maxWatchersPerTenant caps the WatchIncidents streams one
+// tenant may hold open on this replica, as each holds a Redis connection.
+func NewHandler(store *Store, feed *Feed, log *zap.Logger, done <-chan struct{}, maxWatchersPerTenant int) *Handler {
+	return &Handler{store: store, feed: feed, log: log, done: done, watchers: newWatcherLimit(maxWatchersPerTenant)}
 }
 
 // GetIncident implements OrchestratorService.
@@ -79,13 +82,17 @@ func (h *Handler) WatchIncidents(req *orchestratorv1.WatchIncidentsRequest, stre
 	if err != nil {
 		return err
 	}
+	if !h.watchers.acquire(t) {
+		h.log.Warn("watcher refused: tenant at its limit", zap.String("tenant_id", string(t)), zap.Int("limit", h.watchers.max))
+		return status.Error(codes.ResourceExhausted, "too many watchers for tenant")
+	}
+	defer h.watchers.release(t)
 	sub, err := h.feed.Subscribe(ctx)
 	if err != nil {
 		if ctx.Err() != nil {
-			return h.statusOf(ctx, "subscribe to transitions", ctx.Err())
+			err = ctx.Err()
 		}
-		h.log.Warn("subscribe to transitions failed", zap.String("tenant_id", string(t)), zap.Error(err))
-		return status.Error(codes.Unavailable, "transition feed unavailable; retry")
+		return rpc.StatusOf(ctx, h.log, "subscribe to transitions", err)
 	}
 	defer sub.Close()
 	if err := stream.Send(&orchestratorv1.WatchIncidentsResponse{}); err != nil {
@@ -114,25 +121,49 @@ func (h *Handler) WatchIncidents(req *orchestratorv1.WatchIncidentsRequest, stre
 	}
 }
 
-// statusOf maps a store or feed error to its gRPC status.
-func (h *Handler) statusOf(ctx context.Context, what string, err error) error {
-	if _, ok := status.FromError(err); ok {
-		return err
-	}
-	var connErr *pgconn.ConnectError
+// statusOf maps an error of this package's store or feed to its gRPC
+// status: the package's own sentinel errors here, everything else through
+// the shared mapping.
+func (h *Handler) statusOf(ctx context.Context, op string, err error) error {
 	switch {
 	case errors.Is(err, ErrNotFound):
 		return status.Error(codes.NotFound, "incident not found")
 	case errors.Is(err, ErrBadPageToken):
 		return status.Error(codes.InvalidArgument, "invalid page_token")
-	case errors.Is(err, context.Canceled):
-		return status.Error(codes.Canceled, what+": canceled")
-	case errors.Is(err, context.DeadlineExceeded):
-		return status.Error(codes.DeadlineExceeded, what+": deadline exceeded")
-	case errors.As(err, &connErr):
-		return status.Error(codes.Unavailable, what+": database unavailable")
 	}
-	t, _ := tenant.FromContext(ctx)
-	h.log.Error(what+" failed", zap.String("tenant_id", string(t.Tenant)), zap.Error(err))
-	return status.Error(codes.Internal, what+": internal error")
+	return rpc.StatusOf(ctx, h.log, op, err)
+}
+
+// watcherLimit counts the open watch streams of each tenant on this
+// replica, so one tenant cannot take every Redis connection.
+type watcherLimit struct {
+	max int
+	mu  sync.Mutex
+	n   map[tenant.ID]int
+}
+
+func newWatcherLimit(limit int) *watcherLimit {
+	return &watcherLimit{max: limit, n: map[tenant.ID]int{}}
+}
+
+// acquire takes a slot for t and reports whether one was free.
+func (l *watcherLimit) acquire(t tenant.ID) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.n[t] >= l.max {
+		return false
+	}
+	l.n[t]++
+	return true
+}
+
+// release gives back a slot acquire took.
+func (l *watcherLimit) release(t tenant.ID) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.n[t] <= 1 {
+		delete(l.n, t)
+		return
+	}
+	l.n[t]--
 }

@@ -2,7 +2,6 @@ package incident
 
 import (
 	"errors"
-	"strconv"
 	"strings"
 	"time"
 
@@ -95,26 +94,6 @@ type Result struct {
 	New bool
 }
 
-// StreamPos is a Redis stream entry ID (milliseconds and sequence), used to
-// apply each event to a signal at most once and in order.
-type StreamPos struct {
-	Ms, Seq int64
-}
-
-// ParseStreamPos parses an entry ID such as "1700000000000-3".
-func ParseStreamPos(id string) (StreamPos, error) {
-	ms, seq, ok := strings.Cut(id, "-")
-	if !ok {
-		return StreamPos{}, errors.New("stream entry id " + strconv.Quote(id) + " is not <ms>-<seq>")
-	}
-	m, err1 := strconv.ParseInt(ms, 10, 64)
-	s, err2 := strconv.ParseInt(seq, 10, 64)
-	if err1 != nil || err2 != nil || m < 0 || s < 0 {
-		return StreamPos{}, errors.New("stream entry id " + strconv.Quote(id) + " is not <ms>-<seq>")
-	}
-	return StreamPos{Ms: m, Seq: s}, nil
-}
-
 // Errors the store returns.
 var (
 	// ErrNotFound reports an incident that does not exist for the tenant.
@@ -128,13 +107,13 @@ var (
 )
 
 // SeverityText is the stored form of s, e.g. "critical".
-func SeverityText(s signalv1.Severity) string { return enumText(s.String(), "SEVERITY_") }
+func SeverityText(s signalv1.Severity) string { return EnumText(s.String(), "SEVERITY_") }
 
 // IntentText is the stored form of i, e.g. "incident".
-func IntentText(i reasoningv1.Intent) string { return enumText(i.String(), "INTENT_") }
+func IntentText(i reasoningv1.Intent) string { return EnumText(i.String(), "INTENT_") }
 
 // DecisionText is the stored form of d, e.g. "execute".
-func DecisionText(d reasoningv1.Decision) string { return enumText(d.String(), "DECISION_") }
+func DecisionText(d reasoningv1.Decision) string { return EnumText(d.String(), "DECISION_") }
 
 func parseSeverity(s string) signalv1.Severity {
 	return signalv1.Severity(signalv1.Severity_value["SEVERITY_"+strings.ToUpper(s)])
@@ -148,7 +127,10 @@ func parseDecision(s string) reasoningv1.Decision {
 	return reasoningv1.Decision(reasoningv1.Decision_value["DECISION_"+strings.ToUpper(s)])
 }
 
-func enumText(name, prefix string) string {
+// EnumText is the stored form of a proto enum value name: lower case,
+// without its type's prefix, e.g. EnumText("SEVERITY_CRITICAL", "SEVERITY_")
+// is "critical".
+func EnumText(name, prefix string) string {
 	return strings.ToLower(strings.TrimPrefix(name, prefix))
 }
 

@@ -31,17 +31,7 @@ func TestStagesMapToTheAPIEnum(t *testing.T) {
 	require.Equal(t, "critical", incident.SeverityText(signalv1.Severity_SEVERITY_CRITICAL))
 	require.Equal(t, "cmdb_question", incident.IntentText(reasoningv1.Intent_INTENT_CMDB_QUESTION))
 	require.Equal(t, "escalate", incident.DecisionText(reasoningv1.Decision_DECISION_ESCALATE))
-}
-
-func TestParseStreamPos(t *testing.T) {
-	t.Parallel()
-	p, err := incident.ParseStreamPos("1700000000000-3")
-	require.NoError(t, err)
-	require.Equal(t, incident.StreamPos{Ms: 1700000000000, Seq: 3}, p)
-	for _, bad := range []string{"", "17", "a-1", "1-b", "-1-2"} {
-		_, err := incident.ParseStreamPos(bad)
-		require.Error(t, err, bad)
-	}
+	require.Equal(t, "cmdb", incident.EnumText(reasoningv1.Branch_BRANCH_CMDB.String(), "BRANCH_"))
 }
 
 func TestIDForIsDeterministicPerTenant(t *testing.T) {

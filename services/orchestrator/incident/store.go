@@ -54,9 +54,8 @@ type Opened struct {
 // Open stores a new signal and its incident with a received transition. It
 // is idempotent: a signal already stored is left as it is, and the
 // incident's existing transitions are returned so the caller can resume
-// after them. pos is the stream position of the OPENED event; later events
-// about the signal apply only when they are newer.
-func (s *Store) Open(ctx context.Context, sig *signalv1.Signal, pos StreamPos) (Opened, error) {
+// after them.
+func (s *Store) Open(ctx context.Context, sig *signalv1.Signal) (Opened, error) {
 	t, err := tenant.Require(ctx)
 	if err != nil {
 		return Opened{}, err
@@ -81,13 +80,13 @@ func (s *Store) Open(ctx context.Context, sig *signalv1.Signal, pos StreamPos) (
 		_, err := tx.Exec(ctx, `
 			INSERT INTO signals (tenant_id, id, source, fingerprint, external_id, status, severity, title, description,
 			                     resource, labels, annotations, link, starts_at, ends_at, received_at, last_seen_at,
-			                     last_event_ms, last_event_seq, raw_payload, raw_truncated)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16, $17, $18, $19, $20)
+			                     raw_payload, raw_truncated)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16, $17, $18)
 			ON CONFLICT (tenant_id, id) DO NOTHING`,
 			string(t), sig.GetId(), sig.GetSource(), sig.GetFingerprint(), sig.GetExternalId(), statusText(sig.GetStatus()),
 			SeverityText(sig.GetSeverity()), sig.GetTitle(), sig.GetDescription(), sig.GetResource(), labels, annotations,
 			sig.GetLink(), optTime(sig.GetStartsAt().IsValid(), sig.GetStartsAt().AsTime()),
-			optTime(sig.GetEndsAt().IsValid(), sig.GetEndsAt().AsTime()), received, pos.Ms, pos.Seq,
+			optTime(sig.GetEndsAt().IsValid(), sig.GetEndsAt().AsTime()), received,
 			sig.GetRawPayload(), sig.GetRawTruncated())
 		if err != nil {
 			return fmt.Errorf("insert signal %s: %w", sig.GetId(), err)
@@ -155,11 +154,13 @@ func (s *Store) AddStage(ctx context.Context, incidentID string, u StageUpdate) 
 	return out, nil
 }
 
-// Repeat counts one more occurrence of the signal when pos is newer than the
-// last event applied to it, and adds a repeated transition. A redelivered
-// event (pos not newer) changes nothing and returns New false. A signal not
-// stored yet is ErrSignalNotFound.
-func (s *Store) Repeat(ctx context.Context, signalID string, pos StreamPos, seenAt time.Time) (Result, error) {
+// Repeat counts one more occurrence of the signal for the stream entry
+// entryID and adds a repeated transition. Each entry counts once, in
+// whatever order entries are processed: the applied entries are recorded
+// in signal_events, so a redelivered entry changes nothing and returns New
+// false, while an entry processed after a newer one still counts. A signal
+// not stored yet is ErrSignalNotFound.
+func (s *Store) Repeat(ctx context.Context, signalID, entryID string, seenAt time.Time) (Result, error) {
 	t, err := tenant.Require(ctx)
 	if err != nil {
 		return Result{}, err
@@ -167,25 +168,34 @@ func (s *Store) Repeat(ctx context.Context, signalID string, pos StreamPos, seen
 	if _, err := uuid.Parse(signalID); err != nil {
 		return Result{}, fmt.Errorf("repeat signal %q: %w", signalID, ErrSignalNotFound)
 	}
+	if entryID == "" {
+		return Result{}, fmt.Errorf("repeat signal %s: empty stream entry id", signalID)
+	}
 	var out Result
 	err = s.db.WithTenant(ctx, func(tx pgx.Tx) error {
 		id, err := lockBySignal(ctx, tx, t, signalID)
 		if err != nil {
 			return err
 		}
-		var count int64
-		err = tx.QueryRow(ctx, `
-			UPDATE signals SET occurrence_count = occurrence_count + 1,
-			                   last_seen_at = greatest(last_seen_at, $3),
-			                   last_event_ms = $4, last_event_seq = $5
-			WHERE tenant_id = $1 AND id = $2 AND (last_event_ms, last_event_seq) < ($4, $5)
-			RETURNING occurrence_count`,
-			string(t), signalID, seenAt, pos.Ms, pos.Seq).Scan(&count)
-		if errors.Is(err, pgx.ErrNoRows) {
+		tag, err := tx.Exec(ctx, `
+			INSERT INTO signal_events (tenant_id, signal_id, stream_id, kind) VALUES ($1, $2, $3, $4)
+			ON CONFLICT DO NOTHING`,
+			string(t), signalID, entryID, string(StageRepeated))
+		if err != nil {
+			return fmt.Errorf("record repeat %s of signal %s: %w", entryID, signalID, err)
+		}
+		if tag.RowsAffected() == 0 {
 			// Already applied by an earlier delivery of this entry.
 			out.Incident, err = loadIncident(ctx, tx, t, id)
 			return err
 		}
+		var count int64
+		err = tx.QueryRow(ctx, `
+			UPDATE signals SET occurrence_count = occurrence_count + 1,
+			                   last_seen_at = greatest(last_seen_at, $3)
+			WHERE tenant_id = $1 AND id = $2
+			RETURNING occurrence_count`,
+			string(t), signalID, seenAt).Scan(&count)
 		if err != nil {
 			return fmt.Errorf("count repeat of signal %s: %w", signalID, err)
 		}

@@ -18,20 +18,81 @@ import (
 )
 
 // ConsumerConfig says how a Consumer reads the signal streams. The
-// orchestrator's Config documents each field.
+// orchestrator's Config embeds it, so each field's environment variable is
+// given in its comment.
 type ConsumerConfig struct {
-	Space            rediskey.Space
-	Group            string
-	Consumer         string
-	Concurrency      int
-	ReadCount        int64
-	Block            time.Duration
-	ClaimMinIdle     time.Duration
-	ClaimInterval    time.Duration
-	MaxDeliveries    int64
+	// Group is the consumer group every replica joins
+	// (ALEXUS_ORCHESTRATOR_GROUP, default "orchestrator").
+	Group string
+	// Consumer is this replica's name in the group
+	// (ALEXUS_ORCHESTRATOR_CONSUMER, default <hostname>-<pid>). Names must
+	// be unique among live replicas.
+	Consumer string
+	// Concurrency is the number of entries processed at once
+	// (ALEXUS_ORCHESTRATOR_CONCURRENCY, default 64).
+	Concurrency int
+	// ReadCount is the most entries read per tenant stream per read, and
+	// claimed per stream per claim pass (ALEXUS_ORCHESTRATOR_READ_COUNT,
+	// default 16).
+	ReadCount int64
+	// Block is how long a read waits for new entries
+	// (ALEXUS_ORCHESTRATOR_BLOCK, default 1s). It also bounds how long a
+	// stopping replica waits for its last read.
+	Block time.Duration
+	// ClaimMinIdle is how long an entry must have been pending before any
+	// replica takes it over and retries it (ALEXUS_ORCHESTRATOR_CLAIM_MIN_IDLE,
+	// default 90s). It must exceed twice EntryTimeout: an entry handed to a
+	// busy worker waits for at most the entry running there and then runs
+	// for at most EntryTimeout, so no other replica takes over an entry that
+	// is only queued or slow.
+	ClaimMinIdle time.Duration
+	// ClaimInterval is how often idle entries are looked for
+	// (ALEXUS_ORCHESTRATOR_CLAIM_INTERVAL, default 5s).
+	ClaimInterval time.Duration
+	// MaxDeliveries is how often an entry is tried before it goes to the
+	// dead-letter stream (ALEXUS_ORCHESTRATOR_MAX_DELIVERIES, default 5).
+	MaxDeliveries int64
+	// DiscoverInterval is how often the registry of tenant streams is read
+	// again (ALEXUS_ORCHESTRATOR_DISCOVER_INTERVAL, default 2s).
 	DiscoverInterval time.Duration
-	EntryTimeout     time.Duration
+	// EntryTimeout bounds the processing of one entry, all stages included
+	// (ALEXUS_ORCHESTRATOR_ENTRY_TIMEOUT, default 30s). It also bounds how
+	// long a stopping replica waits for the entries it has started.
+	EntryTimeout time.Duration
+	// DeadLetterMaxLen caps each tenant's dead-letter stream, approximately,
+	// dropping the oldest (ALEXUS_ORCHESTRATOR_DEAD_LETTER_MAX_LEN, default
+	// 10000).
 	DeadLetterMaxLen int64
+}
+
+// Validate names the first bad field. Its errors carry no package prefix;
+// the orchestrator's Config adds its own.
+func (c ConsumerConfig) Validate() error {
+	switch {
+	case c.Group == "":
+		return errors.New("group must not be empty")
+	case c.Consumer == "":
+		return errors.New("consumer must not be empty")
+	case c.Concurrency < 1:
+		return fmt.Errorf("concurrency %d must be at least 1", c.Concurrency)
+	case c.ReadCount < 1:
+		return fmt.Errorf("read count %d must be at least 1", c.ReadCount)
+	case c.Block <= 0:
+		return fmt.Errorf("block %s must be positive", c.Block)
+	case c.EntryTimeout <= 0:
+		return fmt.Errorf("entry timeout %s must be positive", c.EntryTimeout)
+	case c.ClaimMinIdle <= 2*c.EntryTimeout:
+		return fmt.Errorf("claim min idle %s must be more than twice entry timeout %s", c.ClaimMinIdle, c.EntryTimeout)
+	case c.ClaimInterval <= 0:
+		return fmt.Errorf("claim interval %s must be positive", c.ClaimInterval)
+	case c.MaxDeliveries < 1:
+		return fmt.Errorf("max deliveries %d must be at least 1", c.MaxDeliveries)
+	case c.DiscoverInterval <= 0:
+		return fmt.Errorf("discover interval %s must be positive", c.DiscoverInterval)
+	case c.DeadLetterMaxLen < 1:
+		return fmt.Errorf("dead letter max len %d must be at least 1", c.DeadLetterMaxLen)
+	}
+	return nil
 }
 
 // Entry is one stream entry handed to a Handler.
@@ -92,18 +153,22 @@ func IsPermanent(err error) bool {
 // ClaimMinIdle. An entry delivered more than MaxDeliveries times goes to the
 // tenant's dead-letter stream instead.
 type Consumer struct {
-	cfg ConsumerConfig
-	rdb redis.UniversalClient
-	h   Handler
-	log *zap.Logger
+	cfg   ConsumerConfig
+	space rediskey.Space
+	rdb   redis.UniversalClient
+	h     Handler
+	log   *zap.Logger
 
 	// streams is owned by the reader goroutine; the claimer reads a copy.
 	mu      sync.Mutex
 	streams []string
 	known   map[string]bool
 
-	// inflight holds the entries queued or running in this replica, so a
-	// claim of an entry that is merely slow does not run it twice here.
+	// inflight holds the entries this replica has read or claimed and not
+	// yet settled: waiting to be handed to a worker, queued or running. A
+	// claim finding one of them skips it, so an entry that is only slow or
+	// waiting for a busy worker is never run twice here, nor overtaken by
+	// a later entry of its key.
 	inflightMu sync.Mutex
 	inflight   map[string]bool
 	// lastErr remembers why an entry last failed here, so the dead letter
@@ -111,10 +176,12 @@ type Consumer struct {
 	lastErr map[string]string
 }
 
-// NewConsumer returns a Consumer; Run starts it.
-func NewConsumer(cfg ConsumerConfig, rdb redis.UniversalClient, h Handler, log *zap.Logger) *Consumer {
+// NewConsumer returns a Consumer of the tenant streams under space; Run
+// starts it.
+func NewConsumer(cfg ConsumerConfig, space rediskey.Space, rdb redis.UniversalClient, h Handler, log *zap.Logger) *Consumer {
 	return &Consumer{
 		cfg:      cfg,
+		space:    space,
 		rdb:      rdb,
 		h:        h,
 		log:      log,
@@ -127,18 +194,25 @@ func NewConsumer(cfg ConsumerConfig, rdb redis.UniversalClient, h Handler, log *
 type job struct{ e Entry }
 
 // Run consumes until ctx is done, then stops reading and claiming, lets the
-// entries already handed to workers finish, and returns.
+// entries already running finish (within EntryTimeout), and returns.
+// Entries read or queued but not begun are left pending, to be reclaimed.
 func (c *Consumer) Run(ctx context.Context) error {
 	workers := make([]chan job, c.cfg.Concurrency)
 	var wg sync.WaitGroup
 	for i := range workers {
 		// One queued job per worker: enough to keep workers busy between
-		// reads, small enough that a stopping replica has little to finish.
+		// reads, small enough that a stopping replica leaves little behind.
 		workers[i] = make(chan job, 1)
 		wg.Add(1)
 		go func(ch <-chan job) {
 			defer wg.Done()
 			for j := range ch {
+				if ctx.Err() != nil {
+					// Stopping: an entry that has not begun stays pending
+					// for another replica (or this one after a restart).
+					c.unmarkInflight(j.e)
+					continue
+				}
 				c.process(ctx, j.e)
 			}
 		}(workers[i])
@@ -201,15 +275,23 @@ func (c *Consumer) readLoop(ctx context.Context, workers []chan job) {
 			wait(ctx, c.cfg.Block)
 			continue
 		}
+		// Every entry read is marked in flight before any is handed over:
+		// while the first waits for a busy worker, the claim loop must not
+		// take the others for stalled ones and run them out of order.
+		var batch []Entry
 		for _, s := range res {
-			t, ok := c.cfg.Space.TenantFromKey(s.Stream)
+			t, ok := c.space.TenantFromKey(s.Stream)
 			if !ok {
 				continue
 			}
 			for _, m := range s.Messages {
-				c.dispatch(ctx, workers, Entry{Tenant: t, Stream: s.Stream, ID: m.ID, Values: m.Values, Deliveries: 1})
+				e := Entry{Tenant: t, Stream: s.Stream, ID: m.ID, Values: m.Values, Deliveries: 1}
+				if c.markInflight(e) {
+					batch = append(batch, e)
+				}
 			}
 		}
+		c.dispatchAll(ctx, workers, batch)
 	}
 }
 
@@ -218,7 +300,7 @@ func (c *Consumer) readLoop(ctx context.Context, workers []chan job) {
 // tenant whose first entries arrived before any orchestrator ran loses
 // none of them.
 func (c *Consumer) discover(ctx context.Context) error {
-	members, err := c.rdb.SMembers(ctx, c.cfg.Space.Global(rediskey.StreamRegistry)).Result()
+	members, err := c.rdb.SMembers(ctx, c.space.Global(rediskey.StreamRegistry)).Result()
 	if err != nil {
 		return fmt.Errorf("read stream registry: %w", err)
 	}
@@ -229,7 +311,7 @@ func (c *Consumer) discover(ctx context.Context) error {
 			c.log.Warn("stream registry holds an invalid tenant id; skipped", zap.Error(err))
 			continue
 		}
-		key := c.cfg.Space.Tenant(t, rediskey.SignalStream)
+		key := c.space.Tenant(t, rediskey.SignalStream)
 		c.mu.Lock()
 		known := c.known[key]
 		c.mu.Unlock()
@@ -296,7 +378,7 @@ func (c *Consumer) claimLoop(ctx context.Context, workers []chan job) {
 // cursor. Each tick takes at most ReadCount entries per stream, keeping
 // reclaimed work as fair across tenants as new work.
 func (c *Consumer) claim(ctx, rctx context.Context, workers []chan job, key, cursor string) (string, error) {
-	t, ok := c.cfg.Space.TenantFromKey(key)
+	t, ok := c.space.TenantFromKey(key)
 	if !ok {
 		return "0-0", nil
 	}
@@ -317,51 +399,86 @@ func (c *Consumer) claim(ctx, rctx context.Context, workers []chan job, key, cur
 	if len(msgs) == 0 {
 		return next, nil
 	}
-	// XAUTOCLAIM has counted this delivery; XPENDING says how many there
-	// have been in all.
-	pipe := c.rdb.Pipeline()
-	counts := make([]*redis.XPendingExtCmd, len(msgs))
-	for i, m := range msgs {
-		counts[i] = pipe.XPendingExt(rctx, &redis.XPendingExtArgs{Stream: key, Group: c.cfg.Group, Start: m.ID, End: m.ID, Count: 1})
-	}
-	if _, err := pipe.Exec(rctx); err != nil && !errors.Is(err, redis.Nil) {
-		return next, fmt.Errorf("read delivery counts: %w", err)
-	}
-	for i, m := range msgs {
+	// Mark the claimed entries in flight first, skipping those read or
+	// claimed here and not settled yet: they are waiting for their worker
+	// or running, not stalled.
+	var claimed []Entry
+	for _, m := range msgs {
 		if m.Values == nil {
 			// The entry was deleted from the stream while pending.
 			c.rdb.XAck(rctx, key, c.cfg.Group, m.ID)
 			continue
 		}
-		deliveries := int64(1)
-		if p := counts[i].Val(); len(p) == 1 {
-			deliveries = p[0].RetryCount
+		e := Entry{Tenant: t, Stream: key, ID: m.ID, Values: m.Values}
+		if c.markInflight(e) {
+			claimed = append(claimed, e)
 		}
-		e := Entry{Tenant: t, Stream: key, ID: m.ID, Values: m.Values, Deliveries: deliveries}
-		if c.isInflight(e) {
+	}
+	if len(claimed) == 0 {
+		return next, nil
+	}
+	// Only now ask which are still pending: an entry settled here between
+	// XAUTOCLAIM and its marking (acknowledged, so no longer pending) must
+	// not run again. XAUTOCLAIM has counted this delivery; XPENDING also
+	// says how many there have been in all.
+	pipe := c.rdb.Pipeline()
+	counts := make([]*redis.XPendingExtCmd, len(claimed))
+	for i, e := range claimed {
+		counts[i] = pipe.XPendingExt(rctx, &redis.XPendingExtArgs{Stream: key, Group: c.cfg.Group, Start: e.ID, End: e.ID, Count: 1})
+	}
+	if _, err := pipe.Exec(rctx); err != nil && !errors.Is(err, redis.Nil) {
+		for _, e := range claimed {
+			c.unmarkInflight(e)
+		}
+		return next, fmt.Errorf("read delivery counts: %w", err)
+	}
+	var batch []Entry
+	for i, e := range claimed {
+		p := counts[i].Val()
+		if len(p) != 1 {
+			// Settled since XAUTOCLAIM returned it.
+			c.unmarkInflight(e)
 			continue
 		}
-		if deliveries > c.cfg.MaxDeliveries {
+		e.Deliveries = p[0].RetryCount
+		if e.Deliveries > c.cfg.MaxDeliveries {
 			reason := c.takeLastErr(e)
 			if reason == "" {
 				reason = "processing did not succeed"
 			}
 			// This delivery was only to take the entry over; it was not
 			// processed, so the dead letter counts the attempts made.
-			e.Deliveries = deliveries - 1
+			e.Deliveries--
 			c.deadLetter(rctx, e, fmt.Errorf("gave up after %d deliveries: %s", e.Deliveries, reason))
+			c.unmarkInflight(e)
 			continue
 		}
-		c.dispatch(ctx, workers, e)
+		batch = append(batch, e)
 	}
+	c.dispatchAll(ctx, workers, batch)
 	return next, nil
 }
 
+// dispatchAll hands the entries of batch, each already marked in flight,
+// to their workers in order. When ctx ends first, the entries not handed
+// over are unmarked and left pending, to be reclaimed.
+func (c *Consumer) dispatchAll(ctx context.Context, workers []chan job, batch []Entry) {
+	for i, e := range batch {
+		if !c.dispatch(ctx, workers, e) {
+			for _, rest := range batch[i:] {
+				c.unmarkInflight(rest)
+			}
+			return
+		}
+	}
+}
+
 // dispatch hands e to the worker of its key, waiting while that worker is
-// busy; that wait is the back-pressure that keeps reads bounded.
-func (c *Consumer) dispatch(ctx context.Context, workers []chan job, e Entry) {
-	if ctx.Err() != nil || !c.markInflight(e) {
-		return
+// busy; that wait is the back-pressure that keeps reads bounded. It
+// reports false, leaving e to the caller, when ctx ends first.
+func (c *Consumer) dispatch(ctx context.Context, workers []chan job, e Entry) bool {
+	if ctx.Err() != nil {
+		return false
 	}
 	h := fnv.New32a()
 	h.Write([]byte(e.Tenant))
@@ -369,10 +486,9 @@ func (c *Consumer) dispatch(ctx context.Context, workers []chan job, e Entry) {
 	h.Write([]byte(c.h.Key(e)))
 	select {
 	case workers[h.Sum32()%uint32(len(workers))] <- job{e: e}:
+		return true
 	case <-ctx.Done():
-		// Left pending; another replica (or this one after a restart)
-		// reclaims it.
-		c.unmarkInflight(e)
+		return false
 	}
 }
 
@@ -415,7 +531,7 @@ func (c *Consumer) deadLetter(ctx context.Context, e Entry, cause error) {
 	vals["entry_id"] = e.ID
 	pipe := c.rdb.TxPipeline()
 	pipe.XAdd(ctx, &redis.XAddArgs{
-		Stream: c.cfg.Space.Tenant(e.Tenant, rediskey.DeadLetters),
+		Stream: c.space.Tenant(e.Tenant, rediskey.DeadLetters),
 		MaxLen: c.cfg.DeadLetterMaxLen,
 		Approx: true,
 		Values: vals,
@@ -441,12 +557,6 @@ func (c *Consumer) markInflight(e Entry) bool {
 	}
 	c.inflight[k] = true
 	return true
-}
-
-func (c *Consumer) isInflight(e Entry) bool {
-	c.inflightMu.Lock()
-	defer c.inflightMu.Unlock()
-	return c.inflight[entryKey(e)]
 }
 
 func (c *Consumer) unmarkInflight(e Entry) {

@@ -65,7 +65,6 @@ func setupConsumer(t *testing.T, fn func(pipeline.Entry) error) *consumerBundle 
 		space: space,
 		h:     &stubHandler{fn: fn},
 		cfg: pipeline.ConsumerConfig{
-			Space:            space,
 			Group:            "orchestrator",
 			Consumer:         "live",
 			Concurrency:      4,
@@ -84,14 +83,21 @@ func setupConsumer(t *testing.T, fn func(pipeline.Entry) error) *consumerBundle 
 // start runs a consumer until the test ends.
 func (b *consumerBundle) start(t *testing.T) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	c := pipeline.NewConsumer(b.cfg, b.rdb, b.h, zaptest.NewLogger(t))
-	done := make(chan error, 1)
-	go func() { done <- c.Run(ctx) }()
+	cancel, done := b.run(t)
 	t.Cleanup(func() {
 		cancel()
 		require.NoError(t, <-done)
 	})
+}
+
+// run runs a consumer until cancel is called; done yields Run's result.
+func (b *consumerBundle) run(t *testing.T) (cancel context.CancelFunc, done <-chan error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	c := pipeline.NewConsumer(b.cfg, b.space, b.rdb, b.h, zaptest.NewLogger(t))
+	ch := make(chan error, 1)
+	go func() { ch <- c.Run(ctx) }()
+	return cancel, ch
 }
 
 func (b *consumerBundle) stream() string { return b.space.Tenant(testTenant, rediskey.SignalStream) }
@@ -196,6 +202,98 @@ func TestConsumerReclaimsEntriesOfDeadConsumer(t *testing.T) {
 	require.Len(t, handled, 1)
 	require.Equal(t, id, handled[0].ID)
 	require.Equal(t, int64(2), handled[0].Deliveries, "the second delivery, by reclaim")
+}
+
+// blockFirst returns a handler function that holds the first entry it is
+// given until release is closed, reporting on started that it began; the
+// entries after it succeed at once.
+func blockFirst(started chan<- string, release <-chan struct{}) func(pipeline.Entry) error {
+	var once sync.Once
+	return func(e pipeline.Entry) error {
+		first := false
+		once.Do(func() { first = true })
+		if first {
+			started <- e.ID
+			<-release
+		}
+		return nil
+	}
+}
+
+// deliveries returns the delivery count of every pending entry by ID.
+func (b *consumerBundle) deliveries(t *testing.T) map[string]int64 {
+	t.Helper()
+	p, err := b.rdb.XPendingExt(context.Background(), &redis.XPendingExtArgs{Stream: b.stream(), Group: b.cfg.Group, Start: "-", End: "+", Count: 100}).Result()
+	require.NoError(t, err)
+	out := map[string]int64{}
+	for _, e := range p {
+		out[e.ID] = e.RetryCount
+	}
+	return out
+}
+
+func TestConsumerClaimSkipsEntriesWaitingForABusyWorker(t *testing.T) {
+	t.Parallel()
+	started, release := make(chan string, 1), make(chan struct{})
+	b := setupConsumer(t, blockFirst(started, release))
+	// One worker, so every entry after the first waits behind it: one in
+	// the worker's queue, the rest read but not yet handed over.
+	b.cfg.Concurrency = 1
+	var ids []string
+	for i := range 6 {
+		ids = append(ids, b.add(t, map[string]any{"key": "k", "n": fmt.Sprint(i)}))
+	}
+	b.start(t)
+	require.Equal(t, ids[0], <-started)
+
+	// Wait until claim passes have taken every waiting entry over: this
+	// replica's XAUTOCLAIM counts a delivery even for the entries it then
+	// skips as in flight here.
+	require.Eventually(t, func() bool {
+		d := b.deliveries(t)
+		for _, id := range ids {
+			if d[id] < 2 {
+				return false
+			}
+		}
+		return true
+	}, 10*time.Second, 10*time.Millisecond)
+	close(release)
+
+	require.Eventually(t, func() bool { return b.pending(t) == 0 }, 10*time.Second, 10*time.Millisecond)
+	var got []string
+	for _, e := range b.h.entries() {
+		got = append(got, e.ID)
+	}
+	require.Equal(t, ids, got, "each entry handled once, in stream order")
+	require.Empty(t, b.deadLetters(t))
+}
+
+func TestConsumerStopLeavesQueuedEntriesPending(t *testing.T) {
+	t.Parallel()
+	started, release := make(chan string, 1), make(chan struct{})
+	b := setupConsumer(t, blockFirst(started, release))
+	b.cfg.Concurrency = 1
+	var ids []string
+	for i := range 4 {
+		ids = append(ids, b.add(t, map[string]any{"key": "k", "n": fmt.Sprint(i)}))
+	}
+	cancel, done := b.run(t)
+	t.Cleanup(cancel)
+	require.Equal(t, ids[0], <-started)
+	require.Eventually(t, func() bool { return b.pending(t) == int64(len(ids)) }, 10*time.Second, 10*time.Millisecond, "all entries read")
+
+	// Stop while the first entry runs: it finishes and is acknowledged;
+	// the entries queued behind it do not begin and stay pending.
+	cancel()
+	close(release)
+	require.NoError(t, <-done)
+
+	require.Len(t, b.h.entries(), 1, "only the running entry was handled")
+	d := b.deliveries(t)
+	require.Len(t, d, len(ids)-1)
+	require.NotContains(t, d, ids[0], "the running entry was acknowledged")
+	require.Empty(t, b.deadLetters(t))
 }
 
 func indexOf(ids []string, id string) int {

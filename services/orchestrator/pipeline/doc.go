@@ -7,7 +7,17 @@
 // keyed by signal so the events of one signal stay in order, acknowledges
 // an entry only after its effects are stored and published, reclaims
 // entries left idle by dead consumers (XAUTOCLAIM), and moves entries that
-// keep failing to the tenant's dead-letter stream.
+// keep failing to the tenant's dead-letter stream. Every entry read or
+// claimed is marked in flight until it is settled, so this replica never
+// runs an entry twice at once, nor lets a claim overtake an entry that is
+// only waiting for its worker. A stopping consumer finishes the entries it
+// has started and leaves the others pending, to be reclaimed.
+//
+// The consumer requires a single Redis node (or all tenant streams in one
+// hash slot) in this release: its one XREADGROUP names every tenant's
+// stream, and each tenant's keys hash to a slot of their own, so on Redis
+// Cluster the read fails with CROSSSLOT. Supporting Cluster means one read
+// per hash slot, each naming only the streams of that slot.
 //
 // Processor is the stage machine each entry runs: it opens the incident,
 // calls ClassifyIncident, Diagnose and CheckConfidence through the typed

@@ -1,12 +1,12 @@
 package pipeline
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"regexp"
 	"strconv"
-	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -70,18 +70,14 @@ func (p *Processor) Handle(ctx context.Context, e Entry) error {
 	if pt := ev.GetSignal().GetTenantId(); pt != "" && pt != string(e.Tenant) {
 		return Permanent(fmt.Errorf("event names tenant %q but is on the stream of tenant %q", pt, e.Tenant))
 	}
-	pos, err := incident.ParseStreamPos(e.ID)
-	if err != nil {
-		return Permanent(err)
-	}
 	ctx = tenant.WithIdentity(ctx, tenant.Identity{Tenant: e.Tenant, Subject: SystemSubject})
 	log := p.log.With(zap.String("tenant_id", string(e.Tenant)), zap.String("entry_id", e.ID),
 		zap.String("kind", ev.GetKind().String()), zap.String("signal_id", ev.GetSignalId()))
 	switch ev.GetKind() {
 	case signalv1.EventKind_EVENT_KIND_OPENED:
-		return p.opened(ctx, log, ev, pos)
+		return p.opened(ctx, log, ev)
 	case signalv1.EventKind_EVENT_KIND_REPEATED:
-		return p.repeated(ctx, ev, pos)
+		return p.repeated(ctx, ev, e.ID)
 	case signalv1.EventKind_EVENT_KIND_RESOLVED:
 		return p.resolved(ctx, ev)
 	default:
@@ -104,7 +100,7 @@ func decodeEvent(e Entry) (*signalv1.SignalEvent, error) {
 // opened runs the pipeline for a new signal. Every stage is stored before
 // the next starts; a stage found already stored (an earlier delivery got
 // that far) is not run again, and its stored response feeds the next stage.
-func (p *Processor) opened(ctx context.Context, log *zap.Logger, ev *signalv1.SignalEvent, pos incident.StreamPos) error {
+func (p *Processor) opened(ctx context.Context, log *zap.Logger, ev *signalv1.SignalEvent) error {
 	t, err := tenant.Require(ctx)
 	if err != nil {
 		return err
@@ -121,7 +117,7 @@ func (p *Processor) opened(ctx context.Context, log *zap.Logger, ev *signalv1.Si
 	}
 	sig.Id, sig.TenantId = ev.GetSignalId(), string(t)
 
-	op, err := p.store.Open(ctx, sig, pos)
+	op, err := p.store.Open(ctx, sig)
 	if err != nil {
 		return fmt.Errorf("open incident: %w", err)
 	}
@@ -260,7 +256,7 @@ func (p *Processor) execute(ctx context.Context, id string, inc incident.Inciden
 			IdempotencyKey: key,
 			IncidentId:     id,
 			Kind:           actionsv1.ActionKind_ACTION_KIND_WEBHOOK,
-			Reason:         truncate(firstNonEmpty(a.GetSummary(), check.GetReason()), 1000),
+			Reason:         truncate(cmp.Or(a.GetSummary(), check.GetReason()), 1000),
 			Params: &actionsv1.ExecuteActionRequest_Webhook{Webhook: &actionsv1.WebhookParams{
 				Target: a.GetTarget(),
 				Details: map[string]string{
@@ -280,7 +276,7 @@ func (p *Processor) execute(ctx context.Context, id string, inc incident.Inciden
 			return incident.StageUpdate{}, fmt.Errorf("execute action: %w", err)
 		}
 		proto.Merge(action, resp.GetAction())
-		status := enumText(action.GetStatus().String(), "ACTION_STATUS_")
+		status := incident.EnumText(action.GetStatus().String(), "ACTION_STATUS_")
 		return incident.StageUpdate{
 			Summary: fmt.Sprintf("handed a %s action to %q to the action plane (%s)", a.GetKind(), a.GetTarget(), status),
 			Details: map[string]string{
@@ -339,10 +335,11 @@ func decodeResponse(tr incident.Transition, out proto.Message) error {
 	return nil
 }
 
-// repeated counts one more occurrence of a signal. A signal not stored yet
-// is an ordinary error: its OPENED event is still on its way (through
+// repeated counts one more occurrence of a signal for the stream entry
+// entryID, once however often the entry is delivered. A signal not stored
+// yet is an ordinary error: its OPENED event is still on its way (through
 // another replica), so the entry is retried.
-func (p *Processor) repeated(ctx context.Context, ev *signalv1.SignalEvent, pos incident.StreamPos) error {
+func (p *Processor) repeated(ctx context.Context, ev *signalv1.SignalEvent, entryID string) error {
 	if ev.GetSignalId() == "" {
 		return Permanent(errors.New("repeated event without signal_id"))
 	}
@@ -350,7 +347,7 @@ func (p *Processor) repeated(ctx context.Context, ev *signalv1.SignalEvent, pos 
 	if ev.GetSignal().GetReceivedAt().IsValid() {
 		seen = ev.GetSignal().GetReceivedAt().AsTime()
 	}
-	res, err := p.store.Repeat(ctx, ev.GetSignalId(), pos, seen)
+	res, err := p.store.Repeat(ctx, ev.GetSignalId(), entryID, seen)
 	if err != nil {
 		return fmt.Errorf("count repeat: %w", err)
 	}
@@ -386,11 +383,7 @@ func (p *Processor) resolved(ctx context.Context, ev *signalv1.SignalEvent) erro
 	return nil
 }
 
-func branchText(b reasoningv1.Branch) string { return enumText(b.String(), "BRANCH_") }
-
-func enumText(name, prefix string) string {
-	return strings.ToLower(strings.TrimPrefix(name, prefix))
-}
+func branchText(b reasoningv1.Branch) string { return incident.EnumText(b.String(), "BRANCH_") }
 
 func formatConf(c float64) string { return strconv.FormatFloat(c, 'f', 2, 64) }
 
@@ -403,13 +396,4 @@ func truncate(s string, n int) string {
 		n--
 	}
 	return s[:n]
-}
-
-func firstNonEmpty(vals ...string) string {
-	for _, v := range vals {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }

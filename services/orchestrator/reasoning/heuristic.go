@@ -1,6 +1,7 @@
 package reasoning
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"strings"
@@ -248,7 +249,7 @@ func Diagnose(sig Signal, c Classification) Diagnosis {
 	if s := summaryOf(sig); s != "" {
 		d.Evidence = append(d.Evidence, fmt.Sprintf("summary: %q", s))
 	}
-	if desc := firstNonEmpty(sig.Description, sig.Annotations["description"]); desc != "" {
+	if desc := cmp.Or(strings.TrimSpace(sig.Description), strings.TrimSpace(sig.Annotations["description"])); desc != "" {
 		d.Evidence = append(d.Evidence, fmt.Sprintf("description: %q", desc))
 	}
 	if name := labels["alertname"]; name != "" {
@@ -263,7 +264,7 @@ func Diagnose(sig Signal, c Classification) Diagnosis {
 	if rb := sig.Annotations["runbook_url"]; rb != "" {
 		d.Evidence = append(d.Evidence, fmt.Sprintf("runbook: %s", rb))
 	}
-	cause := firstNonEmpty(summaryOf(sig), sig.Description, sig.Annotations["description"], sig.Title)
+	cause := cmp.Or(summaryOf(sig), strings.TrimSpace(sig.Description), strings.TrimSpace(sig.Annotations["description"]), strings.TrimSpace(sig.Title))
 	switch c.Intent {
 	case reasoningv1.Intent_INTENT_NOISE:
 		d.ProbableCause = "Classified as noise; nothing appears to be broken: " + cause
@@ -358,15 +359,6 @@ func lower(labels map[string]string) map[string]string {
 		out["severity"] = strings.ToLower(s)
 	}
 	return out
-}
-
-func firstNonEmpty(vals ...string) string {
-	for _, v := range vals {
-		if v = strings.TrimSpace(v); v != "" {
-			return v
-		}
-	}
-	return ""
 }
 
 func capConfidence(c float64) float64 {
