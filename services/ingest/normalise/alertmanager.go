@@ -2,12 +2,9 @@ package normalise
 
 import (
 	"cmp"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"regexp"
-	"slices"
 	"strings"
 	"time"
 
@@ -123,13 +120,11 @@ func normaliseAlert(raw json.RawMessage, groupStatus string, received time.Time)
 	if err != nil {
 		return nil, fmt.Errorf("endsAt: %w", err)
 	}
-	fp := amFingerprint(a.Fingerprint, a.Labels)
 	sig := &signalv1.Signal{
 		Source:      AlertmanagerSource,
-		Fingerprint: fp,
 		Status:      status,
 		Severity:    amSeverity(a.Labels["severity"]),
-		Title:       cmp.Or(a.Annotations["summary"], a.Labels["alertname"], "alert "+fp),
+		Title:       cmp.Or(a.Annotations["summary"], a.Labels["alertname"]),
 		Description: a.Annotations["description"],
 		Resource:    cmp.Or(a.Labels["instance"], a.Labels["service"], a.Labels["pod"], a.Labels["host"], a.Labels["job"]),
 		Labels:      a.Labels,
@@ -139,6 +134,10 @@ func normaliseAlert(raw json.RawMessage, groupStatus string, received time.Time)
 		ExternalId:  amExternalID(a.Fingerprint),
 		Link:        a.GeneratorURL,
 		RawPayload:  raw,
+	}
+	amFingerprint(sig, a.Fingerprint, a.Labels)
+	if sig.Title == "" {
+		sig.Title = "alert " + sig.Fingerprint
 	}
 	// Alertmanager also sends an endsAt on firing alerts: the time it will
 	// consider the alert resolved if Prometheus stops re-sending it. That is
@@ -169,11 +168,18 @@ func amTime(s string) (*timestamppb.Timestamp, error) {
 	return ts, nil
 }
 
-func amFingerprint(own string, labels map[string]string) string {
+// The two branches of the Alertmanager recipe (see Alertmanager).
+var (
+	amOwnRecipe    = Recipe{Name: AlertmanagerSource, Prefix: "am", Version: 1}
+	amLabelsRecipe = Recipe{Name: AlertmanagerSource, Prefix: "amlabels", Version: 1}
+)
+
+func amFingerprint(sig *signalv1.Signal, own string, labels map[string]string) {
 	if amFingerprintPattern.MatchString(own) {
-		return "am:" + own
+		amOwnRecipe.Apply(sig, own)
+		return
 	}
-	return "amlabels:" + labelHash(labels)
+	amLabelsRecipe.Apply(sig, HashFields(labels))
 }
 
 func amExternalID(own string) string {
@@ -181,23 +187,6 @@ func amExternalID(own string) string {
 		return own
 	}
 	return ""
-}
-
-// labelHash is the SHA-256 half of the fingerprint contract above.
-func labelHash(labels map[string]string) string {
-	names := make([]string, 0, len(labels))
-	for name := range labels {
-		names = append(names, name)
-	}
-	slices.Sort(names)
-	h := sha256.New()
-	for _, name := range names {
-		h.Write([]byte(name))
-		h.Write([]byte{0})
-		h.Write([]byte(labels[name]))
-		h.Write([]byte{0})
-	}
-	return hex.EncodeToString(h.Sum(nil))
 }
 
 // amSeverity maps the conventional `severity` label onto Alexus's scale.

@@ -155,7 +155,7 @@ func TestAlertmanagerLabelHashFingerprint(t *testing.T) {
 	require.Empty(t, a.GetExternalId())
 
 	// The contract, spelled out: sha256 of name NUL value NUL, sorted by name.
-	require.Equal(t, "amlabels:"+labelHash(map[string]string{"alertname": "X", "instance": "a", "job": "j"}), a.GetFingerprint())
+	require.Equal(t, "amlabels:"+HashFields(map[string]string{"alertname": "X", "instance": "a", "job": "j"}), a.GetFingerprint())
 	// Pinned, so that a change to the contract fails here first.
 	require.Equal(t, "amlabels:b814eabb2ea436be69221328d11c48921d5a492ebd696787c3545823c4e96ba8", a.GetFingerprint())
 }
@@ -254,4 +254,14 @@ func FuzzAlertmanager(f *testing.F) {
 			require.NoError(t, err, "every signal must be storable")
 		}
 	})
+}
+
+func TestAlertmanagerRecordsRecipe(t *testing.T) {
+	t.Parallel()
+	sigs, err := Alertmanager{}.Normalise([]byte(firingPayload), nil, received)
+	require.NoError(t, err)
+	require.Equal(t, "am:c4a1f7e0b2d3e9f1", sigs[0].GetFingerprint())
+	require.Equal(t, "alertmanager", sigs[0].GetFingerprintRecipe())
+	require.EqualValues(t, 1, sigs[0].GetFingerprintRecipeVersion())
+	require.Equal(t, "c4a1f7e0b2d3e9f1", sigs[0].GetExternalId())
 }

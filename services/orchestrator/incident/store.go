@@ -80,14 +80,14 @@ func (s *Store) Open(ctx context.Context, sig *signalv1.Signal) (Opened, error) 
 		_, err := tx.Exec(ctx, `
 			INSERT INTO signals (tenant_id, id, source, fingerprint, external_id, status, severity, title, description,
 			                     resource, labels, annotations, link, starts_at, ends_at, received_at, last_seen_at,
-			                     raw_payload, raw_truncated)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16, $17, $18)
+			                     raw_payload, raw_truncated, fingerprint_recipe, fingerprint_recipe_version)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16, $17, $18, $19, $20)
 			ON CONFLICT (tenant_id, id) DO NOTHING`,
 			string(t), sig.GetId(), sig.GetSource(), sig.GetFingerprint(), sig.GetExternalId(), statusText(sig.GetStatus()),
 			SeverityText(sig.GetSeverity()), sig.GetTitle(), sig.GetDescription(), sig.GetResource(), labels, annotations,
 			sig.GetLink(), optTime(sig.GetStartsAt().IsValid(), sig.GetStartsAt().AsTime()),
 			optTime(sig.GetEndsAt().IsValid(), sig.GetEndsAt().AsTime()), received,
-			sig.GetRawPayload(), sig.GetRawTruncated())
+			sig.GetRawPayload(), sig.GetRawTruncated(), sig.GetFingerprintRecipe(), int32(sig.GetFingerprintRecipeVersion()))
 		if err != nil {
 			return fmt.Errorf("insert signal %s: %w", sig.GetId(), err)
 		}

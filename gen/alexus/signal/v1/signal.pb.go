@@ -242,9 +242,16 @@ type Signal struct {
 	// The raw payload as received, cut at the ingest plane's size cap.
 	RawPayload []byte `protobuf:"bytes,17,opt,name=raw_payload,json=rawPayload,proto3" json:"raw_payload,omitempty"`
 	// True when raw_payload was cut at the size cap.
-	RawTruncated  bool `protobuf:"varint,18,opt,name=raw_truncated,json=rawTruncated,proto3" json:"raw_truncated,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	RawTruncated bool `protobuf:"varint,18,opt,name=raw_truncated,json=rawTruncated,proto3" json:"raw_truncated,omitempty"`
+	// Name of the fingerprint recipe that computed fingerprint, e.g.
+	// "alertmanager"; stored with the signal so that history computed by one
+	// recipe is never silently merged with or split from another's.
+	FingerprintRecipe string `protobuf:"bytes,19,opt,name=fingerprint_recipe,json=fingerprintRecipe,proto3" json:"fingerprint_recipe,omitempty"`
+	// Version of that recipe. A recipe whose output changes gets a new
+	// version.
+	FingerprintRecipeVersion uint32 `protobuf:"varint,20,opt,name=fingerprint_recipe_version,json=fingerprintRecipeVersion,proto3" json:"fingerprint_recipe_version,omitempty"`
+	unknownFields            protoimpl.UnknownFields
+	sizeCache                protoimpl.SizeCache
 }
 
 func (x *Signal) Reset() {
@@ -403,6 +410,20 @@ func (x *Signal) GetRawTruncated() bool {
 	return false
 }
 
+func (x *Signal) GetFingerprintRecipe() string {
+	if x != nil {
+		return x.FingerprintRecipe
+	}
+	return ""
+}
+
+func (x *Signal) GetFingerprintRecipeVersion() uint32 {
+	if x != nil {
+		return x.FingerprintRecipeVersion
+	}
+	return 0
+}
+
 // SignalEvent is one entry of a tenant's signal stream, written by ingest and
 // read by the orchestrator. The tenant is the stream's, never the payload's.
 type SignalEvent struct {
@@ -473,7 +494,7 @@ var File_alexus_signal_v1_signal_proto protoreflect.FileDescriptor
 
 const file_alexus_signal_v1_signal_proto_rawDesc = "" +
 	"\n" +
-	"\x1dalexus/signal/v1/signal.proto\x12\x10alexus.signal.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd9\x06\n" +
+	"\x1dalexus/signal/v1/signal.proto\x12\x10alexus.signal.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc6\a\n" +
 	"\x06Signal\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1b\n" +
 	"\ttenant_id\x18\x02 \x01(\tR\btenantId\x12\x16\n" +
@@ -496,7 +517,9 @@ const file_alexus_signal_v1_signal_proto_rawDesc = "" +
 	"\x04link\x18\x10 \x01(\tR\x04link\x12\x1f\n" +
 	"\vraw_payload\x18\x11 \x01(\fR\n" +
 	"rawPayload\x12#\n" +
-	"\rraw_truncated\x18\x12 \x01(\bR\frawTruncated\x1a9\n" +
+	"\rraw_truncated\x18\x12 \x01(\bR\frawTruncated\x12-\n" +
+	"\x12fingerprint_recipe\x18\x13 \x01(\tR\x11fingerprintRecipe\x12<\n" +
+	"\x1afingerprint_recipe_version\x18\x14 \x01(\rR\x18fingerprintRecipeVersion\x1a9\n" +
 	"\vLabelsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a>\n" +
