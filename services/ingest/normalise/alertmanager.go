@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
-	"strings"
 	"time"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -112,18 +111,18 @@ func normaliseAlert(raw json.RawMessage, groupStatus string, received time.Time)
 	default:
 		return nil, fmt.Errorf("status %.16q is neither \"firing\" nor \"resolved\"", st)
 	}
-	startsAt, err := amTime(a.StartsAt)
+	startsAt, err := rfc3339Time(a.StartsAt)
 	if err != nil {
 		return nil, fmt.Errorf("startsAt: %w", err)
 	}
-	endsAt, err := amTime(a.EndsAt)
+	endsAt, err := rfc3339Time(a.EndsAt)
 	if err != nil {
 		return nil, fmt.Errorf("endsAt: %w", err)
 	}
 	sig := &signalv1.Signal{
 		Source:      AlertmanagerSource,
 		Status:      status,
-		Severity:    amSeverity(a.Labels["severity"]),
+		Severity:    SeverityWord(a.Labels["severity"]),
 		Title:       cmp.Or(a.Annotations["summary"], a.Labels["alertname"]),
 		Description: a.Annotations["description"],
 		Resource:    cmp.Or(a.Labels["instance"], a.Labels["service"], a.Labels["pod"], a.Labels["host"], a.Labels["job"]),
@@ -148,26 +147,6 @@ func normaliseAlert(raw json.RawMessage, groupStatus string, received time.Time)
 	return sig, nil
 }
 
-// amTime parses an RFC 3339 time. Empty and Alertmanager's zero time
-// "0001-01-01T00:00:00Z" both mean unset and yield nil.
-func amTime(s string) (*timestamppb.Timestamp, error) {
-	if s == "" {
-		return nil, nil
-	}
-	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		return nil, fmt.Errorf("not an RFC 3339 time")
-	}
-	if t.IsZero() {
-		return nil, nil
-	}
-	ts := timestamppb.New(t)
-	if err := ts.CheckValid(); err != nil {
-		return nil, fmt.Errorf("time out of range")
-	}
-	return ts, nil
-}
-
 // The two branches of the Alertmanager recipe (see Alertmanager).
 var (
 	amOwnRecipe    = Recipe{Name: AlertmanagerSource, Prefix: "am", Version: 1}
@@ -187,28 +166,4 @@ func amExternalID(own string) string {
 		return own
 	}
 	return ""
-}
-
-// amSeverity maps the conventional `severity` label onto Alexus's scale.
-// Matching ignores case and surrounding space.
-//
-//	critical, page, emergency, fatal     → CRITICAL
-//	error, high, major                   → ERROR
-//	warning, warn, medium, minor         → WARNING
-//	info, low, none, informational       → INFO
-//	missing, or any other value          → WARNING
-//
-// Unknown values map to WARNING rather than INFO so that an alert with an
-// unusual label still gets looked at.
-func amSeverity(label string) signalv1.Severity {
-	switch strings.ToLower(strings.TrimSpace(label)) {
-	case "critical", "page", "emergency", "fatal":
-		return signalv1.Severity_SEVERITY_CRITICAL
-	case "error", "high", "major":
-		return signalv1.Severity_SEVERITY_ERROR
-	case "info", "low", "none", "informational":
-		return signalv1.Severity_SEVERITY_INFO
-	default:
-		return signalv1.Severity_SEVERITY_WARNING
-	}
 }

@@ -181,7 +181,7 @@ func TestAlertmanagerSeverity(t *testing.T) {
 		"": signalv1.Severity_SEVERITY_WARNING, "p1": signalv1.Severity_SEVERITY_WARNING,
 	}
 	for label, want := range cases {
-		require.Equal(t, want, amSeverity(label), "severity label %q", label)
+		require.Equal(t, want, SeverityWord(label), "severity label %q", label)
 	}
 }
 
