@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -48,12 +49,8 @@ func newTenantCmd(_ *globals) *cobra.Command {
 		Short: "Create a tenant (idempotent)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := tenant.Parse(args[0])
-			if err != nil {
-				return err
-			}
-			ctx := tenant.WithIdentity(cmd.Context(), tenant.Identity{Tenant: id, Subject: "system:cli"})
-			db, err := s.openDB(ctx)
+			id := args[0]
+			ctx, db, err := s.tenantDB(cmd, id)
 			if err != nil {
 				return err
 			}
@@ -94,15 +91,10 @@ func newIntegrationCmd(_ *globals) *cobra.Command {
 		Use:   "create",
 		Short: "Create an integration token for a tenant's webhook source; the token is printed once",
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			id, err := tenant.Parse(tenantName)
-			if err != nil {
-				return err
-			}
 			if source == "" {
 				return errors.New("--source is required (e.g. alertmanager)")
 			}
-			ctx := tenant.WithIdentity(cmd.Context(), tenant.Identity{Tenant: id, Subject: "system:cli"})
-			db, err := s.openDB(ctx)
+			ctx, db, err := s.tenantDB(cmd, tenantName)
 			if err != nil {
 				return err
 			}
@@ -112,12 +104,15 @@ func newIntegrationCmd(_ *globals) *cobra.Command {
 				return err
 			}
 			if !ok {
-				return fmt.Errorf("tenant %s does not exist; run `alexus tenant create %s` first", id, id)
+				return fmt.Errorf("tenant %s does not exist; run `alexus tenant create %s` first", tenantName, tenantName)
 			}
-			tok, err := provision.CreateIntegrationToken(ctx, db, source, name)
+			in, tok, err := provision.CreateIntegration(ctx, db, source, name)
 			if err != nil {
 				return err
 			}
+			// The token alone goes to stdout, so scripts can capture it; it
+			// is shown this once and only its hash is kept.
+			fmt.Fprintf(cmd.ErrOrStderr(), "integration %s created for %s/%s; its token is shown once:\n", in.ID, tenantName, source)
 			fmt.Fprintln(cmd.OutOrStdout(), tok)
 			return nil
 		},
@@ -126,8 +121,71 @@ func newIntegrationCmd(_ *globals) *cobra.Command {
 	create.Flags().StringVar(&tenantName, "tenant", "", "tenant the token posts for")
 	create.Flags().StringVar(&source, "source", "", "webhook source the token may post to, e.g. alertmanager")
 	create.Flags().StringVar(&name, "name", "", "label to recognise the token by")
-	cmd.AddCommand(create)
+
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List a tenant's integrations (never their tokens)",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx, db, err := s.tenantDB(cmd, tenantName)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			ins, err := provision.ListIntegrations(ctx, db)
+			if err != nil {
+				return err
+			}
+			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+			fmt.Fprintln(w, "ID\tSOURCE\tNAME\tCREATED\tREVOKED")
+			for _, in := range ins {
+				revoked := "-"
+				if in.RevokedAt != nil {
+					revoked = in.RevokedAt.UTC().Format(time.RFC3339)
+				}
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", in.ID, in.Source, in.Name, in.CreatedAt.UTC().Format(time.RFC3339), revoked)
+			}
+			return w.Flush()
+		},
+	}
+	s.registerPostgres(list.Flags())
+	list.Flags().StringVar(&tenantName, "tenant", "", "tenant whose integrations to list")
+
+	revoke := &cobra.Command{
+		Use:   "revoke ID",
+		Short: "Revoke an integration's token; it stops working at once",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx, db, err := s.tenantDB(cmd, tenantName)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			if err := provision.RevokeIntegration(ctx, db, args[0]); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "integration %s revoked\n", args[0])
+			return nil
+		},
+	}
+	s.registerPostgres(revoke.Flags())
+	revoke.Flags().StringVar(&tenantName, "tenant", "", "tenant the integration belongs to")
+	cmd.AddCommand(create, list, revoke)
 	return cmd
+}
+
+// tenantDB opens the application-role pool and a context acting for the
+// named tenant as the CLI.
+func (s *storeFlags) tenantDB(cmd *cobra.Command, name string) (context.Context, *store.DB, error) {
+	id, err := tenant.Parse(name)
+	if err != nil {
+		return nil, nil, fmt.Errorf("tenant: %w", err)
+	}
+	ctx := tenant.WithIdentity(cmd.Context(), tenant.Identity{Tenant: id, Subject: "system:cli"})
+	db, err := s.openDB(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	return ctx, db, nil
 }
 
 func newHealthCmd() *cobra.Command {

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -25,6 +26,7 @@ const (
 	EventTenantCreated           = "tenant.created"
 	EventWebhookTargetSet        = "webhook_target.set"
 	EventIntegrationTokenCreated = "integration_token.created"
+	EventIntegrationTokenRevoked = "integration_token.revoked"
 )
 
 // TenantOptions are the settings a new tenant starts with.
@@ -100,32 +102,97 @@ func TenantExists(ctx context.Context, db *store.DB) (bool, error) {
 // leaked ones.
 const TokenPrefix = "alx_"
 
+// Integration is a vendor integration of a tenant: a token that lets one
+// source post webhooks. The token itself is never stored or listed.
+type Integration struct {
+	ID        string
+	Source    string
+	Name      string
+	CreatedAt time.Time
+	// RevokedAt is set once the token was revoked.
+	RevokedAt *time.Time
+}
+
 // CreateIntegrationToken makes a token that lets a vendor post webhooks for
 // source on behalf of the context's tenant. The token is returned once;
 // only its SHA-256 is stored.
 func CreateIntegrationToken(ctx context.Context, db *store.DB, source, name string) (string, error) {
+	_, token, err := CreateIntegration(ctx, db, source, name)
+	return token, err
+}
+
+// CreateIntegration is CreateIntegrationToken that also returns the
+// integration's record, whose ID revokes it.
+func CreateIntegration(ctx context.Context, db *store.DB, source, name string) (Integration, string, error) {
 	t, err := tenant.Require(ctx)
 	if err != nil {
-		return "", err
+		return Integration{}, "", err
 	}
 	raw := make([]byte, 32)
 	if _, err := rand.Read(raw); err != nil {
-		return "", fmt.Errorf("generate token: %w", err)
+		return Integration{}, "", fmt.Errorf("generate token: %w", err)
 	}
 	token := TokenPrefix + base64.RawURLEncoding.EncodeToString(raw)
-	h := HashToken(token)
+	in := Integration{Source: source, Name: name}
 	err = db.WithTenant(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `INSERT INTO integration_tokens (tenant_id, source, name, token_hash) VALUES ($1, $2, $3, $4)`,
-			string(t), source, name, h); err != nil {
+		err := tx.QueryRow(ctx, `INSERT INTO integration_tokens (tenant_id, source, name, token_hash) VALUES ($1, $2, $3, $4)
+			RETURNING id, created_at`, string(t), source, name, HashToken(token)).Scan(&in.ID, &in.CreatedAt)
+		if err != nil {
 			return fmt.Errorf("store integration token: %w", err)
 		}
-		return audit.Append(ctx, tx, EventIntegrationTokenCreated, "integration/"+source,
+		return audit.Append(ctx, tx, EventIntegrationTokenCreated, "integration/"+in.ID,
 			map[string]string{"source": source, "name": name})
 	})
 	if err != nil {
-		return "", err
+		return Integration{}, "", err
 	}
-	return token, nil
+	return in, token, nil
+}
+
+// ListIntegrations returns the context's tenant's integrations, newest
+// first, revoked ones included.
+func ListIntegrations(ctx context.Context, db *store.DB) ([]Integration, error) {
+	var out []Integration
+	err := db.WithTenant(ctx, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `SELECT id, source, name, created_at, revoked_at FROM integration_tokens ORDER BY created_at DESC, id`)
+		if err != nil {
+			return fmt.Errorf("list integrations: %w", err)
+		}
+		out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Integration, error) {
+			var in Integration
+			err := r.Scan(&in.ID, &in.Source, &in.Name, &in.CreatedAt, &in.RevokedAt)
+			return in, err
+		})
+		return err
+	})
+	return out, err
+}
+
+// ErrUnknownIntegration reports an integration ID the tenant does not have.
+var ErrUnknownIntegration = errors.New("no such integration")
+
+// RevokeIntegration revokes the context's tenant's integration id: its token
+// stops working at once. Revoking twice is not an error.
+func RevokeIntegration(ctx context.Context, db *store.DB, id string) error {
+	return db.WithTenant(ctx, func(tx pgx.Tx) error {
+		var source string
+		err := tx.QueryRow(ctx, `UPDATE integration_tokens SET revoked_at = now()
+			WHERE id::text = $1 AND revoked_at IS NULL RETURNING source`, id).Scan(&source)
+		if errors.Is(err, pgx.ErrNoRows) {
+			var exists bool
+			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT FROM integration_tokens WHERE id::text = $1)`, id).Scan(&exists); err != nil {
+				return fmt.Errorf("look up integration %s: %w", id, err)
+			}
+			if exists {
+				return nil // already revoked; nothing changed, nothing to audit
+			}
+			return fmt.Errorf("%w: %s", ErrUnknownIntegration, id)
+		}
+		if err != nil {
+			return fmt.Errorf("revoke integration %s: %w", id, err)
+		}
+		return audit.Append(ctx, tx, EventIntegrationTokenRevoked, "integration/"+id, map[string]string{"source": source})
+	})
 }
 
 // ErrUnknownToken reports a token that is malformed, unknown or revoked.

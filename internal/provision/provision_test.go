@@ -60,7 +60,7 @@ func TestIntegrationTokens(t *testing.T) {
 	_, err := provision.EnsureTenant(ctx, db, provision.TenantOptions{})
 	require.NoError(t, err)
 
-	tok, err := provision.CreateIntegrationToken(ctx, db, "alertmanager", "prod")
+	in, tok, err := provision.CreateIntegration(ctx, db, "alertmanager", "prod")
 	require.NoError(t, err)
 	require.Regexp(t, `^alx_[A-Za-z0-9_-]{43}$`, tok)
 
@@ -77,10 +77,23 @@ func TestIntegrationTokens(t *testing.T) {
 			return err
 		}
 		require.Zero(t, n)
-		_, err := tx.Exec(ctx, "UPDATE integration_tokens SET revoked_at = now()")
-		return err
+		return nil
 	})
 	require.NoError(t, err)
+
+	// Another tenant can neither list nor revoke it.
+	list, err := provision.ListIntegrations(as("globex"), db)
+	require.NoError(t, err)
+	require.Empty(t, list)
+	require.ErrorIs(t, provision.RevokeIntegration(as("globex"), db, in.ID), provision.ErrUnknownIntegration)
+
+	require.NoError(t, provision.RevokeIntegration(ctx, db, in.ID))
+	require.NoError(t, provision.RevokeIntegration(ctx, db, in.ID), "revoking twice is fine")
+	list, err = provision.ListIntegrations(ctx, db)
+	require.NoError(t, err)
+	require.Len(t, list, 1)
+	require.Equal(t, in.ID, list[0].ID)
+	require.NotNil(t, list[0].RevokedAt)
 
 	for name, bad := range map[string]string{"revoked": tok, "unknown": "alx_" + tok[4:10] + "x", "no prefix": "hello", "empty": ""} {
 		_, _, err := provision.ResolveIntegrationToken(context.Background(), db, bad)
@@ -89,7 +102,8 @@ func TestIntegrationTokens(t *testing.T) {
 
 	require.Equal(t, []string{
 		"test " + provision.EventTenantCreated + " tenant/acme {}",
-		"test " + provision.EventIntegrationTokenCreated + ` integration/alertmanager {"name": "prod", "source": "alertmanager"}`,
+		"test " + provision.EventIntegrationTokenCreated + " integration/" + in.ID + ` {"name": "prod", "source": "alertmanager"}`,
+		"test " + provision.EventIntegrationTokenRevoked + " integration/" + in.ID + ` {"source": "alertmanager"}`,
 	}, auditLog(t, ctx, db), "the token itself is not audited")
 }
 
