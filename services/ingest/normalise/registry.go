@@ -27,7 +27,22 @@ var ErrUnknownSource = errors.New("unknown source")
 // builtin lists the sources Alexus understands. Adding a source is one file
 // with its Normaliser and one line here.
 var builtin = map[string]Normaliser{
-	AlertmanagerSource: Alertmanager{},
+	AlertmanagerSource:  Alertmanager{},
+	GrafanaSource:       Grafana{},
+	DatadogSource:       Datadog{},
+	PagerDutySource:     PagerDuty{},
+	OpsgenieSource:      Opsgenie{},
+	SentrySource:        Sentry{},
+	SNSSource:           SNS{},
+	AzureMonitorSource:  AzureMonitor{},
+	GCPMonitoringSource: GCPMonitoring{},
+	NewRelicSource:      NewRelic{},
+	CloudEventsSource:   CloudEvents{},
+	GenericSource:       Generic{},
+	ZabbixSource:        Zabbix{},
+	ElasticSource:       Elastic{},
+	DynatraceSource:     Dynatrace{},
+	SplunkSource:        Splunk{},
 }
 
 // Registry finds the normaliser for a source name.
