@@ -64,6 +64,12 @@ func (f *meshFlags) register(fs *pflag.FlagSet) {
 	fs.IntVar(&f.ingest.RawPayloadCap, "ingest-raw-payload-cap", envInt("ALEXUS_INGEST_RAW_PAYLOAD_CAP", i.RawPayloadCap), "bytes of raw payload kept per signal (ALEXUS_INGEST_RAW_PAYLOAD_CAP)")
 	fs.IntVar(&f.ingest.MaxPayloadBytes, "ingest-max-payload-bytes", envInt("ALEXUS_INGEST_MAX_PAYLOAD_BYTES", i.MaxPayloadBytes), "largest payload, at most 1 MiB (ALEXUS_INGEST_MAX_PAYLOAD_BYTES)")
 	fs.IntVar(&f.ingest.MaxBatchItems, "ingest-max-batch-items", envInt("ALEXUS_INGEST_MAX_BATCH_ITEMS", i.MaxBatchItems), "most items per IngestBatch (ALEXUS_INGEST_MAX_BATCH_ITEMS)")
+	fs.IntVar(&f.ingest.MaxJSONDepth, "ingest-max-json-depth", envInt("ALEXUS_INGEST_MAX_JSON_DEPTH", i.MaxJSONDepth), "deepest nesting of arrays and objects in a payload (ALEXUS_INGEST_MAX_JSON_DEPTH)")
+	fs.IntVar(&f.ingest.RatePerSecond, "ingest-rate-per-second", envInt("ALEXUS_INGEST_RATE_PER_SECOND", i.RatePerSecond), "payloads per second per tenant across replicas; 0 disables (ALEXUS_INGEST_RATE_PER_SECOND)")
+	fs.IntVar(&f.ingest.RateBurst, "ingest-rate-burst", envInt("ALEXUS_INGEST_RATE_BURST", i.RateBurst), "payloads a tenant may send at once (ALEXUS_INGEST_RATE_BURST)")
+	fs.IntVar(&f.ingest.MaxInFlight, "ingest-max-in-flight", envInt("ALEXUS_INGEST_MAX_IN_FLIGHT", i.MaxInFlight), "calls one ingest replica works on at once (ALEXUS_INGEST_MAX_IN_FLIGHT)")
+	fs.IntVar(&f.ingest.MaxInFlightPerTenant, "ingest-max-in-flight-per-tenant", envInt("ALEXUS_INGEST_MAX_IN_FLIGHT_PER_TENANT", i.MaxInFlightPerTenant), "calls of one tenant one ingest replica works on at once (ALEXUS_INGEST_MAX_IN_FLIGHT_PER_TENANT)")
+	fs.DurationVar(&f.ingest.InFlightWait, "ingest-in-flight-wait", envDuration("ALEXUS_INGEST_IN_FLIGHT_WAIT", i.InFlightWait), "how long a call waits for a free slot before it is refused, at most 1s (ALEXUS_INGEST_IN_FLIGHT_WAIT)")
 
 	// Orchestrator.
 	o := orchestrator.DefaultConfig()

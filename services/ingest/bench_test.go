@@ -15,20 +15,26 @@ import (
 // BenchmarkIngest measures the ingest path below gRPC on the real Redis:
 // normalise one Alertmanager alert, then claim and append it in one script.
 // "new" makes every alert a new signal (SET NX wins, XADD OPENED); "repeat"
-// makes every alert a duplicate of the first (XADD REPEATED).
+// makes every alert a duplicate of the first (XADD REPEATED). Both run with
+// the rate limit off; "new+rate" is "new" with a rate check (one more
+// script call) that never refuses, to show what the limit costs.
 func BenchmarkIngest(b *testing.B) {
 	rdb, ns := redistest.New(b)
-	cfg := ingest.DefaultConfig()
-	cfg.Namespace = ns
-	ing := ingest.NewIngester(cfg, zap.NewNop(), rdb)
 	ctx := tenant.WithIdentity(context.Background(), tenant.Identity{Tenant: "bench", Subject: "bench"})
 
-	for _, mode := range []string{"new", "repeat"} {
+	for _, mode := range []string{"new", "repeat", "new+rate"} {
 		b.Run(mode, func(b *testing.B) {
+			cfg := ingest.DefaultConfig()
+			cfg.Namespace = ns
+			cfg.RatePerSecond = 0
+			if mode == "new+rate" {
+				cfg.RatePerSecond, cfg.RateBurst = 1<<30, 1<<30
+			}
+			ing := ingest.NewIngester(cfg, zap.NewNop(), rdb)
 			payloads := make([][]byte, b.N)
 			for i := range payloads {
 				fp := "bench0000"
-				if mode == "new" {
+				if mode != "repeat" {
 					fp = fmt.Sprintf("%s%08x", mode, i)
 				}
 				payloads[i] = []byte(fmt.Sprintf(`{"version":"4","status":"firing","receiver":"r","groupKey":"g","alerts":[{"status":"firing","labels":{"alertname":"HighLatency","severity":"warning","instance":"api-%d:8080"},"annotations":{"summary":"p99 above 2s"},"startsAt":"2026-11-29T05:00:00Z","endsAt":"0001-01-01T00:00:00Z","fingerprint":%q}]}`, i%50, fp))

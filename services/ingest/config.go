@@ -32,7 +32,35 @@ type Config struct {
 	// MaxBatchItems is the most items one IngestBatch stream may carry;
 	// more is RESOURCE_EXHAUSTED (ALEXUS_INGEST_MAX_BATCH_ITEMS).
 	MaxBatchItems int
+	// MaxJSONDepth is how deeply a payload's arrays and objects may nest;
+	// deeper is INVALID_ARGUMENT, checked before any normaliser runs
+	// (ALEXUS_INGEST_MAX_JSON_DEPTH).
+	MaxJSONDepth int
+	// RatePerSecond is how many payloads per second each tenant may send
+	// across all ingest replicas: one per Ingest call, one per IngestBatch
+	// item. Above it, Ingest is RESOURCE_EXHAUSTED (reason RATE_LIMITED) and
+	// batch items are rejected. Zero disables the limit
+	// (ALEXUS_INGEST_RATE_PER_SECOND).
+	RatePerSecond int
+	// RateBurst is how many payloads a tenant may send at once after a quiet
+	// spell (ALEXUS_INGEST_RATE_BURST).
+	RateBurst int
+	// MaxInFlight is how many calls (an Ingest, or a whole IngestBatch
+	// stream) one replica works on at once; more is RESOURCE_EXHAUSTED
+	// (reason INGEST_BUSY) (ALEXUS_INGEST_MAX_IN_FLIGHT).
+	MaxInFlight int
+	// MaxInFlightPerTenant is how many of those one tenant may hold; more is
+	// RESOURCE_EXHAUSTED (reason TENANT_BUSY)
+	// (ALEXUS_INGEST_MAX_IN_FLIGHT_PER_TENANT).
+	MaxInFlightPerTenant int
+	// InFlightWait is how long a call waits for a free slot before it is
+	// refused; zero refuses at once (ALEXUS_INGEST_IN_FLIGHT_WAIT).
+	InFlightWait time.Duration
 }
+
+// maxInFlightWait bounds InFlightWait: a call waits briefly or not at all,
+// so a full replica answers quickly instead of holding calls in a queue.
+const maxInFlightWait = time.Second
 
 // DefaultConfig returns the configuration used when nothing is set.
 func DefaultConfig() Config {
@@ -42,6 +70,12 @@ func DefaultConfig() Config {
 		RawPayloadCap:   64 << 10,
 		MaxPayloadBytes: maxPayloadLimit,
 		MaxBatchItems:   1000,
+
+		MaxJSONDepth:         64,
+		RatePerSecond:        500,
+		RateBurst:            1000,
+		MaxInFlight:          64,
+		MaxInFlightPerTenant: 16,
 	}
 }
 
@@ -62,6 +96,24 @@ func (c Config) Validate() error {
 	}
 	if c.MaxBatchItems < 1 {
 		errs = append(errs, fmt.Errorf("MaxBatchItems %d must be at least 1", c.MaxBatchItems))
+	}
+	if c.MaxJSONDepth < 1 {
+		errs = append(errs, fmt.Errorf("MaxJSONDepth %d must be at least 1", c.MaxJSONDepth))
+	}
+	if c.RatePerSecond < 0 {
+		errs = append(errs, fmt.Errorf("RatePerSecond %d must not be negative (0 disables the limit)", c.RatePerSecond))
+	}
+	if c.RatePerSecond > 0 && c.RateBurst < 1 {
+		errs = append(errs, fmt.Errorf("RateBurst %d must be at least 1 when RatePerSecond is set", c.RateBurst))
+	}
+	if c.MaxInFlight < 1 {
+		errs = append(errs, fmt.Errorf("MaxInFlight %d must be at least 1", c.MaxInFlight))
+	}
+	if c.MaxInFlightPerTenant < 1 || c.MaxInFlightPerTenant > max(c.MaxInFlight, 1) {
+		errs = append(errs, fmt.Errorf("MaxInFlightPerTenant %d must be between 1 and MaxInFlight (%d)", c.MaxInFlightPerTenant, c.MaxInFlight))
+	}
+	if c.InFlightWait < 0 || c.InFlightWait > maxInFlightWait {
+		errs = append(errs, fmt.Errorf("InFlightWait %s must be between 0 and %s", c.InFlightWait, maxInFlightWait))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("invalid ingest config: %w", err)

@@ -4,6 +4,13 @@
 // the caller's tenant stream in Redis (package dedup), answering only after
 // every alert of a payload was recorded. It owns no Postgres.
 //
+// Before any of that, a call passes the plane's limits (package limit): a
+// slot of the replica's bounded dispatcher, the tenant's rate, and the
+// payload's size, encoding and nesting caps. A call a limit turns away is
+// answered at once, RESOURCE_EXHAUSTED with the reason (ErrorInfo, domain
+// ErrorDomain) and when to retry (RetryInfo), or INVALID_ARGUMENT for a
+// payload; none is queued or dropped in silence.
+//
 // Service.Run serves the plane; Ingester is the same logic on plain Go
 // values, without gRPC.
 package ingest

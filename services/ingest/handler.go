@@ -16,7 +16,9 @@ import (
 	ingestv1 "github.com/alexus-platform/alexus/gen/alexus/ingest/v1"
 	signalv1 "github.com/alexus-platform/alexus/gen/alexus/signal/v1"
 	"github.com/alexus-platform/alexus/internal/rpc"
+	"github.com/alexus-platform/alexus/internal/tenant"
 	"github.com/alexus-platform/alexus/services/ingest/dedup"
+	"github.com/alexus-platform/alexus/services/ingest/limit"
 	"github.com/alexus-platform/alexus/services/ingest/normalise"
 )
 
@@ -24,16 +26,37 @@ import (
 // the gateway turns it into a Retry-After header.
 const retryAfter = 5 * time.Second
 
+// ErrorDomain is the google.rpc.ErrorInfo domain of the plane's refusals;
+// their reasons are limit.ReasonRateLimited, limit.ReasonIngestBusy and
+// limit.ReasonTenantBusy.
+const ErrorDomain = "alexus.ingest"
+
 // handler adapts IngestService to the Ingester.
 type handler struct {
 	ingestv1.UnimplementedIngestServiceServer
 	log      *zap.Logger
 	ing      *Ingester
+	disp     *limit.Dispatcher
 	maxItems int
+}
+
+// admit takes one of the dispatcher's slots for the call's tenant; the
+// caller gives it back with the returned function when the call ends.
+func (h *handler) admit(ctx context.Context) (func(), error) {
+	t, err := tenant.Require(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return h.disp.Acquire(ctx, t)
 }
 
 // Ingest implements IngestService.Ingest.
 func (h *handler) Ingest(ctx context.Context, req *ingestv1.IngestRequest) (*ingestv1.IngestResponse, error) {
+	release, err := h.admit(ctx)
+	if err != nil {
+		return nil, h.toStatus(ctx, "ingest", err)
+	}
+	defer release()
 	res, err := h.ing.Ingest(ctx, req.GetSource(), req.GetPayload(), req.GetHeaders())
 	if err != nil {
 		return nil, h.toStatus(ctx, "ingest", err)
@@ -41,12 +64,19 @@ func (h *handler) Ingest(ctx context.Context, req *ingestv1.IngestRequest) (*ing
 	return &ingestv1.IngestResponse{Results: toProtoResults(res)}, nil
 }
 
-// IngestBatch implements IngestService.IngestBatch. Items that fail request
-// validation or normalisation are rejected one by one; a Redis failure or an
-// over-long stream fails the call. Items before the failure may then already
+// IngestBatch implements IngestService.IngestBatch. The whole stream holds
+// one dispatcher slot. Items that fail request validation or normalisation,
+// or that the tenant's rate no longer covers, are rejected one by one; a
+// Redis failure or an over-long stream fails the call, and so does a rate
+// that covers none of the batch. Items before the failure may then already
 // be recorded, so a retry of the whole batch sees them as duplicates.
 func (h *handler) IngestBatch(stream grpc.ClientStreamingServer[ingestv1.IngestBatchRequest, ingestv1.IngestBatchResponse]) error {
 	ctx := stream.Context()
+	release, err := h.admit(ctx)
+	if err != nil {
+		return h.toStatus(ctx, "ingest batch", err)
+	}
+	defer release()
 	b := h.ing.NewBatch()
 	for {
 		req, err := stream.Recv()
@@ -115,12 +145,19 @@ func verdict(k signalv1.EventKind) ingestv1.Verdict {
 // everything else (cancellation, errors already carrying a status, anything
 // unexpected) to rpc.StatusOf, which logs what is the server's fault.
 func (h *handler) toStatus(ctx context.Context, op string, err error) error {
+	var refusal *limit.Refusal
 	switch {
+	case errors.As(err, &refusal):
+		return refusedStatus(refusal)
 	case errors.Is(err, normalise.ErrUnknownSource),
 		errors.Is(err, normalise.ErrInvalidPayload),
-		errors.Is(err, ErrPayloadTooLarge):
+		errors.Is(err, ErrPayloadTooLarge),
+		errors.Is(err, ErrPayloadTooDeep),
+		errors.Is(err, ErrPayloadNotUTF8):
 		return status.Error(codes.InvalidArgument, err.Error())
-	case errors.Is(err, dedup.ErrUnavailable):
+	case errors.Is(err, dedup.ErrUnavailable), errors.Is(err, limit.ErrUnavailable):
+		// A rate that cannot be checked fails closed: the signal store is
+		// the same Redis, so the call could not have been recorded either.
 		// The Ingester has logged the cause; the caller learns how long to
 		// wait.
 		st, derr := status.New(codes.Unavailable, "signal store unavailable, retry").
@@ -131,4 +168,18 @@ func (h *handler) toStatus(ctx context.Context, op string, err error) error {
 		return st.Err()
 	}
 	return rpc.StatusOf(ctx, h.log, op, err)
+}
+
+// refusedStatus is RESOURCE_EXHAUSTED naming the limit that refused the call
+// (ErrorInfo) and when to retry (RetryInfo), which the gateway turns into
+// 429 or 503 with Retry-After.
+func refusedStatus(r *limit.Refusal) error {
+	st, err := status.New(codes.ResourceExhausted, r.Error()).WithDetails(
+		&errdetails.ErrorInfo{Reason: r.Reason, Domain: ErrorDomain},
+		&errdetails.RetryInfo{RetryDelay: durationpb.New(r.RetryAfter)},
+	)
+	if err != nil {
+		return status.Error(codes.ResourceExhausted, r.Error())
+	}
+	return st.Err()
 }

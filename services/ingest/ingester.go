@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"time"
+	"unicode/utf8"
 
 	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
@@ -13,11 +14,21 @@ import (
 	signalv1 "github.com/alexus-platform/alexus/gen/alexus/signal/v1"
 	"github.com/alexus-platform/alexus/internal/tenant"
 	"github.com/alexus-platform/alexus/services/ingest/dedup"
+	"github.com/alexus-platform/alexus/services/ingest/limit"
 	"github.com/alexus-platform/alexus/services/ingest/normalise"
 )
 
-// ErrPayloadTooLarge reports a payload over Config.MaxPayloadBytes.
-var ErrPayloadTooLarge = errors.New("payload too large")
+// Errors for payloads refused before any normaliser sees them.
+var (
+	// ErrPayloadTooLarge reports a payload over Config.MaxPayloadBytes.
+	ErrPayloadTooLarge = errors.New("payload too large")
+	// ErrPayloadTooDeep reports a payload nesting arrays and objects deeper
+	// than Config.MaxJSONDepth.
+	ErrPayloadTooDeep = errors.New("payload too deep")
+	// ErrPayloadNotUTF8 reports a payload that is not valid UTF-8, which no
+	// JSON text can be.
+	ErrPayloadNotUTF8 = errors.New("payload is not valid UTF-8")
+)
 
 // batchFlushSignals is how many normalised signals a batch holds before it
 // records them, which bounds a batch's memory whatever its item count.
@@ -41,8 +52,10 @@ type Ingester struct {
 	log         *zap.Logger
 	normalisers *normalise.Registry
 	store       *dedup.Store
+	rate        *limit.RateLimiter
 	rawCap      int
 	maxPayload  int
+	maxDepth    int
 	now         func() time.Time
 }
 
@@ -52,21 +65,38 @@ func NewIngester(cfg Config, log *zap.Logger, rdb redis.UniversalClient) *Ingest
 		log:         log,
 		normalisers: normalise.Builtin(),
 		store:       dedup.New(rdb, cfg.Namespace, cfg.DedupWindow),
+		rate:        limit.NewRateLimiter(rdb, cfg.Namespace, limit.Rate{PerSecond: cfg.RatePerSecond, Burst: cfg.RateBurst}),
 		rawCap:      cfg.RawPayloadCap,
 		maxPayload:  cfg.MaxPayloadBytes,
+		maxDepth:    cfg.MaxJSONDepth,
 		now:         time.Now,
 	}
 }
 
-// Ingest normalises payload with source's normaliser and records every
-// alert in it, returning one result per alert in payload order. It returns
-// only after every alert was recorded.
+// Ingest charges one payload to the tenant's rate, normalises payload with
+// source's normaliser and records every alert in it, returning one result
+// per alert in payload order. It returns only after every alert was
+// recorded.
 //
-// Errors: normalise.ErrUnknownSource, normalise.ErrInvalidPayload and
-// ErrPayloadTooLarge for bad input, with nothing stored; dedup.ErrUnavailable
-// when Redis failed, in which case some alerts of a grouped payload may be
-// stored (each one fully or not at all) and retrying is safe.
+// Errors: a *limit.Refusal (RATE_LIMITED) when the tenant is over its rate,
+// and limit.ErrUnavailable when the rate could not be checked, both with
+// nothing stored; normalise.ErrUnknownSource, normalise.ErrInvalidPayload,
+// ErrPayloadTooLarge, ErrPayloadTooDeep and ErrPayloadNotUTF8 for bad input,
+// with nothing stored; dedup.ErrUnavailable when Redis failed, in which case
+// some alerts of a grouped payload may be stored (each one fully or not at
+// all) and retrying is safe.
 func (i *Ingester) Ingest(ctx context.Context, source string, payload []byte, headers map[string]string) ([]Result, error) {
+	t, err := tenant.Require(ctx)
+	if err != nil {
+		return nil, err
+	}
+	// The rate is charged before any work, so payloads that turn out to be
+	// bad count too: a tenant cannot spend this replica's CPU on junk
+	// faster than on alerts.
+	if err := i.rate.Allow(ctx, t, 1); err != nil {
+		i.logRateError(t, err)
+		return nil, err
+	}
 	sigs, err := i.Normalise(source, payload, headers)
 	if err != nil {
 		return nil, err
@@ -74,8 +104,15 @@ func (i *Ingester) Ingest(ctx context.Context, source string, payload []byte, he
 	return i.Record(ctx, sigs)
 }
 
-// Normalise checks payload's size and turns it into signals, storing
-// nothing. Each signal's raw payload is cut at the configured cap.
+// Normalise checks payload's size, encoding and nesting and turns it into
+// signals, storing nothing. Each signal's raw payload is cut at the
+// configured cap.
+//
+// The encoding and nesting checks run before any normaliser, so that none
+// has to defend itself against them: a decoder never recurses deeper than
+// the cap, and every string it yields is valid UTF-8. Each is one pass over
+// the bytes without a parse (BenchmarkDepthScan in package limit measures
+// the depth scan).
 func (i *Ingester) Normalise(source string, payload []byte, headers map[string]string) ([]*signalv1.Signal, error) {
 	if len(payload) > i.maxPayload {
 		return nil, fmt.Errorf("%w: %d bytes, at most %d accepted", ErrPayloadTooLarge, len(payload), i.maxPayload)
@@ -83,6 +120,12 @@ func (i *Ingester) Normalise(source string, payload []byte, headers map[string]s
 	n, err := i.normalisers.Lookup(source)
 	if err != nil {
 		return nil, err
+	}
+	if !utf8.Valid(payload) {
+		return nil, ErrPayloadNotUTF8
+	}
+	if limit.ExceedsDepth(payload, i.maxDepth) {
+		return nil, fmt.Errorf("%w: JSON nesting deeper than %d", ErrPayloadTooDeep, i.maxDepth)
 	}
 	sigs, err := n.Normalise(payload, headers, i.now())
 	if err != nil {
@@ -121,6 +164,14 @@ func (i *Ingester) Record(ctx context.Context, sigs []*signalv1.Signal) ([]Resul
 	return res, nil
 }
 
+// logRateError logs a rate check that could not be made; a refusal is an
+// answer, logged by the RPC layer with its code.
+func (i *Ingester) logRateError(t tenant.ID, err error) {
+	if errors.Is(err, limit.ErrUnavailable) {
+		i.log.Warn("rate check failed", zap.String("tenant_id", t.String()), zap.Error(err))
+	}
+}
+
 // BatchItem is the outcome of one item of a batch.
 type BatchItem struct {
 	// Results holds one result per alert when the item was taken.
@@ -132,12 +183,25 @@ type BatchItem struct {
 // Batch collects the items of one IngestBatch call. Items are normalised as
 // they are added and recorded in pipelined groups, so a batch holds at most
 // about batchFlushSignals signals in memory.
+//
+// Each item taken counts one payload against the tenant's rate, charged for
+// a whole group just before it is recorded, so a batch costs one rate check
+// per group rather than per item, and exactly the items recorded. When the
+// rate covers only part of a group, the items beyond it are rejected with
+// the RATE_LIMITED reason, and so is every later item of the batch without
+// being normalised. When it covers none and nothing of the batch was
+// recorded yet, the whole call is refused with the *limit.Refusal, as an
+// Ingest would be.
 type Batch struct {
 	ing     *Ingester
 	items   []BatchItem
 	pending []*signalv1.Signal
-	// owners[k] is the index of the item pending[k] came from.
+	// owners[k] is the index of the item pending[k] came from; ascending.
 	owners []int
+	// recorded says whether a group of this batch was recorded.
+	recorded bool
+	// limited, once set, is the reason every later item is rejected with.
+	limited string
 }
 
 // NewBatch starts a batch.
@@ -149,8 +213,13 @@ func (i *Ingester) NewBatch() *Batch {
 func (b *Batch) Len() int { return len(b.items) }
 
 // Add normalises one item. A bad item is marked rejected and does not fail
-// the batch; an error means recording the batch's pending signals failed.
+// the batch; an error means recording the batch's pending signals failed,
+// or the tenant's rate refused the whole batch (a *limit.Refusal).
 func (b *Batch) Add(ctx context.Context, source string, payload []byte, headers map[string]string) error {
+	if b.limited != "" {
+		b.Reject(b.limited)
+		return nil
+	}
 	sigs, err := b.ing.Normalise(source, payload, headers)
 	if err != nil {
 		b.Reject(err.Error())
@@ -187,14 +256,66 @@ func (b *Batch) flush(ctx context.Context) error {
 	if len(b.pending) == 0 {
 		return nil
 	}
+	if err := b.charge(ctx); err != nil {
+		return err
+	}
+	if len(b.pending) == 0 {
+		return nil
+	}
 	res, err := b.ing.Record(ctx, b.pending)
 	if err != nil {
 		return err
 	}
+	b.recorded = true
 	for k, r := range res {
 		item := &b.items[b.owners[k]]
 		item.Results = append(item.Results, r)
 	}
 	b.pending, b.owners = nil, nil
+	return nil
+}
+
+// charge takes one payload per pending item from the tenant's rate and
+// drops the signals of the items it does not cover, rejecting those items.
+func (b *Batch) charge(ctx context.Context) error {
+	if !b.ing.rate.Enabled() {
+		return nil
+	}
+	t, err := tenant.Require(ctx)
+	if err != nil {
+		return err
+	}
+	items := 0
+	for k, o := range b.owners {
+		if k == 0 || o != b.owners[k-1] {
+			items++
+		}
+	}
+	allowed, err := b.ing.rate.AllowAtMost(ctx, t, items)
+	var refusal *limit.Refusal
+	switch {
+	case err == nil:
+		return nil
+	case !errors.As(err, &refusal):
+		b.ing.logRateError(t, err)
+		return err
+	case allowed == 0 && !b.recorded:
+		return refusal
+	}
+	b.limited = refusal.Error()
+	keep, seen := 0, 0
+	for k, o := range b.owners {
+		if k == 0 || o != b.owners[k-1] {
+			seen++
+		}
+		if seen > allowed {
+			b.items[o] = BatchItem{Rejected: b.limited}
+			continue
+		}
+		b.pending[keep], b.owners[keep] = b.pending[k], o
+		keep++
+	}
+	clear(b.pending[keep:])
+	b.pending, b.owners = b.pending[:keep], b.owners[:keep]
 	return nil
 }

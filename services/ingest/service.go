@@ -13,6 +13,7 @@ import (
 	ingestv1 "github.com/alexus-platform/alexus/gen/alexus/ingest/v1"
 	"github.com/alexus-platform/alexus/internal/rpc"
 	"github.com/alexus-platform/alexus/internal/tenant"
+	"github.com/alexus-platform/alexus/services/ingest/limit"
 )
 
 // Deps are the ingestion plane's collaborators.
@@ -30,6 +31,8 @@ type Service struct {
 	cfg  Config
 	deps Deps
 	ing  *Ingester
+	// disp bounds the calls this replica works on at once.
+	disp *limit.Dispatcher
 }
 
 // New checks cfg and deps and returns the plane, not yet serving.
@@ -52,7 +55,12 @@ func New(cfg Config, deps Deps) (*Service, error) {
 	}
 	log := deps.Log.Named("ingest")
 	deps.Log = log
-	return &Service{cfg: cfg, deps: deps, ing: NewIngester(cfg, log, deps.Redis)}, nil
+	return &Service{
+		cfg:  cfg,
+		deps: deps,
+		ing:  NewIngester(cfg, log, deps.Redis),
+		disp: limit.NewDispatcher(cfg.MaxInFlight, cfg.MaxInFlightPerTenant, cfg.InFlightWait),
+	}, nil
 }
 
 // Run serves IngestService on lis until ctx is done, then stops gracefully,
@@ -63,7 +71,7 @@ func (s *Service) Run(ctx context.Context, lis net.Listener) error {
 	if err != nil {
 		return fmt.Errorf("build ingest gRPC server: %w", err)
 	}
-	ingestv1.RegisterIngestServiceServer(srv, &handler{log: s.deps.Log, ing: s.ing, maxItems: s.cfg.MaxBatchItems})
+	ingestv1.RegisterIngestServiceServer(srv, &handler{log: s.deps.Log, ing: s.ing, disp: s.disp, maxItems: s.cfg.MaxBatchItems})
 	hs.SetServingStatus(ingestv1.IngestService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
 
 	// Report NOT_SERVING as soon as shutdown starts, so load balancers stop

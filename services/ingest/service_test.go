@@ -35,6 +35,7 @@ type bundle struct {
 	addr   string
 	rdb    *redis.Client
 	space  rediskey.Space
+	svc    *Service
 }
 
 type option func(*Config, *Deps)
@@ -82,7 +83,7 @@ func setup(t *testing.T, opts ...option) *bundle {
 			t.Error("Run did not return after its context was cancelled")
 		}
 	})
-	return &bundle{client: ingestv1.NewIngestServiceClient(cc), addr: lis.Addr().String(), rdb: rdb, space: space}
+	return &bundle{client: ingestv1.NewIngestServiceClient(cc), addr: lis.Addr().String(), rdb: rdb, space: space, svc: svc}
 }
 
 func as(t tenant.ID) context.Context {
@@ -219,10 +220,12 @@ func TestIngestGroupedPayload(t *testing.T) {
 
 func TestIngestConcurrentSameAlert(t *testing.T) {
 	t.Parallel()
-	b := setup(t)
+	const n = 50
+	// Every call must run at once to race for the claim, so the dispatcher
+	// must not turn any away.
+	b := setup(t, withConfig(func(c *Config) { c.MaxInFlight, c.MaxInFlightPerTenant = n, n }))
 	p := payload(t, firing("race0001"))
 
-	const n = 50
 	results := make([]*ingestv1.IngestResult, n)
 	errs := make([]error, n)
 	var wg sync.WaitGroup
@@ -288,19 +291,27 @@ func TestIngestRedisDown(t *testing.T) {
 	require.NoError(t, err)
 	closed := lis.Addr().String()
 	require.NoError(t, lis.Close())
-	down := redis.NewClient(&redis.Options{Addr: closed, MaxRetries: -1, DialTimeout: time.Second})
+	down := redis.NewClient(&redis.Options{Addr: closed, MaxRetries: -1, DialerRetries: 1, DialTimeout: time.Second})
 	t.Cleanup(func() { _ = down.Close() })
-	b := setup(t, withRedis(down))
 
-	_, err = b.client.Ingest(as("acme"), &ingestv1.IngestRequest{Source: "alertmanager", Payload: payload(t, firing("down0001"), firing("down0002"))})
-	st := status.Convert(err)
-	require.Equal(t, codes.Unavailable, st.Code())
-	require.Equal(t, "signal store unavailable, retry", st.Message())
-	require.Len(t, st.Details(), 1)
-	require.IsType(t, &errdetails.RetryInfo{}, st.Details()[0])
+	// With the rate limit on, its check is the first to fail and fails
+	// closed; with it off, recording fails. Both answer the same.
+	for _, rate := range []int{DefaultConfig().RatePerSecond, 0} {
+		b := setup(t, withRedis(down), withConfig(func(c *Config) { c.RatePerSecond = rate }))
 
-	require.Empty(t, b.events(t, "acme"))
-	require.False(t, b.claimExists(t, "acme", "am:down0001"))
+		_, err = b.client.Ingest(as("acme"), &ingestv1.IngestRequest{Source: "alertmanager", Payload: payload(t, firing("down0001"), firing("down0002"))})
+		st := status.Convert(err)
+		require.Equal(t, codes.Unavailable, st.Code(), "rate %d", rate)
+		require.Equal(t, "signal store unavailable, retry", st.Message())
+		require.Len(t, st.Details(), 1)
+		require.IsType(t, &errdetails.RetryInfo{}, st.Details()[0])
+
+		_, err = b.batch(t, "acme", payload(t, firing("down0003")))
+		require.Equal(t, codes.Unavailable, status.Code(err), "rate %d", rate)
+
+		require.Empty(t, b.events(t, "acme"))
+		require.False(t, b.claimExists(t, "acme", "am:down0001"))
+	}
 }
 
 func TestIngestRejectsBadInput(t *testing.T) {
@@ -425,11 +436,26 @@ func TestConfigValidate(t *testing.T) {
 	bad.Namespace = "a{b}"
 	bad.DedupWindow = 0
 	bad.MaxPayloadBytes = 2 << 20
+	bad.MaxJSONDepth = 0
+	bad.RateBurst = 0
+	bad.MaxInFlight = 8
+	bad.MaxInFlightPerTenant = 9
+	bad.InFlightWait = time.Minute
 	err := bad.Validate()
 	require.ErrorContains(t, err, "Namespace")
 	require.ErrorContains(t, err, "DedupWindow")
 	require.ErrorContains(t, err, "MaxPayloadBytes")
+	require.ErrorContains(t, err, "MaxJSONDepth")
+	require.ErrorContains(t, err, "RateBurst")
+	require.ErrorContains(t, err, "MaxInFlightPerTenant 9 must be between 1 and MaxInFlight (8)")
+	require.ErrorContains(t, err, "InFlightWait")
 	require.NotContains(t, err.Error(), "RawPayloadCap")
+
+	off := DefaultConfig()
+	off.RatePerSecond, off.RateBurst = 0, 0
+	require.NoError(t, off.Validate(), "a zero rate disables the limit, burst and all")
+	off.RatePerSecond = -1
+	require.ErrorContains(t, off.Validate(), "RatePerSecond")
 
 	_, err = New(DefaultConfig(), Deps{})
 	require.ErrorContains(t, err, "Deps.Redis is nil")

@@ -46,6 +46,17 @@ const (
 	exhaustedRetryAfter   = 1
 )
 
+// The ingest plane's refusals under load: RESOURCE_EXHAUSTED with a
+// google.rpc.ErrorInfo of this domain and one of these reasons. A tenant over
+// its rate is the vendor's doing and gets 429; a busy replica is ours and
+// gets 503. Both carry Retry-After from the status's RetryInfo.
+const (
+	ingestErrorDomain = "alexus.ingest"
+	reasonRateLimited = "RATE_LIMITED"
+	reasonIngestBusy  = "INGEST_BUSY"
+	reasonTenantBusy  = "TENANT_BUSY"
+)
+
 // maxForwardedHeaders matches the IngestRequest.headers limit.
 const maxForwardedHeaders = 64
 
@@ -112,12 +123,16 @@ type Response struct {
 type ErrorBody struct {
 	Error string `json:"error"`
 	Code  string `json:"code"`
+	// Reason names the limit that refused the delivery (RATE_LIMITED,
+	// INGEST_BUSY, TENANT_BUSY) when ingest named one.
+	Reason string `json:"reason,omitempty"`
 }
 
 // httpError is a refusal with its status and code.
 type httpError struct {
 	status     int
 	code       string
+	reason     string
 	msg        string
 	retryAfter int
 }
@@ -157,7 +172,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	})
 	if err != nil {
 		herr := fromStatus(err)
-		log.Warn("ingest refused webhook", zap.Int("status", herr.status), zap.String("code", herr.code), zap.String("reason", herr.msg))
+		log.Warn("ingest refused webhook", zap.Int("status", herr.status), zap.String("code", herr.code), zap.String("limit", herr.reason), zap.String("reason", herr.msg))
 		writeError(w, herr)
 		return
 	}
@@ -286,6 +301,10 @@ func fromStatus(err error) *httpError {
 		herr.status = http.StatusNotFound
 	case codes.ResourceExhausted:
 		herr.status, herr.retryAfter = http.StatusTooManyRequests, retryAfter(st, exhaustedRetryAfter)
+		switch herr.reason = ingestReason(st); herr.reason {
+		case reasonIngestBusy, reasonTenantBusy:
+			herr.status = http.StatusServiceUnavailable
+		}
 	case codes.Unavailable:
 		herr.status, herr.retryAfter = http.StatusServiceUnavailable, retryAfter(st, unavailableRetryAfter)
 	default:
@@ -296,14 +315,25 @@ func fromStatus(err error) *httpError {
 	return herr
 }
 
+// ingestReason returns the reason of the status's ErrorInfo from the ingest
+// plane, or "" when it has none.
+func ingestReason(st *status.Status) string {
+	for _, d := range st.Details() {
+		if ei, ok := d.(*errdetails.ErrorInfo); ok && ei.GetDomain() == ingestErrorDomain {
+			return ei.GetReason()
+		}
+	}
+	return ""
+}
+
 // retryAfter returns the whole seconds of the status's RetryInfo detail,
-// rounded up, or def when there is none.
+// rounded up and at least 1, or def when there is none.
 func retryAfter(st *status.Status, def int) int {
 	for _, d := range st.Details() {
 		if ri, ok := d.(*errdetails.RetryInfo); ok && ri.GetRetryDelay() != nil {
-			if s := int(math.Ceil(ri.GetRetryDelay().AsDuration().Seconds())); s > 0 {
-				return s
-			}
+			// A GCRA limiter often asks for a few milliseconds; Retry-After
+			// has whole seconds, so that is 1.
+			return max(int(math.Ceil(ri.GetRetryDelay().AsDuration().Seconds())), 1)
 		}
 	}
 	return def
@@ -321,7 +351,7 @@ func writeError(w http.ResponseWriter, e *httpError) {
 	if e.retryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(e.retryAfter))
 	}
-	writeJSON(w, e.status, ErrorBody{Error: e.msg, Code: e.code})
+	writeJSON(w, e.status, ErrorBody{Error: e.msg, Code: e.code, Reason: e.reason})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

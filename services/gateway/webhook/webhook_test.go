@@ -9,14 +9,20 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/durationpb"
 
+	ingestv1 "github.com/alexus-platform/alexus/gen/alexus/ingest/v1"
 	"github.com/alexus-platform/alexus/internal/provision"
 	"github.com/alexus-platform/alexus/internal/store/storetest"
 	"github.com/alexus-platform/alexus/internal/tenant"
@@ -37,6 +43,8 @@ type bundle struct {
 	token  string // acme's integration token for alertmanager
 	logs   *observer.ObservedLogs
 	h      http.Handler
+	log    *zap.Logger
+	authn  *auth.Authenticator
 }
 
 func setup(t *testing.T) *bundle {
@@ -61,6 +69,7 @@ func setup(t *testing.T) *bundle {
 	require.NoError(t, err)
 	authn, err := auth.NewAuthenticator(v, ts, log)
 	require.NoError(t, err)
+	b.log, b.authn = log, authn
 	h, err := webhook.New(webhook.Config{MaxBodyBytes: maxBody}, webhook.Deps{Log: log, Auth: authn, DB: b.db.DB, Ingest: planes.Ingest})
 	require.NoError(t, err)
 
@@ -298,6 +307,69 @@ func TestWebhookMapsIngestErrors(t *testing.T) {
 		require.Equal(t, c.status, a.status, c.code.String())
 		require.Equal(t, c.name, a.err.Code, c.code.String())
 		require.Equal(t, c.retryAfter, a.retryAfter, c.code.String())
+	}
+}
+
+// refusingIngest answers every Ingest with err.
+type refusingIngest struct {
+	ingestv1.IngestServiceClient
+	err error
+}
+
+func (r refusingIngest) Ingest(context.Context, *ingestv1.IngestRequest, ...grpc.CallOption) (*ingestv1.IngestResponse, error) {
+	return nil, r.err
+}
+
+// refusal builds the status ingest answers when a limit turns a call away.
+func refusal(t *testing.T, reason, domain string, retry time.Duration) error {
+	t.Helper()
+	st, err := status.New(codes.ResourceExhausted, reason+": refused").WithDetails(
+		&errdetails.ErrorInfo{Reason: reason, Domain: domain},
+		&errdetails.RetryInfo{RetryDelay: durationpb.New(retry)},
+	)
+	require.NoError(t, err)
+	return st.Err()
+}
+
+func TestWebhookMapsIngestRefusals(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+
+	cases := []struct {
+		name       string
+		err        error
+		status     int
+		reason     string
+		retryAfter string
+	}{
+		{"rate limited", refusal(t, "RATE_LIMITED", "alexus.ingest", 1500*time.Millisecond), http.StatusTooManyRequests, "RATE_LIMITED", "2"},
+		{"rate limited for a few ms", refusal(t, "RATE_LIMITED", "alexus.ingest", 2*time.Millisecond), http.StatusTooManyRequests, "RATE_LIMITED", "1"},
+		{"replica busy", refusal(t, "INGEST_BUSY", "alexus.ingest", time.Second), http.StatusServiceUnavailable, "INGEST_BUSY", "1"},
+		{"tenant busy", refusal(t, "TENANT_BUSY", "alexus.ingest", 3*time.Second), http.StatusServiceUnavailable, "TENANT_BUSY", "3"},
+		{"zero delay", refusal(t, "TENANT_BUSY", "alexus.ingest", 0), http.StatusServiceUnavailable, "TENANT_BUSY", "1"},
+		{"another domain's reason", refusal(t, "INGEST_BUSY", "example.com", 4*time.Second), http.StatusTooManyRequests, "", "4"},
+	}
+	for _, c := range cases {
+		h, err := webhook.New(webhook.Config{MaxBodyBytes: maxBody}, webhook.Deps{Log: b.log, Auth: b.authn, DB: b.db.DB, Ingest: refusingIngest{err: c.err}})
+		require.NoError(t, err)
+		req := httptest.NewRequestWithContext(b.ctx, http.MethodPost, b.url, strings.NewReader(`{}`))
+		req.Header.Set("Authorization", "Bearer "+b.token)
+		req.Header.Set("Content-Type", "application/json")
+		req.SetPathValue("source", "alertmanager")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+
+		require.Equal(t, c.status, rec.Code, c.name)
+		require.Equal(t, c.retryAfter, rec.Header().Get("Retry-After"), c.name)
+		require.Equal(t, "application/json", rec.Header().Get("Content-Type"), c.name)
+		var body webhook.ErrorBody
+		require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &body), c.name)
+		require.Equal(t, "resource_exhausted", body.Code, c.name)
+		require.Equal(t, c.reason, body.Reason, c.name)
+		require.NotEmpty(t, body.Error, c.name)
+		if c.reason != "" {
+			require.Contains(t, rec.Body.String(), `"reason":"`+c.reason+`"`, c.name)
+		}
 	}
 }
 
