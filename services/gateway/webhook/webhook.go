@@ -65,7 +65,7 @@ const maxForwardedHeaders = 64
 // Cookie) are never forwarded.
 var (
 	forwardExact    = []string{"content-type", "user-agent", "x-request-id"}
-	forwardPrefixes = []string{"x-amz-sns-", "x-datadog-", "x-grafana-", "x-pagerduty-", "sentry-hook-", "x-hub-signature", "x-signature"}
+	forwardPrefixes = []string{"x-amz-sns-", "x-datadog-", "x-grafana-", "x-pagerduty-", "sentry-hook-", "x-hub-signature", "x-signature", "ce-"}
 )
 
 // Config sets the handler's limits.
@@ -242,11 +242,26 @@ func (h *Handler) authenticate(ctx context.Context, authorization, source string
 	return id, nil
 }
 
+// acceptedMediaType reports whether a body of media type mt may be posted
+// to source. JSON, and JSON-based types such as
+// application/cloudevents+json, always; text/plain only where a vendor
+// documents it for JSON bodies: AWS SNS deliveries, and CloudEvents in
+// binary mode (a ce-specversion header), whose body is the event's data.
+func acceptedMediaType(source, mt string, hdr http.Header) bool {
+	switch {
+	case mt == "application/json", strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json"):
+		return true
+	case mt == "text/plain":
+		return source == "sns" || hdr.Get("Ce-Specversion") != ""
+	}
+	return false
+}
+
 // readPayload checks the media type and reads at most MaxBodyBytes.
 func (h *Handler) readPayload(w http.ResponseWriter, r *http.Request) ([]byte, *httpError) {
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if err != nil || mt != "application/json" {
-		return nil, refuse(http.StatusUnsupportedMediaType, "unsupported_media_type", "content type must be application/json")
+	if err != nil || !acceptedMediaType(r.PathValue("source"), mt, r.Header) {
+		return nil, refuse(http.StatusUnsupportedMediaType, "unsupported_media_type", "content type must be application/json (or application/*+json)")
 	}
 	if r.ContentLength > h.cfg.MaxBodyBytes {
 		return nil, refuse(http.StatusRequestEntityTooLarge, "payload_too_large", "body is larger than %d bytes", h.cfg.MaxBodyBytes)

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"time"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -36,6 +35,9 @@ const alertmanagerVersion = "4"
 //
 // Both are equal for repeats of the same alert, which carry the same labels,
 // and differ for alerts whose labels differ.
+//
+// The link is generatorURL when that is an absolute http(s) URL, and none
+// otherwise.
 type Alertmanager struct{}
 
 // amMessage is the notification envelope. Only the fields we use are
@@ -58,8 +60,6 @@ type amAlert struct {
 	GeneratorURL string            `json:"generatorURL"`
 	Fingerprint  string            `json:"fingerprint"`
 }
-
-var amFingerprintPattern = regexp.MustCompile(`^[0-9A-Za-z]{1,64}$`)
 
 // Normalise implements Normaliser. Headers are not used: an Alertmanager
 // payload means the same whatever headers came with it.
@@ -98,18 +98,9 @@ func normaliseAlert(raw json.RawMessage, groupStatus string, received time.Time)
 	}
 	// An alert's own status wins; the group's stands in for alerts from
 	// hand-written payloads that leave it out.
-	st := a.Status
-	if st == "" {
-		st = groupStatus
-	}
-	var status signalv1.Status
-	switch st {
-	case "firing":
-		status = signalv1.Status_STATUS_FIRING
-	case "resolved":
-		status = signalv1.Status_STATUS_RESOLVED
-	default:
-		return nil, fmt.Errorf("status %.16q is neither \"firing\" nor \"resolved\"", st)
+	status, err := firingOrResolved(cmp.Or(a.Status, groupStatus))
+	if err != nil {
+		return nil, err
 	}
 	startsAt, err := rfc3339Time(a.StartsAt)
 	if err != nil {
@@ -131,7 +122,7 @@ func normaliseAlert(raw json.RawMessage, groupStatus string, received time.Time)
 		StartsAt:    startsAt,
 		ReceivedAt:  timestamppb.New(received),
 		ExternalId:  amExternalID(a.Fingerprint),
-		Link:        a.GeneratorURL,
+		Link:        httpLink(a.GeneratorURL),
 		RawPayload:  raw,
 	}
 	amFingerprint(sig, a.Fingerprint, a.Labels)
@@ -154,7 +145,7 @@ var (
 )
 
 func amFingerprint(sig *signalv1.Signal, own string, labels map[string]string) {
-	if amFingerprintPattern.MatchString(own) {
+	if ownFingerprintPattern.MatchString(own) {
 		amOwnRecipe.Apply(sig, own)
 		return
 	}
@@ -162,7 +153,7 @@ func amFingerprint(sig *signalv1.Signal, own string, labels map[string]string) {
 }
 
 func amExternalID(own string) string {
-	if amFingerprintPattern.MatchString(own) {
+	if ownFingerprintPattern.MatchString(own) {
 		return own
 	}
 	return ""

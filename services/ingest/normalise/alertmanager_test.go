@@ -8,12 +8,9 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"google.golang.org/protobuf/proto"
 
 	signalv1 "github.com/alexus-platform/alexus/gen/alexus/signal/v1"
 )
-
-var received = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
 const firingPayload = `{
   "version": "4",
@@ -73,10 +70,7 @@ func noFingerprintPayload(labels string) string {
 }
 
 func normalise(t *testing.T, payload string) []*signalv1.Signal {
-	t.Helper()
-	sigs, err := Alertmanager{}.Normalise([]byte(payload), nil, received)
-	require.NoError(t, err)
-	return sigs
+	return mustNormalise(t, Alertmanager{}, payload, nil)
 }
 
 func TestAlertmanagerFiring(t *testing.T) {
@@ -239,19 +233,11 @@ func FuzzAlertmanager(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, payload []byte) {
 		sigs, err := Alertmanager{}.Normalise(payload, nil, received)
-		if err != nil {
-			require.ErrorIs(t, err, ErrInvalidPayload)
-			require.Nil(t, sigs)
+		if !requireStorableSignals(t, AlertmanagerSource, sigs, err) {
 			return
 		}
-		require.NotEmpty(t, sigs)
 		for _, s := range sigs {
-			require.NotEmpty(t, s.GetFingerprint())
 			require.NotEmpty(t, s.GetLabels())
-			require.NotEqual(t, signalv1.Status_STATUS_UNSPECIFIED, s.GetStatus())
-			require.NotEqual(t, signalv1.Severity_SEVERITY_UNSPECIFIED, s.GetSeverity())
-			_, err := proto.Marshal(s)
-			require.NoError(t, err, "every signal must be storable")
 		}
 	})
 }

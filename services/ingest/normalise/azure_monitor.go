@@ -61,7 +61,8 @@ const azureMonitorSchemaID = "azureMonitorCommonAlertSchema"
 //   - Annotations: originAlertId, the metric, operator, threshold and value of
 //     the first condition, and the search query of log search alerts.
 //   - Link: essentials.investigationLink, else the alert context's link to
-//     the (filtered) search results in the portal.
+//     the (filtered) search results in the portal; absolute http(s) URLs
+//     only.
 //   - StartsAt: essentials.firedDateTime; EndsAt, for resolved alerts:
 //     essentials.resolvedDateTime.
 //
@@ -220,12 +221,12 @@ func azmonSignal(es *azmonEssentials, ctx azmonContext, custom map[string]any) (
 		Severity:    azmonSeverity(es.Severity),
 		Title:       cmp.Or(es.AlertRule, "Azure Monitor alert "+instance),
 		Description: es.Description,
-		Resource:    cmp.Or(azmonFirst(es.ConfigurationItems), azmonFirst(es.AlertTargetIDs)),
+		Resource:    cmp.Or(cmp.Or(es.ConfigurationItems...), cmp.Or(es.AlertTargetIDs...)),
 		Labels:      azmonLabels(es, ctx, custom),
 		Annotations: azmonAnnotations(es, ctx),
 		StartsAt:    startsAt,
 		ExternalId:  es.AlertID,
-		Link:        cmp.Or(es.InvestigationLink, azmonSearchLink(ctx)),
+		Link:        cmp.Or(httpLink(es.InvestigationLink), azmonSearchLink(ctx)),
 	}
 	if status == signalv1.Status_STATUS_RESOLVED {
 		sig.EndsAt = endsAt
@@ -307,21 +308,12 @@ func azmonAnnotations(es *azmonEssentials, ctx azmonContext) map[string]string {
 
 // azmonSearchLink is the portal link to the search results behind a log
 // search alert, the closest thing to the alert's own page that log search
-// payloads carry.
+// payloads carry: the first absolute http(s) URL among them.
 func azmonSearchLink(ctx azmonContext) string {
 	for _, c := range ctx.Condition.AllOf {
-		if l := cmp.Or(c.LinkToFilteredSearchResultsUI, c.LinkToSearchResultsUI); l != "" {
+		if l := cmp.Or(httpLink(c.LinkToFilteredSearchResultsUI), httpLink(c.LinkToSearchResultsUI)); l != "" {
 			return l
 		}
 	}
-	return cmp.Or(ctx.LinkToFilteredSearchResultsUI, ctx.LinkToSearchResults)
-}
-
-func azmonFirst(list []string) string {
-	for _, s := range list {
-		if s != "" {
-			return s
-		}
-	}
-	return ""
+	return cmp.Or(httpLink(ctx.LinkToFilteredSearchResultsUI), httpLink(ctx.LinkToSearchResults))
 }

@@ -10,8 +10,6 @@ import (
 	signalv1 "github.com/alexus-platform/alexus/gen/alexus/signal/v1"
 )
 
-var azmonReceived = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-
 const azmonAlertID = "/subscriptions/6d0c1b5e-4a27-4f3e-9a55-0c1f2e3d4b5a/providers/Microsoft.AlertsManagement/alerts/7c9e6679-7425-40de-944b-e07fc1f90ae7"
 
 // azmonMetricPayload is a static-threshold metric alert on a VM in the
@@ -146,11 +144,7 @@ const azmonActivityPayload = `{
 }`
 
 func azmonNormalise(t *testing.T, payload string) *signalv1.Signal {
-	t.Helper()
-	sigs, err := AzureMonitor{}.Normalise([]byte(payload), nil, azmonReceived)
-	require.NoError(t, err)
-	require.Len(t, sigs, 1)
-	return sigs[0]
+	return mustNormaliseOne(t, AzureMonitor{}, payload, nil)
 }
 
 func TestAzureMonitorFiring(t *testing.T) {
@@ -178,7 +172,7 @@ func TestAzureMonitorFiring(t *testing.T) {
 	require.Equal(t, time.Date(2026, 3, 1, 11, 52, 10, 441817200, time.UTC), s.GetStartsAt().AsTime())
 	require.Nil(t, s.GetEndsAt())
 	require.Empty(t, s.GetLink(), "metric alerts carry no portal link")
-	require.Equal(t, azmonReceived, s.GetReceivedAt().AsTime())
+	require.Equal(t, received, s.GetReceivedAt().AsTime())
 	require.JSONEq(t, azmonMetricPayload(azmonAlertID, "Fired", "Sev2", "null"), string(s.GetRawPayload()))
 	require.Empty(t, s.GetId())
 	require.Empty(t, s.GetTenantId())
@@ -275,7 +269,7 @@ func TestAzureMonitorRejects(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			sigs, err := AzureMonitor{}.Normalise([]byte(tc.payload), nil, azmonReceived)
+			sigs, err := AzureMonitor{}.Normalise([]byte(tc.payload), nil, received)
 			require.ErrorIs(t, err, ErrInvalidPayload)
 			require.ErrorContains(t, err, tc.want)
 			require.Nil(t, sigs)
@@ -296,12 +290,7 @@ func FuzzAzureMonitor(f *testing.F) {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, payload []byte) {
-		sigs, err := AzureMonitor{}.Normalise(payload, nil, azmonReceived)
-		if err != nil {
-			require.ErrorIs(t, err, ErrInvalidPayload)
-			require.Nil(t, sigs)
-			return
-		}
-		assertNormalisedSignals(t, sigs, AzureMonitorSource)
+		sigs, err := AzureMonitor{}.Normalise(payload, nil, received)
+		requireStorableSignals(t, AzureMonitorSource, sigs, err)
 	})
 }

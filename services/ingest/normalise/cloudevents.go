@@ -232,7 +232,7 @@ func ceStructured(raw []byte) (ceEvent, error) {
 		{"subject", &ev.subject}, {"time", &ev.time}, {"datacontenttype", &ev.dataContentType}, {"dataschema", &ev.dataSchema},
 	}
 	for _, attr := range attrs {
-		v, err := ceStringMember(members[attr.name])
+		v, err := optionalString(members[attr.name])
 		if err != nil {
 			return ev, fmt.Errorf("attribute %s: %w", attr.name, err)
 		}
@@ -248,7 +248,7 @@ func ceStructured(raw []byte) (ceEvent, error) {
 		if ceStructuredMembers[name] || !ceExtensionName.MatchString(name) {
 			continue
 		}
-		if v, ok := ceScalar(value); ok {
+		if v, ok := presentScalarText(value); ok {
 			ev.setExtension(name, v)
 		}
 	}
@@ -265,12 +265,12 @@ var ceStructuredMembers = map[string]bool{
 // readStructuredData takes the event data from the data or data_base64
 // member, which the JSON format forbids together.
 func (ev *ceEvent) readStructuredData(data, data64 json.RawMessage) error {
-	hasData, has64 := ceMemberPresent(data), ceMemberPresent(data64)
+	hasData, has64 := jsonPresent(data), jsonPresent(data64)
 	switch {
 	case hasData && has64:
 		return fmt.Errorf("CloudEvent has both data and data_base64")
 	case has64:
-		s, err := ceStringMember(data64)
+		s, err := optionalString(data64)
 		if err != nil {
 			return fmt.Errorf("data_base64: %w", err)
 		}
@@ -548,43 +548,4 @@ func ceHeaderValue(v string) (string, error) {
 		return "", fmt.Errorf("not UTF-8 after percent-decoding")
 	}
 	return decoded, nil
-}
-
-// ceMemberPresent reports whether a JSON member is present and not null;
-// the JSON format reads null as absent.
-func ceMemberPresent(v json.RawMessage) bool {
-	return len(v) > 0 && !bytes.Equal(v, []byte("null"))
-}
-
-// ceStringMember decodes an optional string attribute.
-func ceStringMember(v json.RawMessage) (string, error) {
-	if !ceMemberPresent(v) {
-		return "", nil
-	}
-	var s string
-	if err := json.Unmarshal(v, &s); err != nil {
-		return "", fmt.Errorf("not a JSON string")
-	}
-	return s, nil
-}
-
-// ceScalar renders an extension attribute's value as a label value; only
-// strings, numbers and booleans are attribute values.
-func ceScalar(v json.RawMessage) (string, bool) {
-	if !ceMemberPresent(v) {
-		return "", false
-	}
-	switch v[0] {
-	case '"':
-		var s string
-		if json.Unmarshal(v, &s) != nil {
-			return "", false
-		}
-		return s, true
-	case '{', '[':
-		return "", false
-	default:
-		// A number or a boolean: its JSON text is its canonical form.
-		return string(v), true
-	}
 }

@@ -5,7 +5,6 @@ import (
 	"cmp"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -76,10 +75,11 @@ const DatadogSource = "datadog"
 // without one kept as a key with an empty value; annotations are
 // alert_status, alert_title, alert_query, alert_metric, alert_transition,
 // alert_cycle_key, event_type, the event id, priority and the org's id and
-// name where given; the link is link ($LINK). Datadog reports only the
-// time of the notification (date, else last_updated, in epoch
-// milliseconds): it is the start of a firing signal and the end of a
-// resolved one. The raw payload is the whole body, which is one alert.
+// name where given; the link is link ($LINK) when it is an absolute
+// http(s) URL. Datadog reports only the time of the notification (date,
+// else last_updated, in epoch milliseconds): it is the start of a firing
+// signal and the end of a resolved one. The raw payload is the whole body,
+// which is one alert.
 //
 // Fingerprint contract (stored in dedup claims and incidents, so it must not
 // change without a new recipe version): a Datadog alert is one monitor
@@ -96,29 +96,29 @@ type Datadog struct{}
 
 // ddMessage is the body of the template documented on Datadog.
 type ddMessage struct {
-	ID              scalarText `json:"id"`
-	AlertID         scalarText `json:"alert_id"`
-	AlertCycleKey   scalarText `json:"alert_cycle_key"`
-	AlertTransition string     `json:"alert_transition"`
-	AlertType       string     `json:"alert_type"`
-	AlertTitle      string     `json:"alert_title"`
-	AlertStatus     string     `json:"alert_status"`
-	AlertScope      string     `json:"alert_scope"`
-	AlertMetric     string     `json:"alert_metric"`
-	AlertQuery      string     `json:"alert_query"`
-	AlertPriority   string     `json:"alert_priority"`
-	Title           string     `json:"title"`
-	Body            string     `json:"body"`
-	EventType       string     `json:"event_type"`
-	Priority        string     `json:"priority"`
-	Date            scalarText `json:"date"`
-	LastUpdated     scalarText `json:"last_updated"`
-	Hostname        string     `json:"hostname"`
-	Tags            string     `json:"tags"`
-	Link            string     `json:"link"`
+	ID              stringOrNumber `json:"id"`
+	AlertID         stringOrNumber `json:"alert_id"`
+	AlertCycleKey   stringOrNumber `json:"alert_cycle_key"`
+	AlertTransition string         `json:"alert_transition"`
+	AlertType       string         `json:"alert_type"`
+	AlertTitle      string         `json:"alert_title"`
+	AlertStatus     string         `json:"alert_status"`
+	AlertScope      string         `json:"alert_scope"`
+	AlertMetric     string         `json:"alert_metric"`
+	AlertQuery      string         `json:"alert_query"`
+	AlertPriority   string         `json:"alert_priority"`
+	Title           string         `json:"title"`
+	Body            string         `json:"body"`
+	EventType       string         `json:"event_type"`
+	Priority        string         `json:"priority"`
+	Date            stringOrNumber `json:"date"`
+	LastUpdated     stringOrNumber `json:"last_updated"`
+	Hostname        string         `json:"hostname"`
+	Tags            string         `json:"tags"`
+	Link            string         `json:"link"`
 	Org             struct {
-		ID   scalarText `json:"id"`
-		Name string     `json:"name"`
+		ID   stringOrNumber `json:"id"`
+		Name string         `json:"name"`
 	} `json:"org"`
 }
 
@@ -153,7 +153,8 @@ func normaliseDatadog(m ddMessage, received time.Time) (*signalv1.Signal, error)
 	if err != nil {
 		return nil, err
 	}
-	scope := datadogScope(m.AlertScope)
+	// The scope's tags in canonical form, as the fingerprint hashes them.
+	scope := sortedTags(strings.Split(m.AlertScope, ","))
 	labels := make(map[string]string)
 	addTagLabels(labels, strings.Split(m.Tags, ","))
 	addTagLabels(labels, scope)
@@ -168,7 +169,7 @@ func normaliseDatadog(m ddMessage, received time.Time) (*signalv1.Signal, error)
 		Annotations: datadogAnnotations(m),
 		ReceivedAt:  timestamppb.New(received),
 		ExternalId:  monitor,
-		Link:        strings.TrimSpace(m.Link),
+		Link:        httpLink(m.Link),
 	}
 	if status == signalv1.Status_STATUS_RESOLVED {
 		sig.EndsAt = at
@@ -231,7 +232,7 @@ func datadogSeverity(alertType, priority string) signalv1.Severity {
 // is no time; a value that is not a whole number of milliseconds, or lies
 // beyond the year 9999, is refused, since the template put something else
 // there.
-func datadogTime(v scalarText) (*timestamppb.Timestamp, error) {
+func datadogTime(v stringOrNumber) (*timestamppb.Timestamp, error) {
 	s := strings.TrimSpace(string(v))
 	if s == "" {
 		return nil, nil
@@ -240,28 +241,12 @@ func datadogTime(v scalarText) (*timestamppb.Timestamp, error) {
 	if err != nil {
 		return nil, fmt.Errorf("date is not epoch milliseconds")
 	}
-	ts := unixMilliTime(ms)
-	if ts == nil {
-		// Zero or less is how a template says "unset".
-		return nil, nil
-	}
-	if ts.CheckValid() != nil {
+	// Zero or less is how a template says "unset", and yields nil.
+	ts, err := epochTime(ms, time.Millisecond)
+	if err != nil {
 		return nil, fmt.Errorf("date is out of range")
 	}
 	return ts, nil
-}
-
-// datadogScope splits $ALERT_SCOPE into its tags, trimmed, without empty
-// ones, sorted: the canonical form the fingerprint hashes.
-func datadogScope(scope string) []string {
-	var tags []string
-	for tag := range strings.SplitSeq(scope, ",") {
-		if tag = strings.TrimSpace(tag); tag != "" {
-			tags = append(tags, tag)
-		}
-	}
-	slices.Sort(tags)
-	return slices.Compact(tags)
 }
 
 func datadogAnnotations(m ddMessage) map[string]string {
@@ -278,43 +263,4 @@ func datadogAnnotations(m ddMessage) map[string]string {
 		"org_id":           string(m.Org.ID),
 		"org_name":         m.Org.Name,
 	})
-}
-
-// addTagLabels flattens "key:value" tags, the convention of Datadog and
-// Opsgenie tags, into labels: the key is the text before the first colon
-// and the value the rest; a tag without a colon is a key with an empty
-// value. Later tags overwrite earlier ones of the same key.
-func addTagLabels(labels map[string]string, tags []string) {
-	for _, tag := range tags {
-		tag = strings.TrimSpace(tag)
-		key, value, _ := strings.Cut(tag, ":")
-		if key = strings.TrimSpace(key); key != "" {
-			labels[key] = strings.TrimSpace(value)
-		}
-	}
-}
-
-// scalarText decodes a JSON string or number as its text, and null as
-// empty. Vendors' templates and APIs write ids and epoch times either way
-// (a Datadog template author may leave "$ALERT_ID" unquoted), and both mean
-// the same.
-type scalarText string
-
-// UnmarshalJSON implements json.Unmarshaler.
-func (t *scalarText) UnmarshalJSON(data []byte) error {
-	switch {
-	case bytes.Equal(data, []byte("null")):
-		*t = ""
-	case len(data) > 0 && data[0] == '"':
-		var s string
-		if err := json.Unmarshal(data, &s); err != nil {
-			return err
-		}
-		*t = scalarText(s)
-	case len(data) > 0 && (data[0] == '-' || (data[0] >= '0' && data[0] <= '9')):
-		*t = scalarText(data)
-	default:
-		return fmt.Errorf("an id or time field is neither a string nor a number")
-	}
-	return nil
 }

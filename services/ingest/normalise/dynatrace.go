@@ -67,7 +67,8 @@ const DynatraceSource = "dynatrace"
 // ProblemDetailsText. Labels are the Tags ("key:value" as key=value, a bare
 // tag as key=""), then problem_id, problem_severity and problem_impact,
 // which win over tags of the same name. Annotations hold ImpactedEntity and
-// the impacted entities as "name (ENTITY-ID)". Link is ProblemURL. StartsAt
+// the impacted entities as "name (ENTITY-ID)". Link is ProblemURL when it
+// is an absolute http(s) URL. StartsAt
 // and, for resolved signals, EndsAt come from the problem details'
 // startTime and endTime (milliseconds). RawPayload is the whole body.
 //
@@ -132,7 +133,7 @@ func (Dynatrace) Normalise(payload []byte, _ map[string]string, received time.Ti
 		StartsAt:    p.startsAt,
 		ReceivedAt:  timestamppb.New(received),
 		ExternalId:  p.problemID,
-		Link:        tplHTTPURL(p.url),
+		Link:        httpLink(p.url),
 		RawPayload:  bytes.Clone(payload),
 	}
 	if status == signalv1.Status_STATUS_RESOLVED {
@@ -147,7 +148,7 @@ func (Dynatrace) Normalise(payload []byte, _ map[string]string, received time.Ti
 }
 
 func readDynatraceProblem(payload []byte) (dynatraceProblem, error) {
-	f, err := decodeTplFields(payload)
+	f, err := decodeObjectFields(payload)
 	if err != nil {
 		return dynatraceProblem{}, err
 	}
@@ -211,13 +212,13 @@ func dynatraceSeverity(severity string) signalv1.Severity {
 // Absent, null and "" leave v alone.
 func dynatraceEmbeddedJSON(raw json.RawMessage, v any) error {
 	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
+	if !jsonPresent(raw) {
 		return nil
 	}
 	if raw[0] == '"' {
-		var inner string
-		if err := json.Unmarshal(raw, &inner); err != nil {
-			return errors.New("not a JSON string")
+		inner, err := optionalString(raw)
+		if err != nil {
+			return err
 		}
 		if strings.TrimSpace(inner) == "" {
 			return nil
@@ -250,8 +251,10 @@ func dynatraceTimes(details json.RawMessage) (start, end *timestamppb.Timestamp,
 	return start, end, nil
 }
 
+// dynatraceMillis reads one of those times; -1 (like any count of zero or
+// less) yields nil.
 func dynatraceMillis(raw json.RawMessage) (*timestamppb.Timestamp, error) {
-	text, err := tplScalar(raw)
+	text, err := scalarText(raw)
 	if err != nil || text == "" {
 		return nil, err
 	}
@@ -259,11 +262,7 @@ func dynatraceMillis(raw json.RawMessage) (*timestamppb.Timestamp, error) {
 	if err != nil {
 		return nil, errors.New("not whole milliseconds")
 	}
-	ts := unixMilliTime(ms)
-	if ts != nil && ts.CheckValid() != nil {
-		return nil, errors.New("time out of range")
-	}
-	return ts, nil
+	return epochTime(ms, time.Millisecond)
 }
 
 func dynatraceFirstEntityName(entities []dynatraceEntity) string {
@@ -278,26 +277,23 @@ func dynatraceFirstEntityName(entities []dynatraceEntity) string {
 // dynatraceLabels flattens the comma-separated {Tags} ("key:value" or a
 // bare "key", with an optional "[Context]" prefix kept in the key).
 func dynatraceLabels(p dynatraceProblem) map[string]string {
-	tags := map[string][]string{}
+	tags := tagValues{}
 	for part := range strings.SplitSeq(p.tags, ",") {
-		key, value, _ := strings.Cut(strings.TrimSpace(part), ":")
-		if key = strings.TrimSpace(key); key != "" {
-			tags[key] = append(tags[key], strings.TrimSpace(value))
-		}
+		tags.add(splitTag(part))
 	}
-	labels := tplJoinTagValues(tags)
+	labels := tags.labels()
 	if labels == nil {
 		labels = map[string]string{}
 	}
-	tplSetNonEmpty(labels, "problem_id", p.problemID)
-	tplSetNonEmpty(labels, "problem_severity", p.severity)
-	tplSetNonEmpty(labels, "problem_impact", p.impact)
+	setLabel(labels, "problem_id", p.problemID)
+	setLabel(labels, "problem_severity", p.severity)
+	setLabel(labels, "problem_impact", p.impact)
 	return labels
 }
 
 func dynatraceAnnotations(p dynatraceProblem) map[string]string {
 	annotations := map[string]string{}
-	tplSetNonEmpty(annotations, "impacted_entity", p.impactedEntity)
+	setLabel(annotations, "impacted_entity", p.impactedEntity)
 	names := make([]string, 0, len(p.entities))
 	for _, e := range p.entities {
 		if e.Entity != "" {
@@ -306,6 +302,6 @@ func dynatraceAnnotations(p dynatraceProblem) map[string]string {
 			names = append(names, e.Name)
 		}
 	}
-	tplSetNonEmpty(annotations, "impacted_entities", strings.Join(names, ", "))
+	setLabel(annotations, "impacted_entities", strings.Join(names, ", "))
 	return annotations
 }

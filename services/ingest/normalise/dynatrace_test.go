@@ -1,7 +1,6 @@
 package normalise
 
 import (
-	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -10,8 +9,6 @@ import (
 
 	signalv1 "github.com/alexus-platform/alexus/gen/alexus/signal/v1"
 )
-
-var dynatraceReceived = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
 // dynatraceOpenPayload is Alexus's template as Dynatrace fills it for a
 // new problem.
@@ -60,29 +57,13 @@ const dynatraceResolvedPayload = `{
 }`
 
 func normaliseDynatrace(t *testing.T, payload string) *signalv1.Signal {
-	t.Helper()
-	sigs, err := Dynatrace{}.Normalise([]byte(payload), nil, dynatraceReceived)
-	require.NoError(t, err)
-	require.Len(t, sigs, 1)
-	return sigs[0]
+	return mustNormaliseOne(t, Dynatrace{}, payload, nil)
 }
 
 // dynatraceVariant returns dynatraceOpenPayload with fields replaced; a nil
 // value removes the field.
 func dynatraceVariant(t testing.TB, changes map[string]any) string {
-	t.Helper()
-	var fields map[string]any
-	require.NoError(t, json.Unmarshal([]byte(dynatraceOpenPayload), &fields))
-	for name, value := range changes {
-		if value == nil {
-			delete(fields, name)
-			continue
-		}
-		fields[name] = value
-	}
-	b, err := json.Marshal(fields)
-	require.NoError(t, err)
-	return string(b)
+	return jsonVariant(t, dynatraceOpenPayload, changes)
 }
 
 func TestDynatraceOpen(t *testing.T) {
@@ -107,7 +88,7 @@ func TestDynatraceOpen(t *testing.T) {
 	require.Equal(t, "https://abc12345.live.dynatrace.com/#problems/problemdetails;pid=-4507218399612716893_1772365800000V2", s.GetLink())
 	require.Equal(t, time.UnixMilli(1772365800000).UTC(), s.GetStartsAt().AsTime())
 	require.Nil(t, s.GetEndsAt(), "endTime -1 is an open problem")
-	require.Equal(t, dynatraceReceived, s.GetReceivedAt().AsTime())
+	require.Equal(t, received, s.GetReceivedAt().AsTime())
 	require.Empty(t, s.GetId())
 	require.Empty(t, s.GetTenantId())
 	require.JSONEq(t, dynatraceOpenPayload, string(s.GetRawPayload()))
@@ -233,7 +214,7 @@ func TestDynatraceRejects(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			sigs, err := Dynatrace{}.Normalise([]byte(tc.payload), nil, dynatraceReceived)
+			sigs, err := Dynatrace{}.Normalise([]byte(tc.payload), nil, received)
 			require.ErrorIs(t, err, ErrInvalidPayload)
 			require.ErrorContains(t, err, tc.want)
 			require.Nil(t, sigs)
@@ -255,13 +236,10 @@ func FuzzDynatrace(f *testing.F) {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, payload []byte) {
-		sigs, err := Dynatrace{}.Normalise(payload, nil, dynatraceReceived)
-		if err != nil {
-			require.ErrorIs(t, err, ErrInvalidPayload)
-			require.Nil(t, sigs)
+		sigs, err := Dynatrace{}.Normalise(payload, nil, received)
+		if !requireStorableSignals(t, DynatraceSource, sigs, err) {
 			return
 		}
 		require.Len(t, sigs, 1)
-		tplRequireStorableSignal(t, sigs[0], "dynatrace")
 	})
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -203,7 +202,7 @@ func elasticAlertFields(msg elasticMessage, tags []string, payload []byte) (elas
 	if err != nil {
 		return elasticFields{}, fmt.Errorf("date: %w", err)
 	}
-	flapping, err := tplScalar(a.Flapping)
+	flapping, err := scalarText(a.Flapping)
 	if err != nil {
 		return elasticFields{}, fmt.Errorf("alert.flapping: %w", err)
 	}
@@ -214,14 +213,14 @@ func elasticAlertFields(msg elasticMessage, tags []string, payload []byte) (elas
 		severity:    cmp.Or(msg.Severity, ctx["severity"]),
 		title:       cmp.Or(ctx["title"], msg.Rule.Name),
 		description: cmp.Or(ctx["reason"], ctx["message"]),
-		resource:    cmp.Or(elasticContextText(msg.Context, "group"), a.ID),
-		link: cmp.Or(tplHTTPURL(ctx["alertDetailsUrl"]), tplHTTPURL(ctx["viewInAppUrl"]),
-			tplHTTPURL(msg.Rule.URL)),
+		resource:    cmp.Or(elasticContextText(msg.Context["group"]), a.ID),
+		link: cmp.Or(httpLink(ctx["alertDetailsUrl"]), httpLink(ctx["viewInAppUrl"]),
+			httpLink(msg.Rule.URL)),
 		tags:        tags,
 		annotations: ctx,
 		raw:         bytes.Clone(payload),
 	}
-	tplSetNonEmpty(f.annotations, "action_group_name", a.ActionGroupName)
+	setLabel(f.annotations, "action_group_name", a.ActionGroupName)
 	if status == signalv1.Status_STATUS_RESOLVED {
 		f.endsAt = date
 	} else {
@@ -289,9 +288,7 @@ func elasticSummaryFields(msg elasticMessage, tags []string) ([]elasticFields, e
 // the bucket's, or UNSPECIFIED for "all".
 func elasticDocumentFields(msg elasticMessage, tags []string, raw json.RawMessage, status signalv1.Status) (elasticFields, error) {
 	var doc map[string]any
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	if err := dec.Decode(&doc); err != nil || doc == nil {
+	if err := decodeJSONNumbers(raw, &doc); err != nil || doc == nil {
 		return elasticFields{}, errors.New("not a JSON alert document")
 	}
 	text := func(path string) string { return elasticDocText(doc, path) }
@@ -322,9 +319,9 @@ func elasticDocumentFields(msg elasticMessage, tags []string, raw json.RawMessag
 		tags = elasticDocTags(doc)
 	}
 	annotations := map[string]string{}
-	tplSetNonEmpty(annotations, "reason", text("kibana.alert.reason"))
-	tplSetNonEmpty(annotations, "evaluation_value", text("kibana.alert.evaluation.value"))
-	tplSetNonEmpty(annotations, "evaluation_threshold", text("kibana.alert.evaluation.threshold"))
+	setLabel(annotations, "reason", text("kibana.alert.reason"))
+	setLabel(annotations, "evaluation_value", text("kibana.alert.evaluation.value"))
+	setLabel(annotations, "evaluation_threshold", text("kibana.alert.evaluation.threshold"))
 	ruleName := cmp.Or(msg.Rule.Name, text("kibana.alert.rule.name"))
 	return elasticFields{
 		status: status, ruleID: ruleID, ruleName: ruleName,
@@ -335,7 +332,7 @@ func elasticDocumentFields(msg elasticMessage, tags []string, raw json.RawMessag
 		title:       ruleName,
 		description: text("kibana.alert.reason"),
 		resource:    cmp.Or(text("host.name"), text("service.name"), alertID),
-		link:        cmp.Or(elasticAlertURL(text("kibana.alert.url"), msg.KibanaBaseURL), tplHTTPURL(msg.Rule.URL)),
+		link:        cmp.Or(elasticAlertURL(text("kibana.alert.url"), msg.KibanaBaseURL), httpLink(msg.Rule.URL)),
 		tags:        tags,
 		annotations: annotations,
 		startsAt:    startsAt,
@@ -374,12 +371,12 @@ func elasticSignal(f elasticFields, received time.Time) *signalv1.Signal {
 	if len(f.tags) > 0 {
 		labels["tags"] = strings.Join(f.tags, ",")
 	}
-	tplSetNonEmpty(labels, "rule_id", f.ruleID)
-	tplSetNonEmpty(labels, "rule_name", f.ruleName)
-	tplSetNonEmpty(labels, "space_id", f.spaceID)
-	tplSetNonEmpty(labels, "alert_id", f.alertID)
-	tplSetNonEmpty(labels, "action_group", f.actionGroup)
-	tplSetNonEmpty(labels, "flapping", f.flapping)
+	setLabel(labels, "rule_id", f.ruleID)
+	setLabel(labels, "rule_name", f.ruleName)
+	setLabel(labels, "space_id", f.spaceID)
+	setLabel(labels, "alert_id", f.alertID)
+	setLabel(labels, "action_group", f.actionGroup)
+	setLabel(labels, "flapping", f.flapping)
 	sig := &signalv1.Signal{
 		Source:      ElasticSource,
 		Status:      f.status,
@@ -403,21 +400,20 @@ func elasticSignal(f elasticFields, received time.Time) *signalv1.Signal {
 // elasticTags reads rule tags as {{{rule.tags.asJSON}}} renders them (a
 // JSON array) or as {{rule.tags}} does (one comma-joined string), sorted.
 func elasticTags(raw json.RawMessage) ([]string, error) {
-	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
+	if !jsonPresent(raw) {
 		return nil, nil
 	}
 	var tags []string
 	if raw[0] == '"' {
-		var joined string
-		if err := json.Unmarshal(raw, &joined); err != nil {
-			return nil, errors.New("not a JSON string")
+		joined, err := optionalString(raw)
+		if err != nil {
+			return nil, err
 		}
 		tags = strings.Split(joined, ",")
 	} else if err := json.Unmarshal(raw, &tags); err != nil {
 		return nil, errors.New("neither an array of strings nor a comma-joined string")
 	}
-	return elasticCleanTags(tags), nil
+	return sortedTags(tags), nil
 }
 
 // elasticDocTags reads a summary alert's own tags, for templates that
@@ -433,20 +429,7 @@ func elasticDocTags(doc map[string]any) []string {
 			tags = append(tags, s)
 		}
 	}
-	return elasticCleanTags(tags)
-}
-
-// elasticCleanTags trims, sorts and de-duplicates tags, so that their
-// order in the rule never shows in the labels.
-func elasticCleanTags(tags []string) []string {
-	clean := make([]string, 0, len(tags))
-	for _, t := range tags {
-		if t = strings.TrimSpace(t); t != "" {
-			clean = append(clean, t)
-		}
-	}
-	slices.Sort(clean)
-	return slices.Compact(clean)
+	return sortedTags(tags)
 }
 
 // elasticContext renders the rule's context variables as annotations:
@@ -454,13 +437,14 @@ func elasticCleanTags(tags []string) []string {
 func elasticContext(ctx map[string]json.RawMessage) map[string]string {
 	out := make(map[string]string, len(ctx))
 	for key, raw := range ctx {
-		if text, err := tplScalar(raw); err == nil {
-			tplSetNonEmpty(out, key, text)
+		if text, err := scalarText(raw); err == nil {
+			if text != "" {
+				out[key] = text
+			}
 			continue
 		}
-		var compact bytes.Buffer
-		if json.Compact(&compact, raw) == nil {
-			out[key] = compact.String()
+		if text, ok := compactJSON(raw); ok {
+			out[key] = text
 		}
 	}
 	return out
@@ -468,11 +452,8 @@ func elasticContext(ctx map[string]json.RawMessage) map[string]string {
 
 // elasticContextText returns a context variable only when it is a JSON
 // string: some rule types send structured values under the same name.
-func elasticContextText(ctx map[string]json.RawMessage, key string) string {
-	var s string
-	if json.Unmarshal(ctx[key], &s) != nil {
-		return ""
-	}
+func elasticContextText(v json.RawMessage) string {
+	s, _ := optionalString(v)
 	return s
 }
 
@@ -482,30 +463,20 @@ func elasticAlertURL(u, base string) string {
 	if strings.HasPrefix(u, "/") && !strings.HasPrefix(u, "//") {
 		u = strings.TrimRight(base, "/") + u
 	}
-	return tplHTTPURL(u)
+	return httpLink(u)
 }
 
 // elasticDocText returns the value at a dotted path of an alert document
 // as text: strings as themselves, numbers and booleans as JSON, and a
 // one-element list (kibana.space_ids) as its element. Anything else is "".
 func elasticDocText(doc map[string]any, path string) string {
-	switch v := elasticDocValue(doc, path).(type) {
-	case string:
-		return v
-	case json.Number:
-		return v.String()
-	case bool:
-		if v {
-			return "true"
-		}
-		return "false"
-	case []any:
-		if len(v) == 1 {
-			s, _ := v[0].(string)
-			return s
-		}
+	v := elasticDocValue(doc, path)
+	if list, ok := v.([]any); ok && len(list) == 1 {
+		s, _ := list[0].(string)
+		return s
 	}
-	return ""
+	s, _ := decodedScalarText(v)
+	return s
 }
 
 // elasticDocValue finds a dotted path in an alert document whose fields may

@@ -1,7 +1,6 @@
 package normalise
 
 import (
-	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -10,8 +9,6 @@ import (
 
 	signalv1 "github.com/alexus-platform/alexus/gen/alexus/signal/v1"
 )
-
-var elasticReceived = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
 // elasticActivePayload is the per-alert template as Kibana renders it for
 // an index threshold rule, with "context": {{{context}}}.
@@ -84,28 +81,7 @@ const elasticSummaryPayload = `{
 }`
 
 func normaliseElastic(t *testing.T, payload string) []*signalv1.Signal {
-	t.Helper()
-	sigs, err := Elastic{}.Normalise([]byte(payload), nil, elasticReceived)
-	require.NoError(t, err)
-	return sigs
-}
-
-// elasticVariant returns payload with top-level fields replaced; a nil
-// value removes the field.
-func elasticVariant(t testing.TB, payload string, changes map[string]any) string {
-	t.Helper()
-	var fields map[string]any
-	require.NoError(t, json.Unmarshal([]byte(payload), &fields))
-	for name, value := range changes {
-		if value == nil {
-			delete(fields, name)
-			continue
-		}
-		fields[name] = value
-	}
-	b, err := json.Marshal(fields)
-	require.NoError(t, err)
-	return string(b)
+	return mustNormalise(t, Elastic{}, payload, nil)
 }
 
 func TestElasticActive(t *testing.T) {
@@ -133,7 +109,7 @@ func TestElasticActive(t *testing.T) {
 	require.Equal(t, "https://kibana.example.com/app/management/insightsAndAlerting/triggersActions/rule/2f6c1a40-d7b2-11ee-9a3c-5b1c0e2f9d11", s.GetLink())
 	require.Equal(t, time.Date(2026, 3, 1, 11, 55, 0, 412e6, time.UTC), s.GetStartsAt().AsTime())
 	require.Nil(t, s.GetEndsAt())
-	require.Equal(t, elasticReceived, s.GetReceivedAt().AsTime())
+	require.Equal(t, received, s.GetReceivedAt().AsTime())
 	require.Empty(t, s.GetId())
 	require.Empty(t, s.GetTenantId())
 	require.JSONEq(t, elasticActivePayload, string(s.GetRawPayload()))
@@ -178,7 +154,7 @@ func TestElasticUnusualButValid(t *testing.T) {
 	require.Equal(t, s.GetFingerprint(), recovered.GetFingerprint())
 	require.Equal(t, "query matched", recovered.GetLabels()["alert_id"])
 
-	untracked := normaliseElastic(t, elasticVariant(t, elasticActivePayload, map[string]any{"status": "untracked"}))[0]
+	untracked := normaliseElastic(t, jsonVariant(t, elasticActivePayload, map[string]any{"status": "untracked"}))[0]
 	require.Equal(t, signalv1.Status_STATUS_RESOLVED, untracked.GetStatus())
 }
 
@@ -283,9 +259,9 @@ func TestElasticSeverity(t *testing.T) {
 		"": signalv1.Severity_SEVERITY_WARNING, "sev1": signalv1.Severity_SEVERITY_WARNING,
 	}
 	for severity, want := range cases {
-		top := normaliseElastic(t, elasticVariant(t, elasticActivePayload, map[string]any{"severity": severity}))[0]
+		top := normaliseElastic(t, jsonVariant(t, elasticActivePayload, map[string]any{"severity": severity}))[0]
 		require.Equal(t, want, top.GetSeverity(), "severity %q", severity)
-		fromContext := normaliseElastic(t, elasticVariant(t, elasticActivePayload, map[string]any{"context": map[string]any{"severity": severity}}))[0]
+		fromContext := normaliseElastic(t, jsonVariant(t, elasticActivePayload, map[string]any{"context": map[string]any{"severity": severity}}))[0]
 		require.Equal(t, want, fromContext.GetSeverity(), "context.severity %q", severity)
 		doc := `{"rule":{"id":"r"},"alerts":{"new":{"data":[{"kibana.alert.instance.id":"a","kibana.alert.severity":"` + severity + `"}]}}}`
 		require.Equal(t, want, normaliseElastic(t, doc)[0].GetSeverity(), "kibana.alert.severity %q", severity)
@@ -325,7 +301,7 @@ func TestElasticRejects(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			sigs, err := Elastic{}.Normalise([]byte(tc.payload), nil, elasticReceived)
+			sigs, err := Elastic{}.Normalise([]byte(tc.payload), nil, received)
 			require.ErrorIs(t, err, ErrInvalidPayload)
 			require.ErrorContains(t, err, tc.want)
 			require.Nil(t, sigs)
@@ -348,15 +324,7 @@ func FuzzElastic(f *testing.F) {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, payload []byte) {
-		sigs, err := Elastic{}.Normalise(payload, nil, elasticReceived)
-		if err != nil {
-			require.ErrorIs(t, err, ErrInvalidPayload)
-			require.Nil(t, sigs)
-			return
-		}
-		require.NotEmpty(t, sigs)
-		for _, s := range sigs {
-			tplRequireStorableSignal(t, s, "elastic")
-		}
+		sigs, err := Elastic{}.Normalise(payload, nil, received)
+		requireStorableSignals(t, ElasticSource, sigs, err)
 	})
 }

@@ -55,7 +55,8 @@ const GCPMonitoringSource = "gcp-monitoring"
 //     documented object or as the test payload's plain string), subject,
 //     observed_value, threshold_value, metric (its display name),
 //     resource_type_display_name and apigee_url.
-//   - Link: url (the incident's page in the console).
+//   - Link: url (the incident's page in the console), when it is an
+//     absolute http(s) URL.
 //   - StartsAt: started_at; EndsAt, for closed incidents: ended_at (both
 //     seconds since the epoch).
 //
@@ -161,11 +162,11 @@ func gcpmonSignal(inc *gcpmonIncident) (*signalv1.Signal, error) {
 	default:
 		return nil, fmt.Errorf("state %.16q is none of \"open\", \"acknowledged\" and \"closed\"", inc.State)
 	}
-	startsAt, err := epochTime(float64(inc.StartedAt), time.Second)
+	startsAt, err := inc.StartedAt.timestamp(time.Second)
 	if err != nil {
 		return nil, fmt.Errorf("started_at: %w", err)
 	}
-	endsAt, err := epochTime(float64(inc.EndedAt), time.Second)
+	endsAt, err := inc.EndedAt.timestamp(time.Second)
 	if err != nil {
 		return nil, fmt.Errorf("ended_at: %w", err)
 	}
@@ -180,7 +181,7 @@ func gcpmonSignal(inc *gcpmonIncident) (*signalv1.Signal, error) {
 		Annotations: gcpmonAnnotations(inc),
 		StartsAt:    startsAt,
 		ExternalId:  id,
-		Link:        inc.URL,
+		Link:        httpLink(inc.URL),
 	}
 	if status == signalv1.Status_STATUS_RESOLVED {
 		sig.EndsAt = endsAt
@@ -200,7 +201,7 @@ func gcpmonSeverity(severity string, policyLabels map[string]any) signalv1.Sever
 	case "warning":
 		return signalv1.Severity_SEVERITY_WARNING
 	}
-	label, _ := jsonScalarText(policyLabels["severity"])
+	label, _ := decodedScalarText(policyLabels["severity"])
 	return SeverityWord(label)
 }
 

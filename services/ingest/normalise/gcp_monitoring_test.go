@@ -9,8 +9,6 @@ import (
 	signalv1 "github.com/alexus-platform/alexus/gen/alexus/signal/v1"
 )
 
-var gcpmonReceived = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-
 // gcpmonPayload is a schema 1.2 notification for a Compute Engine CPU
 // incident.
 func gcpmonPayload(incidentID, state, severity, endedAt string) string {
@@ -76,11 +74,7 @@ const gcpmonTestConnectionPayload = `{
 }`
 
 func gcpmonNormalise(t *testing.T, payload string) *signalv1.Signal {
-	t.Helper()
-	sigs, err := GCPMonitoring{}.Normalise([]byte(payload), nil, gcpmonReceived)
-	require.NoError(t, err)
-	require.Len(t, sigs, 1)
-	return sigs[0]
+	return mustNormaliseOne(t, GCPMonitoring{}, payload, nil)
 }
 
 func TestGCPMonitoringFiring(t *testing.T) {
@@ -111,7 +105,7 @@ func TestGCPMonitoringFiring(t *testing.T) {
 	require.Equal(t, "https://console.cloud.google.com/monitoring/alerting/alerts/0.n4k2v7xq9w1z?project=shop-prod-4821", s.GetLink())
 	require.Equal(t, time.Unix(1772365800, 0).UTC(), s.GetStartsAt().AsTime())
 	require.Nil(t, s.GetEndsAt())
-	require.Equal(t, gcpmonReceived, s.GetReceivedAt().AsTime())
+	require.Equal(t, received, s.GetReceivedAt().AsTime())
 	require.JSONEq(t, gcpmonPayload("0.n4k2v7xq9w1z", "open", "Critical", "null"), string(s.GetRawPayload()))
 	require.Empty(t, s.GetId())
 	require.Empty(t, s.GetTenantId())
@@ -208,7 +202,7 @@ func TestGCPMonitoringRejects(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			sigs, err := GCPMonitoring{}.Normalise([]byte(tc.payload), nil, gcpmonReceived)
+			sigs, err := GCPMonitoring{}.Normalise([]byte(tc.payload), nil, received)
 			require.ErrorIs(t, err, ErrInvalidPayload)
 			require.ErrorContains(t, err, tc.want)
 			require.Nil(t, sigs)
@@ -229,12 +223,7 @@ func FuzzGCPMonitoring(f *testing.F) {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, payload []byte) {
-		sigs, err := GCPMonitoring{}.Normalise(payload, nil, gcpmonReceived)
-		if err != nil {
-			require.ErrorIs(t, err, ErrInvalidPayload)
-			require.Nil(t, sigs)
-			return
-		}
-		assertNormalisedSignals(t, sigs, GCPMonitoringSource)
+		sigs, err := GCPMonitoring{}.Normalise(payload, nil, received)
+		requireStorableSignals(t, GCPMonitoringSource, sigs, err)
 	})
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"net/url"
 	"strings"
 	"time"
 	"unicode"
@@ -144,7 +143,7 @@ func genericItems(payload []byte) (items []json.RawMessage, listed bool, err err
 	if err := json.Unmarshal(payload, &list); err != nil {
 		return nil, false, fmt.Errorf("not a JSON object in the generic alert format: %v", err)
 	}
-	if list.Alerts == nil || bytes.Equal(list.Alerts, []byte("null")) {
+	if !jsonPresent(list.Alerts) {
 		// A copy, so that the signal does not hold on to a buffer the
 		// caller may reuse.
 		return []json.RawMessage{bytes.Clone(payload)}, false, nil
@@ -217,8 +216,9 @@ func (a genericAlert) signal(source string, d genericDefaults, received time.Tim
 	if err := genericCheckFingerprint(a.Fingerprint); err != nil {
 		return nil, err
 	}
-	if err := genericCheckLink(a.Link); err != nil {
-		return nil, err
+	// A bad link is refused, not dropped: the format promises http(s) links.
+	if a.Link != "" && !isHTTPLink(a.Link) {
+		return nil, fmt.Errorf("link is not an absolute http or https URL")
 	}
 	startsAt, err := rfc3339Time(a.StartsAt)
 	if err != nil {
@@ -319,26 +319,4 @@ func genericCheckFingerprint(fp string) error {
 		}
 	}
 	return nil
-}
-
-// genericCheckLink accepts only absolute http and https links, since the
-// link is shown to people as something to click and other schemes
-// (javascript:, file:) are a way to attack them.
-func genericCheckLink(link string) error {
-	if link == "" {
-		return nil
-	}
-	u, err := url.Parse(link)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("link is not an absolute http or https URL")
-	}
-	return nil
-}
-
-// jsonIsObject reports whether b, ignoring surrounding space, starts like a
-// JSON object. It lets a normaliser say "not an object" before decoding,
-// since decoding null or a bare value into a struct succeeds.
-func jsonIsObject(b []byte) bool {
-	b = bytes.TrimLeft(b, " \t\r\n")
-	return len(b) > 0 && b[0] == '{'
 }

@@ -1,12 +1,10 @@
 package normalise
 
 import (
-	"bytes"
 	"cmp"
 	"encoding/json"
 	"fmt"
 	"maps"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -46,10 +44,11 @@ const grafanaVersion = "1"
 // labels are the alert's labels; annotations are the alert's annotations
 // plus, where Grafana gives them and the rule did not already use the name,
 // silenceURL, dashboardURL, panelURL, imageURL, valueString and values
-// (each query's value as "refID=value", sorted by refID); the link is
-// generatorURL (the alert rule), else panelURL, else dashboardURL; startsAt
-// gives the start; endsAt gives the end of resolved alerts only, because on
-// a firing alert it is a forecast, not an end.
+// (each query's value as "refID=value", sorted by refID); the link is the
+// first absolute http(s) URL of generatorURL (the alert rule), panelURL
+// and dashboardURL; startsAt gives the start; endsAt gives the end of
+// resolved alerts only, because on a firing alert it is a forecast, not an
+// end.
 //
 // Fingerprint contract (stored in dedup claims and incidents, so it must not
 // change without a new recipe version):
@@ -101,11 +100,6 @@ var (
 	grafanaOwnRecipe    = Recipe{Name: GrafanaSource, Prefix: "grafana", Version: 1}
 	grafanaLabelsRecipe = Recipe{Name: GrafanaSource, Prefix: "grafanalabels", Version: 1}
 )
-
-// grafanaFingerprintPattern accepts Grafana's own fingerprints (16 hex
-// digits today) while keeping anything that could smuggle separators or
-// unbounded text into a fingerprint on the label-hash branch.
-var grafanaFingerprintPattern = regexp.MustCompile(`^[0-9A-Za-z]{1,64}$`)
 
 // Normalise implements Normaliser. Headers are not used: a Grafana payload
 // means the same whatever headers came with it.
@@ -178,10 +172,10 @@ func normaliseGrafanaAlert(raw json.RawMessage, groupStatus string, received tim
 		Annotations: grafanaAnnotations(a),
 		StartsAt:    startsAt,
 		ReceivedAt:  timestamppb.New(received),
-		Link:        cmp.Or(a.GeneratorURL, a.PanelURL, a.DashboardURL),
+		Link:        cmp.Or(httpLink(a.GeneratorURL), httpLink(a.PanelURL), httpLink(a.DashboardURL)),
 		RawPayload:  raw,
 	}
-	if grafanaFingerprintPattern.MatchString(a.Fingerprint) {
+	if ownFingerprintPattern.MatchString(a.Fingerprint) {
 		grafanaOwnRecipe.Apply(sig, a.Fingerprint)
 		sig.ExternalId = a.Fingerprint
 	} else {
@@ -198,17 +192,13 @@ func normaliseGrafanaAlert(raw json.RawMessage, groupStatus string, received tim
 	return sig, nil
 }
 
+// grafanaStatus maps an alert's status, naming the notification too when
+// neither has one.
 func grafanaStatus(s string) (signalv1.Status, error) {
-	switch s {
-	case "firing":
-		return signalv1.Status_STATUS_FIRING, nil
-	case "resolved":
-		return signalv1.Status_STATUS_RESOLVED, nil
-	case "":
+	if s == "" {
 		return 0, fmt.Errorf("alert has no status and the notification none either")
-	default:
-		return 0, fmt.Errorf("status %.16q is neither \"firing\" nor \"resolved\"", s)
 	}
+	return firingOrResolved(s)
 }
 
 // grafanaAnnotations returns the rule's annotations with Grafana's
@@ -244,11 +234,9 @@ func grafanaValues(values map[string]json.RawMessage) string {
 	refs := slices.Sorted(maps.Keys(values))
 	parts := make([]string, 0, len(refs))
 	for _, ref := range refs {
-		var buf bytes.Buffer
-		if err := json.Compact(&buf, values[ref]); err != nil {
-			continue
+		if value, ok := compactJSON(values[ref]); ok {
+			parts = append(parts, ref+"="+strings.ToValidUTF8(value, "\uFFFD"))
 		}
-		parts = append(parts, ref+"="+strings.ToValidUTF8(buf.String(), "\uFFFD"))
 	}
 	return strings.Join(parts, " ")
 }

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"google.golang.org/protobuf/proto"
 
 	signalv1 "github.com/alexus-platform/alexus/gen/alexus/signal/v1"
 )
@@ -107,10 +106,7 @@ const grafanaNoData = `{
 }`
 
 func grafanaNormalise(t *testing.T, payload string) []*signalv1.Signal {
-	t.Helper()
-	sigs, err := Grafana{}.Normalise([]byte(payload), nil, received)
-	require.NoError(t, err)
-	return sigs
+	return mustNormalise(t, Grafana{}, payload, nil)
 }
 
 func TestGrafanaFiring(t *testing.T) {
@@ -272,43 +268,6 @@ func FuzzGrafana(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, payload []byte) {
 		sigs, err := Grafana{}.Normalise(payload, nil, received)
-		if err != nil {
-			require.ErrorIs(t, err, ErrInvalidPayload)
-			require.Nil(t, sigs)
-			return
-		}
-		requireVendorSignals(t, sigs, GrafanaSource)
+		requireStorableSignals(t, GrafanaSource, sigs, err)
 	})
-}
-
-// requireVendorSignals asserts what every signal a normaliser returns must
-// have, whatever the payload: a fingerprint and its recipe, a title, a
-// defined status and severity, no ID or tenant, and a form proto can store.
-// The fuzz targets of grafana, datadog, pagerduty and opsgenie share it.
-func requireVendorSignals(t *testing.T, sigs []*signalv1.Signal, source string) {
-	t.Helper()
-	require.NotEmpty(t, sigs)
-	for _, s := range sigs {
-		require.Equal(t, source, s.GetSource())
-		require.NotEmpty(t, s.GetFingerprint())
-		require.Equal(t, source, s.GetFingerprintRecipe())
-		require.NotZero(t, s.GetFingerprintRecipeVersion())
-		require.NotEmpty(t, s.GetTitle())
-		require.NotEqual(t, signalv1.Status_STATUS_UNSPECIFIED, s.GetStatus())
-		require.Contains(t, signalv1.Status_name, int32(s.GetStatus()))
-		require.NotEqual(t, signalv1.Severity_SEVERITY_UNSPECIFIED, s.GetSeverity())
-		require.Empty(t, s.GetId())
-		require.Empty(t, s.GetTenantId())
-		_, err := proto.Marshal(s)
-		require.NoError(t, err, "every signal must be storable")
-	}
-}
-
-// quoteJSON quotes s as a JSON string for hand-built test payloads.
-func quoteJSON(s string) string {
-	b, err := json.Marshal(s)
-	if err != nil {
-		panic(err)
-	}
-	return string(b)
 }

@@ -74,7 +74,8 @@ const NewRelicSource = "newrelic"
 //     alertConditionNames, sources, impactedEntities, entityTypes and
 //     entityIds.
 //   - Annotations: trigger, isCorrelated, totalIncidents, owner.
-//   - Link: issueUrl (the issue's page).
+//   - Link: issueUrl (the issue's page), when it is an absolute http(s)
+//     URL.
 //   - StartsAt: activatedAt, else createdAt; EndsAt, for closed issues:
 //     closedAt, else updatedAt (all milliseconds since the epoch).
 //
@@ -156,11 +157,11 @@ func nrSignal(is *nrIssue) (*signalv1.Signal, error) {
 		}
 		return nil, fmt.Errorf("state %.16q is none of CREATED, ACTIVATED, ACKNOWLEDGED and CLOSED", is.State)
 	}
-	startsAt, err := epochTime(float64(cmp.Or(is.ActivatedAt, is.CreatedAt)), time.Millisecond)
+	startsAt, err := cmp.Or(is.ActivatedAt, is.CreatedAt).timestamp(time.Millisecond)
 	if err != nil {
 		return nil, fmt.Errorf("activatedAt or createdAt: %w", err)
 	}
-	endsAt, err := epochTime(float64(cmp.Or(is.ClosedAt, is.UpdatedAt)), time.Millisecond)
+	endsAt, err := cmp.Or(is.ClosedAt, is.UpdatedAt).timestamp(time.Millisecond)
 	if err != nil {
 		return nil, fmt.Errorf("closedAt or updatedAt: %w", err)
 	}
@@ -172,14 +173,14 @@ func nrSignal(is *nrIssue) (*signalv1.Signal, error) {
 		Source:      NewRelicSource,
 		Status:      status,
 		Severity:    nrPriority(is.Priority),
-		Title:       cmp.Or(is.Title, nrFirst(is.AlertConditionNames), nrFirst(is.AlertPolicyNames), "New Relic issue "+id),
+		Title:       cmp.Or(is.Title, string(cmp.Or(is.AlertConditionNames...)), string(cmp.Or(is.AlertPolicyNames...)), "New Relic issue "+id),
 		Description: is.Description,
-		Resource:    nrFirst(entities),
+		Resource:    string(cmp.Or(entities...)),
 		Labels:      nrLabels(is, entities),
 		Annotations: nrAnnotations(is),
 		StartsAt:    startsAt,
 		ExternalId:  string(rawID),
-		Link:        is.IssueURL,
+		Link:        httpLink(is.IssueURL),
 	}
 	if status == signalv1.Status_STATUS_RESOLVED {
 		sig.EndsAt = endsAt
@@ -209,12 +210,12 @@ func nrLabels(is *nrIssue, entities []jsonText) map[string]string {
 	addJSONLabels(labels, "", is.Tags)
 	setLabel(labels, "priority", is.Priority)
 	setLabel(labels, "workflowName", is.WorkflowName)
-	setLabel(labels, "alertPolicyNames", nrJoin(is.AlertPolicyNames))
-	setLabel(labels, "alertConditionNames", nrJoin(is.AlertConditionNames))
-	setLabel(labels, "sources", nrJoin(is.Sources))
-	setLabel(labels, "impactedEntities", nrJoin(entities))
-	setLabel(labels, "entityTypes", nrJoin(is.EntitiesData.Types))
-	setLabel(labels, "entityIds", nrJoin(is.EntitiesData.IDs))
+	setLabel(labels, "alertPolicyNames", joinNonEmpty(is.AlertPolicyNames, ","))
+	setLabel(labels, "alertConditionNames", joinNonEmpty(is.AlertConditionNames, ","))
+	setLabel(labels, "sources", joinNonEmpty(is.Sources, ","))
+	setLabel(labels, "impactedEntities", joinNonEmpty(entities, ","))
+	setLabel(labels, "entityTypes", joinNonEmpty(is.EntitiesData.Types, ","))
+	setLabel(labels, "entityIds", joinNonEmpty(is.EntitiesData.IDs, ","))
 	return labels
 }
 
@@ -225,23 +226,4 @@ func nrAnnotations(is *nrIssue) map[string]string {
 	setLabel(annotations, "totalIncidents", string(is.TotalIncidents))
 	setLabel(annotations, "owner", string(is.Owner))
 	return annotations
-}
-
-func nrFirst(list []jsonText) string {
-	for _, s := range list {
-		if s != "" {
-			return string(s)
-		}
-	}
-	return ""
-}
-
-func nrJoin(list []jsonText) string {
-	parts := make([]string, 0, len(list))
-	for _, s := range list {
-		if s != "" {
-			parts = append(parts, string(s))
-		}
-	}
-	return strings.Join(parts, ",")
 }

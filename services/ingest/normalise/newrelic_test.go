@@ -9,8 +9,6 @@ import (
 	signalv1 "github.com/alexus-platform/alexus/gen/alexus/signal/v1"
 )
 
-var nrReceived = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-
 const nrIssueID = "5f8a2c1e-9b3d-4e7f-a6c0-2d4b8e1f3a97"
 
 // nrPayload renders the template documented on NewRelic for one issue.
@@ -65,11 +63,7 @@ func nrDefaultTemplatePayload(state string) string {
 }
 
 func nrNormalise(t *testing.T, payload string) *signalv1.Signal {
-	t.Helper()
-	sigs, err := NewRelic{}.Normalise([]byte(payload), nil, nrReceived)
-	require.NoError(t, err)
-	require.Len(t, sigs, 1)
-	return sigs[0]
+	return mustNormaliseOne(t, NewRelic{}, payload, nil)
 }
 
 func TestNewRelicFiring(t *testing.T) {
@@ -102,7 +96,7 @@ func TestNewRelicFiring(t *testing.T) {
 	require.Equal(t, "https://radar-api.service.newrelic.com/accounts/3141592/issues/"+nrIssueID+"?notifier=WEBHOOK", s.GetLink())
 	require.Equal(t, time.UnixMilli(1772365560000).UTC(), s.GetStartsAt().AsTime(), "activatedAt wins over createdAt")
 	require.Nil(t, s.GetEndsAt())
-	require.Equal(t, nrReceived, s.GetReceivedAt().AsTime())
+	require.Equal(t, received, s.GetReceivedAt().AsTime())
 	require.JSONEq(t, nrPayload(nrIssueID, "ACTIVATED", "CRITICAL", "null"), string(s.GetRawPayload()))
 	require.Empty(t, s.GetId())
 	require.Empty(t, s.GetTenantId())
@@ -198,7 +192,7 @@ func TestNewRelicRejects(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			sigs, err := NewRelic{}.Normalise([]byte(tc.payload), nil, nrReceived)
+			sigs, err := NewRelic{}.Normalise([]byte(tc.payload), nil, received)
 			require.ErrorIs(t, err, ErrInvalidPayload)
 			require.ErrorContains(t, err, tc.want)
 			require.Nil(t, sigs)
@@ -219,12 +213,7 @@ func FuzzNewRelic(f *testing.F) {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, payload []byte) {
-		sigs, err := NewRelic{}.Normalise(payload, nil, nrReceived)
-		if err != nil {
-			require.ErrorIs(t, err, ErrInvalidPayload)
-			require.Nil(t, sigs)
-			return
-		}
-		assertNormalisedSignals(t, sigs, NewRelicSource)
+		sigs, err := NewRelic{}.Normalise(payload, nil, received)
+		requireStorableSignals(t, NewRelicSource, sigs, err)
 	})
 }

@@ -76,9 +76,9 @@ type ogMessage struct {
 // createdAt and updatedAt are read as strings or numbers, since Opsgenie's
 // samples write tinyId as a string and the times as numbers.
 type ogAlert struct {
-	AlertID     scalarText        `json:"alertId"`
+	AlertID     stringOrNumber    `json:"alertId"`
 	Alias       string            `json:"alias"`
-	TinyID      scalarText        `json:"tinyId"`
+	TinyID      stringOrNumber    `json:"tinyId"`
 	Message     string            `json:"message"`
 	Description string            `json:"description"`
 	Tags        []string          `json:"tags"`
@@ -86,8 +86,8 @@ type ogAlert struct {
 	Entity      string            `json:"entity"`
 	Source      string            `json:"source"`
 	Priority    string            `json:"priority"`
-	CreatedAt   scalarText        `json:"createdAt"`
-	UpdatedAt   scalarText        `json:"updatedAt"`
+	CreatedAt   stringOrNumber    `json:"createdAt"`
+	UpdatedAt   stringOrNumber    `json:"updatedAt"`
 	Username    string            `json:"username"`
 	Note        string            `json:"note"`
 }
@@ -221,7 +221,7 @@ func opsgenieSeverity(priority string) signalv1.Severity {
 // (createdAt) or nanoseconds (updatedAt). A value above 1e15 cannot be
 // milliseconds of any year Alexus will see (it is past the year 33000), so
 // it is read as nanoseconds. Absent, zero or negative is no time.
-func opsgenieTime(v scalarText) (*timestamppb.Timestamp, error) {
+func opsgenieTime(v stringOrNumber) (*timestamppb.Timestamp, error) {
 	s := strings.TrimSpace(string(v))
 	if s == "" {
 		return nil, nil
@@ -230,19 +230,10 @@ func opsgenieTime(v scalarText) (*timestamppb.Timestamp, error) {
 	if err != nil {
 		return nil, fmt.Errorf("not a whole number of epoch milliseconds or nanoseconds")
 	}
-	var ts *timestamppb.Timestamp
-	switch {
-	case n <= 0:
-		return nil, nil
-	case n > 1e15:
-		ts = timestamppb.New(time.Unix(0, n))
-	default:
-		ts = unixMilliTime(n)
+	if n > 1e15 {
+		return epochTime(n, time.Nanosecond)
 	}
-	if ts.CheckValid() != nil {
-		return nil, fmt.Errorf("time out of range")
-	}
-	return ts, nil
+	return epochTime(n, time.Millisecond)
 }
 
 func opsgenieAnnotations(m ogMessage) map[string]string {
@@ -255,26 +246,4 @@ func opsgenieAnnotations(m ogMessage) map[string]string {
 		"note":             m.Alert.Note,
 		"integration_name": m.IntegrationName,
 	})
-}
-
-// priorityLevelSeverity maps the P1..P5 priority levels that Opsgenie
-// defines (P1 Critical, P2 High, P3 Moderate, P4 Low, P5 Informational),
-// and that PagerDuty's default priorities and Datadog's monitor priorities
-// share, onto Alexus's scale. Case and surrounding space are ignored; ok
-// is false for anything that is not a P-level.
-//
-//	P1 → CRITICAL, P2 → ERROR, P3 → WARNING, P4 and P5 → INFO
-func priorityLevelSeverity(priority string) (sev signalv1.Severity, ok bool) {
-	switch strings.ToUpper(strings.TrimSpace(priority)) {
-	case "P1":
-		return signalv1.Severity_SEVERITY_CRITICAL, true
-	case "P2":
-		return signalv1.Severity_SEVERITY_ERROR, true
-	case "P3":
-		return signalv1.Severity_SEVERITY_WARNING, true
-	case "P4", "P5":
-		return signalv1.Severity_SEVERITY_INFO, true
-	default:
-		return signalv1.Severity_SEVERITY_UNSPECIFIED, false
-	}
 }

@@ -58,9 +58,10 @@ const PagerDutySource = "pagerduty"
 // name (summary); labels are service, service_id, urgency, priority,
 // escalation_policy and teams (names joined with ","); annotations are the
 // incident number, incident_key, the assignees' names, the agent who acted,
-// the event type and the event id; the link is the incident's html_url;
-// created_at gives the start; occurred_at gives the end of a resolved
-// incident. The raw payload is the whole body, which is one incident.
+// the event type and the event id; the link is the incident's html_url
+// when it is an absolute http(s) URL; created_at gives the start;
+// occurred_at gives the end of a resolved incident. The raw payload is the
+// whole body, which is one incident.
 //
 // Fingerprint contract (stored in dedup claims and incidents, so it must not
 // change without a new recipe version): "pd:" followed by the incident's
@@ -76,7 +77,7 @@ type pdWebhook struct {
 }
 
 type pdEvent struct {
-	ID           scalarText      `json:"id"`
+	ID           stringOrNumber  `json:"id"`
 	EventType    string          `json:"event_type"`
 	ResourceType string          `json:"resource_type"`
 	OccurredAt   string          `json:"occurred_at"`
@@ -86,29 +87,29 @@ type pdEvent struct {
 
 // pdIncident is the incident object of incident.* events.
 type pdIncident struct {
-	ID               scalarText    `json:"id"`
-	Type             string        `json:"type"`
-	Summary          string        `json:"summary"`
-	HTMLURL          string        `json:"html_url"`
-	Number           scalarText    `json:"number"`
-	Status           string        `json:"status"`
-	IncidentKey      string        `json:"incident_key"`
-	CreatedAt        string        `json:"created_at"`
-	Title            string        `json:"title"`
-	Description      string        `json:"description"`
-	Service          *pdReference  `json:"service"`
-	Assignees        []pdReference `json:"assignees"`
-	EscalationPolicy *pdReference  `json:"escalation_policy"`
-	Teams            []pdReference `json:"teams"`
-	Priority         *pdReference  `json:"priority"`
-	Urgency          string        `json:"urgency"`
+	ID               stringOrNumber `json:"id"`
+	Type             string         `json:"type"`
+	Summary          string         `json:"summary"`
+	HTMLURL          string         `json:"html_url"`
+	Number           stringOrNumber `json:"number"`
+	Status           string         `json:"status"`
+	IncidentKey      string         `json:"incident_key"`
+	CreatedAt        string         `json:"created_at"`
+	Title            string         `json:"title"`
+	Description      string         `json:"description"`
+	Service          *pdReference   `json:"service"`
+	Assignees        []pdReference  `json:"assignees"`
+	EscalationPolicy *pdReference   `json:"escalation_policy"`
+	Teams            []pdReference  `json:"teams"`
+	Priority         *pdReference   `json:"priority"`
+	Urgency          string         `json:"urgency"`
 }
 
 // pdReference is PagerDuty's reference to another object: its id and a
 // human summary (a name).
 type pdReference struct {
-	ID      scalarText `json:"id"`
-	Summary string     `json:"summary"`
+	ID      stringOrNumber `json:"id"`
+	Summary string         `json:"summary"`
 }
 
 // pagerDutyRecipe is the PagerDuty recipe (see PagerDuty).
@@ -196,7 +197,7 @@ func normalisePagerDuty(e *pdEvent, received time.Time) (*signalv1.Signal, error
 		StartsAt:    createdAt,
 		ReceivedAt:  timestamppb.New(received),
 		ExternalId:  id,
-		Link:        inc.HTMLURL,
+		Link:        httpLink(inc.HTMLURL),
 	}
 	if status == signalv1.Status_STATUS_RESOLVED {
 		sig.EndsAt = occurredAt
@@ -237,33 +238,21 @@ func pagerDutySeverity(inc pdIncident) signalv1.Severity {
 }
 
 func pagerDutyLabels(inc pdIncident) map[string]string {
-	teams := make([]string, 0, len(inc.Teams))
-	for _, t := range inc.Teams {
-		if name := t.name(); name != "" {
-			teams = append(teams, name)
-		}
-	}
 	return nonEmptyTrimmed(map[string]string{
 		"service":           inc.Service.name(),
 		"service_id":        inc.Service.id(),
 		"urgency":           inc.Urgency,
 		"priority":          inc.Priority.name(),
 		"escalation_policy": inc.EscalationPolicy.name(),
-		"teams":             strings.Join(teams, ","),
+		"teams":             pdNames(inc.Teams),
 	})
 }
 
 func pagerDutyAnnotations(e *pdEvent, inc pdIncident) map[string]string {
-	assignees := make([]string, 0, len(inc.Assignees))
-	for _, a := range inc.Assignees {
-		if name := a.name(); name != "" {
-			assignees = append(assignees, name)
-		}
-	}
 	return nonEmptyTrimmed(map[string]string{
 		"incident_number": string(inc.Number),
 		"incident_key":    inc.IncidentKey,
-		"assignees":       strings.Join(assignees, ","),
+		"assignees":       pdNames(inc.Assignees),
 		"agent":           e.Agent.name(),
 		"event_type":      e.EventType,
 		"event_id":        string(e.ID),
@@ -286,18 +275,11 @@ func (r *pdReference) id() string {
 	return string(r.ID)
 }
 
-// nonEmptyTrimmed returns fields trimmed of surrounding space, without the
-// empty ones, or nil when none is left, so that absent vendor fields never
-// appear as empty labels or annotations.
-func nonEmptyTrimmed(fields map[string]string) map[string]string {
-	out := make(map[string]string, len(fields))
-	for name, value := range fields {
-		if value = strings.TrimSpace(value); value != "" {
-			out[name] = value
-		}
+// pdNames joins the names of the references that have one with ",".
+func pdNames(refs []pdReference) string {
+	names := make([]string, len(refs))
+	for i := range refs {
+		names[i] = refs[i].name()
 	}
-	if len(out) == 0 {
-		return nil
-	}
-	return out
+	return joinNonEmpty(names, ",")
 }

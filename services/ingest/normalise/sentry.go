@@ -6,10 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"math"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -92,7 +89,7 @@ const (
 //   - Annotations: culprit, the event id and its URL, the rule's label,
 //     description_title, the incident's Sentry-made title.
 //   - Link: the event's web_url, the issue's web_url or permalink, the
-//     metric alert's data.web_url.
+//     metric alert's data.web_url; absolute http(s) URLs only.
 //   - StartsAt: the event's datetime (else its timestamp), the issue's
 //     firstSeen, the incident's date_started (else date_detected).
 //   - EndsAt: for a resolved metric alert its date_closed; for a resolved
@@ -285,8 +282,10 @@ func sentryHeader(headers map[string]string, name string) (string, bool) {
 // payload's fault and is passed over.
 func sentryHookTime(headers map[string]string, received time.Time) *timestamppb.Timestamp {
 	if h, ok := sentryHeader(headers, "sentry-hook-timestamp"); ok {
-		if sec, err := strconv.ParseInt(strings.TrimSpace(h), 10, 64); err == nil && sec > 0 && sec <= maxEpochSeconds {
-			return unixTime(sec)
+		if sec, err := strconv.ParseInt(strings.TrimSpace(h), 10, 64); err == nil {
+			if ts, err := epochTime(sec, time.Second); err == nil && ts != nil {
+				return ts
+			}
 		}
 	}
 	return timestamppb.New(received)
@@ -337,7 +336,7 @@ func sentryEventAlert(hook *sentryHook) (*signalv1.Signal, error) {
 		Annotations: annotations,
 		StartsAt:    startsAt,
 		ExternalId:  issueID,
-		Link:        ev.WebURL,
+		Link:        httpLink(ev.WebURL),
 	}
 	sentryIssueRecipe.Apply(sig, issueID)
 	return sig, nil
@@ -353,7 +352,7 @@ func sentryEventTime(ev *sentryEvent) (*timestamppb.Timestamp, error) {
 		}
 		return ts, nil
 	}
-	ts, err := epochTime(float64(ev.Timestamp), time.Second)
+	ts, err := ev.Timestamp.timestamp(time.Second)
 	if err != nil {
 		return nil, fmt.Errorf("data.event.timestamp: %w", err)
 	}
@@ -401,7 +400,7 @@ func sentryIssueChange(hook *sentryHook, sentAt *timestamppb.Timestamp) (*signal
 		Annotations: annotations,
 		StartsAt:    startsAt,
 		ExternalId:  issueID,
-		Link:        cmp.Or(is.WebURL, is.Permalink),
+		Link:        cmp.Or(httpLink(is.WebURL), httpLink(is.Permalink)),
 	}
 	if status == signalv1.Status_STATUS_RESOLVED {
 		sig.EndsAt = sentAt
@@ -491,7 +490,7 @@ func sentryMetricAlert(hook *sentryHook) (*signalv1.Signal, error) {
 		Annotations: annotations,
 		StartsAt:    startsAt,
 		ExternalId:  incidentID,
-		Link:        hook.Data.WebURL,
+		Link:        httpLink(hook.Data.WebURL),
 	}
 	if status == signalv1.Status_STATUS_RESOLVED {
 		sig.EndsAt = endsAt
@@ -578,184 +577,4 @@ func sentryDescription(title string, candidates ...string) string {
 		}
 	}
 	return ""
-}
-
-// Helpers below are shared with the Azure Monitor, Google Cloud Monitoring
-// and New Relic normalisers (azure_monitor.go, gcp_monitoring.go,
-// newrelic.go), whose vendors send the same loosely typed JSON.
-
-// jsonText decodes a JSON scalar as text. Vendors send one field as a
-// string in one payload and as a number in the next (Sentry's ids, New
-// Relic's counts), and null where a value is unset; all of them read as
-// the text of the value, null as "".
-type jsonText string
-
-// UnmarshalJSON implements json.Unmarshaler.
-func (t *jsonText) UnmarshalJSON(b []byte) error {
-	switch {
-	case len(b) == 0 || string(b) == "null":
-		*t = ""
-	case b[0] == '"':
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
-			return err
-		}
-		*t = jsonText(s)
-	case b[0] == '{' || b[0] == '[':
-		return errors.New("want a string or a number, not an object or a list")
-	default:
-		// A number, true or false: its JSON text is its value.
-		*t = jsonText(b)
-	}
-	return nil
-}
-
-// jsonEpoch decodes a time sent as a count since the Unix epoch: a JSON
-// number, a string holding one, or null (and 0) for unset. The unit is the
-// field's; see epochTime.
-type jsonEpoch float64
-
-// UnmarshalJSON implements json.Unmarshaler.
-func (e *jsonEpoch) UnmarshalJSON(b []byte) error {
-	var t jsonText
-	if err := t.UnmarshalJSON(b); err != nil {
-		return err
-	}
-	if t == "" {
-		*e = 0
-		return nil
-	}
-	f, err := strconv.ParseFloat(string(t), 64)
-	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
-		return errors.New("not a number of seconds or milliseconds since the epoch")
-	}
-	*e = jsonEpoch(f)
-	return nil
-}
-
-// maxEpochSeconds is 9999-12-31T23:59:59Z, the last second a protobuf
-// Timestamp can hold.
-const maxEpochSeconds = 253402300799
-
-// epochTime converts a count of units (time.Second or time.Millisecond)
-// since the epoch; zero or less means unset and yields nil. A time past
-// the year 9999 is refused rather than stored as an invalid timestamp.
-func epochTime(v float64, unit time.Duration) (*timestamppb.Timestamp, error) {
-	if v <= 0 {
-		return nil, nil
-	}
-	sec := v * unit.Seconds()
-	if sec > maxEpochSeconds {
-		return nil, errors.New("time out of range")
-	}
-	if unit == time.Millisecond {
-		return unixMilliTime(int64(v)), nil
-	}
-	whole, frac := math.Modf(sec)
-	return timestamppb.New(time.Unix(int64(whole), int64(frac*1e9))), nil
-}
-
-// ownAlertIDPattern is what a vendor's own alert id must look like to be
-// used in a fingerprint unchanged: short, and free of the separators and
-// spaces that could make two different ids read alike.
-var ownAlertIDPattern = regexp.MustCompile(`^[0-9A-Za-z][0-9A-Za-z._~-]{0,127}$`)
-
-// ownAlertID checks a vendor's id for use in a fingerprint; field names it
-// in the error.
-func ownAlertID(field, id string) (string, error) {
-	if id == "" {
-		return "", fmt.Errorf("%s is missing", field)
-	}
-	if !ownAlertIDPattern.MatchString(id) {
-		return "", fmt.Errorf("%s is not 1-128 ASCII letters, digits, '.', '_', '~' or '-'", field)
-	}
-	return id, nil
-}
-
-// setLabel sets key to value when both are non-empty, so that absent
-// vendor fields leave no empty labels behind.
-func setLabel(m map[string]string, key, value string) {
-	if key != "" && value != "" {
-		m[key] = value
-	}
-}
-
-// maxLabelDepth bounds how deep addJSONLabels follows nested objects; a
-// vendor's labels are flat or one level deep, and a hostile payload must
-// not make a signal of millions of labels.
-const maxLabelDepth = 4
-
-// addJSONLabels flattens v, a JSON value decoded with UseNumber, into
-// labels: object keys are joined to prefix with ".", a list of scalars
-// becomes its values joined with ",", and null is skipped. Lists of objects
-// and anything deeper than maxLabelDepth are passed over, as descriptive
-// detail that belongs in the raw payload rather than in labels.
-func addJSONLabels(labels map[string]string, prefix string, v any) {
-	addJSONLabelsAt(labels, prefix, v, 0)
-}
-
-func addJSONLabelsAt(labels map[string]string, prefix string, v any, depth int) {
-	switch v := v.(type) {
-	case map[string]any:
-		if depth >= maxLabelDepth {
-			return
-		}
-		for k, sub := range v {
-			key := k
-			if prefix != "" {
-				key = prefix + "." + k
-			}
-			addJSONLabelsAt(labels, key, sub, depth+1)
-		}
-	case []any:
-		values := make([]string, 0, len(v))
-		for _, e := range v {
-			s, ok := jsonScalarText(e)
-			if !ok {
-				return
-			}
-			if s != "" {
-				values = append(values, s)
-			}
-		}
-		setLabel(labels, prefix, strings.Join(values, ","))
-	default:
-		if s, ok := jsonScalarText(v); ok {
-			setLabel(labels, prefix, s)
-		}
-	}
-}
-
-// jsonScalarText is the text of a decoded JSON scalar; ok is false for
-// objects and lists.
-func jsonScalarText(v any) (string, bool) {
-	switch v := v.(type) {
-	case nil:
-		return "", true
-	case string:
-		return v, true
-	case json.Number:
-		return v.String(), true
-	case bool:
-		return strconv.FormatBool(v), true
-	case float64:
-		return strconv.FormatFloat(v, 'f', -1, 64), true
-	default:
-		return "", false
-	}
-}
-
-// decodeJSONNumbers decodes one JSON value into v like json.Unmarshal,
-// except that numbers in untyped fields (map[string]any) keep their text,
-// so that a label of 12345678901234567890 is not rounded.
-func decodeJSONNumbers(data []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	if err := dec.Decode(v); err != nil {
-		return err
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return errors.New("data after the JSON value")
-	}
-	return nil
 }

@@ -1,17 +1,13 @@
 package normalise
 
 import (
-	"encoding/json"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"google.golang.org/protobuf/proto"
 
 	signalv1 "github.com/alexus-platform/alexus/gen/alexus/signal/v1"
 )
-
-var sentryReceived = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
 // An issue alert rule fired for an event of issue 4242001.
 const sentryEventAlertPayload = `{
@@ -120,11 +116,7 @@ func sentryHeaders(resource string) map[string]string {
 }
 
 func sentryNormalise(t *testing.T, payload string, headers map[string]string) *signalv1.Signal {
-	t.Helper()
-	sigs, err := Sentry{}.Normalise([]byte(payload), headers, sentryReceived)
-	require.NoError(t, err)
-	require.Len(t, sigs, 1)
-	return sigs[0]
+	return mustNormaliseOne(t, Sentry{}, payload, headers)
 }
 
 func TestSentryEventAlertFiring(t *testing.T) {
@@ -149,7 +141,7 @@ func TestSentryEventAlertFiring(t *testing.T) {
 	require.Equal(t, "https://sentry.io/organizations/acme/issues/4242001/events/9f1c2b7e4a0d4e31b2c6d8a7e5f40312/", s.GetLink())
 	require.Equal(t, time.Date(2026, 3, 1, 11, 58, 30, 250e6, time.UTC), s.GetStartsAt().AsTime())
 	require.Nil(t, s.GetEndsAt())
-	require.Equal(t, sentryReceived, s.GetReceivedAt().AsTime())
+	require.Equal(t, received, s.GetReceivedAt().AsTime())
 	require.JSONEq(t, sentryEventAlertPayload, string(s.GetRawPayload()))
 	require.Empty(t, s.GetId(), "normalisers never assign IDs")
 	require.Empty(t, s.GetTenantId(), "normalisers never set the tenant")
@@ -169,7 +161,7 @@ func TestSentryIssueResolved(t *testing.T) {
 
 	// Without the header, the received time stands in.
 	s = sentryNormalise(t, sentryIssuePayload("resolved", "resolved"), map[string]string{"Sentry-Hook-Resource": "issue"})
-	require.Equal(t, sentryReceived, s.GetEndsAt().AsTime())
+	require.Equal(t, received, s.GetEndsAt().AsTime())
 }
 
 func TestSentryIssueActions(t *testing.T) {
@@ -289,16 +281,9 @@ func TestSentrySeverity(t *testing.T) {
 	}
 	for level, want := range cases {
 		require.Equal(t, want, sentryLevel(level), "level %q", level)
-		p := `{"action":"triggered","data":{"event":{"issue_id":"1","level":` + sentryJSONString(t, level) + `}}}`
+		p := `{"action":"triggered","data":{"event":{"issue_id":"1","level":` + quoteJSON(level) + `}}}`
 		require.Equal(t, want, sentryNormalise(t, p, sentryHeaders("event_alert")).GetSeverity(), "level %q", level)
 	}
-}
-
-func sentryJSONString(t *testing.T, v any) string {
-	t.Helper()
-	b, err := json.Marshal(v)
-	require.NoError(t, err)
-	return string(b)
 }
 
 func TestSentryRejects(t *testing.T) {
@@ -331,7 +316,7 @@ func TestSentryRejects(t *testing.T) {
 			if tc.resource != "" {
 				headers = sentryHeaders(tc.resource)
 			}
-			sigs, err := Sentry{}.Normalise([]byte(tc.payload), headers, sentryReceived)
+			sigs, err := Sentry{}.Normalise([]byte(tc.payload), headers, received)
 			require.ErrorIs(t, err, ErrInvalidPayload)
 			require.ErrorContains(t, err, tc.want)
 			require.Nil(t, sigs)
@@ -355,38 +340,7 @@ func FuzzSentry(f *testing.F) {
 		f.Add(seed.resource, []byte(seed.payload))
 	}
 	f.Fuzz(func(t *testing.T, resource string, payload []byte) {
-		sigs, err := Sentry{}.Normalise(payload, map[string]string{"sentry-hook-resource": resource}, sentryReceived)
-		if err != nil {
-			require.ErrorIs(t, err, ErrInvalidPayload)
-			require.Nil(t, sigs)
-			return
-		}
-		assertNormalisedSignals(t, sigs, SentrySource)
+		sigs, err := Sentry{}.Normalise(payload, map[string]string{"sentry-hook-resource": resource}, received)
+		requireStorableSignals(t, SentrySource, sigs, err)
 	})
-}
-
-// assertNormalisedSignals is what every fuzz target asserts of a payload
-// that was accepted: signals that can be stored and deduplicated.
-func assertNormalisedSignals(t *testing.T, sigs []*signalv1.Signal, source string) {
-	t.Helper()
-	require.NotEmpty(t, sigs)
-	for _, s := range sigs {
-		require.Equal(t, source, s.GetSource())
-		require.NotEmpty(t, s.GetFingerprint())
-		require.Equal(t, source, s.GetFingerprintRecipe())
-		require.NotZero(t, s.GetFingerprintRecipeVersion())
-		require.NotEmpty(t, s.GetTitle())
-		require.Contains(t, []signalv1.Status{signalv1.Status_STATUS_FIRING, signalv1.Status_STATUS_RESOLVED, signalv1.Status_STATUS_ACKNOWLEDGED}, s.GetStatus())
-		require.NotEqual(t, signalv1.Severity_SEVERITY_UNSPECIFIED, s.GetSeverity())
-		require.Empty(t, s.GetId())
-		require.Empty(t, s.GetTenantId())
-		if s.GetStartsAt() != nil {
-			require.NoError(t, s.GetStartsAt().CheckValid())
-		}
-		if s.GetEndsAt() != nil {
-			require.NoError(t, s.GetEndsAt().CheckValid())
-		}
-		_, err := proto.Marshal(s)
-		require.NoError(t, err, "every signal must be storable")
-	}
 }

@@ -413,7 +413,7 @@ func snsAlarmSignal(env snsEnvelope, message []byte, sent *timestamppb.Timestamp
 		Description: snsJoinText(a.AlarmDescription, a.NewStateReason),
 		Resource:    snsAlarmResource(dims, a.AlarmName),
 		Labels:      a.labels(dims, env.TopicArn),
-		Annotations: snsNonEmpty(map[string]string{
+		Annotations: nonEmpty(map[string]string{
 			"alarm_description": a.AlarmDescription, "state_reason": a.NewStateReason,
 			"new_state": a.NewStateValue, "old_state": a.OldStateValue, "alarm_rule": a.AlarmRule,
 			"region_name": a.Region, "sns_subject": env.Subject, "sns_message_id": env.MessageID,
@@ -464,11 +464,7 @@ func snsAlarmTime(s string) (*timestamppb.Timestamp, error) {
 	if err != nil {
 		return rfc3339Time(s)
 	}
-	ts := timestamppb.New(t)
-	if ts.CheckValid() != nil {
-		return nil, fmt.Errorf("time out of range")
-	}
-	return ts, nil
+	return checkedTimestamp(t)
 }
 
 // dimensions gathers the dimensions of the alarm's metric or metrics, the
@@ -534,9 +530,9 @@ func (a snsAlarm) labels(dims []snsAlarmDimension, topicArn string) map[string]s
 			own["statistic"] = t.ExtendedStatistic
 		}
 		own["comparison_operator"] = t.ComparisonOperator
-		own["threshold"], _ = ceScalar(t.Threshold)
+		own["threshold"], _ = scalarText(t.Threshold)
 	}
-	for name, value := range snsNonEmpty(own) {
+	for name, value := range nonEmpty(own) {
 		labels[name] = value
 	}
 	return labels
@@ -674,15 +670,4 @@ func snsJoinText(texts ...string) string {
 		}
 	}
 	return strings.Join(kept, "\n\n")
-}
-
-// snsNonEmpty drops empty values, so that labels and annotations hold only
-// what the source said.
-func snsNonEmpty(m map[string]string) map[string]string {
-	for k, v := range m {
-		if v == "" {
-			delete(m, k)
-		}
-	}
-	return m
 }

@@ -59,9 +59,10 @@ const SplunkSource = "splunk"
 // "_..."), with multivalue fields comma-joined; then search_name, app and
 // owner, which win over result fields of the same name. Annotations hold
 // result._raw, the event text, when the search kept it. Link is
-// results_link. StartsAt is result._time (epoch seconds, as Splunk sends
-// it, or RFC 3339) and is left unset when it is neither, since searches may
-// rewrite _time as they like. ExternalId is sid, the id of the search run.
+// results_link when it is an absolute http(s) URL. StartsAt is
+// result._time (epoch seconds, as Splunk sends it, or RFC 3339) and is
+// left unset when it is neither, since searches may rewrite _time as they
+// like. ExternalId is sid, the id of the search run.
 // RawPayload is the whole body.
 //
 // Fingerprint contract (stored in dedup claims and incidents, so it must not
@@ -92,7 +93,7 @@ var splunkIdentifying = []string{"host", "source", "sourcetype"}
 // Normalise implements Normaliser. Headers are not used: Splunk's webhook
 // action sends none that describe the alert.
 func (Splunk) Normalise(payload []byte, _ map[string]string, received time.Time) ([]*signalv1.Signal, error) {
-	f, err := decodeTplFields(payload)
+	f, err := decodeObjectFields(payload)
 	if err != nil {
 		return nil, fmt.Errorf("%w: Splunk webhook: %v", ErrInvalidPayload, err)
 	}
@@ -115,14 +116,14 @@ func (Splunk) Normalise(payload []byte, _ map[string]string, received time.Time)
 		return nil, fmt.Errorf("%w: Splunk webhook has neither search_name nor sid", ErrInvalidPayload)
 	}
 	for _, name := range splunkIdentifying {
-		tplSetNonEmpty(identity, name, result[name])
+		setLabel(identity, name, result[name])
 	}
 	labels := splunkLabels(result)
-	tplSetNonEmpty(labels, "search_name", searchName)
-	tplSetNonEmpty(labels, "app", app)
-	tplSetNonEmpty(labels, "owner", owner)
+	setLabel(labels, "search_name", searchName)
+	setLabel(labels, "app", app)
+	setLabel(labels, "owner", owner)
 	annotations := map[string]string{}
-	tplSetNonEmpty(annotations, "_raw", result["_raw"])
+	setLabel(annotations, "_raw", result["_raw"])
 	sig := &signalv1.Signal{
 		Source:      SplunkSource,
 		Status:      signalv1.Status_STATUS_FIRING,
@@ -134,7 +135,7 @@ func (Splunk) Normalise(payload []byte, _ map[string]string, received time.Time)
 		StartsAt:    splunkTime(result["_time"]),
 		ReceivedAt:  timestamppb.New(received),
 		ExternalId:  sid,
-		Link:        tplHTTPURL(link),
+		Link:        httpLink(link),
 		RawPayload:  bytes.Clone(payload),
 	}
 	splunkRecipe.Apply(sig, HashFields(identity))
@@ -145,8 +146,7 @@ func (Splunk) Normalise(payload []byte, _ map[string]string, received time.Time)
 // multivalue fields (lists) comma-joined, numbers and booleans as JSON, and
 // nested objects, which Splunk does not send, as compact JSON.
 func splunkResult(raw json.RawMessage) (map[string]string, error) {
-	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
+	if !jsonPresent(raw) {
 		return map[string]string{}, nil
 	}
 	var fields map[string]json.RawMessage
@@ -162,8 +162,10 @@ func splunkResult(raw json.RawMessage) (map[string]string, error) {
 	return row, nil
 }
 
+// splunkValue reads one field of the row (see splunkResult); ok is false
+// when it holds nothing.
 func splunkValue(v json.RawMessage) (string, bool) {
-	if text, err := tplScalar(v); err == nil {
+	if text, err := scalarText(v); err == nil {
 		return text, text != ""
 	}
 	var list []json.RawMessage
@@ -176,11 +178,7 @@ func splunkValue(v json.RawMessage) (string, bool) {
 		}
 		return strings.Join(parts, ","), len(parts) > 0
 	}
-	var compact bytes.Buffer
-	if json.Compact(&compact, v) != nil {
-		return "", false
-	}
-	return compact.String(), true
+	return compactJSON(v)
 }
 
 // splunkLabels keeps the result's own fields and drops Splunk's internal
@@ -221,7 +219,7 @@ func splunkTime(s string) *timestamppb.Timestamp {
 		return ts
 	}
 	sec, err := strconv.ParseFloat(s, 64)
-	if err != nil || sec <= 0 || math.IsInf(sec, 0) || math.IsNaN(sec) || sec > 253402300799 {
+	if err != nil || sec <= 0 || math.IsInf(sec, 0) || math.IsNaN(sec) || sec > maxEpochSeconds {
 		return nil
 	}
 	whole, frac := math.Modf(sec)

@@ -1,8 +1,6 @@
 package normalise
 
 import (
-	"encoding/json"
-	"strings"
 	"testing"
 	"time"
 
@@ -10,8 +8,6 @@ import (
 
 	signalv1 "github.com/alexus-platform/alexus/gen/alexus/signal/v1"
 )
-
-var splunkReceived = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
 // splunkPayload is the webhook alert action's body for a scheduled search.
 const splunkPayload = `{
@@ -34,34 +30,13 @@ const splunkPayload = `{
 }`
 
 func normaliseSplunk(t *testing.T, payload string) *signalv1.Signal {
-	t.Helper()
-	sigs, err := Splunk{}.Normalise([]byte(payload), nil, splunkReceived)
-	require.NoError(t, err)
-	require.Len(t, sigs, 1)
-	return sigs[0]
+	return mustNormaliseOne(t, Splunk{}, payload, nil)
 }
 
 // splunkVariant returns splunkPayload with top-level fields replaced and
 // result fields replaced under "result.<name>"; a nil value removes.
 func splunkVariant(t testing.TB, changes map[string]any) string {
-	t.Helper()
-	var fields map[string]any
-	require.NoError(t, json.Unmarshal([]byte(splunkPayload), &fields))
-	result := fields["result"].(map[string]any)
-	for name, value := range changes {
-		target, key := fields, name
-		if rest, ok := strings.CutPrefix(name, "result."); ok {
-			target, key = result, rest
-		}
-		if value == nil {
-			delete(target, key)
-			continue
-		}
-		target[key] = value
-	}
-	b, err := json.Marshal(fields)
-	require.NoError(t, err)
-	return string(b)
+	return jsonVariant(t, splunkPayload, changes)
 }
 
 func TestSplunkFiring(t *testing.T) {
@@ -84,7 +59,7 @@ func TestSplunkFiring(t *testing.T) {
 	require.Equal(t, "https://splunk.example.com:8000/app/search/@go?sid=scheduler__admin__search__RMD5e461de0b8c5ef1c3_at_1772365500_1234", s.GetLink())
 	require.Equal(t, time.Date(2026, 3, 1, 11, 45, 0, 250e6, time.UTC), s.GetStartsAt().AsTime())
 	require.Nil(t, s.GetEndsAt())
-	require.Equal(t, splunkReceived, s.GetReceivedAt().AsTime())
+	require.Equal(t, received, s.GetReceivedAt().AsTime())
 	require.Empty(t, s.GetId())
 	require.Empty(t, s.GetTenantId())
 	require.JSONEq(t, splunkPayload, string(s.GetRawPayload()))
@@ -244,7 +219,7 @@ func TestSplunkRejects(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			sigs, err := Splunk{}.Normalise([]byte(tc.payload), nil, splunkReceived)
+			sigs, err := Splunk{}.Normalise([]byte(tc.payload), nil, received)
 			require.ErrorIs(t, err, ErrInvalidPayload)
 			require.ErrorContains(t, err, tc.want)
 			require.Nil(t, sigs)
@@ -266,14 +241,11 @@ func FuzzSplunk(f *testing.F) {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, payload []byte) {
-		sigs, err := Splunk{}.Normalise(payload, nil, splunkReceived)
-		if err != nil {
-			require.ErrorIs(t, err, ErrInvalidPayload)
-			require.Nil(t, sigs)
+		sigs, err := Splunk{}.Normalise(payload, nil, received)
+		if !requireStorableSignals(t, SplunkSource, sigs, err) {
 			return
 		}
 		require.Len(t, sigs, 1)
 		require.Equal(t, signalv1.Status_STATUS_FIRING, sigs[0].GetStatus())
-		tplRequireStorableSignal(t, sigs[0], "splunk")
 	})
 }

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -158,7 +157,7 @@ func (Zabbix) Normalise(payload []byte, _ map[string]string, received time.Time)
 }
 
 func readZabbixEvent(payload []byte) (zabbixEvent, error) {
-	f, err := decodeTplFields(payload)
+	f, err := decodeObjectFields(payload)
 	if err != nil {
 		return zabbixEvent{}, err
 	}
@@ -280,18 +279,15 @@ func zabbixSeverity(nseverity, name string) signalv1.Severity {
 // Zabbix's "yyyy.mm.dd" and "hh:mm:ss" forms, read as UTC. All empty means
 // unset.
 func zabbixTime(timestamp, date, clock string) (*timestamppb.Timestamp, error) {
-	var t time.Time
 	switch {
 	case timestamp != "":
 		sec, err := strconv.ParseInt(timestamp, 10, 64)
 		if err != nil {
 			return nil, errors.New("timestamp is not Unix seconds")
 		}
-		if sec <= 0 {
-			return nil, nil
-		}
-		t = time.Unix(sec, 0)
+		return epochTime(sec, time.Second)
 	case date != "":
+		var t time.Time
 		var err error
 		if clock == "" {
 			t, err = time.Parse("2006.01.02", date)
@@ -301,14 +297,10 @@ func zabbixTime(timestamp, date, clock string) (*timestamppb.Timestamp, error) {
 		if err != nil {
 			return nil, errors.New(`date and time are not "yyyy.mm.dd" and "hh:mm:ss"`)
 		}
+		return checkedTimestamp(t)
 	default:
 		return nil, nil
 	}
-	ts := timestamppb.New(t)
-	if err := ts.CheckValid(); err != nil {
-		return nil, errors.New("time out of range")
-	}
-	return ts, nil
 }
 
 // zabbixTags reads event_tags as sent by {EVENT.TAGSJSON} (a JSON array of
@@ -316,13 +308,13 @@ func zabbixTime(timestamp, date, clock string) (*timestamppb.Timestamp, error) {
 // are strings) or by {EVENT.TAGS} ("name:value, name2:value2").
 func zabbixTags(raw json.RawMessage) (map[string]string, error) {
 	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
+	if !jsonPresent(raw) {
 		return nil, nil
 	}
 	if raw[0] == '"' {
-		var s string
-		if err := json.Unmarshal(raw, &s); err != nil {
-			return nil, errors.New("not a JSON string")
+		s, err := optionalString(raw)
+		if err != nil {
+			return nil, err
 		}
 		s = strings.TrimSpace(zabbixExpanded(s))
 		if !strings.HasPrefix(s, "[") {
@@ -337,48 +329,30 @@ func zabbixTags(raw json.RawMessage) (map[string]string, error) {
 	if err := json.Unmarshal(raw, &items); err != nil {
 		return nil, errors.New(`not an array of {"tag","value"} objects`)
 	}
-	tags := map[string][]string{}
+	tags := tagValues{}
 	for _, item := range items {
-		name, err := tplScalar(item.Tag)
+		name, err := scalarText(item.Tag)
 		if err != nil {
 			return nil, fmt.Errorf("tag name: %w", err)
 		}
-		value, err := tplScalar(item.Value)
+		value, err := scalarText(item.Value)
 		if err != nil {
 			return nil, fmt.Errorf("tag value: %w", err)
 		}
-		if name != "" {
-			tags[name] = append(tags[name], value)
-		}
+		tags.add(name, value)
 	}
-	return tplJoinTagValues(tags), nil
+	return tags.labels(), nil
 }
 
 // zabbixTagList reads the {EVENT.TAGS} form, "name:value, name2:value2".
+// Zabbix writes no space around the colon, so none is trimmed there.
 func zabbixTagList(s string) map[string]string {
-	tags := map[string][]string{}
+	tags := tagValues{}
 	for part := range strings.SplitSeq(s, ",") {
 		name, value, _ := strings.Cut(strings.TrimSpace(part), ":")
-		if name != "" {
-			tags[name] = append(tags[name], value)
-		}
+		tags.add(name, value)
 	}
-	return tplJoinTagValues(tags)
-}
-
-// tplJoinTagValues turns tags that may repeat a name into labels: the values
-// of one name sorted, duplicates dropped, and comma-joined, so the same tag
-// set gives the same labels whatever order it was sent in.
-func tplJoinTagValues(tags map[string][]string) map[string]string {
-	if len(tags) == 0 {
-		return nil
-	}
-	labels := make(map[string]string, len(tags))
-	for name, values := range tags {
-		slices.Sort(values)
-		labels[name] = strings.Join(slices.Compact(values), ",")
-	}
-	return labels
+	return tags.labels()
 }
 
 func zabbixLabels(ev zabbixEvent) map[string]string {
@@ -386,29 +360,29 @@ func zabbixLabels(ev zabbixEvent) map[string]string {
 	for name, value := range ev.tags {
 		labels[name] = value
 	}
-	tplSetNonEmpty(labels, "host", cmp.Or(ev.hostName, ev.hostHost))
-	tplSetNonEmpty(labels, "host_ip", ev.hostIP)
-	tplSetNonEmpty(labels, "trigger_id", ev.triggerID)
-	tplSetNonEmpty(labels, "severity", ev.severity)
-	tplSetNonEmpty(labels, "event_source", ev.source)
+	setLabel(labels, "host", cmp.Or(ev.hostName, ev.hostHost))
+	setLabel(labels, "host_ip", ev.hostIP)
+	setLabel(labels, "trigger_id", ev.triggerID)
+	setLabel(labels, "severity", ev.severity)
+	setLabel(labels, "event_source", ev.source)
 	return labels
 }
 
 func zabbixAnnotations(ev zabbixEvent) map[string]string {
 	annotations := map[string]string{}
-	tplSetNonEmpty(annotations, "trigger_description", ev.triggerDesc)
-	tplSetNonEmpty(annotations, "opdata", ev.opdata)
-	tplSetNonEmpty(annotations, "alert_subject", ev.alertSubject)
-	tplSetNonEmpty(annotations, "alert_message", ev.alertMessage)
-	tplSetNonEmpty(annotations, "update_action", ev.updateAction)
-	tplSetNonEmpty(annotations, "update_message", ev.updateMsg)
-	tplSetNonEmpty(annotations, "event_name", ev.name)
+	setLabel(annotations, "trigger_description", ev.triggerDesc)
+	setLabel(annotations, "opdata", ev.opdata)
+	setLabel(annotations, "alert_subject", ev.alertSubject)
+	setLabel(annotations, "alert_message", ev.alertMessage)
+	setLabel(annotations, "update_action", ev.updateAction)
+	setLabel(annotations, "update_message", ev.updateMsg)
+	setLabel(annotations, "event_name", ev.name)
 	return annotations
 }
 
 // zabbixLink builds the event page Zabbix's own integrations link to.
 func zabbixLink(ev zabbixEvent) string {
-	base := tplHTTPURL(ev.zabbixURL)
+	base := httpLink(ev.zabbixURL)
 	if base == "" || !zabbixIDPattern.MatchString(ev.triggerID) {
 		return ""
 	}
@@ -424,83 +398,4 @@ func zabbixExpanded(s string) string {
 		return ""
 	}
 	return s
-}
-
-// The helpers below serve every template-built source (Zabbix, Dynatrace,
-// Splunk): their bodies are written by users in a vendor's template
-// language, so the same field arrives quoted or not, and links must be
-// checked before the UI renders them.
-
-// tplFields reads the top-level fields of a JSON object one by one, so
-// that an error can name the field it is about. The first error is kept in
-// err; reading on after it is harmless.
-type tplFields struct {
-	raw map[string]json.RawMessage
-	err error
-}
-
-// decodeTplFields decodes payload as a JSON object.
-func decodeTplFields(payload []byte) (*tplFields, error) {
-	var raw map[string]json.RawMessage
-	if err := json.Unmarshal(payload, &raw); err != nil {
-		return nil, fmt.Errorf("not a JSON object: %v", err)
-	}
-	if raw == nil {
-		return nil, errors.New("not a JSON object: null")
-	}
-	return &tplFields{raw: raw}, nil
-}
-
-// text returns the field as text (see tplScalar), "" when absent.
-func (f *tplFields) text(name string) string {
-	v, ok := f.raw[name]
-	if !ok {
-		return ""
-	}
-	s, err := tplScalar(v)
-	if err != nil && f.err == nil {
-		f.err = fmt.Errorf("%s: %w", name, err)
-	}
-	return s
-}
-
-// tplScalar reads a JSON string as itself, a number or boolean as its
-// JSON text and null (or nothing) as "". Objects and arrays are errors.
-func tplScalar(v json.RawMessage) (string, error) {
-	v = bytes.TrimSpace(v)
-	switch {
-	case len(v) == 0, bytes.Equal(v, []byte("null")):
-		return "", nil
-	case v[0] == '"':
-		var s string
-		if err := json.Unmarshal(v, &s); err != nil {
-			return "", errors.New("not a JSON string")
-		}
-		return s, nil
-	case bytes.Equal(v, []byte("true")), bytes.Equal(v, []byte("false")):
-		return string(v), nil
-	}
-	var n json.Number
-	if err := json.Unmarshal(v, &n); err != nil {
-		return "", errors.New("want a string or a number")
-	}
-	return n.String(), nil
-}
-
-// tplHTTPURL returns s when it is an absolute http or https URL with a
-// host, and "" otherwise, so that a payload cannot put a javascript: or
-// other scheme's link in front of a user.
-func tplHTTPURL(s string) string {
-	u, err := url.Parse(strings.TrimSpace(s))
-	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
-		return ""
-	}
-	return strings.TrimSpace(s)
-}
-
-// tplSetNonEmpty sets m[key] to value unless value is empty.
-func tplSetNonEmpty(m map[string]string, key, value string) {
-	if value != "" {
-		m[key] = value
-	}
 }

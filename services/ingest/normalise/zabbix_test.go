@@ -1,18 +1,14 @@
 package normalise
 
 import (
-	"encoding/json"
 	"net/url"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"google.golang.org/protobuf/proto"
 
 	signalv1 "github.com/alexus-platform/alexus/gen/alexus/signal/v1"
 )
-
-var zabbixReceived = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
 // zabbixProblemPayload is what Alexus's media type script posts for a
 // problem: every parameter a string, as Zabbix expands them, the recovery
@@ -73,27 +69,11 @@ const zabbixRecoveryPayload = `{
 // zabbixVariant returns zabbixProblemPayload with fields replaced; a nil
 // value removes the field.
 func zabbixVariant(t testing.TB, changes map[string]any) []byte {
-	t.Helper()
-	var fields map[string]any
-	require.NoError(t, json.Unmarshal([]byte(zabbixProblemPayload), &fields))
-	for name, value := range changes {
-		if value == nil {
-			delete(fields, name)
-			continue
-		}
-		fields[name] = value
-	}
-	b, err := json.Marshal(fields)
-	require.NoError(t, err)
-	return b
+	return []byte(jsonVariant(t, zabbixProblemPayload, changes))
 }
 
 func normaliseZabbix(t *testing.T, payload []byte) *signalv1.Signal {
-	t.Helper()
-	sigs, err := Zabbix{}.Normalise(payload, nil, zabbixReceived)
-	require.NoError(t, err)
-	require.Len(t, sigs, 1)
-	return sigs[0]
+	return mustNormaliseOne(t, Zabbix{}, string(payload), nil)
 }
 
 func TestZabbixProblem(t *testing.T) {
@@ -117,7 +97,7 @@ func TestZabbixProblem(t *testing.T) {
 	require.Equal(t, "Problem: High CPU utilization", s.GetAnnotations()["alert_subject"])
 	require.Equal(t, time.Date(2026, 3, 1, 11, 55, 7, 0, time.UTC), s.GetStartsAt().AsTime())
 	require.Nil(t, s.GetEndsAt(), "the unexpanded recovery macros are no end time")
-	require.Equal(t, zabbixReceived, s.GetReceivedAt().AsTime())
+	require.Equal(t, received, s.GetReceivedAt().AsTime())
 	require.Empty(t, s.GetId(), "normalisers never assign IDs")
 	require.Empty(t, s.GetTenantId(), "normalisers never set the tenant")
 	require.JSONEq(t, zabbixProblemPayload, string(s.GetRawPayload()))
@@ -283,7 +263,7 @@ func TestZabbixRejects(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			sigs, err := Zabbix{}.Normalise(tc.payload, nil, zabbixReceived)
+			sigs, err := Zabbix{}.Normalise(tc.payload, nil, received)
 			require.ErrorIs(t, err, ErrInvalidPayload)
 			require.ErrorContains(t, err, tc.want)
 			require.Nil(t, sigs)
@@ -307,32 +287,10 @@ func FuzzZabbix(f *testing.F) {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, payload []byte) {
-		sigs, err := Zabbix{}.Normalise(payload, nil, zabbixReceived)
-		if err != nil {
-			require.ErrorIs(t, err, ErrInvalidPayload)
-			require.Nil(t, sigs)
+		sigs, err := Zabbix{}.Normalise(payload, nil, received)
+		if !requireStorableSignals(t, ZabbixSource, sigs, err) {
 			return
 		}
 		require.Len(t, sigs, 1)
-		tplRequireStorableSignal(t, sigs[0], "zabbix")
 	})
-}
-
-// tplRequireStorableSignal checks what every signal of every source must have,
-// whatever payload it came from.
-func tplRequireStorableSignal(t *testing.T, s *signalv1.Signal, source string) {
-	t.Helper()
-	require.Equal(t, source, s.GetSource())
-	require.NotEmpty(t, s.GetFingerprint())
-	require.Equal(t, source, s.GetFingerprintRecipe())
-	require.NotZero(t, s.GetFingerprintRecipeVersion())
-	require.NotEmpty(t, s.GetTitle())
-	require.Contains(t, []signalv1.Status{
-		signalv1.Status_STATUS_FIRING, signalv1.Status_STATUS_RESOLVED, signalv1.Status_STATUS_ACKNOWLEDGED,
-	}, s.GetStatus())
-	require.NotEqual(t, signalv1.Severity_SEVERITY_UNSPECIFIED, s.GetSeverity())
-	require.Empty(t, s.GetId())
-	require.Empty(t, s.GetTenantId())
-	_, err := proto.Marshal(s)
-	require.NoError(t, err, "every signal must be storable")
 }
