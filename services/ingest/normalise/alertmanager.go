@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -114,7 +115,7 @@ func normaliseAlert(raw json.RawMessage, groupStatus string, received time.Time)
 		Source:      AlertmanagerSource,
 		Status:      status,
 		Severity:    SeverityWord(a.Labels["severity"]),
-		Title:       cmp.Or(a.Annotations["summary"], a.Labels["alertname"]),
+		Title:       cmp.Or(strings.TrimSpace(a.Annotations["summary"]), strings.TrimSpace(a.Labels["alertname"])),
 		Description: a.Annotations["description"],
 		Resource:    cmp.Or(a.Labels["instance"], a.Labels["service"], a.Labels["pod"], a.Labels["host"], a.Labels["job"]),
 		Labels:      a.Labels,

@@ -165,7 +165,7 @@ func normaliseGrafanaAlert(raw json.RawMessage, groupStatus string, received tim
 		Source:      GrafanaSource,
 		Status:      status,
 		Severity:    SeverityWord(a.Labels["severity"]),
-		Title:       cmp.Or(a.Annotations["summary"], a.Labels["alertname"]),
+		Title:       cmp.Or(strings.TrimSpace(a.Annotations["summary"]), strings.TrimSpace(a.Labels["alertname"])),
 		Description: a.Annotations["description"],
 		Resource:    cmp.Or(a.Labels["instance"], a.Labels["host"], a.Labels["hostname"], a.Labels["service"], a.Labels["pod"], a.Labels["job"]),
 		Labels:      a.Labels,

@@ -89,7 +89,7 @@ func requireStorableSignals(t *testing.T, source string, sigs []*signalv1.Signal
 		require.NotEmpty(t, s.GetFingerprint())
 		require.Equal(t, source, s.GetFingerprintRecipe())
 		require.NotZero(t, s.GetFingerprintRecipeVersion())
-		require.NotEmpty(t, s.GetTitle())
+		require.NotEmpty(t, strings.TrimSpace(s.GetTitle()), "a title is never blank")
 		require.Contains(t, []signalv1.Status{
 			signalv1.Status_STATUS_FIRING, signalv1.Status_STATUS_RESOLVED, signalv1.Status_STATUS_ACKNOWLEDGED,
 		}, s.GetStatus())

@@ -203,7 +203,7 @@ func zabbixSignal(ev zabbixEvent, received time.Time) (*signalv1.Signal, error) 
 		Source:      ZabbixSource,
 		Status:      status,
 		Severity:    zabbixSeverity(ev.nseverity, ev.severity),
-		Title:       cmp.Or(ev.triggerName, ev.name, ev.alertSubject, "Zabbix event "+ev.id),
+		Title:       cmp.Or(strings.TrimSpace(ev.triggerName), strings.TrimSpace(ev.name), strings.TrimSpace(ev.alertSubject), "Zabbix event "+ev.id),
 		Description: cmp.Or(ev.triggerDesc, ev.alertMessage),
 		Resource:    cmp.Or(ev.hostName, ev.hostHost, ev.hostIP),
 		Labels:      zabbixLabels(ev),
