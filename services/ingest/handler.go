@@ -155,6 +155,13 @@ func (h *handler) toStatus(ctx context.Context, op string, err error) error {
 		errors.Is(err, ErrPayloadTooDeep),
 		errors.Is(err, ErrPayloadNotUTF8):
 		return status.Error(codes.InvalidArgument, err.Error())
+	case errors.Is(err, normalise.ErrSNSControl):
+		// Confirming a subscription means fetching a URL the message names,
+		// which Alexus does only once it can verify the SNS signature; until
+		// then the caller is told plainly, and nothing is stored.
+		return status.Error(codes.FailedPrecondition,
+			"SNS subscription and unsubscribe confirmations are not ingested and not yet confirmed automatically; "+
+				"confirm the subscription in the AWS console or by visiting its SubscribeURL")
 	case errors.Is(err, dedup.ErrUnavailable), errors.Is(err, limit.ErrUnavailable):
 		// A rate that cannot be checked fails closed: the signal store is
 		// the same Redis, so the call could not have been recorded either.

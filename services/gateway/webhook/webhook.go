@@ -314,6 +314,10 @@ func fromStatus(err error) *httpError {
 		herr.status = http.StatusForbidden
 	case codes.NotFound:
 		herr.status = http.StatusNotFound
+	case codes.FailedPrecondition:
+		// The request is well-formed but cannot be taken in the state things
+		// are in (e.g. an SNS subscription confirmation).
+		herr.status = http.StatusUnprocessableEntity
 	case codes.ResourceExhausted:
 		herr.status, herr.retryAfter = http.StatusTooManyRequests, retryAfter(st, exhaustedRetryAfter)
 		switch herr.reason = ingestReason(st); herr.reason {

@@ -296,6 +296,7 @@ func TestWebhookMapsIngestErrors(t *testing.T) {
 		{codes.Unauthenticated, 0, http.StatusUnauthorized, "unauthenticated", ""},
 		{codes.PermissionDenied, 0, http.StatusForbidden, "permission_denied", ""},
 		{codes.NotFound, 0, http.StatusNotFound, "not_found", ""},
+		{codes.FailedPrecondition, 0, http.StatusUnprocessableEntity, "failed_precondition", ""},
 		{codes.ResourceExhausted, 0, http.StatusTooManyRequests, "resource_exhausted", "1"},
 		{codes.ResourceExhausted, 7, http.StatusTooManyRequests, "resource_exhausted", "7"},
 		{codes.Unavailable, 0, http.StatusServiceUnavailable, "unavailable", "5"},
