@@ -1,0 +1,150 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"time"
+)
+
+// alertmanagerConfig routes everything to a receiver with no integrations,
+// so Alertmanager stores, groups and deduplicates the alerts but notifies
+// nobody. Group timers are long so no notification work is due during a
+// run.
+const alertmanagerConfig = `route:
+  receiver: blackhole
+  group_by: ['alertname']
+  group_wait: 5m
+  group_interval: 5m
+  repeat_interval: 4h
+receivers:
+  - name: blackhole
+`
+
+// alertmanagerProc is a running Prometheus Alertmanager.
+type alertmanagerProc struct {
+	cmd     *exec.Cmd
+	addr    string
+	dir     string
+	logPath string
+	exited  chan struct{}
+}
+
+// findAlertmanager returns the binary at bin, or "alertmanager" on PATH.
+func findAlertmanager(bin string) (string, error) {
+	if bin != "" {
+		if _, err := os.Stat(bin); err != nil {
+			return "", fmt.Errorf("-alertmanager-bin: %w", err)
+		}
+		return bin, nil
+	}
+	p, err := exec.LookPath("alertmanager")
+	if err != nil {
+		return "", errors.New("no alertmanager binary on PATH (give one with -alertmanager-bin)")
+	}
+	return p, nil
+}
+
+// startAlertmanager runs bin with the blackhole configuration on a free
+// port, without clustering, and waits until /-/ready answers 200.
+func startAlertmanager(ctx context.Context, bin string, timeout time.Duration) (_ *alertmanagerProc, err error) {
+	dir, err := os.MkdirTemp("", "alexus-bench-am-")
+	if err != nil {
+		return nil, err
+	}
+	am := &alertmanagerProc{dir: dir, logPath: filepath.Join(dir, "alertmanager.log"), exited: make(chan struct{})}
+	defer func() {
+		if err != nil {
+			am.close()
+		}
+	}()
+	cfgPath := filepath.Join(dir, "alertmanager.yml")
+	if err := os.WriteFile(cfgPath, []byte(alertmanagerConfig), 0o600); err != nil {
+		return nil, err
+	}
+	if am.addr, err = freeAddr(); err != nil {
+		return nil, err
+	}
+	logFile, err := os.Create(am.logPath)
+	if err != nil {
+		return nil, err
+	}
+	am.cmd = exec.Command(bin,
+		"--config.file="+cfgPath,
+		"--storage.path="+filepath.Join(dir, "data"),
+		"--web.listen-address="+am.addr,
+		// An empty cluster address turns high-availability gossip off.
+		"--cluster.listen-address=",
+		"--log.level=warn",
+	)
+	am.cmd.Stdout, am.cmd.Stderr = logFile, logFile
+	am.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := am.cmd.Start(); err != nil {
+		logFile.Close()
+		return nil, fmt.Errorf("start %s: %w", bin, err)
+	}
+	go func() {
+		_ = am.cmd.Wait()
+		logFile.Close()
+		close(am.exited)
+	}()
+
+	deadline := time.Now().Add(timeout)
+	for {
+		select {
+		case <-am.exited:
+			return nil, fmt.Errorf("alertmanager exited while starting; its log:\n%s", tail(am.logPath, 20))
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+		if resp, err := http.Get("http://" + am.addr + "/-/ready"); err == nil {
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return am, nil
+			}
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("alertmanager not ready at %s after %s; its log:\n%s", am.addr, timeout, tail(am.logPath, 20))
+		}
+	}
+}
+
+// target posts each alert to the v2 API as a postable alert; Alertmanager
+// answers 200 when it has taken the alerts.
+func (am *alertmanagerProc) target() target {
+	url := "http://" + am.addr + "/api/v2/alerts"
+	return target{
+		name:     "Alertmanager (POST /api/v2/alerts)",
+		url:      func(alert) string { return url },
+		render:   renderPostable,
+		accepted: http.StatusOK,
+	}
+}
+
+func (am *alertmanagerProc) pid() int { return am.cmd.Process.Pid }
+
+// close stops Alertmanager and removes its folder.
+func (am *alertmanagerProc) close() {
+	if am.cmd != nil && am.cmd.Process != nil {
+		select {
+		case <-am.exited:
+		default:
+			_ = am.cmd.Process.Signal(syscall.SIGTERM)
+			select {
+			case <-am.exited:
+			case <-time.After(10 * time.Second):
+				_ = am.cmd.Process.Kill()
+				<-am.exited
+			}
+		}
+	}
+	os.RemoveAll(am.dir)
+}
