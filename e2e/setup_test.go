@@ -12,10 +12,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/zap/zaptest"
 
 	"github.com/alexus-platform/alexus/internal/mesh"
+	"github.com/alexus-platform/alexus/internal/rediskey"
 	"github.com/alexus-platform/alexus/internal/redistest"
 	"github.com/alexus-platform/alexus/internal/store"
 	"github.com/alexus-platform/alexus/internal/store/storetest"
@@ -36,6 +38,8 @@ type bundle struct {
 	internalSecret []byte
 	h2c            *http.Client // unencrypted HTTP/2, for the gRPC protocol
 	sink           *sink
+	rdb            *redis.Client
+	ns             rediskey.Space
 }
 
 // setup starts all four planes on free ports against a fresh database and
@@ -43,9 +47,9 @@ type bundle struct {
 func setup(t *testing.T) *bundle {
 	t.Helper()
 	pg := storetest.New(t)
-	_, ns := redistest.New(t)
+	rdb, ns := redistest.New(t)
 
-	b := &bundle{devSecret: randBytes(32), internalSecret: randBytes(32)}
+	b := &bundle{devSecret: randBytes(32), internalSecret: randBytes(32), rdb: rdb, ns: ns}
 	webhookSecret := randBytes(32)
 	b.sink = newSink(t, webhookSecret)
 

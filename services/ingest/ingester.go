@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -132,6 +133,7 @@ func (i *Ingester) Normalise(source string, payload []byte, headers map[string]s
 		return nil, fmt.Errorf("normalise %s payload: %w", source, err)
 	}
 	for _, sig := range sigs {
+		scrubNUL(sig)
 		if len(sig.RawPayload) > i.rawCap {
 			sig.RawPayload = bytes.Clone(sig.RawPayload[:i.rawCap])
 			sig.RawTruncated = true
@@ -318,4 +320,30 @@ func (b *Batch) charge(ctx context.Context) error {
 	clear(b.pending[keep:])
 	b.pending, b.owners = b.pending[:keep], b.owners[:keep]
 	return nil
+}
+
+// scrubNUL replaces every NUL character in sig's text with U+FFFD. JSON
+// allows "\u0000" in strings, but Postgres text and jsonb cannot hold it,
+// so a signal carrying one would be accepted here and then fail forever
+// downstream. The raw payload (bytes) keeps it.
+func scrubNUL(sig *signalv1.Signal) {
+	fix := func(s string) string {
+		if strings.IndexByte(s, 0) < 0 {
+			return s
+		}
+		return strings.ReplaceAll(s, "\x00", "\uFFFD")
+	}
+	for _, p := range []*string{&sig.Source, &sig.Fingerprint, &sig.Title, &sig.Description, &sig.Resource,
+		&sig.ExternalId, &sig.Link, &sig.FingerprintRecipe} {
+		*p = fix(*p)
+	}
+	for _, m := range []map[string]string{sig.Labels, sig.Annotations} {
+		for k, v := range m {
+			if fk := fix(k); fk != k {
+				delete(m, k)
+				k = fk
+			}
+			m[k] = fix(v)
+		}
+	}
 }
