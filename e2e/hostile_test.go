@@ -99,11 +99,11 @@ func TestHostileContentIsStoredVerbatimForTheCallerOnly(t *testing.T) {
 		"tenant_id":   "globex",
 		"tenant":      "globex",
 		"labels": map[string]string{
-			"tenant_id": "globex",
-			"sql":       `1' OR '1'='1`,
+			"tenant_id":  "globex",
+			"sql":        `1' OR '1'='1`,
 			"nul\x00key": "nul\x00value",
-			"redis":     "*\r\n$8\r\nFLUSHALL\r\n",
-			"long":      strings.Repeat("€", 5000),
+			"redis":      "*\r\n$8\r\nFLUSHALL\r\n",
+			"long":       strings.Repeat("€", 5000),
 		},
 	}
 	body, err := json.Marshal(nasty)

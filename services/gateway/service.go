@@ -156,6 +156,7 @@ func (s *Service) build(lifetime, streams context.Context, deps Deps, clients pr
 	mux.Handle(grpcreflect.NewHandlerV1Alpha(reflector))
 
 	mux.Handle(webhook.Pattern, hooks)
+	mux.HandleFunc(webhook.BatchPattern, hooks.ServeBatch)
 
 	// Outside the mux, outermost first: the identity header is dropped (the
 	// planes' token is always re-signed from the verified JWT, so this is

@@ -146,22 +146,9 @@ func refuse(status int, code, format string, args ...any) *httpError {
 // ServeHTTP handles one delivery: authenticate, check the body, forward to
 // ingest, answer.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	source := r.PathValue("source")
-	log := h.deps.Log.With(zap.String("source", source))
-
-	id, herr := h.authenticate(ctx, r.Header.Get("Authorization"), source)
-	if herr != nil {
-		log.Info("refused webhook", zap.Int("status", herr.status), zap.String("reason", herr.msg))
-		writeError(w, herr)
-		return
-	}
-	log = log.With(zap.String("tenant_id", string(id.Tenant)))
-
-	payload, herr := h.readPayload(w, r)
-	if herr != nil {
-		log.Info("refused webhook", zap.Int("status", herr.status), zap.String("reason", herr.msg))
-		writeError(w, herr)
+	ctx, source := r.Context(), r.PathValue("source")
+	id, payload, log, ok := h.admit(w, r)
+	if !ok {
 		return
 	}
 
@@ -176,17 +163,43 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, herr)
 		return
 	}
-	out := Response{Results: make([]Result, 0, len(res.GetResults()))}
-	for _, r := range res.GetResults() {
-		out.Results = append(out.Results, Result{
+	out := Response{Results: toResults(res.GetResults())}
+	log.Info("accepted webhook", zap.Int("results", len(out.Results)), zap.Int("bytes", len(payload)))
+	writeJSON(w, http.StatusAccepted, out)
+}
+
+// admit authenticates the caller and reads the body. When it refuses, it
+// has logged and answered, and ok is false. The logger it returns carries
+// the source and tenant.
+func (h *Handler) admit(w http.ResponseWriter, r *http.Request) (id tenant.Identity, body []byte, log *zap.Logger, ok bool) {
+	source := r.PathValue("source")
+	log = h.deps.Log.With(zap.String("source", source))
+
+	id, herr := h.authenticate(r.Context(), r.Header.Get("Authorization"), source)
+	if herr == nil {
+		log = log.With(zap.String("tenant_id", string(id.Tenant)))
+		body, herr = h.readPayload(w, r)
+	}
+	if herr != nil {
+		log.Info("refused webhook", zap.Int("status", herr.status), zap.String("reason", herr.msg))
+		writeError(w, herr)
+		return tenant.Identity{}, nil, log, false
+	}
+	return id, body, log, true
+}
+
+// toResults converts ingest's results to their JSON form.
+func toResults(res []*ingestv1.IngestResult) []Result {
+	out := make([]Result, 0, len(res))
+	for _, r := range res {
+		out = append(out, Result{
 			SignalID:    r.GetSignalId(),
 			Fingerprint: r.GetFingerprint(),
 			Verdict:     verdictWord(r.GetVerdict()),
 			Title:       r.GetTitle(),
 		})
 	}
-	log.Info("accepted webhook", zap.Int("results", len(out.Results)), zap.Int("bytes", len(payload)))
-	writeJSON(w, http.StatusAccepted, out)
+	return out
 }
 
 // authenticate resolves the caller. The source is checked here too, after
