@@ -8,4 +8,9 @@
 // every new signal was stored. Errors are JSON bodies
 // {"error": ..., "code": ...} with the HTTP status a vendor's retry logic
 // expects (429 and 503 carry Retry-After).
+//
+// Integrators send many payloads of one source at once to
+// POST /v1/webhooks/{source}/batch as {"items": [...]}; the gateway streams
+// them to ingest's IngestBatch and answers 200 with a verdict per item
+// (accepted, duplicate, resolved, or rejected with its reason).
 package webhook
