@@ -3,6 +3,7 @@ package ingest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"time"
 
@@ -84,7 +85,7 @@ func (h *handler) IngestBatch(stream grpc.ClientStreamingServer[ingestv1.IngestB
 			break
 		}
 		if b.Len() >= h.maxItems && (err == nil || status.Code(err) == codes.InvalidArgument) {
-			return status.Errorf(codes.ResourceExhausted, "batch has more than %d items; split it into smaller batches", h.maxItems)
+			return batchTooLarge(h.maxItems)
 		}
 		if err != nil {
 			// The validation interceptor consumes the message and reports
@@ -175,6 +176,20 @@ func (h *handler) toStatus(ctx context.Context, op string, err error) error {
 		return st.Err()
 	}
 	return rpc.StatusOf(ctx, h.log, op, err)
+}
+
+// ReasonBatchTooLarge is the ErrorInfo reason of a batch above the item
+// cap: unlike the other RESOURCE_EXHAUSTED reasons, retrying the same batch
+// never helps, so it carries no RetryInfo.
+const ReasonBatchTooLarge = "BATCH_TOO_LARGE"
+
+func batchTooLarge(maxItems int) error {
+	msg := fmt.Sprintf("batch has more than %d items; split it into smaller batches", maxItems)
+	st, err := status.New(codes.ResourceExhausted, msg).WithDetails(&errdetails.ErrorInfo{Reason: ReasonBatchTooLarge, Domain: ErrorDomain})
+	if err != nil {
+		return status.Error(codes.ResourceExhausted, msg)
+	}
+	return st.Err()
 }
 
 // refusedStatus is RESOURCE_EXHAUSTED naming the limit that refused the call

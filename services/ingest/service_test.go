@@ -427,6 +427,13 @@ func TestIngestBatchTooManyItems(t *testing.T) {
 	_, err = stream.CloseAndRecv()
 	require.Equal(t, codes.ResourceExhausted, status.Code(err))
 	require.Contains(t, status.Convert(err).Message(), "more than 2 items")
+	var reason string
+	for _, d := range status.Convert(err).Details() {
+		if ei, ok := d.(*errdetails.ErrorInfo); ok {
+			reason = ei.GetReason()
+		}
+	}
+	require.Equal(t, ReasonBatchTooLarge, reason, "the gateway turns this reason into 413, not a retry")
 }
 
 func TestConfigValidate(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -47,7 +48,12 @@ func (s *batchStream) Send(req *ingestv1.IngestBatchRequest) error {
 
 func (s *batchStream) CloseAndRecv() (*ingestv1.IngestBatchResponse, error) {
 	if len(s.reqs) > s.maxItems {
-		return nil, status.Errorf(codes.ResourceExhausted, "batch has more than %d items", s.maxItems)
+		st, err := status.Newf(codes.ResourceExhausted, "batch has more than %d items", s.maxItems).
+			WithDetails(&errdetails.ErrorInfo{Reason: "BATCH_TOO_LARGE", Domain: "alexus.ingest"})
+		if err != nil {
+			return nil, err
+		}
+		return nil, st.Err()
 	}
 	id, _ := tenant.FromContext(s.ctx)
 	res := &ingestv1.IngestBatchResponse{}
@@ -150,10 +156,12 @@ func TestBatchAnswersEachItem(t *testing.T) {
 	}, a.items)
 	require.Contains(t, a.rawBody, `"rejected_reason":""`, "the field is always present")
 
-	// More items than ingest takes: RESOURCE_EXHAUSTED, mapped as for one.
+	// More items than ingest takes: 413 without Retry-After, since sending
+	// the same batch again can never work.
 	a = b.postBatch(t, url, "Bearer "+b.token, "application/json", `{"items": [{}, {}, {}, {}]}`)
-	require.Equal(t, http.StatusTooManyRequests, a.status, a.rawBody)
+	require.Equal(t, http.StatusRequestEntityTooLarge, a.status, a.rawBody)
 	require.Equal(t, "resource_exhausted", a.err.Code)
+	require.Empty(t, a.header.Get("Retry-After"))
 }
 
 func TestBatchUsesOneStreamWithTheCallersIdentity(t *testing.T) {

@@ -55,6 +55,7 @@ const (
 	reasonRateLimited = "RATE_LIMITED"
 	reasonIngestBusy  = "INGEST_BUSY"
 	reasonTenantBusy  = "TENANT_BUSY"
+	reasonBatchTooBig = "BATCH_TOO_LARGE"
 )
 
 // maxForwardedHeaders matches the IngestRequest.headers limit.
@@ -336,6 +337,9 @@ func fromStatus(err error) *httpError {
 		switch herr.reason = ingestReason(st); herr.reason {
 		case reasonIngestBusy, reasonTenantBusy:
 			herr.status = http.StatusServiceUnavailable
+		case reasonBatchTooBig:
+			// Retrying the same batch never helps: split it.
+			herr.status, herr.retryAfter = http.StatusRequestEntityTooLarge, 0
 		}
 	case codes.Unavailable:
 		herr.status, herr.retryAfter = http.StatusServiceUnavailable, retryAfter(st, unavailableRetryAfter)
