@@ -54,6 +54,7 @@ func (f *meshFlags) register(fs *pflag.FlagSet) {
 	fs.StringSliceVar(&f.corsOrigins, "cors-origins", envList("ALEXUS_GATEWAY_CORS_ORIGINS"), "browser origins allowed to call the Connect API (ALEXUS_GATEWAY_CORS_ORIGINS)")
 	fs.Int64Var(&f.gateway.MaxBodyBytes, "gateway-max-body-bytes", int64(envInt("ALEXUS_GATEWAY_MAX_BODY_BYTES", int(g.MaxBodyBytes))), "largest request body (ALEXUS_GATEWAY_MAX_BODY_BYTES)")
 	fs.DurationVar(&f.gateway.TenantCacheTTL, "gateway-tenant-cache-ttl", envDuration("ALEXUS_GATEWAY_TENANT_CACHE_TTL", g.TenantCacheTTL), "how long 'tenant exists' is cached (ALEXUS_GATEWAY_TENANT_CACHE_TTL)")
+	fs.DurationVar(&f.gateway.IntegrationTokenCacheTTL, "gateway-token-cache-ttl", envDuration("ALEXUS_GATEWAY_TOKEN_CACHE_TTL", g.IntegrationTokenCacheTTL), "how long a resolved integration token is trusted; revocation takes effect within it (ALEXUS_GATEWAY_TOKEN_CACHE_TTL)")
 	fs.DurationVar(&f.gateway.ReadHeaderTimeout, "gateway-read-header-timeout", envDuration("ALEXUS_GATEWAY_READ_HEADER_TIMEOUT", g.ReadHeaderTimeout), "how long a client may take to send request headers (ALEXUS_GATEWAY_READ_HEADER_TIMEOUT)")
 	fs.DurationVar(&f.gateway.ShutdownTimeout, "gateway-shutdown-timeout", envDuration("ALEXUS_GATEWAY_SHUTDOWN_TIMEOUT", g.ShutdownTimeout), "how long shutdown waits for calls in flight (ALEXUS_GATEWAY_SHUTDOWN_TIMEOUT)")
 

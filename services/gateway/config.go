@@ -37,6 +37,11 @@ type Config struct {
 	// ALEXUS_GATEWAY_TENANT_CACHE_TTL, default 1m; 0 asks Postgres every
 	// call).
 	TenantCacheTTL time.Duration
+	// IntegrationTokenCacheTTL is how long a resolved integration token is
+	// trusted without asking Postgres again; a revoked token stops working
+	// within it (env ALEXUS_GATEWAY_TOKEN_CACHE_TTL, default 5s; 0 asks every
+	// request).
+	IntegrationTokenCacheTTL time.Duration
 	// ReadHeaderTimeout bounds how long a client may take to send request
 	// headers (env ALEXUS_GATEWAY_READ_HEADER_TIMEOUT, default 10s). There is
 	// deliberately no overall read or write timeout: WatchIncidents streams
@@ -52,11 +57,12 @@ type Config struct {
 // Auth.Issuer and Auth.Audience must still be set.
 func DefaultConfig() Config {
 	return Config{
-		Auth:              auth.DefaultConfig(),
-		MaxBodyBytes:      1 << 20,
-		TenantCacheTTL:    time.Minute,
-		ReadHeaderTimeout: 10 * time.Second,
-		ShutdownTimeout:   10 * time.Second,
+		Auth:                     auth.DefaultConfig(),
+		MaxBodyBytes:             1 << 20,
+		TenantCacheTTL:           time.Minute,
+		IntegrationTokenCacheTTL: 5 * time.Second,
+		ReadHeaderTimeout:        10 * time.Second,
+		ShutdownTimeout:          10 * time.Second,
 	}
 }
 
@@ -82,6 +88,9 @@ func (c Config) Validate() error {
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return fmt.Errorf("gateway: dev_default_webhook_url: %q is not an http(s) URL", c.DevDefaultWebhookURL)
 		}
+	}
+	if c.IntegrationTokenCacheTTL < 0 || c.IntegrationTokenCacheTTL > time.Minute {
+		return fmt.Errorf("gateway: integration_token_cache_ttl: %s must be between 0 and 1m, so revocation takes effect soon", c.IntegrationTokenCacheTTL)
 	}
 	if c.TenantCacheTTL < 0 {
 		return fmt.Errorf("gateway: tenant_cache_ttl: %s must not be negative", c.TenantCacheTTL)

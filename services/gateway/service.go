@@ -123,7 +123,7 @@ func (s *Service) build(lifetime, streams context.Context, deps Deps, clients pr
 	if err != nil {
 		return nil, fmt.Errorf("gateway: %w", err)
 	}
-	hooks, err := webhook.New(webhook.Config{MaxBodyBytes: s.cfg.MaxBodyBytes}, webhook.Deps{
+	hooks, err := webhook.New(webhook.Config{MaxBodyBytes: s.cfg.MaxBodyBytes, TokenCacheTTL: s.cfg.IntegrationTokenCacheTTL}, webhook.Deps{
 		Log: s.log, Auth: authn, DB: deps.DB, Ingest: deps.Ingest,
 	})
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"connectrpc.com/connect"
 	"go.uber.org/zap"
@@ -73,6 +74,10 @@ var (
 type Config struct {
 	// MaxBodyBytes caps the payload; larger bodies get 413.
 	MaxBodyBytes int64
+	// TokenCacheTTL is how long a resolved integration token is trusted
+	// without asking Postgres again; a revoked token stops working within
+	// it. 0 asks every time.
+	TokenCacheTTL time.Duration
 }
 
 // Deps are the handler's collaborators.
@@ -89,8 +94,9 @@ type Deps struct {
 
 // Handler serves Pattern.
 type Handler struct {
-	cfg  Config
-	deps Deps
+	cfg    Config
+	deps   Deps
+	tokens *tokenCache
 }
 
 // New returns a Handler.
@@ -104,7 +110,7 @@ func New(cfg Config, deps Deps) (*Handler, error) {
 	if deps.Log == nil {
 		deps.Log = zap.NewNop()
 	}
-	return &Handler{cfg: cfg, deps: deps}, nil
+	return &Handler{cfg: cfg, deps: deps, tokens: newTokenCache(cfg.TokenCacheTTL)}, nil
 }
 
 // Result is one alert's verdict in the 202 answer.
@@ -215,7 +221,7 @@ func (h *Handler) authenticate(ctx context.Context, authorization, source string
 	// A token with provision's prefix is an integration token; anything else
 	// is taken for a JWT.
 	if strings.HasPrefix(token, provision.TokenPrefix) {
-		t, tokenSource, err := provision.ResolveIntegrationToken(ctx, h.deps.DB, token)
+		t, tokenSource, err := h.tokens.resolve(ctx, h.deps.DB, token)
 		switch {
 		case errors.Is(err, provision.ErrUnknownToken):
 			return tenant.Identity{}, refuse(http.StatusUnauthorized, "unauthenticated", "unknown or revoked integration token")
