@@ -33,7 +33,7 @@ import (
 //  2. auth: verifies the internal identity token and puts the tenant in the
 //     context, so nothing below runs for an unauthenticated caller; it logs
 //     its own refusals, which never reach the logging stage;
-//  3. logging: one zap line per call with its code, carrying the tenant_id
+//  3. logging: one zap line per call with its code (debug when OK), carrying the tenant_id
 //     that auth put in the context;
 //  4. protovalidate: checks the request against its proto annotations, after
 //     auth so that unauthenticated callers learn nothing about payload rules.
@@ -53,6 +53,14 @@ func NewServer(log *zap.Logger, verifier *tenant.Verifier, opts ...grpc.ServerOp
 	logOpts := []logging.Option{
 		logging.WithLogOnEvents(logging.FinishCall),
 		logging.WithFieldsFromContext(tenantFields),
+		// A line per successful call is debug: on the intake path it would
+		// cost more than the work itself. Failures keep their usual levels.
+		logging.WithLevels(func(c codes.Code) logging.Level {
+			if c == codes.OK {
+				return logging.LevelDebug
+			}
+			return logging.DefaultServerCodeToLevel(c)
+		}),
 	}
 	zl := interceptorLogger(log)
 	opts = append(opts,

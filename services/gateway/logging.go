@@ -59,5 +59,11 @@ func (l logInterceptor) done(ctx context.Context, procedure, protocol string, st
 	if err != nil && errors.As(err, &cerr) {
 		fields = append(fields, zap.String("message", cerr.Message()))
 	}
+	// Successful calls are debug so that busy intake does not pay for a
+	// line per request; refused and failed calls stay visible at info.
+	if err == nil {
+		l.log.Debug("call", fields...)
+		return
+	}
 	l.log.Info("call", fields...)
 }

@@ -171,7 +171,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out := Response{Results: toResults(res.GetResults())}
-	log.Info("accepted webhook", zap.Int("results", len(out.Results)), zap.Int("bytes", len(payload)))
+	log.Debug("accepted webhook", zap.Int("results", len(out.Results)), zap.Int("bytes", len(payload)))
 	writeJSON(w, http.StatusAccepted, out)
 }
 
