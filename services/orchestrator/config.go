@@ -49,7 +49,7 @@ func DefaultConfig() Config {
 			ClaimMinIdle:     90 * time.Second,
 			ClaimInterval:    5 * time.Second,
 			MaxDeliveries:    5,
-			DiscoverInterval: 2 * time.Second,
+			DiscoverInterval: 500 * time.Millisecond,
 			EntryTimeout:     30 * time.Second,
 			DeadLetterMaxLen: 10000,
 		},

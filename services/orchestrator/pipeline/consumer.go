@@ -53,7 +53,8 @@ type ConsumerConfig struct {
 	// dead-letter stream (ALEXUS_ORCHESTRATOR_MAX_DELIVERIES, default 5).
 	MaxDeliveries int64
 	// DiscoverInterval is how often the registry of tenant streams is read
-	// again (ALEXUS_ORCHESTRATOR_DISCOVER_INTERVAL, default 2s).
+	// again (ALEXUS_ORCHESTRATOR_DISCOVER_INTERVAL, default 500ms): a new
+	// tenant's first alert waits at most this long (plus one Block) to be seen.
 	DiscoverInterval time.Duration
 	// EntryTimeout bounds the processing of one entry, all stages included
 	// (ALEXUS_ORCHESTRATOR_ENTRY_TIMEOUT, default 30s). It also bounds how
