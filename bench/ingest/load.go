@@ -260,36 +260,28 @@ func drive(ctx context.Context, t target, g *generator, cfg loadConfig, st *runS
 
 	out := &loadResult{system: t.name, byStatus: map[int]int{}, errors: map[string]int{}, samples: map[int]string{}, elapsed: time.Since(start)}
 	for _, p := range parts {
-		out.requests += p.requests
-		out.accepted += p.accepted
-		out.firstAccepted += p.firstAccepted
-		out.dupAccepted += p.dupAccepted
-		out.distinctSent += p.distinctSent
-		for k, v := range p.byStatus {
-			out.byStatus[k] += v
-		}
-		for k, v := range p.errors {
-			out.errors[k] += v
-		}
-		for k, v := range p.samples {
-			if _, ok := out.samples[k]; !ok {
-				out.samples[k] = v
-			}
-		}
-		out.latencies = append(out.latencies, p.latencies...)
+		out.add(p)
 	}
 	slices.Sort(out.latencies)
 	return out
 }
 
-// merge adds another run's figures to r; the latencies are sorted again.
+// merge adds another run's figures to r, run time included; the latencies
+// are sorted again.
 func (r *loadResult) merge(o *loadResult) {
+	r.add(o)
+	r.elapsed += o.elapsed
+	slices.Sort(r.latencies)
+}
+
+// add adds o's counts, samples and latencies to r (not its run time: the
+// connections of one run overlap in time).
+func (r *loadResult) add(o *loadResult) {
 	r.requests += o.requests
 	r.accepted += o.accepted
 	r.firstAccepted += o.firstAccepted
 	r.dupAccepted += o.dupAccepted
 	r.distinctSent += o.distinctSent
-	r.elapsed += o.elapsed
 	for k, v := range o.byStatus {
 		r.byStatus[k] += v
 	}
@@ -302,7 +294,6 @@ func (r *loadResult) merge(o *loadResult) {
 		}
 	}
 	r.latencies = append(r.latencies, o.latencies...)
-	slices.Sort(r.latencies)
 }
 
 // send delivers one alert and reads the whole answer, so the connection

@@ -77,16 +77,10 @@ type grafanaMessage struct {
 	EvalMatches json.RawMessage   `json:"evalMatches"`
 }
 
-// grafanaAlert is one alert of a notification. Times are strings so that
-// an empty one reads as unset instead of failing the payload.
+// grafanaAlert is one alert of a notification: Alertmanager's alert
+// object plus Grafana's own fields.
 type grafanaAlert struct {
-	Status       string                     `json:"status"`
-	Labels       map[string]string          `json:"labels"`
-	Annotations  map[string]string          `json:"annotations"`
-	StartsAt     string                     `json:"startsAt"`
-	EndsAt       string                     `json:"endsAt"`
-	GeneratorURL string                     `json:"generatorURL"`
-	Fingerprint  string                     `json:"fingerprint"`
+	amAlert
 	SilenceURL   string                     `json:"silenceURL"`
 	DashboardURL string                     `json:"dashboardURL"`
 	PanelURL     string                     `json:"panelURL"`
