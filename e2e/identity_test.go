@@ -48,6 +48,7 @@ func TestEveryPlaneRPCRefusesBadIdentity(t *testing.T) {
 		desc grpc.ServiceDesc
 	}{
 		{b.addrs.Ingest, ingestv1.IngestService_ServiceDesc},
+		{b.addrs.Ingest, ingestv1.SourceService_ServiceDesc},
 		{b.addrs.Orchestrator, reasoningv1.ReasoningService_ServiceDesc},
 		{b.addrs.Orchestrator, orchestratorv1.OrchestratorService_ServiceDesc},
 		{b.addrs.Actions, actionsv1.ActionService_ServiceDesc},
@@ -80,7 +81,7 @@ func TestEveryPlaneRPCRefusesBadIdentity(t *testing.T) {
 			require.NotEqual(t, codes.Unauthenticated, status.Code(err), "%s with a valid token: %v", full, err)
 		}
 	}
-	require.Equal(t, 3*10, calls, "ten RPCs across four services, three bad identities each")
+	require.Equal(t, 3*20, calls, "twenty RPCs across five services, three bad identities each")
 }
 
 func methods(d grpc.ServiceDesc) []string {

@@ -71,6 +71,7 @@ func (f *meshFlags) register(fs *pflag.FlagSet) {
 	fs.IntVar(&f.ingest.MaxInFlight, "ingest-max-in-flight", envInt("ALEXUS_INGEST_MAX_IN_FLIGHT", i.MaxInFlight), "calls one ingest replica works on at once (ALEXUS_INGEST_MAX_IN_FLIGHT)")
 	fs.IntVar(&f.ingest.MaxInFlightPerTenant, "ingest-max-in-flight-per-tenant", envInt("ALEXUS_INGEST_MAX_IN_FLIGHT_PER_TENANT", i.MaxInFlightPerTenant), "calls of one tenant one ingest replica works on at once (ALEXUS_INGEST_MAX_IN_FLIGHT_PER_TENANT)")
 	fs.DurationVar(&f.ingest.InFlightWait, "ingest-in-flight-wait", envDuration("ALEXUS_INGEST_IN_FLIGHT_WAIT", i.InFlightWait), "how long a call waits for a free slot before it is refused, at most 1s (ALEXUS_INGEST_IN_FLIGHT_WAIT)")
+	fs.DurationVar(&f.ingest.SourceCacheTTL, "ingest-source-cache-ttl", envDuration("ALEXUS_INGEST_SOURCE_CACHE_TTL", i.SourceCacheTTL), "how long a replica keeps a tenant's mapping rules and fingerprint overrides before reading them again, at most 5m (ALEXUS_INGEST_SOURCE_CACHE_TTL)")
 
 	// Orchestrator.
 	o := orchestrator.DefaultConfig()

@@ -62,7 +62,7 @@ type Config struct {
 	Planes []Plane
 	// Addrs of every plane.
 	Addrs Addrs
-	// Store reaches Postgres (needed by gateway, orchestrator, actions).
+	// Store reaches Postgres (needed by every plane).
 	Store store.Config
 	// RedisURL reaches Redis (needed by ingest and orchestrator).
 	RedisURL string
@@ -128,7 +128,7 @@ func Start(ctx context.Context, log *zap.Logger, cfg Config) (_ *Mesh, err error
 		db  *store.DB
 		rdb *redis.Client
 	)
-	if cfg.runs(Gateway) || cfg.runs(Orchestrator) || cfg.runs(Actions) {
+	if cfg.runs(Gateway) || cfg.runs(Ingest) || cfg.runs(Orchestrator) || cfg.runs(Actions) {
 		sc := cfg.Store
 		if cfg.runs(Actions) && sc.MaxConns == 0 {
 			// Each running job holds a connection while it records its
@@ -173,7 +173,14 @@ func Start(ctx context.Context, log *zap.Logger, cfg Config) (_ *Mesh, err error
 			}
 			runners[p] = s
 		case Ingest:
-			s, err := ingest.New(cfg.Ingest, ingest.Deps{Log: plog, Redis: rdb, Verifier: verifier})
+			orch, err := dial(m.Addrs.Orchestrator)
+			if err != nil {
+				return nil, err
+			}
+			s, err := ingest.New(cfg.Ingest, ingest.Deps{
+				Log: plog, Redis: rdb, Verifier: verifier, DB: db,
+				Orchestrator: orchestratorv1.NewOrchestratorServiceClient(orch),
+			})
 			if err != nil {
 				return nil, err
 			}
@@ -208,6 +215,7 @@ func Start(ctx context.Context, log *zap.Logger, cfg Config) (_ *Mesh, err error
 			s, err := gateway.New(cfg.Gateway, gateway.Deps{
 				Log: plog, DB: db,
 				Ingest:       ingestv1.NewIngestServiceClient(conns[m.Addrs.Ingest]),
+				Sources:      ingestv1.NewSourceServiceClient(conns[m.Addrs.Ingest]),
 				Orchestrator: orchestratorv1.NewOrchestratorServiceClient(conns[m.Addrs.Orchestrator]),
 				Reasoning:    reasoningv1.NewReasoningServiceClient(conns[m.Addrs.Reasoning]),
 				Actions:      actionsv1.NewActionServiceClient(conns[m.Addrs.Actions]),

@@ -68,6 +68,7 @@ func setup(t *testing.T, mutate func(*gateway.Config)) *bundle {
 		Log:          zap.NewNop(),
 		DB:           b.db.DB,
 		Ingest:       b.planes.Ingest,
+		Sources:      b.planes.Sources,
 		Orchestrator: b.planes.Orchestrator,
 		Reasoning:    b.planes.Reasoning,
 		Actions:      b.planes.Actions,
@@ -116,6 +117,7 @@ func TestForwardsJWTTenantOverEveryProtocol(t *testing.T) {
 		orch := orchestratorv1connect.NewOrchestratorServiceClient(b.h2c, b.baseURL, opts...)
 		reason := reasoningv1connect.NewReasoningServiceClient(b.h2c, b.baseURL, opts...)
 		acts := actionsv1connect.NewActionServiceClient(b.h2c, b.baseURL, opts...)
+		srcs := ingestv1connect.NewSourceServiceClient(b.h2c, b.baseURL, opts...)
 
 		ir, err := ingest.Ingest(b.ctx, withToken(connect.NewRequest(&ingestv1.IngestRequest{Source: "alertmanager", Payload: []byte(`{}`)}), tok))
 		require.NoError(t, err, name)
@@ -134,6 +136,10 @@ func TestForwardsJWTTenantOverEveryProtocol(t *testing.T) {
 		ar, err := acts.ListAuditLog(b.ctx, withToken(connect.NewRequest(&actionsv1.ListAuditLogRequest{}), tok))
 		require.NoError(t, err, name)
 		require.Equal(t, want, ar.Msg.GetNextPageToken(), name)
+
+		sr, err := srcs.ListMappingRules(b.ctx, withToken(connect.NewRequest(&ingestv1.ListMappingRulesRequest{}), tok))
+		require.NoError(t, err, name)
+		require.Equal(t, want, sr.Msg.GetRules()[0].GetTitle(), name)
 	}
 
 	// A second tenant's token reaches the plane as that tenant.

@@ -34,6 +34,7 @@ import (
 // reflection.
 var ServiceNames = []string{
 	ingestv1connect.IngestServiceName,
+	ingestv1connect.SourceServiceName,
 	orchestratorv1connect.OrchestratorServiceName,
 	reasoningv1connect.ReasoningServiceName,
 	actionsv1connect.ActionServiceName,
@@ -52,6 +53,7 @@ type Deps struct {
 	// call as a short-lived internal token; the gateway never signs one
 	// itself.
 	Ingest       ingestv1.IngestServiceClient
+	Sources      ingestv1.SourceServiceClient
 	Orchestrator orchestratorv1.OrchestratorServiceClient
 	Reasoning    reasoningv1.ReasoningServiceClient
 	Actions      actionsv1.ActionServiceClient
@@ -80,7 +82,7 @@ func New(cfg Config, deps Deps) (*Service, error) {
 	if deps.DB == nil {
 		return nil, errors.New("gateway: deps.DB is required")
 	}
-	clients := proxy.Clients{Ingest: deps.Ingest, Orchestrator: deps.Orchestrator, Reasoning: deps.Reasoning, Actions: deps.Actions}
+	clients := proxy.Clients{Ingest: deps.Ingest, Sources: deps.Sources, Orchestrator: deps.Orchestrator, Reasoning: deps.Reasoning, Actions: deps.Actions}
 	if err := clients.Validate(); err != nil {
 		return nil, fmt.Errorf("gateway: deps: %w", err)
 	}
@@ -144,6 +146,7 @@ func (s *Service) build(lifetime, streams context.Context, deps Deps, clients pr
 	}
 	mux := http.NewServeMux()
 	mux.Handle(ingestv1connect.NewIngestServiceHandler(p, opts...))
+	mux.Handle(ingestv1connect.NewSourceServiceHandler(p, opts...))
 	mux.Handle(orchestratorv1connect.NewOrchestratorServiceHandler(p, opts...))
 	mux.Handle(reasoningv1connect.NewReasoningServiceHandler(p, opts...))
 	mux.Handle(actionsv1connect.NewActionServiceHandler(p, opts...))

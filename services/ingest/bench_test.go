@@ -30,7 +30,7 @@ func BenchmarkIngest(b *testing.B) {
 			if mode == "new+rate" {
 				cfg.RatePerSecond, cfg.RateBurst = 1<<30, 1<<30
 			}
-			ing := ingest.NewIngester(cfg, zap.NewNop(), rdb)
+			ing := ingest.NewIngester(cfg, zap.NewNop(), rdb, nil)
 			payloads := make([][]byte, b.N)
 			for i := range payloads {
 				fp := "bench0000"

@@ -53,6 +53,11 @@ type Config struct {
 	// RESOURCE_EXHAUSTED (reason TENANT_BUSY)
 	// (ALEXUS_INGEST_MAX_IN_FLIGHT_PER_TENANT).
 	MaxInFlightPerTenant int
+	// SourceCacheTTL is how long a replica keeps a tenant's mapping rules
+	// and fingerprint overrides before reading them again; a change saved
+	// through another replica applies here within it
+	// (ALEXUS_INGEST_SOURCE_CACHE_TTL, a Go duration).
+	SourceCacheTTL time.Duration
 	// InFlightWait is how long a call waits for a free slot before it is
 	// refused; zero refuses at once (ALEXUS_INGEST_IN_FLIGHT_WAIT).
 	InFlightWait time.Duration
@@ -61,6 +66,10 @@ type Config struct {
 // maxInFlightWait bounds InFlightWait: a call waits briefly or not at all,
 // so a full replica answers quickly instead of holding calls in a queue.
 const maxInFlightWait = time.Second
+
+// maxSourceCacheTTL bounds SourceCacheTTL: a saved rule or override must
+// reach every replica soon.
+const maxSourceCacheTTL = 5 * time.Minute
 
 // DefaultConfig returns the configuration used when nothing is set.
 func DefaultConfig() Config {
@@ -76,6 +85,7 @@ func DefaultConfig() Config {
 		RateBurst:            1000,
 		MaxInFlight:          64,
 		MaxInFlightPerTenant: 16,
+		SourceCacheTTL:       5 * time.Second,
 	}
 }
 
@@ -111,6 +121,9 @@ func (c Config) Validate() error {
 	}
 	if c.MaxInFlightPerTenant < 1 || c.MaxInFlightPerTenant > max(c.MaxInFlight, 1) {
 		errs = append(errs, fmt.Errorf("MaxInFlightPerTenant %d must be between 1 and MaxInFlight (%d)", c.MaxInFlightPerTenant, c.MaxInFlight))
+	}
+	if c.SourceCacheTTL < 0 || c.SourceCacheTTL > maxSourceCacheTTL {
+		errs = append(errs, fmt.Errorf("SourceCacheTTL %s must be between 0 and %s", c.SourceCacheTTL, maxSourceCacheTTL))
 	}
 	if c.InFlightWait < 0 || c.InFlightWait > maxInFlightWait {
 		errs = append(errs, fmt.Errorf("InFlightWait %s must be between 0 and %s", c.InFlightWait, maxInFlightWait))

@@ -142,10 +142,15 @@ func verdict(k signalv1.EventKind) ingestv1.Verdict {
 	}
 }
 
-// toStatus maps the Ingester's own errors onto gRPC codes and leaves
+// toStatus maps the Ingester's own errors onto gRPC codes (see statusOf).
+func (h *handler) toStatus(ctx context.Context, op string, err error) error {
+	return statusOf(ctx, h.log, op, err)
+}
+
+// statusOf maps the Ingester's own errors onto gRPC codes and leaves
 // everything else (cancellation, errors already carrying a status, anything
 // unexpected) to rpc.StatusOf, which logs what is the server's fault.
-func (h *handler) toStatus(ctx context.Context, op string, err error) error {
+func statusOf(ctx context.Context, log *zap.Logger, op string, err error) error {
 	var refusal *limit.Refusal
 	switch {
 	case errors.As(err, &refusal):
@@ -156,6 +161,9 @@ func (h *handler) toStatus(ctx context.Context, op string, err error) error {
 		errors.Is(err, ErrPayloadTooDeep),
 		errors.Is(err, ErrPayloadNotUTF8):
 		return status.Error(codes.InvalidArgument, err.Error())
+	case errors.Is(err, ErrBrokenRule):
+		// The rule was valid when saved; the tenant must fix it.
+		return status.Error(codes.FailedPrecondition, err.Error())
 	case errors.Is(err, normalise.ErrSNSControl):
 		// Confirming a subscription means fetching a URL the message names,
 		// which Alexus does only once it can verify the SNS signature; until
@@ -163,7 +171,7 @@ func (h *handler) toStatus(ctx context.Context, op string, err error) error {
 		return status.Error(codes.FailedPrecondition,
 			"SNS subscription and unsubscribe confirmations are not ingested and not yet confirmed automatically; "+
 				"confirm the subscription in the AWS console or by visiting its SubscribeURL")
-	case errors.Is(err, dedup.ErrUnavailable), errors.Is(err, limit.ErrUnavailable):
+	case errors.Is(err, dedup.ErrUnavailable), errors.Is(err, limit.ErrUnavailable), errors.Is(err, ErrSourcesUnavailable):
 		// A rate that cannot be checked fails closed: the signal store is
 		// the same Redis, so the call could not have been recorded either.
 		// The Ingester has logged the cause; the caller learns how long to
@@ -175,7 +183,7 @@ func (h *handler) toStatus(ctx context.Context, op string, err error) error {
 		}
 		return st.Err()
 	}
-	return rpc.StatusOf(ctx, h.log, op, err)
+	return rpc.StatusOf(ctx, log, op, err)
 }
 
 // ReasonBatchTooLarge is the ErrorInfo reason of a batch above the item

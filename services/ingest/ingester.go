@@ -17,6 +17,7 @@ import (
 	"github.com/alexus-platform/alexus/services/ingest/dedup"
 	"github.com/alexus-platform/alexus/services/ingest/limit"
 	"github.com/alexus-platform/alexus/services/ingest/normalise"
+	"github.com/alexus-platform/alexus/services/ingest/sources"
 )
 
 // Errors for payloads refused before any normaliser sees them.
@@ -29,6 +30,10 @@ var (
 	// ErrPayloadNotUTF8 reports a payload that is not valid UTF-8, which no
 	// JSON text can be.
 	ErrPayloadNotUTF8 = errors.New("payload is not valid UTF-8")
+	// ErrSourcesUnavailable reports that the tenant's own sources (mapping
+	// rules, fingerprint overrides) could not be loaded, so no payload of
+	// the tenant can be normalised as configured; retrying is safe.
+	ErrSourcesUnavailable = errors.New("tenant source configuration unavailable")
 )
 
 // batchFlushSignals is how many normalised signals a batch holds before it
@@ -52,19 +57,24 @@ type Result struct {
 type Ingester struct {
 	log         *zap.Logger
 	normalisers *normalise.Registry
-	store       *dedup.Store
-	rate        *limit.RateLimiter
-	rawCap      int
-	maxPayload  int
-	maxDepth    int
-	now         func() time.Time
+	// sources gives each tenant's mapping rules and fingerprint overrides;
+	// nil means native sources only, as they ship.
+	sources    *sources.Cache
+	store      *dedup.Store
+	rate       *limit.RateLimiter
+	rawCap     int
+	maxPayload int
+	maxDepth   int
+	now        func() time.Time
 }
 
-// NewIngester returns an Ingester over rdb; cfg must be valid.
-func NewIngester(cfg Config, log *zap.Logger, rdb redis.UniversalClient) *Ingester {
+// NewIngester returns an Ingester over rdb; cfg must be valid. srcs may be
+// nil, and then only native sources are known and no override applies.
+func NewIngester(cfg Config, log *zap.Logger, rdb redis.UniversalClient, srcs *sources.Cache) *Ingester {
 	return &Ingester{
 		log:         log,
 		normalisers: normalise.Builtin(),
+		sources:     srcs,
 		store:       dedup.New(rdb, cfg.Namespace, cfg.DedupWindow),
 		rate:        limit.NewRateLimiter(rdb, cfg.Namespace, limit.Rate{PerSecond: cfg.RatePerSecond, Burst: cfg.RateBurst}),
 		rawCap:      cfg.RawPayloadCap,
@@ -98,7 +108,7 @@ func (i *Ingester) Ingest(ctx context.Context, source string, payload []byte, he
 		i.logRateError(t, err)
 		return nil, err
 	}
-	sigs, err := i.Normalise(source, payload, headers)
+	sigs, err := i.Normalise(ctx, source, payload, headers)
 	if err != nil {
 		return nil, err
 	}
@@ -106,21 +116,62 @@ func (i *Ingester) Ingest(ctx context.Context, source string, payload []byte, he
 }
 
 // Normalise checks payload's size, encoding and nesting and turns it into
-// signals, storing nothing. Each signal's raw payload is cut at the
-// configured cap.
+// signals with the normaliser of source (a native one, or the context
+// tenant's mapping rule of that name), applying the tenant's fingerprint
+// override of source if it has one. It stores nothing. Each signal's raw
+// payload is cut at the configured cap.
+func (i *Ingester) Normalise(ctx context.Context, source string, payload []byte, headers map[string]string) ([]*signalv1.Signal, error) {
+	snap, err := i.snapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	n, err := i.normalisers.Lookup(source)
+	if err != nil {
+		rule, ok, rerr := snap.Rule(source)
+		switch {
+		case rerr != nil:
+			return nil, fmt.Errorf("%w: %v", ErrBrokenRule, rerr)
+		case !ok:
+			return nil, fmt.Errorf("%w (nor is it one of the tenant's mapping rules)", err)
+		}
+		n = rule
+	}
+	return i.NormaliseWith(n, snap, source, payload, headers)
+}
+
+// ErrBrokenRule reports a stored mapping rule that no longer compiles.
+var ErrBrokenRule = errors.New("mapping rule does not compile")
+
+// snapshot returns the context tenant's source configuration, or nil when
+// the Ingester has none. A stale snapshot served because a reload failed is
+// used, with a warning.
+func (i *Ingester) snapshot(ctx context.Context) (*sources.Snapshot, error) {
+	if i.sources == nil {
+		return nil, nil
+	}
+	snap, err := i.sources.Snapshot(ctx)
+	if err != nil {
+		t, _ := tenant.Require(ctx)
+		if snap == nil {
+			i.log.Warn("loading tenant sources failed", zap.String("tenant_id", t.String()), zap.Error(err))
+			return nil, fmt.Errorf("%w: %w", ErrSourcesUnavailable, err)
+		}
+		i.log.Warn("loading tenant sources failed; using the last loaded", zap.String("tenant_id", t.String()), zap.Error(err))
+	}
+	return snap, nil
+}
+
+// NormaliseWith is Normalise with the normaliser and the tenant's
+// configuration given, for dry runs of a rule not yet saved.
 //
 // The encoding and nesting checks run before any normaliser, so that none
 // has to defend itself against them: a decoder never recurses deeper than
 // the cap, and every string it yields is valid UTF-8. Each is one pass over
 // the bytes without a parse (BenchmarkDepthScan in package limit measures
 // the depth scan).
-func (i *Ingester) Normalise(source string, payload []byte, headers map[string]string) ([]*signalv1.Signal, error) {
+func (i *Ingester) NormaliseWith(n normalise.Normaliser, snap *sources.Snapshot, source string, payload []byte, headers map[string]string) ([]*signalv1.Signal, error) {
 	if len(payload) > i.maxPayload {
 		return nil, fmt.Errorf("%w: %d bytes, at most %d accepted", ErrPayloadTooLarge, len(payload), i.maxPayload)
-	}
-	n, err := i.normalisers.Lookup(source)
-	if err != nil {
-		return nil, err
 	}
 	if !utf8.Valid(payload) {
 		return nil, ErrPayloadNotUTF8
@@ -132,7 +183,11 @@ func (i *Ingester) Normalise(source string, payload []byte, headers map[string]s
 	if err != nil {
 		return nil, fmt.Errorf("normalise %s payload: %w", source, err)
 	}
+	override, overridden := snap.Override(source)
 	for _, sig := range sigs {
+		if overridden {
+			override.Apply(sig)
+		}
 		scrubNUL(sig)
 		if len(sig.RawPayload) > i.rawCap {
 			sig.RawPayload = bytes.Clone(sig.RawPayload[:i.rawCap])
@@ -222,8 +277,12 @@ func (b *Batch) Add(ctx context.Context, source string, payload []byte, headers 
 		b.Reject(b.limited)
 		return nil
 	}
-	sigs, err := b.ing.Normalise(source, payload, headers)
-	if err != nil {
+	sigs, err := b.ing.Normalise(ctx, source, payload, headers)
+	switch {
+	case errors.Is(err, ErrSourcesUnavailable):
+		// Not the item's fault: the whole batch can be retried.
+		return err
+	case err != nil:
 		b.Reject(err.Error())
 		return nil
 	}

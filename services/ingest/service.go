@@ -11,9 +11,12 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	ingestv1 "github.com/alexus-platform/alexus/gen/alexus/ingest/v1"
+	orchestratorv1 "github.com/alexus-platform/alexus/gen/alexus/orchestrator/v1"
 	"github.com/alexus-platform/alexus/internal/rpc"
+	"github.com/alexus-platform/alexus/internal/store"
 	"github.com/alexus-platform/alexus/internal/tenant"
 	"github.com/alexus-platform/alexus/services/ingest/limit"
+	"github.com/alexus-platform/alexus/services/ingest/sources"
 )
 
 // Deps are the ingestion plane's collaborators.
@@ -24,6 +27,12 @@ type Deps struct {
 	Redis *redis.Client
 	// Verifier checks the internal identity token on every call.
 	Verifier *tenant.Verifier
+	// DB holds the tenants' own sources (mapping rules, fingerprint
+	// overrides); only the application role is used.
+	DB *store.DB
+	// Orchestrator lists stored signals for PreviewFingerprintOverride; it
+	// must be dialled with rpc.Dial so the caller's identity goes along.
+	Orchestrator orchestratorv1.OrchestratorServiceClient
 }
 
 // Service is the ingestion plane.
@@ -31,6 +40,8 @@ type Service struct {
 	cfg  Config
 	deps Deps
 	ing  *Ingester
+	// srcs are the tenants' own sources, cached.
+	srcs *sources.Cache
 	// disp bounds the calls this replica works on at once.
 	disp *limit.Dispatcher
 }
@@ -50,15 +61,23 @@ func New(cfg Config, deps Deps) (*Service, error) {
 	if deps.Verifier == nil {
 		errs = append(errs, errors.New("Deps.Verifier is nil"))
 	}
+	if deps.DB == nil {
+		errs = append(errs, errors.New("Deps.DB is nil"))
+	}
+	if deps.Orchestrator == nil {
+		errs = append(errs, errors.New("Deps.Orchestrator is nil"))
+	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("new ingest service: %w", err)
 	}
 	log := deps.Log.Named("ingest")
 	deps.Log = log
+	srcs := sources.NewCache(sources.NewStore(deps.DB), cfg.SourceCacheTTL)
 	return &Service{
 		cfg:  cfg,
 		deps: deps,
-		ing:  NewIngester(cfg, log, deps.Redis),
+		ing:  NewIngester(cfg, log, deps.Redis, srcs),
+		srcs: srcs,
 		disp: limit.NewDispatcher(cfg.MaxInFlight, cfg.MaxInFlightPerTenant, cfg.InFlightWait),
 	}, nil
 }
@@ -72,7 +91,11 @@ func (s *Service) Run(ctx context.Context, lis net.Listener) error {
 		return fmt.Errorf("build ingest gRPC server: %w", err)
 	}
 	ingestv1.RegisterIngestServiceServer(srv, &handler{log: s.deps.Log, ing: s.ing, disp: s.disp, maxItems: s.cfg.MaxBatchItems})
+	ingestv1.RegisterSourceServiceServer(srv, &sourceHandler{
+		log: s.deps.Log, ing: s.ing, store: sources.NewStore(s.deps.DB), cache: s.srcs, signals: s.deps.Orchestrator,
+	})
 	hs.SetServingStatus(ingestv1.IngestService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
+	hs.SetServingStatus(ingestv1.SourceService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
 
 	// Report NOT_SERVING as soon as shutdown starts, so load balancers stop
 	// sending new calls while the ones in flight drain.

@@ -21,18 +21,27 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	ingestv1 "github.com/alexus-platform/alexus/gen/alexus/ingest/v1"
+	orchestratorv1 "github.com/alexus-platform/alexus/gen/alexus/orchestrator/v1"
 	signalv1 "github.com/alexus-platform/alexus/gen/alexus/signal/v1"
 	"github.com/alexus-platform/alexus/internal/rediskey"
 	"github.com/alexus-platform/alexus/internal/redistest"
 	"github.com/alexus-platform/alexus/internal/rpc"
+	"github.com/alexus-platform/alexus/internal/store"
+	"github.com/alexus-platform/alexus/internal/store/storetest"
 	"github.com/alexus-platform/alexus/internal/tenant"
+	"github.com/alexus-platform/alexus/services/orchestrator/incident"
 )
 
 var secret = []byte("ingest-test-secret-0123456789abcdef")
 
 type bundle struct {
-	client ingestv1.IngestServiceClient
-	addr   string
+	client  ingestv1.IngestServiceClient
+	sources ingestv1.SourceServiceClient
+	// signals is the real orchestrator's incident store on the same
+	// database, which PreviewFingerprintOverride reads through its RPC.
+	signals *incident.Store
+	db      *store.DB
+	addr    string
 	rdb    *redis.Client
 	space  rediskey.Space
 	svc    *Service
@@ -56,9 +65,13 @@ func setup(t *testing.T, opts ...option) *bundle {
 	signer, err := tenant.NewSigner(secret, time.Minute)
 	require.NoError(t, err)
 
+	db := storetest.New(t).DB
+	signals := incident.NewStore(db)
+	orch := startOrchestratorQueries(t, verifier, signer, signals, rdb, space)
+
 	cfg := DefaultConfig()
 	cfg.Namespace = space
-	deps := Deps{Log: zap.NewNop(), Redis: rdb, Verifier: verifier}
+	deps := Deps{Log: zap.NewNop(), Redis: rdb, Verifier: verifier, DB: db, Orchestrator: orch}
 	for _, o := range opts {
 		o(&cfg, &deps)
 	}
@@ -83,7 +96,34 @@ func setup(t *testing.T, opts ...option) *bundle {
 			t.Error("Run did not return after its context was cancelled")
 		}
 	})
-	return &bundle{client: ingestv1.NewIngestServiceClient(cc), addr: lis.Addr().String(), rdb: rdb, space: space, svc: svc}
+	return &bundle{
+		client: ingestv1.NewIngestServiceClient(cc), sources: ingestv1.NewSourceServiceClient(cc),
+		signals: signals, db: db, addr: lis.Addr().String(), rdb: rdb, space: space, svc: svc,
+	}
+}
+
+// startOrchestratorQueries serves the orchestrator's real query handler
+// over signals on a real port and returns a client for it.
+func startOrchestratorQueries(t *testing.T, verifier *tenant.Verifier, signer *tenant.Signer, signals *incident.Store, rdb *redis.Client, space rediskey.Space) orchestratorv1.OrchestratorServiceClient {
+	t.Helper()
+	srv, _, err := rpc.NewServer(zap.NewNop(), verifier)
+	require.NoError(t, err)
+	done := make(chan struct{})
+	orchestratorv1.RegisterOrchestratorServiceServer(srv, incident.NewHandler(signals, incident.NewFeed(rdb, space), zap.NewNop(), done, 4))
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- rpc.Serve(ctx, srv, lis) }()
+	cc, err := rpc.Dial(lis.Addr().String(), signer)
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		_ = cc.Close()
+		close(done)
+		cancel()
+		<-served
+	})
+	return orchestratorv1.NewOrchestratorServiceClient(cc)
 }
 
 func as(t tenant.ID) context.Context {

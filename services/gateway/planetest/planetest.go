@@ -62,6 +62,7 @@ const (
 type Planes struct {
 	Signer       *tenant.Signer
 	Ingest       ingestv1.IngestServiceClient
+	Sources      ingestv1.SourceServiceClient
 	Orchestrator orchestratorv1.OrchestratorServiceClient
 	Reasoning    reasoningv1.ReasoningServiceClient
 	Actions      actionsv1.ActionServiceClient
@@ -87,6 +88,7 @@ func Start(t testing.TB) *Planes {
 	}
 	ended := make(chan string, 16)
 	ingestv1.RegisterIngestServiceServer(srv, ingestPlane{})
+	ingestv1.RegisterSourceServiceServer(srv, sourcesPlane{})
 	orchestratorv1.RegisterOrchestratorServiceServer(srv, orchestratorPlane{ended: ended})
 	reasoningv1.RegisterReasoningServiceServer(srv, reasoningPlane{})
 	actionsv1.RegisterActionServiceServer(srv, actionsPlane{})
@@ -113,6 +115,7 @@ func Start(t testing.TB) *Planes {
 	return &Planes{
 		Signer:       signer,
 		Ingest:       ingestv1.NewIngestServiceClient(cc),
+		Sources:      ingestv1.NewSourceServiceClient(cc),
 		Orchestrator: orchestratorv1.NewOrchestratorServiceClient(cc),
 		Reasoning:    reasoningv1.NewReasoningServiceClient(cc),
 		Actions:      actionsv1.NewActionServiceClient(cc),
@@ -154,6 +157,16 @@ func failure(payload []byte) error {
 		}
 	}
 	return st.Err()
+}
+
+// sourcesPlane answers ListMappingRules with one rule whose title names
+// the caller; the other methods are unimplemented.
+type sourcesPlane struct {
+	ingestv1.UnimplementedSourceServiceServer
+}
+
+func (sourcesPlane) ListMappingRules(ctx context.Context, _ *ingestv1.ListMappingRulesRequest) (*ingestv1.ListMappingRulesResponse, error) {
+	return &ingestv1.ListMappingRulesResponse{Rules: []*ingestv1.MappingRule{{Name: "echo", Title: who(ctx)}}}, nil
 }
 
 type ingestPlane struct {

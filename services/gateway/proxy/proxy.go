@@ -20,6 +20,7 @@ import (
 // call carries an internal token signed from the context's identity.
 type Clients struct {
 	Ingest       ingestv1.IngestServiceClient
+	Sources      ingestv1.SourceServiceClient
 	Orchestrator orchestratorv1.OrchestratorServiceClient
 	Reasoning    reasoningv1.ReasoningServiceClient
 	Actions      actionsv1.ActionServiceClient
@@ -30,6 +31,8 @@ func (c Clients) Validate() error {
 	switch {
 	case c.Ingest == nil:
 		return errors.New("ingest client is required")
+	case c.Sources == nil:
+		return errors.New("sources client is required")
 	case c.Orchestrator == nil:
 		return errors.New("orchestrator client is required")
 	case c.Reasoning == nil:
@@ -40,9 +43,9 @@ func (c Clients) Validate() error {
 	return nil
 }
 
-// Proxy implements the four public Connect services by forwarding to the
+// Proxy implements the public Connect services by forwarding to the
 // planes. Method names do not collide across the services, so one type
-// serves all four.
+// serves them all.
 type Proxy struct {
 	c    Clients
 	stop context.Context
@@ -50,6 +53,7 @@ type Proxy struct {
 
 var (
 	_ ingestv1connect.IngestServiceHandler             = (*Proxy)(nil)
+	_ ingestv1connect.SourceServiceHandler             = (*Proxy)(nil)
 	_ orchestratorv1connect.OrchestratorServiceHandler = (*Proxy)(nil)
 	_ reasoningv1connect.ReasoningServiceHandler       = (*Proxy)(nil)
 	_ actionsv1connect.ActionServiceHandler            = (*Proxy)(nil)
@@ -94,6 +98,11 @@ func (p *Proxy) WatchIncidents(ctx context.Context, req *connect.Request[orchest
 	return serverStream(ctx, p.stop, req, out, p.c.Orchestrator.WatchIncidents)
 }
 
+// ListSignals forwards OrchestratorService.ListSignals.
+func (p *Proxy) ListSignals(ctx context.Context, req *connect.Request[orchestratorv1.ListSignalsRequest]) (*connect.Response[orchestratorv1.ListSignalsResponse], error) {
+	return unary(ctx, req, p.c.Orchestrator.ListSignals)
+}
+
 // ClassifyIncident forwards ReasoningService.ClassifyIncident.
 func (p *Proxy) ClassifyIncident(ctx context.Context, req *connect.Request[reasoningv1.ClassifyIncidentRequest]) (*connect.Response[reasoningv1.ClassifyIncidentResponse], error) {
 	return unary(ctx, req, p.c.Reasoning.ClassifyIncident)
@@ -117,4 +126,49 @@ func (p *Proxy) ExecuteAction(ctx context.Context, req *connect.Request[actionsv
 // ListAuditLog forwards ActionService.ListAuditLog.
 func (p *Proxy) ListAuditLog(ctx context.Context, req *connect.Request[actionsv1.ListAuditLogRequest]) (*connect.Response[actionsv1.ListAuditLogResponse], error) {
 	return unary(ctx, req, p.c.Actions.ListAuditLog)
+}
+
+// CreateMappingRule forwards SourceService.CreateMappingRule.
+func (p *Proxy) CreateMappingRule(ctx context.Context, req *connect.Request[ingestv1.CreateMappingRuleRequest]) (*connect.Response[ingestv1.CreateMappingRuleResponse], error) {
+	return unary(ctx, req, p.c.Sources.CreateMappingRule)
+}
+
+// UpdateMappingRule forwards SourceService.UpdateMappingRule.
+func (p *Proxy) UpdateMappingRule(ctx context.Context, req *connect.Request[ingestv1.UpdateMappingRuleRequest]) (*connect.Response[ingestv1.UpdateMappingRuleResponse], error) {
+	return unary(ctx, req, p.c.Sources.UpdateMappingRule)
+}
+
+// ListMappingRules forwards SourceService.ListMappingRules.
+func (p *Proxy) ListMappingRules(ctx context.Context, req *connect.Request[ingestv1.ListMappingRulesRequest]) (*connect.Response[ingestv1.ListMappingRulesResponse], error) {
+	return unary(ctx, req, p.c.Sources.ListMappingRules)
+}
+
+// TestMappingRule forwards SourceService.TestMappingRule.
+func (p *Proxy) TestMappingRule(ctx context.Context, req *connect.Request[ingestv1.TestMappingRuleRequest]) (*connect.Response[ingestv1.TestMappingRuleResponse], error) {
+	return unary(ctx, req, p.c.Sources.TestMappingRule)
+}
+
+// DeleteMappingRule forwards SourceService.DeleteMappingRule.
+func (p *Proxy) DeleteMappingRule(ctx context.Context, req *connect.Request[ingestv1.DeleteMappingRuleRequest]) (*connect.Response[ingestv1.DeleteMappingRuleResponse], error) {
+	return unary(ctx, req, p.c.Sources.DeleteMappingRule)
+}
+
+// SetFingerprintOverride forwards SourceService.SetFingerprintOverride.
+func (p *Proxy) SetFingerprintOverride(ctx context.Context, req *connect.Request[ingestv1.SetFingerprintOverrideRequest]) (*connect.Response[ingestv1.SetFingerprintOverrideResponse], error) {
+	return unary(ctx, req, p.c.Sources.SetFingerprintOverride)
+}
+
+// ListFingerprintOverrides forwards SourceService.ListFingerprintOverrides.
+func (p *Proxy) ListFingerprintOverrides(ctx context.Context, req *connect.Request[ingestv1.ListFingerprintOverridesRequest]) (*connect.Response[ingestv1.ListFingerprintOverridesResponse], error) {
+	return unary(ctx, req, p.c.Sources.ListFingerprintOverrides)
+}
+
+// DeleteFingerprintOverride forwards SourceService.DeleteFingerprintOverride.
+func (p *Proxy) DeleteFingerprintOverride(ctx context.Context, req *connect.Request[ingestv1.DeleteFingerprintOverrideRequest]) (*connect.Response[ingestv1.DeleteFingerprintOverrideResponse], error) {
+	return unary(ctx, req, p.c.Sources.DeleteFingerprintOverride)
+}
+
+// PreviewFingerprintOverride forwards SourceService.PreviewFingerprintOverride.
+func (p *Proxy) PreviewFingerprintOverride(ctx context.Context, req *connect.Request[ingestv1.PreviewFingerprintOverrideRequest]) (*connect.Response[ingestv1.PreviewFingerprintOverrideResponse], error) {
+	return unary(ctx, req, p.c.Sources.PreviewFingerprintOverride)
 }

@@ -25,32 +25,32 @@ import (
 // signal field. Only Name and Title are required.
 type Rule struct {
 	// Name is the source slug the rule is posted to, /v1/webhooks/<Name>.
-	Name string
+	Name string `json:"-"`
 	// Version counts saved changes of the rule; it is the version of the
 	// rule's fingerprint recipe, stored with every signal it makes.
-	Version uint32
+	Version uint32 `json:"-"`
 	// Alerts, when set, selects a list of alerts in the payload (e.g.
 	// `payload.events`); each element becomes one signal, seen as `alert`.
-	Alerts string
+	Alerts string `json:"alerts,omitempty"`
 	// Title is required; a string.
-	Title string
+	Title string `json:"title"`
 	// Status yields "firing", "resolved" or "acknowledged"; empty means
 	// always firing.
-	Status string
+	Status string `json:"status,omitempty"`
 	// Severity yields a severity word (see normalise.SeverityWord).
-	Severity    string
-	Description string
-	Resource    string
-	Link        string
+	Severity    string `json:"severity,omitempty"`
+	Description string `json:"description,omitempty"`
+	Resource    string `json:"resource,omitempty"`
+	Link        string `json:"link,omitempty"`
 	// Labels yields a map of strings; non-string values are rendered as
 	// JSON text.
-	Labels string
+	Labels string `json:"labels,omitempty"`
 	// Fingerprint yields the alert's stable identity; empty means a hash of
 	// labels, title and resource.
-	Fingerprint string
+	Fingerprint string `json:"fingerprint,omitempty"`
 	// StartsAt and EndsAt yield RFC 3339 strings, or CEL timestamps.
-	StartsAt string
-	EndsAt   string
+	StartsAt string `json:"starts_at,omitempty"`
+	EndsAt   string `json:"ends_at,omitempty"`
 }
 
 // ErrInvalidRule wraps every reason a rule does not compile.
@@ -363,3 +363,6 @@ func timestamp(v any) (*timestamppb.Timestamp, error) {
 	}
 	return nil, fmt.Errorf("want an RFC 3339 string or a timestamp")
 }
+
+// Rule returns the rule c was compiled from.
+func (c *Compiled) Rule() Rule { return c.rule }

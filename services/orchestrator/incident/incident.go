@@ -144,3 +144,14 @@ func statusText(s signalv1.Status) string {
 		return "firing"
 	}
 }
+
+func parseStatus(s string) signalv1.Status {
+	switch s {
+	case "resolved":
+		return signalv1.Status_STATUS_RESOLVED
+	case "acknowledged":
+		return signalv1.Status_STATUS_ACKNOWLEDGED
+	default:
+		return signalv1.Status_STATUS_FIRING
+	}
+}

@@ -390,7 +390,7 @@ func (s *Store) List(ctx context.Context, pageSize int, pageToken string) ([]Inc
 			rows, err = tx.Query(ctx, selectIncident+`
 				WHERE i.tenant_id = $1 AND (i.created_at, i.id) < ($2, $3::uuid)
 				ORDER BY i.created_at DESC, i.id DESC
-				LIMIT $4`, string(t), after.at, after.incidentID, pageSize+1)
+				LIMIT $4`, string(t), after.at, after.id, pageSize+1)
 		}
 		if err != nil {
 			return fmt.Errorf("list incidents: %w", err)
@@ -408,15 +408,15 @@ func (s *Store) List(ctx context.Context, pageSize int, pageToken string) ([]Inc
 	if len(out) > pageSize {
 		out = out[:pageSize]
 		last := out[len(out)-1]
-		next = encodeCursor(cursor{at: last.CreatedAt, incidentID: last.ID})
+		next = encodeCursor(cursor{at: last.CreatedAt, id: last.ID})
 	}
 	return out, next, nil
 }
 
 // cursor is a position in the newest-first order.
 type cursor struct {
-	at         time.Time
-	incidentID string
+	at time.Time
+	id string
 }
 
 // Page tokens are opaque to callers: a version tag, the creation time in
@@ -426,7 +426,7 @@ type cursor struct {
 const cursorVersion = "v1"
 
 func encodeCursor(c cursor) string {
-	raw := cursorVersion + "." + strconv.FormatInt(c.at.UnixMicro(), 10) + "." + c.incidentID
+	raw := cursorVersion + "." + strconv.FormatInt(c.at.UnixMicro(), 10) + "." + c.id
 	return base64.RawURLEncoding.EncodeToString([]byte(raw))
 }
 
@@ -450,7 +450,7 @@ func decodeCursor(token string) (*cursor, error) {
 	if err != nil {
 		return nil, ErrBadPageToken
 	}
-	return &cursor{at: time.UnixMicro(micros), incidentID: id.String()}, nil
+	return &cursor{at: time.UnixMicro(micros), id: id.String()}, nil
 }
 
 // lockBySignal locks the incident of signalID and returns its ID.

@@ -636,6 +636,127 @@ func (x *ListIncidentsResponse) GetNextPageToken() string {
 	return ""
 }
 
+// ListSignalsRequest asks for one page of stored signals.
+type ListSignalsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Only signals of this source; empty for every source.
+	Source string `protobuf:"bytes,1,opt,name=source,proto3" json:"source,omitempty"`
+	// Maximum signals to return; 0 means 100, at most 1000.
+	PageSize int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// Token from a previous response's next_page_token; empty for the first page.
+	PageToken     string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListSignalsRequest) Reset() {
+	*x = ListSignalsRequest{}
+	mi := &file_alexus_orchestrator_v1_orchestrator_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListSignalsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListSignalsRequest) ProtoMessage() {}
+
+func (x *ListSignalsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_alexus_orchestrator_v1_orchestrator_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListSignalsRequest.ProtoReflect.Descriptor instead.
+func (*ListSignalsRequest) Descriptor() ([]byte, []int) {
+	return file_alexus_orchestrator_v1_orchestrator_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *ListSignalsRequest) GetSource() string {
+	if x != nil {
+		return x.Source
+	}
+	return ""
+}
+
+func (x *ListSignalsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListSignalsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+// ListSignalsResponse is one page of signals, newest first (by received
+// time). Each signal's occurrence count is not included; raw payloads are
+// left out.
+type ListSignalsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The signals.
+	Signals []*v1.Signal `protobuf:"bytes,1,rep,name=signals,proto3" json:"signals,omitempty"`
+	// Token for the next page; empty on the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListSignalsResponse) Reset() {
+	*x = ListSignalsResponse{}
+	mi := &file_alexus_orchestrator_v1_orchestrator_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListSignalsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListSignalsResponse) ProtoMessage() {}
+
+func (x *ListSignalsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_alexus_orchestrator_v1_orchestrator_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListSignalsResponse.ProtoReflect.Descriptor instead.
+func (*ListSignalsResponse) Descriptor() ([]byte, []int) {
+	return file_alexus_orchestrator_v1_orchestrator_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *ListSignalsResponse) GetSignals() []*v1.Signal {
+	if x != nil {
+		return x.Signals
+	}
+	return nil
+}
+
+func (x *ListSignalsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
 // WatchIncidentsRequest opens a live feed of transitions.
 type WatchIncidentsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -647,7 +768,7 @@ type WatchIncidentsRequest struct {
 
 func (x *WatchIncidentsRequest) Reset() {
 	*x = WatchIncidentsRequest{}
-	mi := &file_alexus_orchestrator_v1_orchestrator_proto_msgTypes[6]
+	mi := &file_alexus_orchestrator_v1_orchestrator_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -659,7 +780,7 @@ func (x *WatchIncidentsRequest) String() string {
 func (*WatchIncidentsRequest) ProtoMessage() {}
 
 func (x *WatchIncidentsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_orchestrator_v1_orchestrator_proto_msgTypes[6]
+	mi := &file_alexus_orchestrator_v1_orchestrator_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -672,7 +793,7 @@ func (x *WatchIncidentsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchIncidentsRequest.ProtoReflect.Descriptor instead.
 func (*WatchIncidentsRequest) Descriptor() ([]byte, []int) {
-	return file_alexus_orchestrator_v1_orchestrator_proto_rawDescGZIP(), []int{6}
+	return file_alexus_orchestrator_v1_orchestrator_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *WatchIncidentsRequest) GetIncidentId() string {
@@ -696,7 +817,7 @@ type WatchIncidentsResponse struct {
 
 func (x *WatchIncidentsResponse) Reset() {
 	*x = WatchIncidentsResponse{}
-	mi := &file_alexus_orchestrator_v1_orchestrator_proto_msgTypes[7]
+	mi := &file_alexus_orchestrator_v1_orchestrator_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -708,7 +829,7 @@ func (x *WatchIncidentsResponse) String() string {
 func (*WatchIncidentsResponse) ProtoMessage() {}
 
 func (x *WatchIncidentsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_orchestrator_v1_orchestrator_proto_msgTypes[7]
+	mi := &file_alexus_orchestrator_v1_orchestrator_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -721,7 +842,7 @@ func (x *WatchIncidentsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchIncidentsResponse.ProtoReflect.Descriptor instead.
 func (*WatchIncidentsResponse) Descriptor() ([]byte, []int) {
-	return file_alexus_orchestrator_v1_orchestrator_proto_rawDescGZIP(), []int{7}
+	return file_alexus_orchestrator_v1_orchestrator_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *WatchIncidentsResponse) GetTransition() *Transition {
@@ -787,6 +908,15 @@ const file_alexus_orchestrator_v1_orchestrator_proto_rawDesc = "" +
 	"page_token\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x02R\tpageToken\"\x7f\n" +
 	"\x15ListIncidentsResponse\x12>\n" +
 	"\tincidents\x18\x01 \x03(\v2 .alexus.orchestrator.v1.IncidentR\tincidents\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xa1\x01\n" +
+	"\x12ListSignalsRequest\x129\n" +
+	"\x06source\x18\x01 \x01(\tB!\xbaH\x1er\x1c\x18?2\x18^$|^[a-z0-9][a-z0-9_-]*$R\x06source\x12'\n" +
+	"\tpage_size\x18\x02 \x01(\x05B\n" +
+	"\xbaH\a\x1a\x05\x18\xe8\a(\x00R\bpageSize\x12'\n" +
+	"\n" +
+	"page_token\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x02R\tpageToken\"q\n" +
+	"\x13ListSignalsResponse\x122\n" +
+	"\asignals\x18\x01 \x03(\v2\x18.alexus.signal.v1.SignalR\asignals\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x84\x01\n" +
 	"\x15WatchIncidentsRequest\x12k\n" +
 	"\vincident_id\x18\x01 \x01(\tBJ\xbaHGrE\x18$2A^$|^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$R\n" +
@@ -810,11 +940,12 @@ const file_alexus_orchestrator_v1_orchestrator_proto_rawDesc = "" +
 	"\rSTAGE_CLARIFY\x10\x06\x12\x12\n" +
 	"\x0eSTAGE_ESCALATE\x10\a\x12\x12\n" +
 	"\x0eSTAGE_REPEATED\x10\b\x12\x12\n" +
-	"\x0eSTAGE_RESOLVED\x10\t2\xde\x02\n" +
+	"\x0eSTAGE_RESOLVED\x10\t2\xc6\x03\n" +
 	"\x13OrchestratorService\x12f\n" +
 	"\vGetIncident\x12*.alexus.orchestrator.v1.GetIncidentRequest\x1a+.alexus.orchestrator.v1.GetIncidentResponse\x12l\n" +
 	"\rListIncidents\x12,.alexus.orchestrator.v1.ListIncidentsRequest\x1a-.alexus.orchestrator.v1.ListIncidentsResponse\x12q\n" +
-	"\x0eWatchIncidents\x12-.alexus.orchestrator.v1.WatchIncidentsRequest\x1a..alexus.orchestrator.v1.WatchIncidentsResponse0\x01B\xf6\x01\n" +
+	"\x0eWatchIncidents\x12-.alexus.orchestrator.v1.WatchIncidentsRequest\x1a..alexus.orchestrator.v1.WatchIncidentsResponse0\x01\x12f\n" +
+	"\vListSignals\x12*.alexus.orchestrator.v1.ListSignalsRequest\x1a+.alexus.orchestrator.v1.ListSignalsResponseB\xf6\x01\n" +
 	"\x1acom.alexus.orchestrator.v1B\x11OrchestratorProtoP\x01ZKgithub.com/alexus-platform/alexus/gen/alexus/orchestrator/v1;orchestratorv1\xa2\x02\x03AOX\xaa\x02\x16Alexus.Orchestrator.V1\xca\x02\x16Alexus\\Orchestrator\\V1\xe2\x02\"Alexus\\Orchestrator\\V1\\GPBMetadata\xea\x02\x18Alexus::Orchestrator::V1b\x06proto3"
 
 var (
@@ -830,7 +961,7 @@ func file_alexus_orchestrator_v1_orchestrator_proto_rawDescGZIP() []byte {
 }
 
 var file_alexus_orchestrator_v1_orchestrator_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_alexus_orchestrator_v1_orchestrator_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
+var file_alexus_orchestrator_v1_orchestrator_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
 var file_alexus_orchestrator_v1_orchestrator_proto_goTypes = []any{
 	(IncidentStatus)(0),            // 0: alexus.orchestrator.v1.IncidentStatus
 	(Stage)(0),                     // 1: alexus.orchestrator.v1.Stage
@@ -840,42 +971,48 @@ var file_alexus_orchestrator_v1_orchestrator_proto_goTypes = []any{
 	(*GetIncidentResponse)(nil),    // 5: alexus.orchestrator.v1.GetIncidentResponse
 	(*ListIncidentsRequest)(nil),   // 6: alexus.orchestrator.v1.ListIncidentsRequest
 	(*ListIncidentsResponse)(nil),  // 7: alexus.orchestrator.v1.ListIncidentsResponse
-	(*WatchIncidentsRequest)(nil),  // 8: alexus.orchestrator.v1.WatchIncidentsRequest
-	(*WatchIncidentsResponse)(nil), // 9: alexus.orchestrator.v1.WatchIncidentsResponse
-	nil,                            // 10: alexus.orchestrator.v1.Transition.DetailsEntry
-	(v1.Severity)(0),               // 11: alexus.signal.v1.Severity
-	(v11.Intent)(0),                // 12: alexus.reasoning.v1.Intent
-	(v11.Decision)(0),              // 13: alexus.reasoning.v1.Decision
-	(*timestamppb.Timestamp)(nil),  // 14: google.protobuf.Timestamp
+	(*ListSignalsRequest)(nil),     // 8: alexus.orchestrator.v1.ListSignalsRequest
+	(*ListSignalsResponse)(nil),    // 9: alexus.orchestrator.v1.ListSignalsResponse
+	(*WatchIncidentsRequest)(nil),  // 10: alexus.orchestrator.v1.WatchIncidentsRequest
+	(*WatchIncidentsResponse)(nil), // 11: alexus.orchestrator.v1.WatchIncidentsResponse
+	nil,                            // 12: alexus.orchestrator.v1.Transition.DetailsEntry
+	(v1.Severity)(0),               // 13: alexus.signal.v1.Severity
+	(v11.Intent)(0),                // 14: alexus.reasoning.v1.Intent
+	(v11.Decision)(0),              // 15: alexus.reasoning.v1.Decision
+	(*timestamppb.Timestamp)(nil),  // 16: google.protobuf.Timestamp
+	(*v1.Signal)(nil),              // 17: alexus.signal.v1.Signal
 }
 var file_alexus_orchestrator_v1_orchestrator_proto_depIdxs = []int32{
 	0,  // 0: alexus.orchestrator.v1.Incident.status:type_name -> alexus.orchestrator.v1.IncidentStatus
-	11, // 1: alexus.orchestrator.v1.Incident.severity:type_name -> alexus.signal.v1.Severity
-	12, // 2: alexus.orchestrator.v1.Incident.intent:type_name -> alexus.reasoning.v1.Intent
-	13, // 3: alexus.orchestrator.v1.Incident.decision:type_name -> alexus.reasoning.v1.Decision
+	13, // 1: alexus.orchestrator.v1.Incident.severity:type_name -> alexus.signal.v1.Severity
+	14, // 2: alexus.orchestrator.v1.Incident.intent:type_name -> alexus.reasoning.v1.Intent
+	15, // 3: alexus.orchestrator.v1.Incident.decision:type_name -> alexus.reasoning.v1.Decision
 	1,  // 4: alexus.orchestrator.v1.Incident.stage:type_name -> alexus.orchestrator.v1.Stage
-	14, // 5: alexus.orchestrator.v1.Incident.created_at:type_name -> google.protobuf.Timestamp
-	14, // 6: alexus.orchestrator.v1.Incident.last_seen_at:type_name -> google.protobuf.Timestamp
-	14, // 7: alexus.orchestrator.v1.Incident.resolved_at:type_name -> google.protobuf.Timestamp
+	16, // 5: alexus.orchestrator.v1.Incident.created_at:type_name -> google.protobuf.Timestamp
+	16, // 6: alexus.orchestrator.v1.Incident.last_seen_at:type_name -> google.protobuf.Timestamp
+	16, // 7: alexus.orchestrator.v1.Incident.resolved_at:type_name -> google.protobuf.Timestamp
 	1,  // 8: alexus.orchestrator.v1.Transition.stage:type_name -> alexus.orchestrator.v1.Stage
-	10, // 9: alexus.orchestrator.v1.Transition.details:type_name -> alexus.orchestrator.v1.Transition.DetailsEntry
-	14, // 10: alexus.orchestrator.v1.Transition.at:type_name -> google.protobuf.Timestamp
+	12, // 9: alexus.orchestrator.v1.Transition.details:type_name -> alexus.orchestrator.v1.Transition.DetailsEntry
+	16, // 10: alexus.orchestrator.v1.Transition.at:type_name -> google.protobuf.Timestamp
 	2,  // 11: alexus.orchestrator.v1.GetIncidentResponse.incident:type_name -> alexus.orchestrator.v1.Incident
 	3,  // 12: alexus.orchestrator.v1.GetIncidentResponse.transitions:type_name -> alexus.orchestrator.v1.Transition
 	2,  // 13: alexus.orchestrator.v1.ListIncidentsResponse.incidents:type_name -> alexus.orchestrator.v1.Incident
-	3,  // 14: alexus.orchestrator.v1.WatchIncidentsResponse.transition:type_name -> alexus.orchestrator.v1.Transition
-	2,  // 15: alexus.orchestrator.v1.WatchIncidentsResponse.incident:type_name -> alexus.orchestrator.v1.Incident
-	4,  // 16: alexus.orchestrator.v1.OrchestratorService.GetIncident:input_type -> alexus.orchestrator.v1.GetIncidentRequest
-	6,  // 17: alexus.orchestrator.v1.OrchestratorService.ListIncidents:input_type -> alexus.orchestrator.v1.ListIncidentsRequest
-	8,  // 18: alexus.orchestrator.v1.OrchestratorService.WatchIncidents:input_type -> alexus.orchestrator.v1.WatchIncidentsRequest
-	5,  // 19: alexus.orchestrator.v1.OrchestratorService.GetIncident:output_type -> alexus.orchestrator.v1.GetIncidentResponse
-	7,  // 20: alexus.orchestrator.v1.OrchestratorService.ListIncidents:output_type -> alexus.orchestrator.v1.ListIncidentsResponse
-	9,  // 21: alexus.orchestrator.v1.OrchestratorService.WatchIncidents:output_type -> alexus.orchestrator.v1.WatchIncidentsResponse
-	19, // [19:22] is the sub-list for method output_type
-	16, // [16:19] is the sub-list for method input_type
-	16, // [16:16] is the sub-list for extension type_name
-	16, // [16:16] is the sub-list for extension extendee
-	0,  // [0:16] is the sub-list for field type_name
+	17, // 14: alexus.orchestrator.v1.ListSignalsResponse.signals:type_name -> alexus.signal.v1.Signal
+	3,  // 15: alexus.orchestrator.v1.WatchIncidentsResponse.transition:type_name -> alexus.orchestrator.v1.Transition
+	2,  // 16: alexus.orchestrator.v1.WatchIncidentsResponse.incident:type_name -> alexus.orchestrator.v1.Incident
+	4,  // 17: alexus.orchestrator.v1.OrchestratorService.GetIncident:input_type -> alexus.orchestrator.v1.GetIncidentRequest
+	6,  // 18: alexus.orchestrator.v1.OrchestratorService.ListIncidents:input_type -> alexus.orchestrator.v1.ListIncidentsRequest
+	10, // 19: alexus.orchestrator.v1.OrchestratorService.WatchIncidents:input_type -> alexus.orchestrator.v1.WatchIncidentsRequest
+	8,  // 20: alexus.orchestrator.v1.OrchestratorService.ListSignals:input_type -> alexus.orchestrator.v1.ListSignalsRequest
+	5,  // 21: alexus.orchestrator.v1.OrchestratorService.GetIncident:output_type -> alexus.orchestrator.v1.GetIncidentResponse
+	7,  // 22: alexus.orchestrator.v1.OrchestratorService.ListIncidents:output_type -> alexus.orchestrator.v1.ListIncidentsResponse
+	11, // 23: alexus.orchestrator.v1.OrchestratorService.WatchIncidents:output_type -> alexus.orchestrator.v1.WatchIncidentsResponse
+	9,  // 24: alexus.orchestrator.v1.OrchestratorService.ListSignals:output_type -> alexus.orchestrator.v1.ListSignalsResponse
+	21, // [21:25] is the sub-list for method output_type
+	17, // [17:21] is the sub-list for method input_type
+	17, // [17:17] is the sub-list for extension type_name
+	17, // [17:17] is the sub-list for extension extendee
+	0,  // [0:17] is the sub-list for field type_name
 }
 
 func init() { file_alexus_orchestrator_v1_orchestrator_proto_init() }
@@ -889,7 +1026,7 @@ func file_alexus_orchestrator_v1_orchestrator_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_alexus_orchestrator_v1_orchestrator_proto_rawDesc), len(file_alexus_orchestrator_v1_orchestrator_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   9,
+			NumMessages:   11,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -25,6 +25,7 @@ const (
 	OrchestratorService_GetIncident_FullMethodName    = "/alexus.orchestrator.v1.OrchestratorService/GetIncident"
 	OrchestratorService_ListIncidents_FullMethodName  = "/alexus.orchestrator.v1.OrchestratorService/ListIncidents"
 	OrchestratorService_WatchIncidents_FullMethodName = "/alexus.orchestrator.v1.OrchestratorService/WatchIncidents"
+	OrchestratorService_ListSignals_FullMethodName    = "/alexus.orchestrator.v1.OrchestratorService/ListSignals"
 )
 
 // OrchestratorServiceClient is the client API for OrchestratorService service.
@@ -43,6 +44,10 @@ type OrchestratorServiceClient interface {
 	// first message has no transition: it says the subscription is live, and
 	// no transition published after it will be missed.
 	WatchIncidents(ctx context.Context, in *WatchIncidentsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchIncidentsResponse], error)
+	// ListSignals pages through stored signals, newest first, without their
+	// raw payloads. The ingest plane uses it to preview a fingerprint
+	// override against the tenant's history.
+	ListSignals(ctx context.Context, in *ListSignalsRequest, opts ...grpc.CallOption) (*ListSignalsResponse, error)
 }
 
 type orchestratorServiceClient struct {
@@ -92,6 +97,16 @@ func (c *orchestratorServiceClient) WatchIncidents(ctx context.Context, in *Watc
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type OrchestratorService_WatchIncidentsClient = grpc.ServerStreamingClient[WatchIncidentsResponse]
 
+func (c *orchestratorServiceClient) ListSignals(ctx context.Context, in *ListSignalsRequest, opts ...grpc.CallOption) (*ListSignalsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListSignalsResponse)
+	err := c.cc.Invoke(ctx, OrchestratorService_ListSignals_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // OrchestratorServiceServer is the server API for OrchestratorService service.
 // All implementations must embed UnimplementedOrchestratorServiceServer
 // for forward compatibility.
@@ -108,6 +123,10 @@ type OrchestratorServiceServer interface {
 	// first message has no transition: it says the subscription is live, and
 	// no transition published after it will be missed.
 	WatchIncidents(*WatchIncidentsRequest, grpc.ServerStreamingServer[WatchIncidentsResponse]) error
+	// ListSignals pages through stored signals, newest first, without their
+	// raw payloads. The ingest plane uses it to preview a fingerprint
+	// override against the tenant's history.
+	ListSignals(context.Context, *ListSignalsRequest) (*ListSignalsResponse, error)
 	mustEmbedUnimplementedOrchestratorServiceServer()
 }
 
@@ -126,6 +145,9 @@ func (UnimplementedOrchestratorServiceServer) ListIncidents(context.Context, *Li
 }
 func (UnimplementedOrchestratorServiceServer) WatchIncidents(*WatchIncidentsRequest, grpc.ServerStreamingServer[WatchIncidentsResponse]) error {
 	return status.Error(codes.Unimplemented, "method WatchIncidents not implemented")
+}
+func (UnimplementedOrchestratorServiceServer) ListSignals(context.Context, *ListSignalsRequest) (*ListSignalsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListSignals not implemented")
 }
 func (UnimplementedOrchestratorServiceServer) mustEmbedUnimplementedOrchestratorServiceServer() {}
 func (UnimplementedOrchestratorServiceServer) testEmbeddedByValue()                             {}
@@ -195,6 +217,24 @@ func _OrchestratorService_WatchIncidents_Handler(srv interface{}, stream grpc.Se
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type OrchestratorService_WatchIncidentsServer = grpc.ServerStreamingServer[WatchIncidentsResponse]
 
+func _OrchestratorService_ListSignals_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListSignalsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(OrchestratorServiceServer).ListSignals(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: OrchestratorService_ListSignals_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(OrchestratorServiceServer).ListSignals(ctx, req.(*ListSignalsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // OrchestratorService_ServiceDesc is the grpc.ServiceDesc for OrchestratorService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -209,6 +249,10 @@ var OrchestratorService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListIncidents",
 			Handler:    _OrchestratorService_ListIncidents_Handler,
+		},
+		{
+			MethodName: "ListSignals",
+			Handler:    _OrchestratorService_ListSignals_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

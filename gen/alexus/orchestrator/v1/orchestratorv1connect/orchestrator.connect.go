@@ -44,6 +44,9 @@ const (
 	// OrchestratorServiceWatchIncidentsProcedure is the fully-qualified name of the
 	// OrchestratorService's WatchIncidents RPC.
 	OrchestratorServiceWatchIncidentsProcedure = "/alexus.orchestrator.v1.OrchestratorService/WatchIncidents"
+	// OrchestratorServiceListSignalsProcedure is the fully-qualified name of the OrchestratorService's
+	// ListSignals RPC.
+	OrchestratorServiceListSignalsProcedure = "/alexus.orchestrator.v1.OrchestratorService/ListSignals"
 )
 
 // OrchestratorServiceClient is a client for the alexus.orchestrator.v1.OrchestratorService service.
@@ -57,6 +60,10 @@ type OrchestratorServiceClient interface {
 	// first message has no transition: it says the subscription is live, and
 	// no transition published after it will be missed.
 	WatchIncidents(context.Context, *connect.Request[v1.WatchIncidentsRequest]) (*connect.ServerStreamForClient[v1.WatchIncidentsResponse], error)
+	// ListSignals pages through stored signals, newest first, without their
+	// raw payloads. The ingest plane uses it to preview a fingerprint
+	// override against the tenant's history.
+	ListSignals(context.Context, *connect.Request[v1.ListSignalsRequest]) (*connect.Response[v1.ListSignalsResponse], error)
 }
 
 // NewOrchestratorServiceClient constructs a client for the
@@ -88,6 +95,12 @@ func NewOrchestratorServiceClient(httpClient connect.HTTPClient, baseURL string,
 			connect.WithSchema(orchestratorServiceMethods.ByName("WatchIncidents")),
 			connect.WithClientOptions(opts...),
 		),
+		listSignals: connect.NewClient[v1.ListSignalsRequest, v1.ListSignalsResponse](
+			httpClient,
+			baseURL+OrchestratorServiceListSignalsProcedure,
+			connect.WithSchema(orchestratorServiceMethods.ByName("ListSignals")),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
@@ -96,6 +109,7 @@ type orchestratorServiceClient struct {
 	getIncident    *connect.Client[v1.GetIncidentRequest, v1.GetIncidentResponse]
 	listIncidents  *connect.Client[v1.ListIncidentsRequest, v1.ListIncidentsResponse]
 	watchIncidents *connect.Client[v1.WatchIncidentsRequest, v1.WatchIncidentsResponse]
+	listSignals    *connect.Client[v1.ListSignalsRequest, v1.ListSignalsResponse]
 }
 
 // GetIncident calls alexus.orchestrator.v1.OrchestratorService.GetIncident.
@@ -113,6 +127,11 @@ func (c *orchestratorServiceClient) WatchIncidents(ctx context.Context, req *con
 	return c.watchIncidents.CallServerStream(ctx, req)
 }
 
+// ListSignals calls alexus.orchestrator.v1.OrchestratorService.ListSignals.
+func (c *orchestratorServiceClient) ListSignals(ctx context.Context, req *connect.Request[v1.ListSignalsRequest]) (*connect.Response[v1.ListSignalsResponse], error) {
+	return c.listSignals.CallUnary(ctx, req)
+}
+
 // OrchestratorServiceHandler is an implementation of the alexus.orchestrator.v1.OrchestratorService
 // service.
 type OrchestratorServiceHandler interface {
@@ -125,6 +144,10 @@ type OrchestratorServiceHandler interface {
 	// first message has no transition: it says the subscription is live, and
 	// no transition published after it will be missed.
 	WatchIncidents(context.Context, *connect.Request[v1.WatchIncidentsRequest], *connect.ServerStream[v1.WatchIncidentsResponse]) error
+	// ListSignals pages through stored signals, newest first, without their
+	// raw payloads. The ingest plane uses it to preview a fingerprint
+	// override against the tenant's history.
+	ListSignals(context.Context, *connect.Request[v1.ListSignalsRequest]) (*connect.Response[v1.ListSignalsResponse], error)
 }
 
 // NewOrchestratorServiceHandler builds an HTTP handler from the service implementation. It returns
@@ -152,6 +175,12 @@ func NewOrchestratorServiceHandler(svc OrchestratorServiceHandler, opts ...conne
 		connect.WithSchema(orchestratorServiceMethods.ByName("WatchIncidents")),
 		connect.WithHandlerOptions(opts...),
 	)
+	orchestratorServiceListSignalsHandler := connect.NewUnaryHandler(
+		OrchestratorServiceListSignalsProcedure,
+		svc.ListSignals,
+		connect.WithSchema(orchestratorServiceMethods.ByName("ListSignals")),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/alexus.orchestrator.v1.OrchestratorService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case OrchestratorServiceGetIncidentProcedure:
@@ -160,6 +189,8 @@ func NewOrchestratorServiceHandler(svc OrchestratorServiceHandler, opts ...conne
 			orchestratorServiceListIncidentsHandler.ServeHTTP(w, r)
 		case OrchestratorServiceWatchIncidentsProcedure:
 			orchestratorServiceWatchIncidentsHandler.ServeHTTP(w, r)
+		case OrchestratorServiceListSignalsProcedure:
+			orchestratorServiceListSignalsHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -179,4 +210,8 @@ func (UnimplementedOrchestratorServiceHandler) ListIncidents(context.Context, *c
 
 func (UnimplementedOrchestratorServiceHandler) WatchIncidents(context.Context, *connect.Request[v1.WatchIncidentsRequest], *connect.ServerStream[v1.WatchIncidentsResponse]) error {
 	return connect.NewError(connect.CodeUnimplemented, errors.New("alexus.orchestrator.v1.OrchestratorService.WatchIncidents is not implemented"))
+}
+
+func (UnimplementedOrchestratorServiceHandler) ListSignals(context.Context, *connect.Request[v1.ListSignalsRequest]) (*connect.Response[v1.ListSignalsResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("alexus.orchestrator.v1.OrchestratorService.ListSignals is not implemented"))
 }
