@@ -1,9 +1,12 @@
 package cli
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -136,13 +139,13 @@ func newIntegrationCmd(_ *globals) *cobra.Command {
 				return err
 			}
 			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-			fmt.Fprintln(w, "ID\tSOURCE\tNAME\tCREATED\tREVOKED")
+			fmt.Fprintln(w, "ID\tSOURCE\tNAME\tSIGNED\tCREATED\tREVOKED")
 			for _, in := range ins {
 				revoked := "-"
 				if in.RevokedAt != nil {
 					revoked = in.RevokedAt.UTC().Format(time.RFC3339)
 				}
-				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", in.ID, in.Source, in.Name, in.CreatedAt.UTC().Format(time.RFC3339), revoked)
+				fmt.Fprintf(w, "%s\t%s\t%s\t%t\t%s\t%s\n", in.ID, in.Source, in.Name, in.Signed, in.CreatedAt.UTC().Format(time.RFC3339), revoked)
 			}
 			return w.Flush()
 		},
@@ -169,7 +172,54 @@ func newIntegrationCmd(_ *globals) *cobra.Command {
 	}
 	s.registerPostgres(revoke.Flags())
 	revoke.Flags().StringVar(&tenantName, "tenant", "", "tenant the integration belongs to")
-	cmd.AddCommand(create, list, revoke)
+
+	var clearSecret bool
+	setSecret := &cobra.Command{
+		Use:   "set-secret ID",
+		Short: "Set the vendor's webhook signing secret of an integration, read from stdin; its webhooks must then be signed",
+		Long: `Set the signing secret the vendor signs its webhooks with (Sentry's client secret, a PagerDuty
+webhook subscription's secret, a Grafana contact point's HMAC secret, or the secret of the Alexus
+X-Alexus-Signature scheme for any other source). It is read from the first line of stdin, so it
+never appears in shell history or process lists, and stored sealed with ALEXUS_SECRET_KEYS.
+From then on every webhook of the integration must carry a valid signature (within the gateway's
+token cache TTL). --clear removes the secret.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			keys, err := s.keyring()
+			if err != nil {
+				return err
+			}
+			var secret []byte
+			if !clearSecret {
+				line, err := bufio.NewReader(cmd.InOrStdin()).ReadString('\n')
+				if err != nil && !errors.Is(err, io.EOF) {
+					return fmt.Errorf("read the secret from stdin: %w", err)
+				}
+				if secret = []byte(strings.TrimRight(line, "\r\n")); len(secret) == 0 {
+					return errors.New("no secret on stdin (use --clear to remove one)")
+				}
+			}
+			ctx, db, err := s.tenantDB(cmd, tenantName)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			if err := provision.SetSigningSecret(ctx, db, keys, args[0], secret); err != nil {
+				return err
+			}
+			if clearSecret {
+				fmt.Fprintf(cmd.OutOrStdout(), "integration %s: signing secret removed\n", args[0])
+			} else {
+				fmt.Fprintf(cmd.OutOrStdout(), "integration %s: signing secret set; webhooks must now be signed\n", args[0])
+			}
+			return nil
+		},
+	}
+	s.registerPostgres(setSecret.Flags())
+	s.registerSecretKeys(setSecret.Flags())
+	setSecret.Flags().StringVar(&tenantName, "tenant", "", "tenant the integration belongs to")
+	setSecret.Flags().BoolVar(&clearSecret, "clear", false, "remove the signing secret instead")
+	cmd.AddCommand(create, list, revoke, setSecret)
 	return cmd
 }
 

@@ -20,6 +20,7 @@ import (
 	"github.com/alexus-platform/alexus/internal/demo"
 	"github.com/alexus-platform/alexus/internal/devstack"
 	"github.com/alexus-platform/alexus/internal/mesh"
+	"github.com/alexus-platform/alexus/internal/secretbox"
 	"github.com/alexus-platform/alexus/internal/store"
 	"github.com/alexus-platform/alexus/internal/tenant"
 	"github.com/alexus-platform/alexus/services/actions/webhook"
@@ -75,6 +76,9 @@ prints what it gets. Ctrl-C stops everything this command started.`,
 			}
 			if f.webhookSecret == "" {
 				f.webhookSecret = secrets.WebhookSecret
+			}
+			if f.stores.secretKeys == "" {
+				f.stores.secretKeys = secrets.SecretKeys
 			}
 
 			if f.stores.postgresURL == "" && f.stores.postgresAppURL == "" || f.stores.redisURL == "" {
@@ -260,6 +264,9 @@ type devSecrets struct {
 	InternalTokenSecret string `json:"internal_token_secret"`
 	DevJWTSecret        string `json:"dev_jwt_secret"`
 	WebhookSecret       string `json:"webhook_secret"`
+	// SecretKeys is the key ring sealing tenants' secrets; data folders
+	// made before it existed get one on their next start.
+	SecretKeys string `json:"secret_keys"`
 }
 
 func loadDevSecrets(dataDir string) (devSecrets, error) {
@@ -271,16 +278,24 @@ func loadDevSecrets(dataDir string) (devSecrets, error) {
 		if err := json.Unmarshal(b, &s); err != nil {
 			return s, fmt.Errorf("read %s: %w (delete it to generate new dev secrets)", path, err)
 		}
-		return s, nil
+		if s.SecretKeys != "" {
+			return s, nil
+		}
 	case !errors.Is(err, os.ErrNotExist):
 		return s, fmt.Errorf("read %s: %w", path, err)
+	default:
+		gen := func() string {
+			b := make([]byte, 32)
+			_, _ = rand.Read(b)
+			return "base64:" + base64.StdEncoding.EncodeToString(b)
+		}
+		s = devSecrets{InternalTokenSecret: gen(), DevJWTSecret: gen(), WebhookSecret: gen()}
 	}
-	gen := func() string {
-		b := make([]byte, 32)
-		_, _ = rand.Read(b)
-		return "base64:" + base64.StdEncoding.EncodeToString(b)
+	key, err := secretbox.GenerateKey()
+	if err != nil {
+		return s, fmt.Errorf("generate dev secret key: %w", err)
 	}
-	s = devSecrets{InternalTokenSecret: gen(), DevJWTSecret: gen(), WebhookSecret: gen()}
+	s.SecretKeys = "dev1:" + key
 	if err := os.MkdirAll(dataDir, 0o755); err != nil {
 		return s, fmt.Errorf("create data folder %s: %w", dataDir, err)
 	}

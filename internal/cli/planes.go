@@ -127,12 +127,17 @@ func (f *meshFlags) config(planes ...mesh.Plane) (mesh.Config, error) {
 	if err != nil {
 		return mesh.Config{}, err
 	}
+	keys, err := f.stores.keyring()
+	if err != nil {
+		return mesh.Config{}, err
+	}
 	cfg := mesh.Config{
 		Planes:         planes,
 		Addrs:          f.addrs,
 		Store:          f.stores.storeConfig(),
 		RedisURL:       f.stores.redisURL,
 		InternalSecret: internal,
+		SecretKeys:     keys,
 		Gateway:        f.gateway,
 		Ingest:         f.ingest,
 		Orchestrator:   f.orchestrator,

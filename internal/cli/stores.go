@@ -2,10 +2,12 @@ package cli
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/spf13/pflag"
 
 	"github.com/alexus-platform/alexus/internal/rediskey"
+	"github.com/alexus-platform/alexus/internal/secretbox"
 	"github.com/alexus-platform/alexus/internal/store"
 )
 
@@ -17,6 +19,7 @@ type storeFlags struct {
 	redisURL       string
 	namespace      string
 	internalSecret string
+	secretKeys     string
 }
 
 func (s *storeFlags) register(fs *pflag.FlagSet) {
@@ -24,6 +27,24 @@ func (s *storeFlags) register(fs *pflag.FlagSet) {
 	stringFlag(fs, &s.redisURL, "redis-url", "ALEXUS_REDIS_URL", "", "Redis URL, e.g. redis://127.0.0.1:6379/0")
 	stringFlag(fs, &s.namespace, "redis-namespace", "ALEXUS_REDIS_NAMESPACE", rediskey.DefaultNamespace, "prefix of every Redis key")
 	stringFlag(fs, &s.internalSecret, "internal-token-secret", "ALEXUS_INTERNAL_TOKEN_SECRET", "", "secret (>= 32 bytes; 'base64:' prefix allowed) the planes sign and verify internal identity tokens with")
+	s.registerSecretKeys(fs)
+}
+
+// registerSecretKeys registers the key ring that seals tenants' secrets.
+func (s *storeFlags) registerSecretKeys(fs *pflag.FlagSet) {
+	stringFlag(fs, &s.secretKeys, "secret-keys", "ALEXUS_SECRET_KEYS", "", "key ring sealing tenants' secrets at rest: id:base64-32-bytes entries, comma-separated, the first sealing and all opening (rotation)")
+}
+
+// keyring parses the key ring; nil when none is configured.
+func (s *storeFlags) keyring() (*secretbox.Keyring, error) {
+	if s.secretKeys == "" {
+		return nil, nil
+	}
+	k, err := secretbox.ParseKeyring(s.secretKeys)
+	if err != nil {
+		return nil, fmt.Errorf("ALEXUS_SECRET_KEYS: %w", err)
+	}
+	return k, nil
 }
 
 // registerPostgres registers only the Postgres settings, for the

@@ -22,6 +22,7 @@ import (
 	orchestratorv1 "github.com/alexus-platform/alexus/gen/alexus/orchestrator/v1"
 	reasoningv1 "github.com/alexus-platform/alexus/gen/alexus/reasoning/v1"
 	"github.com/alexus-platform/alexus/internal/rpc"
+	"github.com/alexus-platform/alexus/internal/secretbox"
 	"github.com/alexus-platform/alexus/internal/store"
 	"github.com/alexus-platform/alexus/internal/tenant"
 	"github.com/alexus-platform/alexus/services/actions"
@@ -68,6 +69,9 @@ type Config struct {
 	RedisURL string
 	// InternalSecret signs and verifies internal identity tokens.
 	InternalSecret []byte
+	// SecretKeys opens tenants' sealed secrets (integrations' signing
+	// secrets); nil when none is configured.
+	SecretKeys *secretbox.Keyring
 
 	Gateway      gateway.Config
 	Ingest       ingest.Config
@@ -213,7 +217,7 @@ func Start(ctx context.Context, log *zap.Logger, cfg Config) (_ *Mesh, err error
 				}
 			}
 			s, err := gateway.New(cfg.Gateway, gateway.Deps{
-				Log: plog, DB: db,
+				Log: plog, DB: db, Keys: cfg.SecretKeys,
 				Ingest:       ingestv1.NewIngestServiceClient(conns[m.Addrs.Ingest]),
 				Sources:      ingestv1.NewSourceServiceClient(conns[m.Addrs.Ingest]),
 				Orchestrator: orchestratorv1.NewOrchestratorServiceClient(conns[m.Addrs.Orchestrator]),

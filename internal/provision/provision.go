@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/alexus-platform/alexus/internal/audit"
+	"github.com/alexus-platform/alexus/internal/secretbox"
 	"github.com/alexus-platform/alexus/internal/store"
 	"github.com/alexus-platform/alexus/internal/tenant"
 )
@@ -111,6 +112,9 @@ type Integration struct {
 	CreatedAt time.Time
 	// RevokedAt is set once the token was revoked.
 	RevokedAt *time.Time
+	// Signed says whether a signing secret is set: webhooks must then carry
+	// the vendor's signature.
+	Signed bool
 }
 
 // CreateIntegrationToken makes a token that lets a vendor post webhooks for
@@ -154,13 +158,13 @@ func CreateIntegration(ctx context.Context, db *store.DB, source, name string) (
 func ListIntegrations(ctx context.Context, db *store.DB) ([]Integration, error) {
 	var out []Integration
 	err := db.WithTenant(ctx, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `SELECT id, source, name, created_at, revoked_at FROM integration_tokens ORDER BY created_at DESC, id`)
+		rows, err := tx.Query(ctx, `SELECT id, source, name, created_at, revoked_at, signing_secret IS NOT NULL FROM integration_tokens ORDER BY created_at DESC, id`)
 		if err != nil {
 			return fmt.Errorf("list integrations: %w", err)
 		}
 		out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Integration, error) {
 			var in Integration
-			err := r.Scan(&in.ID, &in.Source, &in.Name, &in.CreatedAt, &in.RevokedAt)
+			err := r.Scan(&in.ID, &in.Source, &in.Name, &in.CreatedAt, &in.RevokedAt, &in.Signed)
 			return in, err
 		})
 		return err
@@ -198,26 +202,104 @@ func RevokeIntegration(ctx context.Context, db *store.DB, id string) error {
 // ErrUnknownToken reports a token that is malformed, unknown or revoked.
 var ErrUnknownToken = errors.New("unknown or revoked integration token")
 
-// ResolveIntegrationToken returns the tenant and source a token belongs to.
-// It runs before any tenant is known, through a SECURITY DEFINER function
-// that answers only this one question by hash.
-func ResolveIntegrationToken(ctx context.Context, db *store.DB, token string) (tenant.ID, string, error) {
+// ResolvedToken is what an integration token stands for.
+type ResolvedToken struct {
+	Tenant        tenant.ID
+	IntegrationID string
+	Source        string
+	// SealedSecret is the vendor's signing secret as stored (see
+	// OpenSigningSecret); nil when the integration has none.
+	SealedSecret []byte
+}
+
+// ResolveIntegrationToken returns the integration a token belongs to. It
+// runs before any tenant is known, through a SECURITY DEFINER function that
+// answers only this one question by hash.
+func ResolveIntegrationToken(ctx context.Context, db *store.DB, token string) (ResolvedToken, error) {
 	if !strings.HasPrefix(token, TokenPrefix) {
-		return "", "", ErrUnknownToken
+		return ResolvedToken{}, ErrUnknownToken
 	}
-	var t, source string
-	err := db.Pool().QueryRow(ctx, `SELECT tenant_id, source FROM alexus_resolve_integration_token($1)`, HashToken(token)).Scan(&t, &source)
+	var (
+		r ResolvedToken
+		t string
+	)
+	err := db.Pool().QueryRow(ctx, `SELECT tenant_id, source, integration_id::text, signing_secret FROM alexus_resolve_integration_token($1)`,
+		HashToken(token)).Scan(&t, &r.Source, &r.IntegrationID, &r.SealedSecret)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return "", "", ErrUnknownToken
+		return ResolvedToken{}, ErrUnknownToken
 	}
 	if err != nil {
-		return "", "", fmt.Errorf("resolve integration token: %w", err)
+		return ResolvedToken{}, fmt.Errorf("resolve integration token: %w", err)
 	}
-	id, err := tenant.Parse(t)
+	if r.Tenant, err = tenant.Parse(t); err != nil {
+		return ResolvedToken{}, err
+	}
+	return r, nil
+}
+
+// SigningSecretPurpose binds sealed signing secrets to their use, so a
+// sealed value cannot be passed off as another kind of secret.
+const SigningSecretPurpose = "integration.signing_secret"
+
+// MaxSigningSecretBytes bounds a signing secret; vendors' are 32-64 bytes.
+const MaxSigningSecretBytes = 512
+
+// Audit events of signing-secret changes; the secret itself is never in
+// the audit log.
+const (
+	EventSigningSecretSet     = "integration.signing_secret_set"
+	EventSigningSecretCleared = "integration.signing_secret_cleared"
+)
+
+// SetSigningSecret stores the vendor's signing secret of the context's
+// tenant's integration id, sealed with keys; an empty secret clears it, so
+// only the token authenticates the vendor again. From then on (within the
+// gateway's token cache TTL) every webhook of the integration must carry a
+// valid signature.
+func SetSigningSecret(ctx context.Context, db *store.DB, keys *secretbox.Keyring, id string, secret []byte) error {
+	t, err := tenant.Require(ctx)
 	if err != nil {
-		return "", "", err
+		return err
 	}
-	return id, source, nil
+	if len(secret) > MaxSigningSecretBytes {
+		return fmt.Errorf("signing secret is %d bytes; at most %d", len(secret), MaxSigningSecretBytes)
+	}
+	var sealed []byte
+	event := EventSigningSecretCleared
+	if len(secret) > 0 {
+		if keys == nil {
+			return errors.New("no key ring to seal the secret with: set ALEXUS_SECRET_KEYS")
+		}
+		if sealed, err = keys.Seal(secretbox.Owner{Tenant: string(t), Record: id, Purpose: SigningSecretPurpose}, secret); err != nil {
+			return fmt.Errorf("seal signing secret: %w", err)
+		}
+		event = EventSigningSecretSet
+	}
+	return db.WithTenant(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE integration_tokens SET signing_secret = $2 WHERE id::text = $1 AND revoked_at IS NULL`, id, sealed)
+		if err != nil {
+			return fmt.Errorf("store signing secret of integration %s: %w", id, err)
+		}
+		if tag.RowsAffected() == 0 {
+			return fmt.Errorf("%w (or it is revoked): %s", ErrUnknownIntegration, id)
+		}
+		return audit.Append(ctx, tx, event, "integration/"+id, nil)
+	})
+}
+
+// OpenSigningSecret unseals r's signing secret; nil when it has none.
+func OpenSigningSecret(keys *secretbox.Keyring, r ResolvedToken) ([]byte, error) {
+	if len(r.SealedSecret) == 0 {
+		return nil, nil
+	}
+	if keys == nil {
+		return nil, errors.New("integration has a signing secret but no key ring is configured (ALEXUS_SECRET_KEYS)")
+	}
+	secret, err := keys.Open(secretbox.Owner{Tenant: string(r.Tenant), Record: r.IntegrationID, Purpose: SigningSecretPurpose}, r.SealedSecret)
+	if err != nil {
+		return nil, fmt.Errorf("open signing secret of integration %s: %w", r.IntegrationID, err)
+	}
+	return secret, nil
 }
 
 // HashToken is the stored form of a token.

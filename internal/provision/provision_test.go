@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/alexus-platform/alexus/internal/provision"
+	"github.com/alexus-platform/alexus/internal/secretbox"
 	"github.com/alexus-platform/alexus/internal/store"
 	"github.com/alexus-platform/alexus/internal/store/storetest"
 	"github.com/alexus-platform/alexus/internal/tenant"
@@ -65,10 +66,12 @@ func TestIntegrationTokens(t *testing.T) {
 	require.Regexp(t, `^alx_[A-Za-z0-9_-]{43}$`, tok)
 
 	// Resolving needs no tenant: it is how the tenant is found.
-	got, source, err := provision.ResolveIntegrationToken(context.Background(), db, tok)
+	got, err := provision.ResolveIntegrationToken(context.Background(), db, tok)
 	require.NoError(t, err)
-	require.Equal(t, tenant.ID("acme"), got)
-	require.Equal(t, "alertmanager", source)
+	require.Equal(t, tenant.ID("acme"), got.Tenant)
+	require.Equal(t, "alertmanager", got.Source)
+	require.Equal(t, in.ID, got.IntegrationID)
+	require.Nil(t, got.SealedSecret)
 
 	// Only the hash is stored.
 	err = db.WithTenant(ctx, func(tx pgx.Tx) error {
@@ -96,7 +99,7 @@ func TestIntegrationTokens(t *testing.T) {
 	require.NotNil(t, list[0].RevokedAt)
 
 	for name, bad := range map[string]string{"revoked": tok, "unknown": "alx_" + tok[4:10] + "x", "no prefix": "hello", "empty": ""} {
-		_, _, err := provision.ResolveIntegrationToken(context.Background(), db, bad)
+		_, err := provision.ResolveIntegrationToken(context.Background(), db, bad)
 		require.ErrorIs(t, err, provision.ErrUnknownToken, name)
 	}
 
@@ -130,4 +133,50 @@ func auditLog(t *testing.T, ctx context.Context, db *store.DB) []string {
 		return err
 	}))
 	return out
+}
+
+func TestSigningSecretIsSealedAndBoundToItsIntegration(t *testing.T) {
+	t.Parallel()
+	db := storetest.New(t).DB
+	acme := tenant.WithIdentity(context.Background(), tenant.Identity{Tenant: "acme", Subject: "test"})
+	globex := tenant.WithIdentity(context.Background(), tenant.Identity{Tenant: "globex", Subject: "test"})
+	for _, ctx := range []context.Context{acme, globex} {
+		_, err := provision.EnsureTenant(ctx, db, provision.TenantOptions{})
+		require.NoError(t, err)
+	}
+	key, err := secretbox.GenerateKey()
+	require.NoError(t, err)
+	keys, err := secretbox.ParseKeyring("k1:" + key)
+	require.NoError(t, err)
+	in, tok, err := provision.CreateIntegration(acme, db, "sentry", "s")
+	require.NoError(t, err)
+	secret := []byte("sentry-client-secret-0123456789")
+
+	require.ErrorContains(t, provision.SetSigningSecret(acme, db, nil, in.ID, secret), "ALEXUS_SECRET_KEYS")
+	require.ErrorIs(t, provision.SetSigningSecret(globex, db, keys, in.ID, secret), provision.ErrUnknownIntegration,
+		"another tenant cannot set it")
+	require.NoError(t, provision.SetSigningSecret(acme, db, keys, in.ID, secret))
+
+	r, err := provision.ResolveIntegrationToken(context.Background(), db, tok)
+	require.NoError(t, err)
+	require.NotEmpty(t, r.SealedSecret)
+	require.NotContains(t, string(r.SealedSecret), string(secret), "stored sealed, never in the clear")
+	opened, err := provision.OpenSigningSecret(keys, r)
+	require.NoError(t, err)
+	require.Equal(t, secret, opened)
+	_, err = provision.OpenSigningSecret(nil, r)
+	require.ErrorContains(t, err, "no key ring")
+	moved := r
+	moved.IntegrationID = "00000000-0000-0000-0000-000000000000"
+	_, err = provision.OpenSigningSecret(keys, moved)
+	require.ErrorIs(t, err, secretbox.ErrDecrypt, "a sealed secret copied to another integration does not open")
+
+	list, err := provision.ListIntegrations(acme, db)
+	require.NoError(t, err)
+	require.True(t, list[0].Signed)
+
+	require.NoError(t, provision.SetSigningSecret(acme, db, keys, in.ID, nil))
+	r, err = provision.ResolveIntegrationToken(context.Background(), db, tok)
+	require.NoError(t, err)
+	require.Nil(t, r.SealedSecret)
 }

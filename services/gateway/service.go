@@ -23,10 +23,12 @@ import (
 	"github.com/alexus-platform/alexus/gen/alexus/orchestrator/v1/orchestratorv1connect"
 	reasoningv1 "github.com/alexus-platform/alexus/gen/alexus/reasoning/v1"
 	"github.com/alexus-platform/alexus/gen/alexus/reasoning/v1/reasoningv1connect"
+	"github.com/alexus-platform/alexus/internal/secretbox"
 	"github.com/alexus-platform/alexus/internal/store"
 	"github.com/alexus-platform/alexus/internal/tenant"
 	"github.com/alexus-platform/alexus/services/gateway/auth"
 	"github.com/alexus-platform/alexus/services/gateway/proxy"
+	"github.com/alexus-platform/alexus/services/gateway/signature"
 	"github.com/alexus-platform/alexus/services/gateway/webhook"
 )
 
@@ -48,6 +50,14 @@ type Deps struct {
 	// to read tenant existence and integration-token hashes, and to create
 	// tenants when DevAutoCreateTenants is on (see the package doc).
 	DB *store.DB
+	// Keys opens integrations' sealed signing secrets; nil when none is
+	// configured (ALEXUS_SECRET_KEYS), and then vendors of integrations with
+	// a secret are answered 503.
+	Keys *secretbox.Keyring
+	// SNS verifies AWS SNS message signatures; nil means the production
+	// verifier, which fetches certificates from sns.<region>.amazonaws.com
+	// only.
+	SNS *signature.SNSVerifier
 	// Plane clients. They must be dialled with rpc.Dial(addr, signer), whose
 	// interceptor signs the verified identity from the context into every
 	// call as a short-lived internal token; the gateway never signs one
@@ -126,7 +136,7 @@ func (s *Service) build(lifetime, streams context.Context, deps Deps, clients pr
 		return nil, fmt.Errorf("gateway: %w", err)
 	}
 	hooks, err := webhook.New(webhook.Config{MaxBodyBytes: s.cfg.MaxBodyBytes, TokenCacheTTL: s.cfg.IntegrationTokenCacheTTL}, webhook.Deps{
-		Log: s.log, Auth: authn, DB: deps.DB, Ingest: deps.Ingest,
+		Log: s.log, Auth: authn, DB: deps.DB, Ingest: deps.Ingest, Keys: deps.Keys, SNS: deps.SNS,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("gateway: %w", err)

@@ -42,9 +42,9 @@ type bundle struct {
 	signals *incident.Store
 	db      *store.DB
 	addr    string
-	rdb    *redis.Client
-	space  rediskey.Space
-	svc    *Service
+	rdb     *redis.Client
+	space   rediskey.Space
+	svc     *Service
 }
 
 type option func(*Config, *Deps)

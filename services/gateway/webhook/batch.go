@@ -11,6 +11,7 @@ import (
 
 	ingestv1 "github.com/alexus-platform/alexus/gen/alexus/ingest/v1"
 	"github.com/alexus-platform/alexus/internal/tenant"
+	"github.com/alexus-platform/alexus/services/gateway/signature"
 )
 
 // BatchPattern is the route ServeBatch expects to be mounted on. The body
@@ -44,6 +45,12 @@ type BatchResponse struct {
 func (h *Handler) ServeBatch(w http.ResponseWriter, r *http.Request) {
 	id, body, log, ok := h.admit(w, r)
 	if !ok {
+		return
+	}
+	if r.PathValue("source") == signature.SourceSNS {
+		// SNS posts one signed message at a time; a batch of them could not
+		// carry their signatures.
+		h.refuseBatch(w, log, refuse(http.StatusBadRequest, "invalid_argument", "sns messages are posted one at a time to /v1/webhooks/sns"))
 		return
 	}
 	var req BatchRequest

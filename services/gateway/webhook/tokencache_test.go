@@ -22,27 +22,29 @@ func TestTokenCache(t *testing.T) {
 	require.NoError(t, err)
 
 	now := time.Date(2026, 11, 29, 6, 0, 0, 0, time.UTC)
-	c := newTokenCache(5 * time.Second)
+	c := newTokenCache(5*time.Second, nil)
 	c.now = func() time.Time { return now }
 
-	got, source, err := c.resolve(context.Background(), db, tok)
+	got, err := c.resolve(context.Background(), db, tok)
 	require.NoError(t, err)
-	require.Equal(t, tenant.ID("acme"), got)
-	require.Equal(t, "grafana", source)
+	require.Equal(t, tenant.ID("acme"), got.tenant)
+	require.Equal(t, "grafana", got.source)
+	require.Equal(t, in.ID, got.id)
+	require.Nil(t, got.secret)
 
 	// Revoked: still trusted inside the TTL (the documented bound), refused
 	// once it has passed.
 	require.NoError(t, provision.RevokeIntegration(ctx, db, in.ID))
-	_, _, err = c.resolve(context.Background(), db, tok)
+	_, err = c.resolve(context.Background(), db, tok)
 	require.NoError(t, err)
 	now = now.Add(6 * time.Second)
-	_, _, err = c.resolve(context.Background(), db, tok)
+	_, err = c.resolve(context.Background(), db, tok)
 	require.ErrorIs(t, err, provision.ErrUnknownToken)
 
 	// Unknown tokens are never cached: a token created after a failed
 	// lookup works at once.
 	unknown := provision.TokenPrefix + "doesnotexistyet"
-	_, _, err = c.resolve(context.Background(), db, unknown)
+	_, err = c.resolve(context.Background(), db, unknown)
 	require.ErrorIs(t, err, provision.ErrUnknownToken)
 	require.NotContains(t, c.entries, keyOf(unknown))
 
@@ -50,8 +52,8 @@ func TestTokenCache(t *testing.T) {
 	for k := range c.entries {
 		require.NotEqual(t, tok, string(k[:]))
 	}
-	off := newTokenCache(0)
-	_, _, err = off.resolve(context.Background(), db, tok)
+	off := newTokenCache(0, nil)
+	_, err = off.resolve(context.Background(), db, tok)
 	require.ErrorIs(t, err, provision.ErrUnknownToken)
 	require.Empty(t, off.entries)
 

@@ -23,9 +23,11 @@ import (
 
 	ingestv1 "github.com/alexus-platform/alexus/gen/alexus/ingest/v1"
 	"github.com/alexus-platform/alexus/internal/provision"
+	"github.com/alexus-platform/alexus/internal/secretbox"
 	"github.com/alexus-platform/alexus/internal/store"
 	"github.com/alexus-platform/alexus/internal/tenant"
 	"github.com/alexus-platform/alexus/services/gateway/auth"
+	"github.com/alexus-platform/alexus/services/gateway/signature"
 )
 
 // Pattern is the route the handler expects to be mounted on; it reads the
@@ -90,6 +92,13 @@ type Deps struct {
 	// Ingest receives the payloads; dialled with rpc.Dial so the identity
 	// in the context is signed into every call.
 	Ingest ingestv1.IngestServiceClient
+	// Keys unseals integrations' signing secrets; nil when no key ring is
+	// configured, and then a delivery for an integration with a secret is
+	// answered 503 (the fault is ours) rather than let through unchecked.
+	Keys *secretbox.Keyring
+	// SNS verifies AWS SNS message signatures; nil means the production
+	// verifier (certificates only from sns.<region>.amazonaws.com).
+	SNS *signature.SNSVerifier
 }
 
 // Handler serves Pattern.
@@ -97,6 +106,7 @@ type Handler struct {
 	cfg    Config
 	deps   Deps
 	tokens *tokenCache
+	now    func() time.Time
 }
 
 // New returns a Handler.
@@ -110,7 +120,14 @@ func New(cfg Config, deps Deps) (*Handler, error) {
 	if deps.Log == nil {
 		deps.Log = zap.NewNop()
 	}
-	return &Handler{cfg: cfg, deps: deps, tokens: newTokenCache(cfg.TokenCacheTTL)}, nil
+	if deps.SNS == nil {
+		sns, err := signature.NewSNSVerifier(signature.SNSConfig{})
+		if err != nil {
+			return nil, fmt.Errorf("webhook: %w", err)
+		}
+		deps.SNS = sns
+	}
+	return &Handler{cfg: cfg, deps: deps, tokens: newTokenCache(cfg.TokenCacheTTL, deps.Keys), now: time.Now}, nil
 }
 
 // Result is one alert's verdict in the 202 answer.
@@ -158,6 +175,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	if source == signature.SourceSNS {
+		// SNS signs every message; control messages are answered here and
+		// never reach ingest.
+		if done := h.serveSNS(w, r, payload, log); done {
+			return
+		}
+	}
 
 	res, err := h.deps.Ingest.Ingest(tenant.WithIdentity(ctx, id), &ingestv1.IngestRequest{
 		Source:  source,
@@ -182,10 +206,13 @@ func (h *Handler) admit(w http.ResponseWriter, r *http.Request) (id tenant.Ident
 	source := r.PathValue("source")
 	log = h.deps.Log.With(zap.String("source", source))
 
-	id, herr := h.authenticate(r.Context(), r.Header.Get("Authorization"), source)
+	id, in, herr := h.authenticate(r.Context(), r, source)
 	if herr == nil {
 		log = log.With(zap.String("tenant_id", string(id.Tenant)))
 		body, herr = h.readPayload(w, r)
+	}
+	if herr == nil && in != nil && in.secret != nil && source != signature.SourceSNS {
+		herr = h.checkSignature(r, source, in, body)
 	}
 	if herr != nil {
 		log.Info("refused webhook", zap.Int("status", herr.status), zap.String("reason", herr.msg))
@@ -209,29 +236,34 @@ func toResults(res []*ingestv1.IngestResult) []Result {
 	return out
 }
 
-// authenticate resolves the caller. The source is checked here too, after
-// authentication, so an anonymous caller learns nothing about which sources
-// exist.
-func (h *Handler) authenticate(ctx context.Context, authorization, source string) (tenant.Identity, *httpError) {
-	token, ok := auth.BearerToken(authorization)
-	if !ok {
-		return tenant.Identity{}, refuse(http.StatusUnauthorized, "unauthenticated", "missing bearer token")
+// authenticate resolves the caller, and the integration when the caller
+// used an integration token (nil for a JWT). The source is checked here
+// too, after authentication, so an anonymous caller learns nothing about
+// which sources exist.
+func (h *Handler) authenticate(ctx context.Context, r *http.Request, source string) (tenant.Identity, *integration, *httpError) {
+	token, herr := credential(r)
+	if herr != nil {
+		return tenant.Identity{}, nil, herr
 	}
-	var id tenant.Identity
+	var (
+		id tenant.Identity
+		in *integration
+	)
 	// A token with provision's prefix is an integration token; anything else
 	// is taken for a JWT.
 	if strings.HasPrefix(token, provision.TokenPrefix) {
-		t, tokenSource, err := h.tokens.resolve(ctx, h.deps.DB, token)
+		resolved, err := h.tokens.resolve(ctx, h.deps.DB, token)
 		switch {
 		case errors.Is(err, provision.ErrUnknownToken):
-			return tenant.Identity{}, refuse(http.StatusUnauthorized, "unauthenticated", "unknown or revoked integration token")
+			return tenant.Identity{}, nil, refuse(http.StatusUnauthorized, "unauthenticated", "unknown or revoked integration token")
 		case err != nil:
 			h.deps.Log.Error("resolving integration token failed", zap.Error(err))
-			return tenant.Identity{}, &httpError{status: http.StatusServiceUnavailable, code: "unavailable", msg: "token lookup is unavailable, retry later", retryAfter: unavailableRetryAfter}
-		case tokenSource != source:
-			return tenant.Identity{}, refuse(http.StatusForbidden, "permission_denied", "integration token is for source %q, not %q", tokenSource, source)
+			return tenant.Identity{}, nil, &httpError{status: http.StatusServiceUnavailable, code: "unavailable", msg: "token lookup is unavailable, retry later", retryAfter: unavailableRetryAfter}
+		case resolved.source != source:
+			return tenant.Identity{}, nil, refuse(http.StatusForbidden, "permission_denied", "integration token is for source %q, not %q", resolved.source, source)
 		}
-		id = tenant.Identity{Tenant: t, Subject: "integration:" + tokenSource}
+		in = &resolved
+		id = tenant.Identity{Tenant: resolved.tenant, Subject: "integration:" + resolved.source}
 	} else {
 		var err error
 		id, err = h.deps.Auth.AuthenticateToken(ctx, token)
@@ -253,13 +285,108 @@ func (h *Handler) authenticate(ctx context.Context, authorization, source string
 				h.deps.Log.Error("admitting webhook tenant failed", zap.Error(err))
 				herr.status, herr.retryAfter = http.StatusServiceUnavailable, unavailableRetryAfter
 			}
-			return tenant.Identity{}, herr
+			return tenant.Identity{}, nil, herr
 		}
 	}
 	if !sourcePattern.MatchString(source) {
-		return tenant.Identity{}, refuse(http.StatusBadRequest, "invalid_argument", "source %q is not a valid source name", source)
+		return tenant.Identity{}, nil, refuse(http.StatusBadRequest, "invalid_argument", "source %q is not a valid source name", source)
 	}
-	return id, nil
+	return id, in, nil
+}
+
+// TokenQueryParam is the query parameter that may carry an integration
+// token, for vendors that can set neither an Authorization header nor
+// basic-auth credentials in the URL (Azure Monitor action groups, Sentry
+// internal integrations).
+const TokenQueryParam = "token"
+
+// credential finds the caller's token: a bearer token (a JWT or an
+// integration token); the password of HTTP basic auth, which must be an
+// integration token (AWS SNS and Google Cloud Monitoring put credentials
+// in the endpoint URL as user:password@); or the token query parameter,
+// which must be an integration token too, since a JWT in a URL would end
+// up in proxies' logs.
+func credential(r *http.Request) (string, *httpError) {
+	authz := r.Header.Get("Authorization")
+	if token, ok := auth.BearerToken(authz); ok {
+		return token, nil
+	}
+	if _, password, ok := r.BasicAuth(); ok {
+		if !strings.HasPrefix(password, provision.TokenPrefix) {
+			return "", refuse(http.StatusUnauthorized, "unauthenticated", "basic auth must carry an integration token as its password")
+		}
+		return password, nil
+	}
+	if authz != "" {
+		return "", refuse(http.StatusUnauthorized, "unauthenticated", "authorization must be a bearer token or basic auth")
+	}
+	if token := r.URL.Query().Get(TokenQueryParam); token != "" {
+		if !strings.HasPrefix(token, provision.TokenPrefix) {
+			return "", refuse(http.StatusUnauthorized, "unauthenticated", "only an integration token may be given in the URL")
+		}
+		return token, nil
+	}
+	return "", refuse(http.StatusUnauthorized, "unauthenticated", "missing bearer token")
+}
+
+// checkSignature verifies the vendor's signature of body with the
+// integration's signing secret (package signature documents each
+// source's scheme). A missing, bad or stale signature is 401.
+func (h *Handler) checkSignature(r *http.Request, source string, in *integration, body []byte) *httpError {
+	err := signature.Verify(source, in.secret, r.Header, body, h.now())
+	switch signature.HTTPStatus(err) {
+	case http.StatusOK:
+		return nil
+	case http.StatusUnauthorized:
+		return refuse(http.StatusUnauthorized, "unauthenticated", "%v", err)
+	default:
+		h.deps.Log.Error("checking webhook signature failed", zap.String("tenant_id", string(in.tenant)), zap.String("integration_id", in.id), zap.Error(err))
+		return &httpError{status: http.StatusServiceUnavailable, code: "unavailable", msg: "signature check is unavailable, retry later", retryAfter: unavailableRetryAfter}
+	}
+}
+
+// SNSConfirmation is the answer to an SNS control message.
+type SNSConfirmation struct {
+	// Type is the SNS message type that was handled.
+	Type string `json:"type"`
+	// TopicArn is the topic concerned.
+	TopicArn string `json:"topic_arn"`
+	// Confirmed says whether the subscription was confirmed.
+	Confirmed bool `json:"confirmed"`
+}
+
+// serveSNS verifies an SNS message's signature, whatever the caller's
+// credentials, and handles control messages: a SubscriptionConfirmation is
+// confirmed by visiting its SubscribeURL (only on an allowed SNS host), an
+// UnsubscribeConfirmation is acknowledged; neither is ingested. done is
+// false for a verified Notification, which the caller forwards to ingest.
+func (h *Handler) serveSNS(w http.ResponseWriter, r *http.Request, body []byte, log *zap.Logger) (done bool) {
+	msg, err := h.deps.SNS.Verify(r.Context(), body)
+	if err != nil {
+		herr := refuse(http.StatusUnauthorized, "unauthenticated", "%v", err)
+		if signature.HTTPStatus(err) != http.StatusUnauthorized {
+			herr = &httpError{status: http.StatusServiceUnavailable, code: "unavailable", msg: "SNS signing certificate is unavailable, retry later", retryAfter: unavailableRetryAfter}
+		}
+		log.Info("refused SNS message", zap.Int("status", herr.status), zap.String("reason", err.Error()))
+		writeError(w, herr)
+		return true
+	}
+	switch msg.Type {
+	case signature.SNSNotification:
+		return false
+	case signature.SNSSubscriptionConfirmation:
+		if err := h.deps.SNS.ConfirmSubscription(r.Context(), msg); err != nil {
+			log.Warn("confirming SNS subscription failed", zap.String("topic_arn", msg.TopicArn), zap.Error(err))
+			writeError(w, &httpError{status: http.StatusServiceUnavailable, code: "unavailable", msg: "confirming the subscription failed; SNS will resend it", retryAfter: unavailableRetryAfter})
+			return true
+		}
+		log.Info("confirmed SNS subscription", zap.String("topic_arn", msg.TopicArn))
+		writeJSON(w, http.StatusOK, SNSConfirmation{Type: msg.Type, TopicArn: msg.TopicArn, Confirmed: true})
+	default:
+		log.Info("acknowledged SNS control message", zap.String("type", msg.Type), zap.String("topic_arn", msg.TopicArn))
+		writeJSON(w, http.StatusOK, SNSConfirmation{Type: msg.Type, TopicArn: msg.TopicArn})
+	}
+	return true
 }
 
 // acceptedMediaType reports whether a body of media type mt may be posted

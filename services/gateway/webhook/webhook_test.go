@@ -47,7 +47,9 @@ type bundle struct {
 	authn  *auth.Authenticator
 }
 
-func setup(t *testing.T) *bundle {
+// setup serves the handler over planetest's fake ingest; opts may change
+// its deps.
+func setup(t *testing.T, opts ...func(*webhook.Deps)) *bundle {
 	t.Helper()
 	ctx := context.Background()
 	b := &bundle{ctx: ctx, issuer: authtest.NewIssuer(t), db: storetest.New(t)}
@@ -70,7 +72,11 @@ func setup(t *testing.T) *bundle {
 	authn, err := auth.NewAuthenticator(v, ts, log)
 	require.NoError(t, err)
 	b.log, b.authn = log, authn
-	h, err := webhook.New(webhook.Config{MaxBodyBytes: maxBody}, webhook.Deps{Log: log, Auth: authn, DB: b.db.DB, Ingest: planes.Ingest})
+	deps := webhook.Deps{Log: log, Auth: authn, DB: b.db.DB, Ingest: planes.Ingest}
+	for _, o := range opts {
+		o(&deps)
+	}
+	h, err := webhook.New(webhook.Config{MaxBodyBytes: maxBody}, deps)
 	require.NoError(t, err)
 
 	mux := http.NewServeMux()
