@@ -166,11 +166,11 @@ func statusOf(ctx context.Context, log *zap.Logger, op string, err error) error 
 		return status.Error(codes.FailedPrecondition, err.Error())
 	case errors.Is(err, normalise.ErrSNSControl):
 		// Confirming a subscription means fetching a URL the message names,
-		// which Alexus does only once it can verify the SNS signature; until
-		// then the caller is told plainly, and nothing is stored.
+		// which only the gateway does, after verifying the SNS signature;
+		// a confirmation that reached ingest another way is refused.
 		return status.Error(codes.FailedPrecondition,
-			"SNS subscription and unsubscribe confirmations are not ingested and not yet confirmed automatically; "+
-				"confirm the subscription in the AWS console or by visiting its SubscribeURL")
+			"SNS subscription and unsubscribe confirmations are not ingested; post them to the gateway's "+
+				"/v1/webhooks/sns endpoint, which verifies their signature and confirms the subscription")
 	case errors.Is(err, dedup.ErrUnavailable), errors.Is(err, limit.ErrUnavailable), errors.Is(err, ErrSourcesUnavailable):
 		// A rate that cannot be checked fails closed: the signal store is
 		// the same Redis, so the call could not have been recorded either.
