@@ -524,6 +524,6 @@ func TestIngestSNSConfirmationIsNotIngested(t *testing.T) {
 		Source: "sns", Payload: []byte(confirm), Headers: map[string]string{"x-amz-sns-message-type": "SubscriptionConfirmation"},
 	})
 	require.Equal(t, codes.FailedPrecondition, status.Code(err))
-	require.Contains(t, status.Convert(err).Message(), "SubscribeURL")
+	require.Contains(t, status.Convert(err).Message(), "/v1/webhooks/sns")
 	require.Empty(t, b.events(t, "acme"))
 }
