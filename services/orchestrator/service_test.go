@@ -499,8 +499,11 @@ func TestRedeliveredOpenedRunsNothingTwice(t *testing.T) {
 
 func TestFailedExecuteResumesWithoutRerunningStages(t *testing.T) {
 	t.Parallel()
+	// The entry timeout leaves room for a slow Postgres under -race on a
+	// busy machine: a stage whose result could not be stored in time is
+	// not finished, and would rightly run again.
 	b := setup(t, func(c *orchestrator.Config) {
-		c.ClaimMinIdle, c.EntryTimeout = 700*time.Millisecond, 300*time.Millisecond
+		c.ClaimMinIdle, c.EntryTimeout = 2100*time.Millisecond, time.Second
 	})
 	b.actions.failures.Store(1)
 	sig := alert(acme)
