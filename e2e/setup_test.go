@@ -40,6 +40,9 @@ type bundle struct {
 	sink           *sink
 	rdb            *redis.Client
 	ns             rediskey.Space
+	// db is the application-role pool on the planes' database, for
+	// provisioning what only the CLI creates (integration tokens).
+	db *store.DB
 }
 
 // setup starts all four planes on free ports against a fresh database and
@@ -49,7 +52,7 @@ func setup(t *testing.T) *bundle {
 	pg := storetest.New(t)
 	rdb, ns := redistest.New(t)
 
-	b := &bundle{devSecret: randBytes(32), internalSecret: randBytes(32), rdb: rdb, ns: ns}
+	b := &bundle{devSecret: randBytes(32), internalSecret: randBytes(32), rdb: rdb, ns: ns, db: pg.DB}
 	webhookSecret := randBytes(32)
 	b.sink = newSink(t, webhookSecret)
 
