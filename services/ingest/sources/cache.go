@@ -77,7 +77,20 @@ type Cache struct {
 
 	mu      sync.RWMutex
 	entries map[tenant.ID]cacheEntry
+	// gens counts each tenant's invalidations, so a load that began before
+	// one does not cache what it read.
+	gens map[tenant.ID]uint64
 }
+
+// loadTimeout bounds one load of a tenant's configuration. The load runs
+// apart from the caller's context, because callers that arrive meanwhile
+// share it and must not fail when the first one goes away.
+const loadTimeout = 5 * time.Second
+
+// retryAfterFailure is how long an expired snapshot keeps serving after a
+// failed reload before the next attempt, so a Postgres outage costs one
+// query per tenant per interval, not one per alert.
+const retryAfterFailure = time.Second
 
 type cacheEntry struct {
 	snap    *Snapshot
@@ -86,14 +99,15 @@ type cacheEntry struct {
 
 // NewCache returns a cache over store; ttl 0 loads on every call.
 func NewCache(store *Store, ttl time.Duration) *Cache {
-	return &Cache{store: store, ttl: ttl, now: time.Now, entries: map[tenant.ID]cacheEntry{}}
+	return &Cache{store: store, ttl: ttl, now: time.Now, entries: map[tenant.ID]cacheEntry{}, gens: map[tenant.ID]uint64{}}
 }
 
 // Snapshot returns the context tenant's configuration, loading it when the
 // cached one has expired. Concurrent loads of one tenant share one query.
 // When a reload fails and an expired snapshot is at hand, that one is used
-// (the failure is returned with it) rather than failing intake while
-// Postgres is briefly away; with none at hand, the error alone.
+// (the failure is returned with it, and the snapshot serves on for
+// retryAfterFailure before the next attempt) rather than failing intake
+// while Postgres is briefly away; with none at hand, the error alone.
 func (c *Cache) Snapshot(ctx context.Context) (*Snapshot, error) {
 	t, err := tenant.Require(ctx)
 	if err != nil {
@@ -106,26 +120,38 @@ func (c *Cache) Snapshot(ctx context.Context) (*Snapshot, error) {
 		return e.snap, nil
 	}
 	v, err, _ := c.group.Do(string(t), func() (any, error) {
-		rules, err := c.store.Rules(ctx)
+		c.mu.RLock()
+		gen := c.gens[t]
+		c.mu.RUnlock()
+		lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), loadTimeout)
+		defer cancel()
+		rules, err := c.store.Rules(lctx)
 		if err != nil {
 			return nil, err
 		}
-		overrides, err := c.store.Overrides(ctx)
+		overrides, err := c.store.Overrides(lctx)
 		if err != nil {
 			return nil, err
 		}
 		snap := Compile(rules, overrides)
 		c.mu.Lock()
-		c.entries[t] = cacheEntry{snap: snap, expires: c.now().Add(c.ttl)}
+		if c.gens[t] == gen {
+			c.entries[t] = cacheEntry{snap: snap, expires: c.now().Add(c.ttl)}
+		}
 		c.mu.Unlock()
 		return snap, nil
 	})
 	if err != nil {
 		err = fmt.Errorf("load sources of tenant %s: %w", t, err)
-		if ok {
-			return e.snap, err
+		if !ok {
+			return nil, err
 		}
-		return nil, err
+		c.mu.Lock()
+		if cur, still := c.entries[t]; still && cur.snap == e.snap {
+			c.entries[t] = cacheEntry{snap: e.snap, expires: c.now().Add(retryAfterFailure)}
+		}
+		c.mu.Unlock()
+		return e.snap, err
 	}
 	return v.(*Snapshot), nil
 }
@@ -139,5 +165,9 @@ func (c *Cache) Invalidate(ctx context.Context) {
 	}
 	c.mu.Lock()
 	delete(c.entries, t)
+	c.gens[t]++
 	c.mu.Unlock()
+	// A load already under way read the old configuration; callers from
+	// now on start a new one.
+	c.group.Forget(string(t))
 }

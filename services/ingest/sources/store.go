@@ -126,6 +126,10 @@ func (s *Store) saveRule(ctx context.Context, r mapping.Rule, create bool) (Save
 
 // Rule returns the live rule called name.
 func (s *Store) Rule(ctx context.Context, name string) (SavedRule, error) {
+	if name == "" {
+		// rules reads "" as every rule.
+		return SavedRule{}, fmt.Errorf("mapping rule %q: %w", name, ErrNotFound)
+	}
 	rules, err := s.rules(ctx, name)
 	if err != nil {
 		return SavedRule{}, err
