@@ -61,6 +61,9 @@ prints what it gets. Ctrl-C stops everything this command started.`,
 				return err
 			}
 			defer log.Sync() //nolint:errcheck
+			if err := servePprof(ctx, log, g.pprofAddr); err != nil {
+				return err
+			}
 			out := cmd.OutOrStdout()
 
 			secrets, err := loadDevSecrets(dataDir)
