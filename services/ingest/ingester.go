@@ -14,6 +14,7 @@ import (
 
 	signalv1 "github.com/alexus-platform/alexus/gen/alexus/signal/v1"
 	"github.com/alexus-platform/alexus/internal/tenant"
+	"github.com/alexus-platform/alexus/services/ingest/autopipe"
 	"github.com/alexus-platform/alexus/services/ingest/dedup"
 	"github.com/alexus-platform/alexus/services/ingest/limit"
 	"github.com/alexus-platform/alexus/services/ingest/normalise"
@@ -62,11 +63,14 @@ type Ingester struct {
 
 // NewIngester returns an Ingester over rdb; cfg must be valid.
 func NewIngester(cfg Config, log *zap.Logger, rdb redis.UniversalClient) *Ingester {
+	// One Pipeliner for the rate checks and the records, so that a call's
+	// check can share a pipeline with other calls' records.
+	pipe := autopipe.New(rdb)
 	return &Ingester{
 		log:         log,
 		normalisers: normalise.Builtin(),
-		store:       dedup.New(rdb, cfg.Namespace, cfg.DedupWindow),
-		rate:        limit.NewRateLimiter(rdb, cfg.Namespace, limit.Rate{PerSecond: cfg.RatePerSecond, Burst: cfg.RateBurst}),
+		store:       dedup.New(pipe, cfg.Namespace, cfg.DedupWindow),
+		rate:        limit.NewRateLimiter(pipe, cfg.Namespace, limit.Rate{PerSecond: cfg.RatePerSecond, Burst: cfg.RateBurst}),
 		rawCap:      cfg.RawPayloadCap,
 		maxPayload:  cfg.MaxPayloadBytes,
 		maxDepth:    cfg.MaxJSONDepth,

@@ -14,6 +14,7 @@ import (
 	signalv1 "github.com/alexus-platform/alexus/gen/alexus/signal/v1"
 	"github.com/alexus-platform/alexus/internal/rediskey"
 	"github.com/alexus-platform/alexus/internal/tenant"
+	"github.com/alexus-platform/alexus/services/ingest/autopipe"
 )
 
 //go:embed record.lua
@@ -39,16 +40,17 @@ type Outcome struct {
 
 // Store records signals for the tenant in the context.
 type Store struct {
-	rdb    redis.UniversalClient
+	pipe   *autopipe.Pipeliner
 	space  rediskey.Space
 	window time.Duration
 	script *redis.Script
 }
 
 // New returns a Store writing under space with claims lasting window
-// (rounded down to whole milliseconds, at least one).
-func New(rdb redis.UniversalClient, space rediskey.Space, window time.Duration) *Store {
-	return &Store{rdb: rdb, space: space, window: window, script: recordScript}
+// (rounded down to whole milliseconds, at least one). It sends its commands
+// through pipe, so the records of concurrent calls share pipelines.
+func New(pipe *autopipe.Pipeliner, space rediskey.Space, window time.Duration) *Store {
+	return &Store{pipe: pipe, space: space, window: window, script: recordScript}
 }
 
 // Record claims and appends every signal, in order, for the tenant in ctx,
@@ -56,7 +58,9 @@ func New(rdb redis.UniversalClient, space rediskey.Space, window time.Duration) 
 // ctx and its id to the signal it was filed under.
 //
 // The scripts of one call are sent in one pipeline, after the SADD that
-// adds the tenant to the stream registry. Each signal's script is atomic,
+// adds the tenant to the stream registry; concurrent calls share the
+// pipeline, and one SADD of a tenant serves all of that tenant's calls in
+// it. Each signal's script is atomic,
 // but the call as a whole is not: when Redis fails part-way, some signals
 // may be recorded and the others not, and Record returns an error wrapping
 // ErrUnavailable. Retrying the whole call is then safe, because the recorded
@@ -103,18 +107,18 @@ func (s *Store) Record(ctx context.Context, sigs []*signalv1.Signal) ([]Outcome,
 		}
 	}
 
-	pipe := s.rdb.Pipeline()
 	// The registry is a global key, outside the tenant's hash slot, so it
 	// cannot be part of the scripts, and a cluster client sends it to its
 	// own node. Its order relative to the appends does not matter: the
 	// orchestrator reads a newly registered stream from its start.
-	register := pipe.SAdd(ctx, s.space.Global(rediskey.StreamRegistry), string(t))
+	registry := s.space.Global(rediskey.StreamRegistry)
+	register := redis.NewIntCmd(ctx, "sadd", registry, string(t))
+	cmds := make([]redis.Cmder, len(calls))
 	for i := range calls {
-		calls[i].cmd = s.script.EvalSha(ctx, pipe, calls[i].keys, calls[i].args...)
+		calls[i].cmd = autopipe.NewEvalSha(ctx, s.script.Hash(), calls[i].keys, calls[i].args...)
+		cmds[i] = calls[i].cmd
 	}
-	// Exec's own error is the first command's error; each command is
-	// inspected below instead.
-	_, _ = pipe.Exec(ctx)
+	s.pipe.Do(ctx, &autopipe.Shared{Key: registry + "\x00" + string(t), Cmd: register}, cmds...)
 	if err := register.Err(); err != nil {
 		// The scripts may have run; a retry records nothing twice and
 		// registers the tenant.
@@ -131,7 +135,7 @@ func (s *Store) Record(ctx context.Context, sigs []*signalv1.Signal) ([]Outcome,
 		// SCRIPT FLUSH) fails with NOSCRIPT without running, so running it
 		// again with the source is safe and cannot record the alert twice.
 		if err := c.Err(); err != nil && redis.HasErrorPrefix(err, "NOSCRIPT") {
-			c = s.script.Run(ctx, s.rdb, calls[i].keys, calls[i].args...)
+			c = s.script.Run(ctx, s.pipe.Client(), calls[i].keys, calls[i].args...)
 		}
 		o, err := outcome(c)
 		if err != nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/alexus-platform/alexus/internal/rediskey"
 	"github.com/alexus-platform/alexus/internal/redistest"
 	"github.com/alexus-platform/alexus/internal/tenant"
+	"github.com/alexus-platform/alexus/services/ingest/autopipe"
 )
 
 type bundle struct {
@@ -30,7 +31,7 @@ func setup(t *testing.T, window time.Duration) *bundle {
 	t.Helper()
 	rdb, space := redistest.New(t)
 	ctx := tenant.WithIdentity(context.Background(), tenant.Identity{Tenant: "acme", Subject: "test"})
-	return &bundle{rdb: rdb, space: space, store: New(rdb, space, window), ctx: ctx}
+	return &bundle{rdb: rdb, space: space, store: New(autopipe.New(rdb), space, window), ctx: ctx}
 }
 
 func signal(fp string, st signalv1.Status) *signalv1.Signal {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/alexus-platform/alexus/internal/rediskey"
 	"github.com/alexus-platform/alexus/internal/tenant"
+	"github.com/alexus-platform/alexus/services/ingest/autopipe"
 )
 
 // ErrUnavailable wraps every failure to ask Redis whether a tenant is within
@@ -43,11 +44,13 @@ type RateLimiter struct {
 	limit redis_rate.Limit
 }
 
-// NewRateLimiter returns a limiter keeping its state in rdb under space. With
-// r.PerSecond zero it allows everything and never calls Redis.
-func NewRateLimiter(rdb redis.UniversalClient, space rediskey.Space, r Rate) *RateLimiter {
+// NewRateLimiter returns a limiter keeping its state in Redis under space,
+// sending its checks through pipe, so the checks of concurrent calls share
+// pipelines. With r.PerSecond zero it allows everything and never calls
+// Redis.
+func NewRateLimiter(pipe *autopipe.Pipeliner, space rediskey.Space, r Rate) *RateLimiter {
 	return &RateLimiter{
-		lim:   redis_rate.NewLimiter(unprefixed{rdb}),
+		lim:   redis_rate.NewLimiter(unprefixed{rdb: pipe.Client(), pipe: pipe}),
 		space: space,
 		limit: redis_rate.Limit{Rate: r.PerSecond, Burst: r.Burst, Period: time.Second},
 	}
@@ -130,7 +133,14 @@ const ratePrefix = "rate:"
 // rediskey.Space.Tenant(t, RateKey), like every other tenant key; a test
 // checks that, so a redis_rate release that changed its prefix would be
 // noticed.
-type unprefixed struct{ rdb redis.UniversalClient }
+//
+// It also sends EVALSHA, the command of every check but a script's first
+// run, through the Pipeliner. EVAL (the NOSCRIPT fallback) and the rest go
+// to Redis directly.
+type unprefixed struct {
+	rdb  redis.UniversalClient
+	pipe *autopipe.Pipeliner
+}
 
 func stripKeys(keys []string) []string {
 	out := make([]string, len(keys))
@@ -145,7 +155,9 @@ func (u unprefixed) Eval(ctx context.Context, script string, keys []string, args
 }
 
 func (u unprefixed) EvalSha(ctx context.Context, sha1 string, keys []string, args ...any) *redis.Cmd {
-	return u.rdb.EvalSha(ctx, sha1, stripKeys(keys), args...)
+	cmd := autopipe.NewEvalSha(ctx, sha1, stripKeys(keys), args...)
+	u.pipe.Do(ctx, nil, cmd)
+	return cmd
 }
 
 func (u unprefixed) EvalRO(ctx context.Context, script string, keys []string, args ...any) *redis.Cmd {

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/alexus-platform/alexus/internal/redistest"
+	"github.com/alexus-platform/alexus/services/ingest/autopipe"
 	"github.com/alexus-platform/alexus/services/ingest/limit"
 )
 
@@ -29,7 +30,7 @@ func TestRateLimiterBurstThenRefuses(t *testing.T) {
 	rdb, space := redistest.New(t)
 	ctx := context.Background()
 	// One payload a second: nothing refills between the calls below.
-	rl := limit.NewRateLimiter(rdb, space, limit.Rate{PerSecond: 1, Burst: 3})
+	rl := limit.NewRateLimiter(autopipe.New(rdb), space, limit.Rate{PerSecond: 1, Burst: 3})
 
 	for range 3 {
 		require.NoError(t, rl.Allow(ctx, "acme", 1))
@@ -47,7 +48,7 @@ func TestRateLimiterAllowAtMost(t *testing.T) {
 	t.Parallel()
 	rdb, space := redistest.New(t)
 	ctx := context.Background()
-	rl := limit.NewRateLimiter(rdb, space, limit.Rate{PerSecond: 1, Burst: 5})
+	rl := limit.NewRateLimiter(autopipe.New(rdb), space, limit.Rate{PerSecond: 1, Burst: 5})
 
 	n, err := rl.AllowAtMost(ctx, "acme", 3)
 	require.NoError(t, err)
@@ -68,7 +69,7 @@ func TestRateLimiterKeyIsTenantKeyInNamespace(t *testing.T) {
 	t.Parallel()
 	rdb, space := redistest.New(t)
 	ctx := context.Background()
-	rl := limit.NewRateLimiter(rdb, space, limit.Rate{PerSecond: 10, Burst: 10})
+	rl := limit.NewRateLimiter(autopipe.New(rdb), space, limit.Rate{PerSecond: 10, Burst: 10})
 	require.NoError(t, rl.Allow(ctx, "acme", 1))
 
 	key := space.Tenant("acme", limit.RateKey)
@@ -88,7 +89,7 @@ func TestRateLimiterKeyIsTenantKeyInNamespace(t *testing.T) {
 func TestRateLimiterDisabled(t *testing.T) {
 	t.Parallel()
 	// Disabled, it never calls Redis: this one could not answer.
-	rl := limit.NewRateLimiter(downRedis(t), "alexustest", limit.Rate{})
+	rl := limit.NewRateLimiter(autopipe.New(downRedis(t)), "alexustest", limit.Rate{})
 	require.False(t, rl.Enabled())
 	for range 100 {
 		require.NoError(t, rl.Allow(context.Background(), "acme", 1))
@@ -100,7 +101,7 @@ func TestRateLimiterDisabled(t *testing.T) {
 
 func TestRateLimiterRedisDownFailsClosed(t *testing.T) {
 	t.Parallel()
-	rl := limit.NewRateLimiter(downRedis(t), "alexustest", limit.Rate{PerSecond: 10, Burst: 10})
+	rl := limit.NewRateLimiter(autopipe.New(downRedis(t)), "alexustest", limit.Rate{PerSecond: 10, Burst: 10})
 	err := rl.Allow(context.Background(), "acme", 1)
 	require.ErrorIs(t, err, limit.ErrUnavailable)
 	n, err := rl.AllowAtMost(context.Background(), "acme", 5)
