@@ -17,6 +17,7 @@ import (
 
 	"connectrpc.com/connect"
 	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -178,13 +179,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // admit authenticates the caller and reads the body. When it refuses, it
 // has logged and answered, and ok is false. The logger it returns carries
 // the source and tenant.
-func (h *Handler) admit(w http.ResponseWriter, r *http.Request) (id tenant.Identity, body []byte, log *zap.Logger, ok bool) {
+func (h *Handler) admit(w http.ResponseWriter, r *http.Request) (id tenant.Identity, body []byte, log reqLog, ok bool) {
 	source := r.PathValue("source")
-	log = h.deps.Log.With(zap.String("source", source))
+	log = reqLog{log: h.deps.Log.WithOptions(zap.AddCallerSkip(2)), source: source}
 
 	id, herr := h.authenticate(r.Context(), r.Header.Get("Authorization"), source)
 	if herr == nil {
-		log = log.With(zap.String("tenant_id", string(id.Tenant)))
+		log.tenant = id.Tenant
 		body, herr = h.readPayload(w, r)
 	}
 	if herr != nil {
@@ -193,6 +194,33 @@ func (h *Handler) admit(w http.ResponseWriter, r *http.Request) (id tenant.Ident
 		return tenant.Identity{}, nil, log, false
 	}
 	return id, body, log, true
+}
+
+// reqLog writes a delivery's lines with its source and, once known, its
+// tenant. Unlike zap's With, it encodes those fields only for lines that
+// are written: most deliveries write none at the production level.
+type reqLog struct {
+	// log skips reqLog's two frames, so lines name their real caller.
+	log    *zap.Logger
+	source string
+	tenant tenant.ID
+}
+
+func (l reqLog) Debug(msg string, fields ...zap.Field) { l.write(zapcore.DebugLevel, msg, fields) }
+func (l reqLog) Info(msg string, fields ...zap.Field)  { l.write(zapcore.InfoLevel, msg, fields) }
+func (l reqLog) Warn(msg string, fields ...zap.Field)  { l.write(zapcore.WarnLevel, msg, fields) }
+
+func (l reqLog) write(lvl zapcore.Level, msg string, fields []zap.Field) {
+	ce := l.log.Check(lvl, msg)
+	if ce == nil {
+		return
+	}
+	all := make([]zap.Field, 0, 2+len(fields))
+	all = append(all, zap.String("source", l.source))
+	if l.tenant != "" {
+		all = append(all, zap.String("tenant_id", string(l.tenant)))
+	}
+	ce.Write(append(all, fields...)...)
 }
 
 // toResults converts ingest's results to their JSON form.
@@ -302,23 +330,50 @@ func (h *Handler) readPayload(w http.ResponseWriter, r *http.Request) ([]byte, *
 // forwardedHeaders picks the allow-listed headers, lower-cased, in a stable
 // order so the cap drops the same ones every time.
 func forwardedHeaders(hdr http.Header) map[string]string {
-	names := make([]string, 0, len(hdr))
+	// Only the allowed names are sorted: the order among them, and so which
+	// ones the cap drops, is the same as when sorting them all.
+	var names []string
 	for k := range hdr {
-		names = append(names, k)
+		if forwarded(k) {
+			names = append(names, k)
+		}
 	}
 	slices.Sort(names)
-	out := make(map[string]string)
+	out := make(map[string]string, min(len(names), maxForwardedHeaders))
 	for _, k := range names {
-		lk := strings.ToLower(k)
-		if !slices.Contains(forwardExact, lk) && !slices.ContainsFunc(forwardPrefixes, func(p string) bool { return strings.HasPrefix(lk, p) }) {
-			continue
-		}
 		if len(out) == maxForwardedHeaders {
 			break
 		}
-		out[lk] = strings.Join(hdr[k], ", ")
+		lk := strings.ToLower(k)
+		if _, dup := out[lk]; dup {
+			// Two spellings of one name (only possible for a Header built
+			// by hand); the first in sorted order wins, as before.
+			continue
+		}
+		v := hdr[k]
+		if len(v) == 1 {
+			out[lk] = v[0]
+		} else {
+			out[lk] = strings.Join(v, ", ")
+		}
 	}
 	return out
+}
+
+// forwarded reports whether the header name k, in any case, is allowed
+// through, without lower-casing every header of every request.
+func forwarded(k string) bool {
+	for _, e := range forwardExact {
+		if strings.EqualFold(k, e) {
+			return true
+		}
+	}
+	for _, p := range forwardPrefixes {
+		if len(k) >= len(p) && strings.EqualFold(k[:len(p)], p) {
+			return true
+		}
+	}
+	return false
 }
 
 // fromStatus maps ingest's gRPC status to the answer a vendor sees.
@@ -397,8 +452,19 @@ func writeError(w http.ResponseWriter, e *httpError) {
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
+	body, err := json.Marshal(v)
+	if err != nil {
+		// Cannot happen with the answer types here; answer plainly anyway.
+		status, body = http.StatusInternalServerError, []byte(`{"error":"internal error","code":"internal"}`)
+	}
+	// The trailing newline json.Encoder used to write, so bodies are as
+	// before; with the length known, the answer goes out in one write,
+	// not chunked.
+	body = append(body, '\n')
+	h := w.Header()
+	h["Content-Type"] = []string{"application/json"}
+	h["X-Content-Type-Options"] = []string{"nosniff"}
+	h["Content-Length"] = []string{strconv.Itoa(len(body))}
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
+	_, _ = w.Write(body)
 }
