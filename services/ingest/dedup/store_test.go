@@ -172,3 +172,53 @@ func TestRecordRegistersTenantAgainAfterDataLoss(t *testing.T) {
 	require.Equal(t, []string{"acme"}, members())
 	require.Len(t, b.events(t), 1)
 }
+
+// A charged call that does not fit the rate records nothing; the charge
+// uses redis_rate's GCRA state, so a limiter on the same key sees it.
+func TestRecordChargedRefusesOverRateWithNothingRecorded(t *testing.T) {
+	t.Parallel()
+	b := setup(t, time.Hour)
+	rateKey := b.space.Tenant("acme", "ratelimit")
+	charge := Charge{Key: rateKey, Cost: 1, Burst: 2, Rate: 1, Period: time.Second}
+
+	for _, fp := range []string{"c1", "c2"} {
+		outs, err := b.store.RecordCharged(b.ctx, []*signalv1.Signal{signal(fp, signalv1.Status_STATUS_FIRING)}, charge)
+		require.NoError(t, err)
+		require.Equal(t, signalv1.EventKind_EVENT_KIND_OPENED, outs[0].Kind)
+	}
+	_, err := b.store.RecordCharged(b.ctx, []*signalv1.Signal{signal("c3", signalv1.Status_STATUS_FIRING), signal("c4", signalv1.Status_STATUS_FIRING)}, charge)
+	var over *OverRateError
+	require.ErrorAs(t, err, &over)
+	require.Positive(t, over.RetryAfter)
+	require.LessOrEqual(t, over.RetryAfter, time.Second)
+
+	require.Len(t, b.events(t), 2, "the refused call appended nothing")
+	n, err := b.rdb.Exists(context.Background(), b.space.Tenant("acme", rediskey.Dedup, "c3")).Result()
+	require.NoError(t, err)
+	require.Zero(t, n, "and claimed nothing")
+
+	// redis_rate's script reads the same state: its TAT is the one the
+	// record script wrote, a float of seconds since 2017.
+	tat, err := b.rdb.Get(context.Background(), rateKey).Float64()
+	require.NoError(t, err)
+	require.Greater(t, tat, float64(time.Now().Unix()-1483228800))
+
+	// Uncharged records are not metered.
+	_, err = b.store.Record(b.ctx, []*signalv1.Signal{signal("c5", signalv1.Status_STATUS_FIRING)})
+	require.NoError(t, err)
+	require.Len(t, b.events(t), 3)
+}
+
+// A charge with no signals only charges, and registers nothing.
+func TestRecordChargedWithoutSignalsOnlyCharges(t *testing.T) {
+	t.Parallel()
+	b := setup(t, time.Hour)
+	charge := Charge{Key: b.space.Tenant("acme", "ratelimit"), Cost: 1, Burst: 1, Rate: 1, Period: time.Second}
+	outs, err := b.store.RecordCharged(b.ctx, nil, charge)
+	require.NoError(t, err)
+	require.Empty(t, outs)
+	_, err = b.store.RecordCharged(b.ctx, nil, charge)
+	var over *OverRateError
+	require.ErrorAs(t, err, &over)
+	require.Empty(t, b.events(t))
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-redis/redis_rate/v10"
@@ -42,7 +43,20 @@ type RateLimiter struct {
 	lim   *redis_rate.Limiter
 	space rediskey.Space
 	limit redis_rate.Limit
+
+	// refusedUntil remembers, per tenant, until when a single payload is
+	// sure to be refused: a GCRA state only moves later in time, so a
+	// payload refused with RetryAfter d is refused for everyone until d
+	// has passed. Within that time Allow(t, 1) answers without Redis,
+	// which also spares a flooding tenant's payloads from being
+	// normalised. An entry holds at most one emission interval.
+	mu           sync.Mutex
+	refusedUntil map[tenant.ID]time.Time
 }
+
+// maxRefusedTenants bounds refusedUntil; when full it starts over, which
+// only costs a Redis check per tenant.
+const maxRefusedTenants = 10_000
 
 // NewRateLimiter returns a limiter keeping its state in Redis under space,
 // sending its checks through pipe, so the checks of concurrent calls share
@@ -53,7 +67,47 @@ func NewRateLimiter(pipe *autopipe.Pipeliner, space rediskey.Space, r Rate) *Rat
 		lim:   redis_rate.NewLimiter(unprefixed{rdb: pipe.Client(), pipe: pipe}),
 		space: space,
 		limit: redis_rate.Limit{Rate: r.PerSecond, Burst: r.Burst, Period: time.Second},
+
+		refusedUntil: make(map[tenant.ID]time.Time),
 	}
+}
+
+// Limit returns the GCRA parameters: the burst, and the rate per period.
+func (l *RateLimiter) Limit() (burst, rate int, period time.Duration) {
+	return l.limit.Burst, l.limit.Rate, l.limit.Period
+}
+
+// Refused returns the refusal of a single payload of t when one made
+// earlier is still sure to hold at now, without asking Redis.
+func (l *RateLimiter) Refused(t tenant.ID, now time.Time) (*Refusal, bool) {
+	l.mu.Lock()
+	until, ok := l.refusedUntil[t]
+	if ok && !now.Before(until) {
+		delete(l.refusedUntil, t)
+		ok = false
+	}
+	l.mu.Unlock()
+	if !ok {
+		return nil, false
+	}
+	return l.refusal(until.Sub(now)), true
+}
+
+// NoteRefused records that a single payload of t, checked in Redis no
+// earlier than sent, was refused with retry: it stays refused until
+// sent+retry, which is no later than Redis's own answer would change.
+// It returns the refusal to give the caller.
+func (l *RateLimiter) NoteRefused(t tenant.ID, sent time.Time, retry time.Duration) *Refusal {
+	until := sent.Add(retry)
+	l.mu.Lock()
+	if len(l.refusedUntil) >= maxRefusedTenants {
+		clear(l.refusedUntil)
+	}
+	if until.After(l.refusedUntil[t]) {
+		l.refusedUntil[t] = until
+	}
+	l.mu.Unlock()
+	return l.refusal(retry)
 }
 
 // Enabled reports whether the limiter meters anything.
@@ -71,11 +125,20 @@ func (l *RateLimiter) Allow(ctx context.Context, t tenant.ID, n int) error {
 	if !l.Enabled() || n <= 0 {
 		return nil
 	}
+	sent := time.Now()
+	if n == 1 {
+		if r, ok := l.Refused(t, sent); ok {
+			return r
+		}
+	}
 	res, err := l.lim.AllowN(ctx, l.Key(t), l.limit, n)
 	if err != nil {
 		return l.unavailable(ctx, t, err)
 	}
 	if res.Allowed < n {
+		if n == 1 {
+			return l.NoteRefused(t, sent, res.RetryAfter)
+		}
 		return l.refusal(res.RetryAfter)
 	}
 	return nil

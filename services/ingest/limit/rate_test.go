@@ -126,3 +126,26 @@ func downRedis(t *testing.T) *redis.Client {
 	t.Cleanup(func() { _ = rdb.Close() })
 	return rdb
 }
+
+// A single payload's refusal is remembered until its retry delay, and only
+// until then: the GCRA state cannot make it fit earlier.
+func TestRateLimiterRemembersRefusalUntilRetry(t *testing.T) {
+	t.Parallel()
+	rdb, space := redistest.New(t)
+	ctx := context.Background()
+	// Ten a second: the retry delay is at most 100ms.
+	rl := limit.NewRateLimiter(autopipe.New(rdb), space, limit.Rate{PerSecond: 10, Burst: 1})
+
+	require.NoError(t, rl.Allow(ctx, "acme", 1))
+	r := requireRefusal(t, rl.Allow(ctx, "acme", 1), limit.ReasonRateLimited)
+	now := time.Now()
+	mem, ok := rl.Refused("acme", now)
+	require.True(t, ok)
+	require.LessOrEqual(t, mem.RetryAfter, r.RetryAfter)
+	_, ok = rl.Refused("beta", now)
+	require.False(t, ok, "per tenant")
+	_, ok = rl.Refused("acme", now.Add(r.RetryAfter))
+	require.False(t, ok, "forgotten once the delay has passed")
+
+	require.Eventually(t, func() bool { return rl.Allow(ctx, "acme", 1) == nil }, 2*time.Second, 10*time.Millisecond)
+}
