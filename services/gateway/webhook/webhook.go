@@ -314,7 +314,7 @@ func (h *Handler) readPayload(w http.ResponseWriter, r *http.Request) ([]byte, *
 	if r.ContentLength > h.cfg.MaxBodyBytes {
 		return nil, refuse(http.StatusRequestEntityTooLarge, "payload_too_large", "body is larger than %d bytes", h.cfg.MaxBodyBytes)
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.cfg.MaxBodyBytes))
+	body, err := readBody(http.MaxBytesReader(w, r.Body, h.cfg.MaxBodyBytes), r.ContentLength)
 	var tooLarge *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooLarge):
@@ -325,6 +325,32 @@ func (h *Handler) readPayload(w http.ResponseWriter, r *http.Request) ([]byte, *
 		return nil, refuse(http.StatusBadRequest, "invalid_argument", "body is empty")
 	}
 	return body, nil
+}
+
+// readBody reads body to its end. When the request declares its length
+// (at most the limit, checked by the caller), the buffer is sized for it
+// up front, instead of io.ReadAll growing and copying it several times.
+func readBody(body io.Reader, contentLength int64) ([]byte, error) {
+	if contentLength <= 0 {
+		return io.ReadAll(body)
+	}
+	// One byte more than declared, so that seeing EOF needs no growth; a
+	// body longer than declared still reads whole, growing as io.ReadAll
+	// does (net/http stops at the declared length anyway).
+	buf := make([]byte, 0, contentLength+1)
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := body.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if errors.Is(err, io.EOF) {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
 }
 
 // forwardedHeaders picks the allow-listed headers, lower-cased, in a stable
