@@ -98,6 +98,8 @@ type Handler struct {
 	cfg    Config
 	deps   Deps
 	tokens *tokenCache
+	// reqLog is deps.Log for reqLog, which adds two frames.
+	reqLog *zap.Logger
 }
 
 // New returns a Handler.
@@ -111,7 +113,7 @@ func New(cfg Config, deps Deps) (*Handler, error) {
 	if deps.Log == nil {
 		deps.Log = zap.NewNop()
 	}
-	return &Handler{cfg: cfg, deps: deps, tokens: newTokenCache(cfg.TokenCacheTTL)}, nil
+	return &Handler{cfg: cfg, deps: deps, tokens: newTokenCache(cfg.TokenCacheTTL), reqLog: deps.Log.WithOptions(zap.AddCallerSkip(2))}, nil
 }
 
 // Result is one alert's verdict in the 202 answer.
@@ -181,7 +183,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // the source and tenant.
 func (h *Handler) admit(w http.ResponseWriter, r *http.Request) (id tenant.Identity, body []byte, log reqLog, ok bool) {
 	source := r.PathValue("source")
-	log = reqLog{log: h.deps.Log.WithOptions(zap.AddCallerSkip(2)), source: source}
+	log = reqLog{log: h.reqLog, source: source}
 
 	id, herr := h.authenticate(r.Context(), r.Header.Get("Authorization"), source)
 	if herr == nil {
