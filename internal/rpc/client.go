@@ -9,10 +9,6 @@ import (
 	"github.com/alexus-platform/alexus/internal/tenant"
 )
 
-// flowControlWindow is the HTTP/2 stream and connection window of the
-// planes' gRPC clients and servers.
-const flowControlWindow = 1 << 20
-
 // Dial returns a client connection to a plane at target that signs the
 // context's identity into every call. Calls made without an identity in the
 // context fail with UNAUTHENTICATED before leaving the process.
@@ -22,12 +18,6 @@ const flowControlWindow = 1 << 20
 func Dial(target string, signer *tenant.Signer, opts ...grpc.DialOption) (*grpc.ClientConn, error) {
 	opts = append([]grpc.DialOption{
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
-		// Static flow-control windows turn off grpc-go's BDP estimation,
-		// whose pings and window updates cost a plane a few frames (and
-		// system calls) per round trip under load. The mesh is a private,
-		// low-latency network where 1 MiB is ample for every call.
-		grpc.WithInitialWindowSize(flowControlWindow),
-		grpc.WithInitialConnWindowSize(flowControlWindow),
 		grpc.WithChainUnaryInterceptor(tenant.UnaryClientInterceptor(signer)),
 		grpc.WithChainStreamInterceptor(tenant.StreamClientInterceptor(signer)),
 	}, opts...)

@@ -60,9 +60,6 @@ func NewServer(log *zap.Logger, verifier *tenant.Verifier, opts ...grpc.ServerOp
 	}
 	zl := interceptorLogger(log)
 	opts = append(opts,
-		// As in Dial: static windows, without BDP estimation.
-		grpc.InitialWindowSize(flowControlWindow),
-		grpc.InitialConnWindowSize(flowControlWindow),
 		grpc.ChainUnaryInterceptor(
 			recovery.UnaryServerInterceptor(rec),
 			auth.UnaryServerInterceptor(authFn),
