@@ -10,7 +10,6 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/redis/go-redis/v9"
-	"google.golang.org/protobuf/proto"
 
 	signalv1 "github.com/alexus-platform/alexus/gen/alexus/signal/v1"
 	"github.com/alexus-platform/alexus/internal/rediskey"
@@ -130,7 +129,7 @@ func (s *Store) record(ctx context.Context, sigs []*signalv1.Signal, charge *Cha
 		sig.TenantId = string(t)
 		// The script fills in kind, signal_id and signal.id; see record.lua.
 		sig.Id = ""
-		event, err := proto.Marshal(&signalv1.SignalEvent{Signal: sig})
+		event, err := marshalEvent(sig)
 		if err != nil {
 			return nil, fmt.Errorf("marshal signal event for fingerprint %q: %w", sig.GetFingerprint(), err)
 		}

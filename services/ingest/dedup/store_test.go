@@ -222,3 +222,31 @@ func TestRecordChargedWithoutSignalsOnlyCharges(t *testing.T) {
 	require.ErrorAs(t, err, &over)
 	require.Empty(t, b.events(t))
 }
+
+// The event's labels and annotations, written by hand after the rest of the
+// signal (see marshalEvent), decode as if proto.Marshal had written them.
+func TestRecordEventCarriesLabelsAndAnnotations(t *testing.T) {
+	t.Parallel()
+	b := setup(t, time.Hour)
+	sig := signal("maps", signalv1.Status_STATUS_FIRING)
+	sig.Labels = map[string]string{"alertname": "HighLatency", "severity": "critical", "": "empty key", "long": strings.Repeat("é", 200)}
+	sig.Annotations = map[string]string{"summary": "p99 above 2s", "empty": ""}
+	sig.Description = "d"
+	want := proto.Clone(sig).(*signalv1.Signal)
+
+	outs, err := b.store.Record(b.ctx, []*signalv1.Signal{sig})
+	require.NoError(t, err)
+	require.Equal(t, want.GetLabels(), sig.GetLabels(), "Record leaves the maps in place")
+	require.Equal(t, want.GetAnnotations(), sig.GetAnnotations())
+
+	evs := b.events(t)
+	require.Len(t, evs, 1)
+	want.TenantId, want.Id = "acme", outs[0].SignalID
+	require.True(t, proto.Equal(want, evs[0].GetSignal()), "got %v", evs[0].GetSignal())
+
+	bad := signal("bad", signalv1.Status_STATUS_FIRING)
+	bad.Labels = map[string]string{"k": "\xff"}
+	_, err = b.store.Record(b.ctx, []*signalv1.Signal{bad})
+	require.Error(t, err, "a label that is not UTF-8 is refused, as proto.Marshal refuses it")
+	require.Len(t, b.events(t), 1)
+}
