@@ -2,6 +2,7 @@ package autopipe
 
 import (
 	"context"
+	"fmt"
 	"sync"
 
 	"github.com/redis/go-redis/v9"
@@ -33,8 +34,6 @@ type Pipeliner struct {
 	mu sync.Mutex
 	// queue holds requests no pipeline has taken yet, oldest first.
 	queue []*request
-	// queued is the number of commands in queue.
-	queued int
 	// inFlight is the number of pipelines being sent or awaited, counting
 	// those handed to a waiting caller that has yet to send them.
 	inFlight int
@@ -81,14 +80,9 @@ var requestPool = sync.Pool{New: func() any { return &request{wake: make(chan []
 func (p *Pipeliner) Do(_ context.Context, shared *Shared, cmds ...redis.Cmder) {
 	r := requestPool.Get().(*request)
 	r.shared, r.cmds = shared, cmds
-	n := len(cmds)
-	if shared != nil {
-		n++
-	}
 
 	p.mu.Lock()
 	p.queue = append(p.queue, r)
-	p.queued += n
 	var batch []*request
 	if p.inFlight < p.maxInFlight {
 		p.inFlight++
@@ -132,7 +126,6 @@ func (p *Pipeliner) takeLocked() []*request {
 	rest := copy(p.queue, p.queue[n:])
 	clear(p.queue[rest:])
 	p.queue = p.queue[:rest]
-	p.queued -= cmds
 	return batch
 }
 
@@ -168,6 +161,22 @@ func (p *Pipeliner) send(batch []*request, self *request) bool {
 // exec sends the batch's commands in one pipeline, sharing equal shared
 // commands.
 func (p *Pipeliner) exec(batch []*request) {
+	// A panic below (a client bug) must not leave this batch's callers, and
+	// every later one, waiting for a slot that is never given back: it
+	// fails the batch's commands instead, and send passes the slot on.
+	defer func() {
+		if v := recover(); v != nil {
+			err := fmt.Errorf("autopipe: pipeline failed: %v", v)
+			for _, r := range batch {
+				if r.shared != nil {
+					r.shared.Cmd.SetErr(err)
+				}
+				for _, c := range r.cmds {
+					c.SetErr(err)
+				}
+			}
+		}
+	}()
 	pipe := p.rdb.Pipeline()
 	// The pipeline is of several callers, so it runs on none of their
 	// contexts (see Do).

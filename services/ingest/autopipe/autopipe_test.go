@@ -106,3 +106,39 @@ func TestRedisDownFailsEveryCommand(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// panicOnce makes the first pipeline panic inside the client.
+type panicOnce struct{ done bool }
+
+func (h *panicOnce) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (h *panicOnce) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return next
+}
+func (h *panicOnce) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		if !h.done {
+			h.done = true
+			panic("boom")
+		}
+		return next(ctx, cmds)
+	}
+}
+
+// A pipeline that panics fails its commands and gives its slot back, so
+// later callers are not stuck behind it.
+func TestPanicFailsTheBatchAndFreesTheSlot(t *testing.T) {
+	t.Parallel()
+	rdb, space := redistest.New(t)
+	rdb.AddHook(&panicOnce{})
+	p := autopipe.New(rdb)
+	ctx := context.Background()
+
+	first := redis.NewIntCmd(ctx, "incr", string(space)+":n")
+	p.Do(ctx, nil, first)
+	require.ErrorContains(t, first.Err(), "boom")
+
+	second := redis.NewIntCmd(ctx, "incr", string(space)+":n")
+	p.Do(ctx, nil, second)
+	require.NoError(t, second.Err())
+	require.Equal(t, int64(1), second.Val())
+}
