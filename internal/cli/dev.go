@@ -64,6 +64,7 @@ prints what it gets. Ctrl-C stops everything this command started.`,
 			if err := servePprof(ctx, log, g.pprofAddr); err != nil {
 				return err
 			}
+			setPlaneGC()
 			out := cmd.OutOrStdout()
 
 			secrets, err := loadDevSecrets(dataDir)

@@ -170,6 +170,7 @@ func newPlaneCmd(g *globals, p mesh.Plane, short string) *cobra.Command {
 			if err := servePprof(cmd.Context(), log, g.pprofAddr); err != nil {
 				return err
 			}
+			setPlaneGC()
 			cfg, err := f.config(p)
 			if err != nil {
 				return err
