@@ -104,11 +104,15 @@ for i = 1, n do
     kind, id = 3, redis.call('GET', claim) or ''
     append(event, kind, id)
     redis.call('DEL', claim)
-  elseif redis.call('SET', claim, new_id, 'NX', 'PX', window) then
-    kind, id = 1, new_id
-    append(event, kind, id)
   else
-    kind, id = 2, redis.call('GET', claim) or ''
+    -- NX with GET (Redis 7.0+): one call both claims a new fingerprint
+    -- (answering nil) and reads the claim of a repeat.
+    local claimed = redis.call('SET', claim, new_id, 'NX', 'GET', 'PX', window)
+    if not claimed then
+      kind, id = 1, new_id
+    else
+      kind, id = 2, claimed
+    end
     append(event, kind, id)
   end
   out[#out + 1] = kind
