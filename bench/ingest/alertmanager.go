@@ -36,7 +36,13 @@ type alertmanagerProc struct {
 	exited  chan struct{}
 }
 
-// findAlertmanager returns the binary at bin, or "alertmanager" on PATH.
+// alertmanagerNames are the names an Alertmanager binary has on PATH:
+// upstream's, then Debian's package name (prometheus-alertmanager), which
+// installs it as /usr/bin/prometheus-alertmanager.
+var alertmanagerNames = []string{"alertmanager", "prometheus-alertmanager"}
+
+// findAlertmanager returns the binary at bin, or the first of
+// alertmanagerNames on PATH.
 func findAlertmanager(bin string) (string, error) {
 	if bin != "" {
 		if _, err := os.Stat(bin); err != nil {
@@ -44,11 +50,12 @@ func findAlertmanager(bin string) (string, error) {
 		}
 		return bin, nil
 	}
-	p, err := exec.LookPath("alertmanager")
-	if err != nil {
-		return "", errors.New("no alertmanager binary on PATH (give one with -alertmanager-bin)")
+	for _, name := range alertmanagerNames {
+		if p, err := exec.LookPath(name); err == nil {
+			return p, nil
+		}
 	}
-	return p, nil
+	return "", errors.New("no alertmanager or prometheus-alertmanager binary on PATH (give one with -alertmanager-bin)")
 }
 
 // startAlertmanager runs bin with the blackhole configuration on a free

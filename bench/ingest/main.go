@@ -61,7 +61,7 @@ func parseFlags(args []string) (options, error) {
 	fs.DurationVar(&o.timeout, "timeout", 30*time.Second, "client timeout of one request")
 	fs.BoolVar(&o.ceiling, "ceiling", true, "also measure the bare net/http + pipelined XADD ceiling")
 	fs.BoolVar(&o.alertmanager, "alertmanager", false, "also drive Prometheus Alertmanager's v2 API with the same alerts")
-	fs.StringVar(&o.alertmanagerBin, "alertmanager-bin", "", "alertmanager binary (default: alertmanager on PATH)")
+	fs.StringVar(&o.alertmanagerBin, "alertmanager-bin", "", "alertmanager binary (default: alertmanager, else prometheus-alertmanager, on PATH)")
 	fs.StringVar(&o.logLevel, "log-level", "info", "ALEXUS_LOG_LEVEL of the planes (info is the production default)")
 	fs.Var(&o.planeEnv, "plane-env", "extra KEY=VALUE for both planes, e.g. ALEXUS_POSTGRES_MAX_CONNS=16 (repeatable)")
 	fs.DurationVar(&o.readyTimeout, "ready-timeout", time.Minute, "how long each process may take to become ready")

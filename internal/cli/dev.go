@@ -62,6 +62,10 @@ prints what it gets. Ctrl-C stops everything this command started.`,
 				return err
 			}
 			defer log.Sync() //nolint:errcheck
+			if err := servePprof(ctx, log, g.pprofAddr); err != nil {
+				return err
+			}
+			setPlaneGC()
 			out := cmd.OutOrStdout()
 
 			secrets, err := loadDevSecrets(dataDir)

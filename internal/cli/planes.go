@@ -173,6 +173,10 @@ func newPlaneCmd(g *globals, p mesh.Plane, short string) *cobra.Command {
 				return err
 			}
 			defer log.Sync() //nolint:errcheck
+			if err := servePprof(cmd.Context(), log, g.pprofAddr); err != nil {
+				return err
+			}
+			setPlaneGC()
 			cfg, err := f.config(p)
 			if err != nil {
 				return err

@@ -30,6 +30,7 @@ func Main(args []string) int {
 type globals struct {
 	logLevel  string
 	logFormat string
+	pprofAddr string
 }
 
 func newRoot() *cobra.Command {
@@ -46,6 +47,7 @@ func newRoot() *cobra.Command {
 	pf := root.PersistentFlags()
 	stringFlag(pf, &g.logLevel, "log-level", "ALEXUS_LOG_LEVEL", "info", "log level: debug, info, warn, error")
 	stringFlag(pf, &g.logFormat, "log-format", "ALEXUS_LOG_FORMAT", "json", "log format: json or console")
+	stringFlag(pf, &g.pprofAddr, "pprof-addr", "ALEXUS_PPROF_ADDR", "", "loopback address to serve net/http/pprof on (port 0: any free port); empty: off")
 	root.AddCommand(
 		newGatewayCmd(g),
 		newIngestCmd(g),

@@ -34,7 +34,8 @@ import (
 //     context, so nothing below runs for an unauthenticated caller; it logs
 //     its own refusals, which never reach the logging stage;
 //  3. logging: one zap line per call with its code (debug when OK), carrying the tenant_id
-//     that auth put in the context;
+//     that auth put in the context; unary calls use unaryCallLogger, which
+//     writes the same line but builds nothing when its level is off;
 //  4. protovalidate: checks the request against its proto annotations, after
 //     auth so that unauthenticated callers learn nothing about payload rules.
 //
@@ -55,19 +56,14 @@ func NewServer(log *zap.Logger, verifier *tenant.Verifier, opts ...grpc.ServerOp
 		logging.WithFieldsFromContext(tenantFields),
 		// A line per successful call is debug: on the intake path it would
 		// cost more than the work itself. Failures keep their usual levels.
-		logging.WithLevels(func(c codes.Code) logging.Level {
-			if c == codes.OK {
-				return logging.LevelDebug
-			}
-			return logging.DefaultServerCodeToLevel(c)
-		}),
+		logging.WithLevels(callLevel),
 	}
 	zl := interceptorLogger(log)
 	opts = append(opts,
 		grpc.ChainUnaryInterceptor(
 			recovery.UnaryServerInterceptor(rec),
 			auth.UnaryServerInterceptor(authFn),
-			logging.UnaryServerInterceptor(zl, logOpts...),
+			unaryCallLogger(log),
 			protovalidatemw.UnaryServerInterceptor(validator),
 		),
 		grpc.ChainStreamInterceptor(

@@ -129,3 +129,37 @@ func TestHealthNeedsNoToken(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, healthpb.HealthCheckResponse_SERVING, res.GetStatus())
 }
+
+// A unary call's line has go-grpc-middleware's fields and levels: a failed
+// call is logged at its code's level with the error, a successful one at
+// debug.
+func TestUnaryCallLineFieldsAndLevels(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	_, err := b.client.ClassifyIncident(as("acme"), &reasoningv1.ClassifyIncidentRequest{})
+	require.Equal(t, codes.InvalidArgument, status.Code(err))
+	_, err = b.client.ClassifyIncident(as("acme"), validReq)
+	require.NoError(t, err)
+
+	lines := b.logs.FilterMessage("finished call").All()
+	require.Len(t, lines, 2)
+	failed, ok := lines[0], lines[1]
+	require.Equal(t, zap.InfoLevel, failed.Level)
+	require.Equal(t, zap.DebugLevel, ok.Level)
+	fields := failed.ContextMap()
+	for k, v := range map[string]any{
+		"tenant_id":        "acme",
+		"protocol":         "grpc",
+		"grpc.component":   "server",
+		"grpc.service":     "alexus.reasoning.v1.ReasoningService",
+		"grpc.method":      "ClassifyIncident",
+		"grpc.method_type": "unary",
+		"grpc.code":        "InvalidArgument",
+	} {
+		require.Equal(t, v, fields[k], k)
+	}
+	for _, k := range []string{"peer.address", "grpc.start_time", "grpc.error", "grpc.time_ms"} {
+		require.NotEmpty(t, fields[k], k)
+	}
+	require.NotContains(t, ok.ContextMap(), "grpc.error")
+}

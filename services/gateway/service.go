@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/textproto"
 	"runtime/debug"
 	"sync"
 
@@ -195,8 +196,11 @@ func (s *Service) build(lifetime, streams context.Context, deps Deps, clients pr
 // dropIdentityHeader removes any internal identity token a caller sends, so
 // no code below can mistake it for one the gateway signed.
 func dropIdentityHeader(next http.Handler) http.Handler {
+	// Canonicalised once: Header.Del would canonicalise the lower-case
+	// metadata key, allocating, on every request.
+	key := textproto.CanonicalMIMEHeaderKey(tenant.MetadataKey)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r.Header.Del(tenant.MetadataKey)
+		delete(r.Header, key)
 		next.ServeHTTP(w, r)
 	})
 }

@@ -4,9 +4,11 @@
 // the caller's tenant stream in Redis (package dedup), answering only after
 // every alert of a payload was recorded. It owns no Postgres.
 //
-// Before any of that, a call passes the plane's limits (package limit): a
-// slot of the replica's bounded dispatcher, the tenant's rate, and the
-// payload's size, encoding and nesting caps. A call a limit turns away is
+// A call passes the plane's limits (package limit): a slot of the
+// replica's bounded dispatcher and the payload's size, encoding and nesting
+// caps before any of that, and the tenant's rate, which an Ingest call is
+// charged in the same Redis script that records its alerts (a refused call
+// records nothing; a payload that fails to normalise is charged too). A call a limit turns away is
 // answered at once, RESOURCE_EXHAUSTED with the reason (ErrorInfo, domain
 // ErrorDomain) and when to retry (RetryInfo), or INVALID_ARGUMENT for a
 // payload; none is queued or dropped in silence.

@@ -14,6 +14,7 @@ import (
 
 	signalv1 "github.com/alexus-platform/alexus/gen/alexus/signal/v1"
 	"github.com/alexus-platform/alexus/internal/tenant"
+	"github.com/alexus-platform/alexus/services/ingest/autopipe"
 	"github.com/alexus-platform/alexus/services/ingest/dedup"
 	"github.com/alexus-platform/alexus/services/ingest/limit"
 	"github.com/alexus-platform/alexus/services/ingest/normalise"
@@ -71,12 +72,15 @@ type Ingester struct {
 // NewIngester returns an Ingester over rdb; cfg must be valid. srcs may be
 // nil, and then only native sources are known and no override applies.
 func NewIngester(cfg Config, log *zap.Logger, rdb redis.UniversalClient, srcs *sources.Cache) *Ingester {
+	// One Pipeliner for the rate checks and the records, so that a call's
+	// check can share a pipeline with other calls' records.
+	pipe := autopipe.New(rdb)
 	return &Ingester{
 		log:         log,
 		normalisers: normalise.Builtin(),
 		sources:     srcs,
-		store:       dedup.New(rdb, cfg.Namespace, cfg.DedupWindow),
-		rate:        limit.NewRateLimiter(rdb, cfg.Namespace, limit.Rate{PerSecond: cfg.RatePerSecond, Burst: cfg.RateBurst}),
+		store:       dedup.New(pipe, cfg.Namespace, cfg.DedupWindow),
+		rate:        limit.NewRateLimiter(pipe, cfg.Namespace, limit.Rate{PerSecond: cfg.RatePerSecond, Burst: cfg.RateBurst}),
 		rawCap:      cfg.RawPayloadCap,
 		maxPayload:  cfg.MaxPayloadBytes,
 		maxDepth:    cfg.MaxJSONDepth,
@@ -89,30 +93,48 @@ func NewIngester(cfg Config, log *zap.Logger, rdb redis.UniversalClient, srcs *s
 // per alert in payload order. It returns only after every alert was
 // recorded.
 //
+// A payload that normalises is charged and recorded by one Redis script,
+// so a refused payload records nothing and an accepted one costs one
+// command. A payload that turns out bad is charged all the same, before
+// its error is returned, so that a tenant cannot spend this replica's CPU
+// on junk faster than on alerts; and a tenant whose last payload was
+// refused moments ago is refused again before any normaliser runs (see
+// limit.RateLimiter.Refused).
+//
 // Errors: a *limit.Refusal (RATE_LIMITED) when the tenant is over its rate,
 // and limit.ErrUnavailable when the rate could not be checked, both with
 // nothing stored; normalise.ErrUnknownSource, normalise.ErrInvalidPayload,
 // ErrPayloadTooLarge, ErrPayloadTooDeep and ErrPayloadNotUTF8 for bad input,
 // with nothing stored; dedup.ErrUnavailable when Redis failed, in which case
-// some alerts of a grouped payload may be stored (each one fully or not at
-// all) and retrying is safe.
+// the payload's alerts may or may not have been stored (all or none), and
+// retrying is safe.
 func (i *Ingester) Ingest(ctx context.Context, source string, payload []byte, headers map[string]string) ([]Result, error) {
 	t, err := tenant.Require(ctx)
 	if err != nil {
 		return nil, err
 	}
-	// The rate is charged before any work, so payloads that turn out to be
-	// bad count too: a tenant cannot spend this replica's CPU on junk
-	// faster than on alerts.
-	if err := i.rate.Allow(ctx, t, 1); err != nil {
-		i.logRateError(t, err)
-		return nil, err
+	if r, ok := i.rate.Refused(t, time.Now()); ok {
+		return nil, r
 	}
 	sigs, err := i.Normalise(ctx, source, payload, headers)
 	if err != nil {
+		if err := i.rate.Allow(ctx, t, 1); err != nil {
+			i.logRateError(t, err)
+			return nil, err
+		}
 		return nil, err
 	}
-	return i.Record(ctx, sigs)
+	if !i.rate.Enabled() {
+		return i.Record(ctx, sigs)
+	}
+	burst, rate, period := i.rate.Limit()
+	sent := time.Now()
+	outs, err := i.store.RecordCharged(ctx, sigs, dedup.Charge{Key: i.rate.Key(t), Cost: 1, Burst: burst, Rate: rate, Period: period})
+	var over *dedup.OverRateError
+	if errors.As(err, &over) {
+		return nil, i.rate.NoteRefused(t, sent, over.RetryAfter)
+	}
+	return i.results(t, sigs, outs, err)
 }
 
 // Normalise checks payload's size, encoding and nesting and turns it into
@@ -204,6 +226,12 @@ func (i *Ingester) Record(ctx context.Context, sigs []*signalv1.Signal) ([]Resul
 		return nil, err
 	}
 	outs, err := i.store.Record(ctx, sigs)
+	return i.results(t, sigs, outs, err)
+}
+
+// results turns the store's outcomes for sigs into results, or logs and
+// wraps its error.
+func (i *Ingester) results(t tenant.ID, sigs []*signalv1.Signal, outs []dedup.Outcome, err error) ([]Result, error) {
 	if err != nil {
 		i.log.Warn("recording signals failed", zap.String("tenant_id", t.String()), zap.Int("signals", len(sigs)), zap.Error(err))
 		return nil, fmt.Errorf("record %d signals: %w", len(sigs), err)
@@ -211,12 +239,14 @@ func (i *Ingester) Record(ctx context.Context, sigs []*signalv1.Signal) ([]Resul
 	res := make([]Result, len(sigs))
 	for k, o := range outs {
 		res[k] = Result{SignalID: o.SignalID, Fingerprint: sigs[k].GetFingerprint(), Title: sigs[k].GetTitle(), Kind: o.Kind}
-		i.log.Debug("signal recorded",
-			zap.String("tenant_id", t.String()),
-			zap.String("source", sigs[k].GetSource()),
-			zap.String("fingerprint", sigs[k].GetFingerprint()),
-			zap.String("signal_id", o.SignalID),
-			zap.Stringer("event", o.Kind))
+		if ce := i.log.Check(zap.DebugLevel, "signal recorded"); ce != nil {
+			ce.Write(
+				zap.String("tenant_id", t.String()),
+				zap.String("source", sigs[k].GetSource()),
+				zap.String("fingerprint", sigs[k].GetFingerprint()),
+				zap.String("signal_id", o.SignalID),
+				zap.Stringer("event", o.Kind))
+		}
 	}
 	return res, nil
 }

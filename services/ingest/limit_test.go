@@ -89,6 +89,22 @@ func TestIngestRateLimitIsPerTenant(t *testing.T) {
 	require.Equal(t, int64(1), n, "the limiter's state is the tenant's key in the namespace")
 }
 
+// A payload the normaliser rejects still takes its share of the rate, so
+// junk cannot be sent faster than alerts; once refused, the tenant is
+// refused again without a normaliser or Redis until the retry delay.
+func TestIngestChargesBadPayloadsToo(t *testing.T) {
+	t.Parallel()
+	b := setup(t, withConfig(func(c *Config) { c.RatePerSecond, c.RateBurst = 1, 2 }))
+
+	err := b.try("acme", []byte(`{"version":"2","alerts":[]}`))
+	require.Equal(t, codes.InvalidArgument, status.Code(err), "%v", err)
+	b.ingest(t, "acme", payload(t, firing("bad0001")))
+	requireRefused(t, b.try("acme", payload(t, firing("bad0002"))), limit.ReasonRateLimited)
+	// Refused from memory now: the same answer, with a RetryInfo.
+	requireRefused(t, b.try("acme", []byte(`{"version":"2","alerts":[]}`)), limit.ReasonRateLimited)
+	require.Len(t, b.events(t, "acme"), 1)
+}
+
 func TestIngestBatchRateLimit(t *testing.T) {
 	t.Parallel()
 	b := setup(t, withConfig(func(c *Config) { c.RatePerSecond, c.RateBurst = 1, 3 }))

@@ -86,7 +86,7 @@ func (h *Handler) ServeBatch(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
-func (h *Handler) refuseBatch(w http.ResponseWriter, log *zap.Logger, herr *httpError) {
+func (h *Handler) refuseBatch(w http.ResponseWriter, log reqLog, herr *httpError) {
 	log.Info("refused webhook batch", zap.Int("status", herr.status), zap.String("reason", herr.msg))
 	writeError(w, herr)
 }

@@ -17,6 +17,7 @@ import (
 
 	"connectrpc.com/connect"
 	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -107,6 +108,8 @@ type Handler struct {
 	deps   Deps
 	tokens *tokenCache
 	now    func() time.Time
+	// reqLog is deps.Log for reqLog, which adds two frames.
+	reqLog *zap.Logger
 }
 
 // New returns a Handler.
@@ -127,7 +130,10 @@ func New(cfg Config, deps Deps) (*Handler, error) {
 		}
 		deps.SNS = sns
 	}
-	return &Handler{cfg: cfg, deps: deps, tokens: newTokenCache(cfg.TokenCacheTTL, deps.Keys), now: time.Now}, nil
+	return &Handler{
+		cfg: cfg, deps: deps, tokens: newTokenCache(cfg.TokenCacheTTL, deps.Keys), now: time.Now,
+		reqLog: deps.Log.WithOptions(zap.AddCallerSkip(2)),
+	}, nil
 }
 
 // Result is one alert's verdict in the 202 answer.
@@ -202,13 +208,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // admit authenticates the caller and reads the body. When it refuses, it
 // has logged and answered, and ok is false. The logger it returns carries
 // the source and tenant.
-func (h *Handler) admit(w http.ResponseWriter, r *http.Request) (id tenant.Identity, body []byte, log *zap.Logger, ok bool) {
+func (h *Handler) admit(w http.ResponseWriter, r *http.Request) (id tenant.Identity, body []byte, log reqLog, ok bool) {
 	source := r.PathValue("source")
-	log = h.deps.Log.With(zap.String("source", source))
+	log = reqLog{log: h.reqLog, source: source}
 
 	id, in, herr := h.authenticate(r.Context(), r, source)
 	if herr == nil {
-		log = log.With(zap.String("tenant_id", string(id.Tenant)))
+		log.tenant = id.Tenant
 		body, herr = h.readPayload(w, r)
 	}
 	if herr == nil && in != nil && in.secret != nil && source != signature.SourceSNS {
@@ -220,6 +226,33 @@ func (h *Handler) admit(w http.ResponseWriter, r *http.Request) (id tenant.Ident
 		return tenant.Identity{}, nil, log, false
 	}
 	return id, body, log, true
+}
+
+// reqLog writes a delivery's lines with its source and, once known, its
+// tenant. Unlike zap's With, it encodes those fields only for lines that
+// are written: most deliveries write none at the production level.
+type reqLog struct {
+	// log skips reqLog's two frames, so lines name their real caller.
+	log    *zap.Logger
+	source string
+	tenant tenant.ID
+}
+
+func (l reqLog) Debug(msg string, fields ...zap.Field) { l.write(zapcore.DebugLevel, msg, fields) }
+func (l reqLog) Info(msg string, fields ...zap.Field)  { l.write(zapcore.InfoLevel, msg, fields) }
+func (l reqLog) Warn(msg string, fields ...zap.Field)  { l.write(zapcore.WarnLevel, msg, fields) }
+
+func (l reqLog) write(lvl zapcore.Level, msg string, fields []zap.Field) {
+	ce := l.log.Check(lvl, msg)
+	if ce == nil {
+		return
+	}
+	all := make([]zap.Field, 0, 2+len(fields))
+	all = append(all, zap.String("source", l.source))
+	if l.tenant != "" {
+		all = append(all, zap.String("tenant_id", string(l.tenant)))
+	}
+	ce.Write(append(all, fields...)...)
 }
 
 // toResults converts ingest's results to their JSON form.
@@ -360,7 +393,7 @@ type SNSConfirmation struct {
 // confirmed by visiting its SubscribeURL (only on an allowed SNS host), an
 // UnsubscribeConfirmation is acknowledged; neither is ingested. done is
 // false for a verified Notification, which the caller forwards to ingest.
-func (h *Handler) serveSNS(w http.ResponseWriter, r *http.Request, body []byte, log *zap.Logger) (done bool) {
+func (h *Handler) serveSNS(w http.ResponseWriter, r *http.Request, body []byte, log reqLog) (done bool) {
 	msg, err := h.deps.SNS.Verify(r.Context(), body)
 	if err != nil {
 		herr := refuse(http.StatusUnauthorized, "unauthenticated", "%v", err)
@@ -406,14 +439,19 @@ func acceptedMediaType(source, mt string, hdr http.Header) bool {
 
 // readPayload checks the media type and reads at most MaxBodyBytes.
 func (h *Handler) readPayload(w http.ResponseWriter, r *http.Request) ([]byte, *httpError) {
-	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	ct := r.Header.Get("Content-Type")
+	mt, err := ct, error(nil)
+	// The common case, which parses to itself, without the parser's map.
+	if ct != "application/json" {
+		mt, _, err = mime.ParseMediaType(ct)
+	}
 	if err != nil || !acceptedMediaType(r.PathValue("source"), mt, r.Header) {
 		return nil, refuse(http.StatusUnsupportedMediaType, "unsupported_media_type", "content type must be application/json (or application/*+json)")
 	}
 	if r.ContentLength > h.cfg.MaxBodyBytes {
 		return nil, refuse(http.StatusRequestEntityTooLarge, "payload_too_large", "body is larger than %d bytes", h.cfg.MaxBodyBytes)
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.cfg.MaxBodyBytes))
+	body, err := readBody(http.MaxBytesReader(w, r.Body, h.cfg.MaxBodyBytes), r.ContentLength)
 	var tooLarge *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooLarge):
@@ -426,26 +464,79 @@ func (h *Handler) readPayload(w http.ResponseWriter, r *http.Request) ([]byte, *
 	return body, nil
 }
 
+// readBody reads body to its end. When the request declares its length
+// (at most the limit, checked by the caller), the buffer is sized for it
+// up front, instead of io.ReadAll growing and copying it several times.
+func readBody(body io.Reader, contentLength int64) ([]byte, error) {
+	if contentLength <= 0 {
+		return io.ReadAll(body)
+	}
+	// One byte more than declared, so that seeing EOF needs no growth; a
+	// body longer than declared still reads whole, growing as io.ReadAll
+	// does (net/http stops at the declared length anyway).
+	buf := make([]byte, 0, contentLength+1)
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := body.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if errors.Is(err, io.EOF) {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
+}
+
 // forwardedHeaders picks the allow-listed headers, lower-cased, in a stable
 // order so the cap drops the same ones every time.
 func forwardedHeaders(hdr http.Header) map[string]string {
-	names := make([]string, 0, len(hdr))
+	// Only the allowed names are sorted: the order among them, and so which
+	// ones the cap drops, is the same as when sorting them all.
+	var names []string
 	for k := range hdr {
-		names = append(names, k)
+		if forwarded(k) {
+			names = append(names, k)
+		}
 	}
 	slices.Sort(names)
-	out := make(map[string]string)
+	out := make(map[string]string, min(len(names), maxForwardedHeaders))
 	for _, k := range names {
-		lk := strings.ToLower(k)
-		if !slices.Contains(forwardExact, lk) && !slices.ContainsFunc(forwardPrefixes, func(p string) bool { return strings.HasPrefix(lk, p) }) {
-			continue
-		}
 		if len(out) == maxForwardedHeaders {
 			break
 		}
-		out[lk] = strings.Join(hdr[k], ", ")
+		lk := strings.ToLower(k)
+		if _, dup := out[lk]; dup {
+			// Two spellings of one name (only possible for a Header built
+			// by hand); the first in sorted order wins, as before.
+			continue
+		}
+		v := hdr[k]
+		if len(v) == 1 {
+			out[lk] = v[0]
+		} else {
+			out[lk] = strings.Join(v, ", ")
+		}
 	}
 	return out
+}
+
+// forwarded reports whether the header name k, in any case, is allowed
+// through, without lower-casing every header of every request.
+func forwarded(k string) bool {
+	for _, e := range forwardExact {
+		if strings.EqualFold(k, e) {
+			return true
+		}
+	}
+	for _, p := range forwardPrefixes {
+		if len(k) >= len(p) && strings.EqualFold(k[:len(p)], p) {
+			return true
+		}
+	}
+	return false
 }
 
 // fromStatus maps ingest's gRPC status to the answer a vendor sees.
@@ -508,8 +599,22 @@ func retryAfter(st *status.Status, def int) int {
 	return def
 }
 
+// verdictWords maps every known verdict to its word, so answers do not
+// build the same few strings on every delivery.
+var verdictWords = func() map[ingestv1.Verdict]string {
+	m := make(map[ingestv1.Verdict]string, len(ingestv1.Verdict_name))
+	for n := range ingestv1.Verdict_name {
+		v := ingestv1.Verdict(n)
+		m[v] = strings.ToLower(strings.TrimPrefix(v.String(), "VERDICT_"))
+	}
+	return m
+}()
+
 // verdictWord turns VERDICT_ACCEPTED into "accepted".
 func verdictWord(v ingestv1.Verdict) string {
+	if w, ok := verdictWords[v]; ok {
+		return w
+	}
 	return strings.ToLower(strings.TrimPrefix(v.String(), "VERDICT_"))
 }
 
@@ -524,8 +629,19 @@ func writeError(w http.ResponseWriter, e *httpError) {
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
+	body, err := json.Marshal(v)
+	if err != nil {
+		// Cannot happen with the answer types here; answer plainly anyway.
+		status, body = http.StatusInternalServerError, []byte(`{"error":"internal error","code":"internal"}`)
+	}
+	// The trailing newline json.Encoder used to write, so bodies are as
+	// before; with the length known, the answer goes out in one write,
+	// not chunked.
+	body = append(body, '\n')
+	h := w.Header()
+	h["Content-Type"] = []string{"application/json"}
+	h["X-Content-Type-Options"] = []string{"nosniff"}
+	h["Content-Length"] = []string{strconv.Itoa(len(body))}
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
+	_, _ = w.Write(body)
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/alexus-platform/alexus/internal/rediskey"
 	"github.com/alexus-platform/alexus/internal/redistest"
 	"github.com/alexus-platform/alexus/internal/tenant"
+	"github.com/alexus-platform/alexus/services/ingest/autopipe"
 )
 
 type bundle struct {
@@ -30,7 +31,7 @@ func setup(t *testing.T, window time.Duration) *bundle {
 	t.Helper()
 	rdb, space := redistest.New(t)
 	ctx := tenant.WithIdentity(context.Background(), tenant.Identity{Tenant: "acme", Subject: "test"})
-	return &bundle{rdb: rdb, space: space, store: New(rdb, space, window), ctx: ctx}
+	return &bundle{rdb: rdb, space: space, store: New(autopipe.New(rdb), space, window), ctx: ctx}
 }
 
 func signal(fp string, st signalv1.Status) *signalv1.Signal {
@@ -169,5 +170,83 @@ func TestRecordRegistersTenantAgainAfterDataLoss(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, signalv1.EventKind_EVENT_KIND_OPENED, outs[0].Kind, "the lost claim is gone too")
 	require.Equal(t, []string{"acme"}, members())
+	require.Len(t, b.events(t), 1)
+}
+
+// A charged call that does not fit the rate records nothing; the charge
+// uses redis_rate's GCRA state, so a limiter on the same key sees it.
+func TestRecordChargedRefusesOverRateWithNothingRecorded(t *testing.T) {
+	t.Parallel()
+	b := setup(t, time.Hour)
+	rateKey := b.space.Tenant("acme", "ratelimit")
+	charge := Charge{Key: rateKey, Cost: 1, Burst: 2, Rate: 1, Period: time.Second}
+
+	for _, fp := range []string{"c1", "c2"} {
+		outs, err := b.store.RecordCharged(b.ctx, []*signalv1.Signal{signal(fp, signalv1.Status_STATUS_FIRING)}, charge)
+		require.NoError(t, err)
+		require.Equal(t, signalv1.EventKind_EVENT_KIND_OPENED, outs[0].Kind)
+	}
+	_, err := b.store.RecordCharged(b.ctx, []*signalv1.Signal{signal("c3", signalv1.Status_STATUS_FIRING), signal("c4", signalv1.Status_STATUS_FIRING)}, charge)
+	var over *OverRateError
+	require.ErrorAs(t, err, &over)
+	require.Positive(t, over.RetryAfter)
+	require.LessOrEqual(t, over.RetryAfter, time.Second)
+
+	require.Len(t, b.events(t), 2, "the refused call appended nothing")
+	n, err := b.rdb.Exists(context.Background(), b.space.Tenant("acme", rediskey.Dedup, "c3")).Result()
+	require.NoError(t, err)
+	require.Zero(t, n, "and claimed nothing")
+
+	// redis_rate's script reads the same state: its TAT is the one the
+	// record script wrote, a float of seconds since 2017.
+	tat, err := b.rdb.Get(context.Background(), rateKey).Float64()
+	require.NoError(t, err)
+	require.Greater(t, tat, float64(time.Now().Unix()-1483228800))
+
+	// Uncharged records are not metered.
+	_, err = b.store.Record(b.ctx, []*signalv1.Signal{signal("c5", signalv1.Status_STATUS_FIRING)})
+	require.NoError(t, err)
+	require.Len(t, b.events(t), 3)
+}
+
+// A charge with no signals only charges, and registers nothing.
+func TestRecordChargedWithoutSignalsOnlyCharges(t *testing.T) {
+	t.Parallel()
+	b := setup(t, time.Hour)
+	charge := Charge{Key: b.space.Tenant("acme", "ratelimit"), Cost: 1, Burst: 1, Rate: 1, Period: time.Second}
+	outs, err := b.store.RecordCharged(b.ctx, nil, charge)
+	require.NoError(t, err)
+	require.Empty(t, outs)
+	_, err = b.store.RecordCharged(b.ctx, nil, charge)
+	var over *OverRateError
+	require.ErrorAs(t, err, &over)
+	require.Empty(t, b.events(t))
+}
+
+// The event's labels and annotations, written by hand after the rest of the
+// signal (see marshalEvent), decode as if proto.Marshal had written them.
+func TestRecordEventCarriesLabelsAndAnnotations(t *testing.T) {
+	t.Parallel()
+	b := setup(t, time.Hour)
+	sig := signal("maps", signalv1.Status_STATUS_FIRING)
+	sig.Labels = map[string]string{"alertname": "HighLatency", "severity": "critical", "": "empty key", "long": strings.Repeat("é", 200)}
+	sig.Annotations = map[string]string{"summary": "p99 above 2s", "empty": ""}
+	sig.Description = "d"
+	want := proto.Clone(sig).(*signalv1.Signal)
+
+	outs, err := b.store.Record(b.ctx, []*signalv1.Signal{sig})
+	require.NoError(t, err)
+	require.Equal(t, want.GetLabels(), sig.GetLabels(), "Record leaves the maps in place")
+	require.Equal(t, want.GetAnnotations(), sig.GetAnnotations())
+
+	evs := b.events(t)
+	require.Len(t, evs, 1)
+	want.TenantId, want.Id = "acme", outs[0].SignalID
+	require.True(t, proto.Equal(want, evs[0].GetSignal()), "got %v", evs[0].GetSignal())
+
+	bad := signal("bad", signalv1.Status_STATUS_FIRING)
+	bad.Labels = map[string]string{"k": "\xff"}
+	_, err = b.store.Record(b.ctx, []*signalv1.Signal{bad})
+	require.Error(t, err, "a label that is not UTF-8 is refused, as proto.Marshal refuses it")
 	require.Len(t, b.events(t), 1)
 }

@@ -6,7 +6,9 @@
 //     normaliser's decoder recurse without end;
 //   - RateLimiter bounds how many payloads per second each tenant sends, with
 //     GCRA in Redis (github.com/go-redis/redis_rate), so the limit holds
-//     across every ingest replica;
+//     across every ingest replica; the plane's Ingest path charges the same
+//     GCRA state inside its record script (package dedup), and a fresh
+//     refusal is remembered until its retry delay;
 //   - Dispatcher bounds how many calls one replica works on at once, in all
 //     and per tenant, so one tenant flooding cannot take every slot.
 //

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-redis/redis_rate/v10"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/alexus-platform/alexus/internal/rediskey"
 	"github.com/alexus-platform/alexus/internal/tenant"
+	"github.com/alexus-platform/alexus/services/ingest/autopipe"
 )
 
 // ErrUnavailable wraps every failure to ask Redis whether a tenant is within
@@ -41,16 +43,71 @@ type RateLimiter struct {
 	lim   *redis_rate.Limiter
 	space rediskey.Space
 	limit redis_rate.Limit
+
+	// refusedUntil remembers, per tenant, until when a single payload is
+	// sure to be refused: a GCRA state only moves later in time, so a
+	// payload refused with RetryAfter d is refused for everyone until d
+	// has passed. Within that time Allow(t, 1) answers without Redis,
+	// which also spares a flooding tenant's payloads from being
+	// normalised. An entry holds at most one emission interval.
+	mu           sync.Mutex
+	refusedUntil map[tenant.ID]time.Time
 }
 
-// NewRateLimiter returns a limiter keeping its state in rdb under space. With
-// r.PerSecond zero it allows everything and never calls Redis.
-func NewRateLimiter(rdb redis.UniversalClient, space rediskey.Space, r Rate) *RateLimiter {
+// maxRefusedTenants bounds refusedUntil; when full it starts over, which
+// only costs a Redis check per tenant.
+const maxRefusedTenants = 10_000
+
+// NewRateLimiter returns a limiter keeping its state in Redis under space,
+// sending its checks through pipe, so the checks of concurrent calls share
+// pipelines. With r.PerSecond zero it allows everything and never calls
+// Redis.
+func NewRateLimiter(pipe *autopipe.Pipeliner, space rediskey.Space, r Rate) *RateLimiter {
 	return &RateLimiter{
-		lim:   redis_rate.NewLimiter(unprefixed{rdb}),
+		lim:   redis_rate.NewLimiter(unprefixed{rdb: pipe.Client(), pipe: pipe}),
 		space: space,
 		limit: redis_rate.Limit{Rate: r.PerSecond, Burst: r.Burst, Period: time.Second},
+
+		refusedUntil: make(map[tenant.ID]time.Time),
 	}
+}
+
+// Limit returns the GCRA parameters: the burst, and the rate per period.
+func (l *RateLimiter) Limit() (burst, rate int, period time.Duration) {
+	return l.limit.Burst, l.limit.Rate, l.limit.Period
+}
+
+// Refused returns the refusal of a single payload of t when one made
+// earlier is still sure to hold at now, without asking Redis.
+func (l *RateLimiter) Refused(t tenant.ID, now time.Time) (*Refusal, bool) {
+	l.mu.Lock()
+	until, ok := l.refusedUntil[t]
+	if ok && !now.Before(until) {
+		delete(l.refusedUntil, t)
+		ok = false
+	}
+	l.mu.Unlock()
+	if !ok {
+		return nil, false
+	}
+	return l.refusal(until.Sub(now)), true
+}
+
+// NoteRefused records that a single payload of t, checked in Redis no
+// earlier than sent, was refused with retry: it stays refused until
+// sent+retry, which is no later than Redis's own answer would change.
+// It returns the refusal to give the caller.
+func (l *RateLimiter) NoteRefused(t tenant.ID, sent time.Time, retry time.Duration) *Refusal {
+	until := sent.Add(retry)
+	l.mu.Lock()
+	if len(l.refusedUntil) >= maxRefusedTenants {
+		clear(l.refusedUntil)
+	}
+	if until.After(l.refusedUntil[t]) {
+		l.refusedUntil[t] = until
+	}
+	l.mu.Unlock()
+	return l.refusal(retry)
 }
 
 // Enabled reports whether the limiter meters anything.
@@ -68,11 +125,20 @@ func (l *RateLimiter) Allow(ctx context.Context, t tenant.ID, n int) error {
 	if !l.Enabled() || n <= 0 {
 		return nil
 	}
+	sent := time.Now()
+	if n == 1 {
+		if r, ok := l.Refused(t, sent); ok {
+			return r
+		}
+	}
 	res, err := l.lim.AllowN(ctx, l.Key(t), l.limit, n)
 	if err != nil {
 		return l.unavailable(ctx, t, err)
 	}
 	if res.Allowed < n {
+		if n == 1 {
+			return l.NoteRefused(t, sent, res.RetryAfter)
+		}
 		return l.refusal(res.RetryAfter)
 	}
 	return nil
@@ -130,7 +196,14 @@ const ratePrefix = "rate:"
 // rediskey.Space.Tenant(t, RateKey), like every other tenant key; a test
 // checks that, so a redis_rate release that changed its prefix would be
 // noticed.
-type unprefixed struct{ rdb redis.UniversalClient }
+//
+// It also sends EVALSHA, the command of every check but a script's first
+// run, through the Pipeliner. EVAL (the NOSCRIPT fallback) and the rest go
+// to Redis directly.
+type unprefixed struct {
+	rdb  redis.UniversalClient
+	pipe *autopipe.Pipeliner
+}
 
 func stripKeys(keys []string) []string {
 	out := make([]string, len(keys))
@@ -145,7 +218,9 @@ func (u unprefixed) Eval(ctx context.Context, script string, keys []string, args
 }
 
 func (u unprefixed) EvalSha(ctx context.Context, sha1 string, keys []string, args ...any) *redis.Cmd {
-	return u.rdb.EvalSha(ctx, sha1, stripKeys(keys), args...)
+	cmd := autopipe.NewEvalSha(ctx, sha1, stripKeys(keys), args...)
+	u.pipe.Do(ctx, nil, cmd)
+	return cmd
 }
 
 func (u unprefixed) EvalRO(ctx context.Context, script string, keys []string, args ...any) *redis.Cmd {

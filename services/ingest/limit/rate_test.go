@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/alexus-platform/alexus/internal/redistest"
+	"github.com/alexus-platform/alexus/services/ingest/autopipe"
 	"github.com/alexus-platform/alexus/services/ingest/limit"
 )
 
@@ -29,7 +30,7 @@ func TestRateLimiterBurstThenRefuses(t *testing.T) {
 	rdb, space := redistest.New(t)
 	ctx := context.Background()
 	// One payload a second: nothing refills between the calls below.
-	rl := limit.NewRateLimiter(rdb, space, limit.Rate{PerSecond: 1, Burst: 3})
+	rl := limit.NewRateLimiter(autopipe.New(rdb), space, limit.Rate{PerSecond: 1, Burst: 3})
 
 	for range 3 {
 		require.NoError(t, rl.Allow(ctx, "acme", 1))
@@ -47,7 +48,7 @@ func TestRateLimiterAllowAtMost(t *testing.T) {
 	t.Parallel()
 	rdb, space := redistest.New(t)
 	ctx := context.Background()
-	rl := limit.NewRateLimiter(rdb, space, limit.Rate{PerSecond: 1, Burst: 5})
+	rl := limit.NewRateLimiter(autopipe.New(rdb), space, limit.Rate{PerSecond: 1, Burst: 5})
 
 	n, err := rl.AllowAtMost(ctx, "acme", 3)
 	require.NoError(t, err)
@@ -68,7 +69,7 @@ func TestRateLimiterKeyIsTenantKeyInNamespace(t *testing.T) {
 	t.Parallel()
 	rdb, space := redistest.New(t)
 	ctx := context.Background()
-	rl := limit.NewRateLimiter(rdb, space, limit.Rate{PerSecond: 10, Burst: 10})
+	rl := limit.NewRateLimiter(autopipe.New(rdb), space, limit.Rate{PerSecond: 10, Burst: 10})
 	require.NoError(t, rl.Allow(ctx, "acme", 1))
 
 	key := space.Tenant("acme", limit.RateKey)
@@ -88,7 +89,7 @@ func TestRateLimiterKeyIsTenantKeyInNamespace(t *testing.T) {
 func TestRateLimiterDisabled(t *testing.T) {
 	t.Parallel()
 	// Disabled, it never calls Redis: this one could not answer.
-	rl := limit.NewRateLimiter(downRedis(t), "alexustest", limit.Rate{})
+	rl := limit.NewRateLimiter(autopipe.New(downRedis(t)), "alexustest", limit.Rate{})
 	require.False(t, rl.Enabled())
 	for range 100 {
 		require.NoError(t, rl.Allow(context.Background(), "acme", 1))
@@ -100,7 +101,7 @@ func TestRateLimiterDisabled(t *testing.T) {
 
 func TestRateLimiterRedisDownFailsClosed(t *testing.T) {
 	t.Parallel()
-	rl := limit.NewRateLimiter(downRedis(t), "alexustest", limit.Rate{PerSecond: 10, Burst: 10})
+	rl := limit.NewRateLimiter(autopipe.New(downRedis(t)), "alexustest", limit.Rate{PerSecond: 10, Burst: 10})
 	err := rl.Allow(context.Background(), "acme", 1)
 	require.ErrorIs(t, err, limit.ErrUnavailable)
 	n, err := rl.AllowAtMost(context.Background(), "acme", 5)
@@ -124,4 +125,27 @@ func downRedis(t *testing.T) *redis.Client {
 	rdb := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1, DialerRetries: 1, DialTimeout: time.Second})
 	t.Cleanup(func() { _ = rdb.Close() })
 	return rdb
+}
+
+// A single payload's refusal is remembered until its retry delay, and only
+// until then: the GCRA state cannot make it fit earlier.
+func TestRateLimiterRemembersRefusalUntilRetry(t *testing.T) {
+	t.Parallel()
+	rdb, space := redistest.New(t)
+	ctx := context.Background()
+	// Ten a second: the retry delay is at most 100ms.
+	rl := limit.NewRateLimiter(autopipe.New(rdb), space, limit.Rate{PerSecond: 10, Burst: 1})
+
+	require.NoError(t, rl.Allow(ctx, "acme", 1))
+	r := requireRefusal(t, rl.Allow(ctx, "acme", 1), limit.ReasonRateLimited)
+	now := time.Now()
+	mem, ok := rl.Refused("acme", now)
+	require.True(t, ok)
+	require.LessOrEqual(t, mem.RetryAfter, r.RetryAfter)
+	_, ok = rl.Refused("beta", now)
+	require.False(t, ok, "per tenant")
+	_, ok = rl.Refused("acme", now.Add(r.RetryAfter))
+	require.False(t, ok, "forgotten once the delay has passed")
+
+	require.Eventually(t, func() bool { return rl.Allow(ctx, "acme", 1) == nil }, 2*time.Second, 10*time.Millisecond)
 }

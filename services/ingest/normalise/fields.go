@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -35,12 +36,19 @@ func scalarText(v json.RawMessage) (string, error) {
 	case !jsonPresent(v):
 		return "", nil
 	case v[0] == '"':
+		if s, ok := plainJSONString(v); ok {
+			return s, nil
+		}
 		var s string
 		if err := json.Unmarshal(v, &s); err != nil {
 			return "", errors.New("not a JSON string")
 		}
 		return s, nil
 	case bytes.Equal(v, []byte("true")), bytes.Equal(v, []byte("false")):
+		return string(v), nil
+	case (v[0] == '-' || '0' <= v[0] && v[0] <= '9') && json.Valid(v):
+		// A JSON value starting so is a number, whose json.Number is its
+		// text.
 		return string(v), nil
 	}
 	var n json.Number
@@ -67,11 +75,36 @@ func optionalString(v json.RawMessage) (string, error) {
 	if !jsonPresent(v) {
 		return "", nil
 	}
+	if s, ok := plainJSONString(v); ok {
+		return s, nil
+	}
 	var s string
 	if err := json.Unmarshal(v, &s); err != nil {
 		return "", errors.New("not a JSON string")
 	}
 	return s, nil
+}
+
+// plainJSONString decodes v when it is a JSON string with nothing to
+// unescape or replace: no backslash, no control character, no quote inside,
+// valid UTF-8. json.Unmarshal would return the same text, after a second
+// scan of v and an allocation of its decoder state; these fields are read
+// once or more per alert. ok is false for anything else, which the caller
+// decodes in full.
+func plainJSONString(v []byte) (string, bool) {
+	if len(v) < 2 || v[0] != '"' || v[len(v)-1] != '"' {
+		return "", false
+	}
+	inner := v[1 : len(v)-1]
+	for _, c := range inner {
+		if c < 0x20 || c == '\\' || c == '"' {
+			return "", false
+		}
+	}
+	if !utf8.Valid(inner) {
+		return "", false
+	}
+	return string(inner), true
 }
 
 // decodedScalarText is scalarText for a value already decoded into an any
