@@ -107,13 +107,38 @@ func (h *handler) IngestBatch(stream grpc.ClientStreamingServer[ingestv1.IngestB
 	}
 	resp := &ingestv1.IngestBatchResponse{Items: make([]*ingestv1.IngestBatchItem, len(items))}
 	for k, it := range items {
-		resp.Items[k] = &ingestv1.IngestBatchItem{
+		item := &ingestv1.IngestBatchItem{
 			Index:          int32(k),
 			Results:        toProtoResults(it.Results),
 			RejectedReason: it.Rejected,
 		}
+		if it.Rejected != "" {
+			h.rejection(ctx, item, it.Err)
+		}
+		resp.Items[k] = item
 	}
 	return stream.SendAndClose(resp)
+}
+
+// rejection fills in the code, limit and retry delay an Ingest call of the
+// item alone would have failed with, so callers (the gateway, answering
+// each webhook it batched) can answer each item as its own call. err nil
+// means the item failed request validation.
+func (h *handler) rejection(ctx context.Context, item *ingestv1.IngestBatchItem, err error) {
+	if err == nil {
+		item.RejectedCode = int32(codes.InvalidArgument)
+		return
+	}
+	st := status.Convert(statusOf(ctx, h.log, "ingest batch item", err))
+	item.RejectedCode = int32(st.Code())
+	for _, d := range st.Details() {
+		switch d := d.(type) {
+		case *errdetails.ErrorInfo:
+			item.RejectedLimit = d.GetReason()
+		case *errdetails.RetryInfo:
+			item.RetryAfter = d.GetRetryDelay()
+		}
+	}
 }
 
 func toProtoResults(res []Result) []*ingestv1.IngestResult {

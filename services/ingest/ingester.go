@@ -265,6 +265,11 @@ type BatchItem struct {
 	Results []Result
 	// Rejected says why the item was refused; empty when it was taken.
 	Rejected string
+	// Err is the refusal as the Ingester's error (a normalise error, a
+	// *limit.Refusal, ...), which the handler maps to the code an Ingest
+	// of the item alone would have failed with; nil when the item failed
+	// request validation.
+	Err error
 }
 
 // Batch collects the items of one IngestBatch call. Items are normalised as
@@ -287,8 +292,8 @@ type Batch struct {
 	owners []int
 	// recorded says whether a group of this batch was recorded.
 	recorded bool
-	// limited, once set, is the reason every later item is rejected with.
-	limited string
+	// limited, once set, is the refusal every later item is rejected with.
+	limited *limit.Refusal
 }
 
 // NewBatch starts a batch.
@@ -303,8 +308,8 @@ func (b *Batch) Len() int { return len(b.items) }
 // the batch; an error means recording the batch's pending signals failed,
 // or the tenant's rate refused the whole batch (a *limit.Refusal).
 func (b *Batch) Add(ctx context.Context, source string, payload []byte, headers map[string]string) error {
-	if b.limited != "" {
-		b.Reject(b.limited)
+	if b.limited != nil {
+		b.rejectErr(b.limited)
 		return nil
 	}
 	sigs, err := b.ing.Normalise(ctx, source, payload, headers)
@@ -313,7 +318,7 @@ func (b *Batch) Add(ctx context.Context, source string, payload []byte, headers 
 		// Not the item's fault: the whole batch can be retried.
 		return err
 	case err != nil:
-		b.Reject(err.Error())
+		b.rejectErr(err)
 		return nil
 	}
 	idx := len(b.items)
@@ -332,6 +337,10 @@ func (b *Batch) Add(ctx context.Context, source string, payload []byte, headers 
 // one that failed request validation.
 func (b *Batch) Reject(reason string) {
 	b.items = append(b.items, BatchItem{Rejected: reason})
+}
+
+func (b *Batch) rejectErr(err error) {
+	b.items = append(b.items, BatchItem{Rejected: err.Error(), Err: err})
 }
 
 // Finish records what is still pending and returns one item per item added,
@@ -393,14 +402,14 @@ func (b *Batch) charge(ctx context.Context) error {
 	case allowed == 0 && !b.recorded:
 		return refusal
 	}
-	b.limited = refusal.Error()
+	b.limited = refusal
 	keep, seen := 0, 0
 	for k, o := range b.owners {
 		if k == 0 || o != b.owners[k-1] {
 			seen++
 		}
 		if seen > allowed {
-			b.items[o] = BatchItem{Rejected: b.limited}
+			b.items[o] = BatchItem{Rejected: refusal.Error(), Err: refusal}
 			continue
 		}
 		b.pending[keep], b.owners[keep] = b.pending[k], o

@@ -129,7 +129,11 @@ func TestIngestBatchRateLimit(t *testing.T) {
 	for _, k := range []int{4, 5} {
 		require.Contains(t, items[k].GetRejectedReason(), limit.ReasonRateLimited, "item %d", k)
 		require.Empty(t, items[k].GetResults(), "item %d", k)
+		require.EqualValues(t, codes.ResourceExhausted, items[k].GetRejectedCode(), "item %d", k)
+		require.Equal(t, limit.ReasonRateLimited, items[k].GetRejectedLimit(), "item %d", k)
+		require.Positive(t, items[k].GetRetryAfter().AsDuration(), "item %d", k)
 	}
+	require.EqualValues(t, codes.InvalidArgument, items[1].GetRejectedCode())
 	require.Len(t, b.events(t, "acme"), 4, "br01..br04 only")
 	require.False(t, b.claimExists(t, "acme", "am:br05"))
 

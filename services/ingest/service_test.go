@@ -57,7 +57,7 @@ func withConfig(f func(*Config)) option { return func(c *Config, _ *Deps) { f(c)
 
 // setup starts the plane on a real port against real Redis and returns a
 // client that signs the context's identity into every call.
-func setup(t *testing.T, opts ...option) *bundle {
+func setup(t testing.TB, opts ...option) *bundle {
 	t.Helper()
 	rdb, space := redistest.New(t)
 	verifier, err := tenant.NewVerifier(secret)
@@ -104,7 +104,7 @@ func setup(t *testing.T, opts ...option) *bundle {
 
 // startOrchestratorQueries serves the orchestrator's real query handler
 // over signals on a real port and returns a client for it.
-func startOrchestratorQueries(t *testing.T, verifier *tenant.Verifier, signer *tenant.Signer, signals *incident.Store, rdb *redis.Client, space rediskey.Space) orchestratorv1.OrchestratorServiceClient {
+func startOrchestratorQueries(t testing.TB, verifier *tenant.Verifier, signer *tenant.Signer, signals *incident.Store, rdb *redis.Client, space rediskey.Space) orchestratorv1.OrchestratorServiceClient {
 	t.Helper()
 	srv, _, err := rpc.NewServer(zap.NewNop(), verifier)
 	require.NoError(t, err)
@@ -436,6 +436,11 @@ func TestIngestBatch(t *testing.T) {
 	require.Empty(t, got[1].GetResults())
 	require.Contains(t, got[2].GetRejectedReason(), "source")
 	require.Empty(t, got[2].GetResults())
+	// Each rejection carries the code an Ingest of the item alone would
+	// have failed with; a taken item carries none.
+	require.EqualValues(t, codes.InvalidArgument, got[1].GetRejectedCode(), "normaliser refusal")
+	require.EqualValues(t, codes.InvalidArgument, got[2].GetRejectedCode(), "validation refusal")
+	require.Zero(t, got[0].GetRejectedCode())
 
 	last := got[3].GetResults()
 	require.Len(t, last, 3)

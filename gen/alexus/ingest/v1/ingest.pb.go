@@ -13,6 +13,7 @@ import (
 	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	durationpb "google.golang.org/protobuf/types/known/durationpb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -325,8 +326,19 @@ type IngestBatchItem struct {
 	Results []*IngestResult `protobuf:"bytes,2,rep,name=results,proto3" json:"results,omitempty"`
 	// Why the item was rejected; empty when it was taken.
 	RejectedReason string `protobuf:"bytes,3,opt,name=rejected_reason,json=rejectedReason,proto3" json:"rejected_reason,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// The gRPC status code (google.rpc.Code) an Ingest call of this item
+	// alone would have failed with: INVALID_ARGUMENT for a bad payload,
+	// RESOURCE_EXHAUSTED when the tenant's rate no longer covered it,
+	// FAILED_PRECONDITION for a mapping rule that no longer compiles. 0 when
+	// the item was taken.
+	RejectedCode int32 `protobuf:"varint,4,opt,name=rejected_code,json=rejectedCode,proto3" json:"rejected_code,omitempty"`
+	// For a RESOURCE_EXHAUSTED rejection, the limit that refused the item
+	// (the ErrorInfo reason an Ingest call would carry, e.g. RATE_LIMITED).
+	RejectedLimit string `protobuf:"bytes,5,opt,name=rejected_limit,json=rejectedLimit,proto3" json:"rejected_limit,omitempty"`
+	// For a rate-limited item, how long to wait before retrying it.
+	RetryAfter    *durationpb.Duration `protobuf:"bytes,6,opt,name=retry_after,json=retryAfter,proto3" json:"retry_after,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *IngestBatchItem) Reset() {
@@ -380,6 +392,27 @@ func (x *IngestBatchItem) GetRejectedReason() string {
 	return ""
 }
 
+func (x *IngestBatchItem) GetRejectedCode() int32 {
+	if x != nil {
+		return x.RejectedCode
+	}
+	return 0
+}
+
+func (x *IngestBatchItem) GetRejectedLimit() string {
+	if x != nil {
+		return x.RejectedLimit
+	}
+	return ""
+}
+
+func (x *IngestBatchItem) GetRetryAfter() *durationpb.Duration {
+	if x != nil {
+		return x.RetryAfter
+	}
+	return nil
+}
+
 // IngestBatchResponse answers a whole batch.
 type IngestBatchResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -430,7 +463,7 @@ var File_alexus_ingest_v1_ingest_proto protoreflect.FileDescriptor
 
 const file_alexus_ingest_v1_ingest_proto_rawDesc = "" +
 	"\n" +
-	"\x1dalexus/ingest/v1/ingest.proto\x12\x10alexus.ingest.v1\x1a\x1bbuf/validate/validate.proto\"\xfe\x01\n" +
+	"\x1dalexus/ingest/v1/ingest.proto\x12\x10alexus.ingest.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\"\xfe\x01\n" +
 	"\rIngestRequest\x128\n" +
 	"\x06source\x18\x01 \x01(\tB \xbaH\x1dr\x1b\x10\x01\x18@2\x15^[a-z0-9][a-z0-9_-]*$R\x06source\x12%\n" +
 	"\apayload\x18\x02 \x01(\fB\v\xbaH\bz\x06\x10\x01\x18\x80\x80@R\apayload\x12P\n" +
@@ -446,11 +479,15 @@ const file_alexus_ingest_v1_ingest_proto_rawDesc = "" +
 	"\x0eIngestResponse\x128\n" +
 	"\aresults\x18\x01 \x03(\v2\x1e.alexus.ingest.v1.IngestResultR\aresults\"Q\n" +
 	"\x12IngestBatchRequest\x12;\n" +
-	"\x04item\x18\x01 \x01(\v2\x1f.alexus.ingest.v1.IngestRequestB\x06\xbaH\x03\xc8\x01\x01R\x04item\"\x8a\x01\n" +
+	"\x04item\x18\x01 \x01(\v2\x1f.alexus.ingest.v1.IngestRequestB\x06\xbaH\x03\xc8\x01\x01R\x04item\"\x92\x02\n" +
 	"\x0fIngestBatchItem\x12\x14\n" +
 	"\x05index\x18\x01 \x01(\x05R\x05index\x128\n" +
 	"\aresults\x18\x02 \x03(\v2\x1e.alexus.ingest.v1.IngestResultR\aresults\x12'\n" +
-	"\x0frejected_reason\x18\x03 \x01(\tR\x0erejectedReason\"N\n" +
+	"\x0frejected_reason\x18\x03 \x01(\tR\x0erejectedReason\x12#\n" +
+	"\rrejected_code\x18\x04 \x01(\x05R\frejectedCode\x12%\n" +
+	"\x0erejected_limit\x18\x05 \x01(\tR\rrejectedLimit\x12:\n" +
+	"\vretry_after\x18\x06 \x01(\v2\x19.google.protobuf.DurationR\n" +
+	"retryAfter\"N\n" +
 	"\x13IngestBatchResponse\x127\n" +
 	"\x05items\x18\x01 \x03(\v2!.alexus.ingest.v1.IngestBatchItemR\x05items*e\n" +
 	"\aVerdict\x12\x17\n" +
@@ -486,6 +523,7 @@ var file_alexus_ingest_v1_ingest_proto_goTypes = []any{
 	(*IngestBatchItem)(nil),     // 5: alexus.ingest.v1.IngestBatchItem
 	(*IngestBatchResponse)(nil), // 6: alexus.ingest.v1.IngestBatchResponse
 	nil,                         // 7: alexus.ingest.v1.IngestRequest.HeadersEntry
+	(*durationpb.Duration)(nil), // 8: google.protobuf.Duration
 }
 var file_alexus_ingest_v1_ingest_proto_depIdxs = []int32{
 	7, // 0: alexus.ingest.v1.IngestRequest.headers:type_name -> alexus.ingest.v1.IngestRequest.HeadersEntry
@@ -493,16 +531,17 @@ var file_alexus_ingest_v1_ingest_proto_depIdxs = []int32{
 	2, // 2: alexus.ingest.v1.IngestResponse.results:type_name -> alexus.ingest.v1.IngestResult
 	1, // 3: alexus.ingest.v1.IngestBatchRequest.item:type_name -> alexus.ingest.v1.IngestRequest
 	2, // 4: alexus.ingest.v1.IngestBatchItem.results:type_name -> alexus.ingest.v1.IngestResult
-	5, // 5: alexus.ingest.v1.IngestBatchResponse.items:type_name -> alexus.ingest.v1.IngestBatchItem
-	1, // 6: alexus.ingest.v1.IngestService.Ingest:input_type -> alexus.ingest.v1.IngestRequest
-	4, // 7: alexus.ingest.v1.IngestService.IngestBatch:input_type -> alexus.ingest.v1.IngestBatchRequest
-	3, // 8: alexus.ingest.v1.IngestService.Ingest:output_type -> alexus.ingest.v1.IngestResponse
-	6, // 9: alexus.ingest.v1.IngestService.IngestBatch:output_type -> alexus.ingest.v1.IngestBatchResponse
-	8, // [8:10] is the sub-list for method output_type
-	6, // [6:8] is the sub-list for method input_type
-	6, // [6:6] is the sub-list for extension type_name
-	6, // [6:6] is the sub-list for extension extendee
-	0, // [0:6] is the sub-list for field type_name
+	8, // 5: alexus.ingest.v1.IngestBatchItem.retry_after:type_name -> google.protobuf.Duration
+	5, // 6: alexus.ingest.v1.IngestBatchResponse.items:type_name -> alexus.ingest.v1.IngestBatchItem
+	1, // 7: alexus.ingest.v1.IngestService.Ingest:input_type -> alexus.ingest.v1.IngestRequest
+	4, // 8: alexus.ingest.v1.IngestService.IngestBatch:input_type -> alexus.ingest.v1.IngestBatchRequest
+	3, // 9: alexus.ingest.v1.IngestService.Ingest:output_type -> alexus.ingest.v1.IngestResponse
+	6, // 10: alexus.ingest.v1.IngestService.IngestBatch:output_type -> alexus.ingest.v1.IngestBatchResponse
+	9, // [9:11] is the sub-list for method output_type
+	7, // [7:9] is the sub-list for method input_type
+	7, // [7:7] is the sub-list for extension type_name
+	7, // [7:7] is the sub-list for extension extendee
+	0, // [0:7] is the sub-list for field type_name
 }
 
 func init() { file_alexus_ingest_v1_ingest_proto_init() }
