@@ -7,7 +7,9 @@ import (
 	"math"
 	"regexp"
 	"slices"
+	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -59,7 +61,7 @@ var edgeKinds = map[EdgeType]struct{ from, to []Kind }{
 
 // Node is one node of the graph.
 type Node struct {
-	// ID is unique within the tenant: 1-200 characters, no control
+	// ID is unique within the tenant: 1-200 bytes of UTF-8, no control
 	// characters.
 	ID   string
 	Kind Kind
@@ -108,9 +110,11 @@ type Neighbour struct {
 
 // Limits of the model, enforced by Validate and by every adapter.
 const (
-	MaxIDLen         = 200
-	MaxTitleLen      = 1000
-	MaxBodyLen       = 1 << 20
+	MaxIDLen    = 200
+	MaxTitleLen = 1000
+	// MaxBodyLen keeps a body well inside what a Postgres tsvector can
+	// index; longer texts are chunked into several documents.
+	MaxBodyLen       = 256 << 10
 	MaxProperties    = 64
 	MaxTraverseDepth = 10
 	MaxK             = 200
@@ -152,24 +156,29 @@ func ValidateNode(n Node, dim int) error {
 	if !utf8.ValidString(n.Title) || !utf8.ValidString(n.Body) {
 		return fmt.Errorf("%w: node %q: title and body must be UTF-8", ErrInvalid, n.ID)
 	}
+	// No store's text type takes NUL (Postgres text refuses it).
+	if strings.ContainsRune(n.Title, 0) || strings.ContainsRune(n.Body, 0) {
+		return fmt.Errorf("%w: node %q: title and body must not contain NUL", ErrInvalid, n.ID)
+	}
 	if len(n.Properties) > MaxProperties {
 		return fmt.Errorf("%w: node %q: %d properties, at most %d", ErrInvalid, n.ID, len(n.Properties), MaxProperties)
 	}
 	for k, v := range n.Properties {
-		if !propPattern.MatchString(k) || len(v) > 4096 || !utf8.ValidString(v) {
+		if !propPattern.MatchString(k) || len(v) > 4096 || !utf8.ValidString(v) || strings.ContainsRune(v, 0) {
 			return fmt.Errorf("%w: node %q: property %q: names are 1-64 of A-Z a-z 0-9 _ . : -, values UTF-8 of at most 4096 bytes", ErrInvalid, n.ID, k)
 		}
 	}
 	return ValidateVector(n.Embedding, dim, true)
 }
 
-// ValidateID checks a node ID.
+// ValidateID checks a node ID: 1 to MaxIDLen bytes of UTF-8 without
+// control characters.
 func ValidateID(id string) error {
 	if id == "" || len(id) > MaxIDLen || !utf8.ValidString(id) {
 		return fmt.Errorf("%w: node id %.40q must be 1-%d bytes of UTF-8", ErrInvalid, id, MaxIDLen)
 	}
 	for _, r := range id {
-		if r < 0x20 || r == 0x7f {
+		if unicode.IsControl(r) {
 			return fmt.Errorf("%w: node id %.40q has a control character", ErrInvalid, id)
 		}
 	}
@@ -253,6 +262,22 @@ type Hit struct {
 }
 
 // Graph is a tenant's knowledge graph. The tenant is the context's, always.
+//
+// Contract details every adapter keeps (graphtest checks them):
+//   - an invalid ID, kind, type or edge type is ErrInvalid before any
+//     lookup; a node missing for an edge or a traversal is ErrNotFound;
+//   - a node ID repeated within one UpsertNodes batch: the last one wins;
+//   - re-upserting a node under another kind keeps its edges as they are
+//     (the kind rules are checked when an edge is written);
+//   - Traverse never returns the start node; a node reachable by several
+//     edges from the previous depth is reached by the least (From, Type)
+//     of them, in its stored direction;
+//   - HybridSearch ranks each list best first with equal scores by ID,
+//     applies Filters inside each list before ranking, takes max(K, 50)
+//     candidates from each list into the fusion, and leaves out of the
+//     vector list nodes without an embedding or with a zero one; a zero
+//     query vector contributes no vector list. A document sharing no word
+//     with the query text is not in the lexical list.
 type Graph interface {
 	// Dimension is the embedding dimension every vector must have.
 	Dimension() int
@@ -388,8 +413,12 @@ type Ranked struct {
 
 // Fuse merges the lexical and vector lists with Reciprocal Rank Fusion and
 // returns the best k as hits without their nodes (the adapter fills them
-// in). Ties are broken by ID so results are stable across adapters.
+// in). Ties are broken by ID so results are stable across adapters. Each
+// list must hold every ID once, with a score per ID.
 func Fuse(lexical, vector Ranked, k, rrfK int) []Hit {
+	if k <= 0 {
+		return nil
+	}
 	if rrfK == 0 {
 		rrfK = DefaultRRFK
 	}
