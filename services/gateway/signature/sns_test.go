@@ -30,6 +30,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/alexus-platform/alexus/services/gateway/signature"
+	"github.com/alexus-platform/alexus/services/gateway/signature/snstest"
 )
 
 // snsKey is the RSA key of the fake SNS. It is made once: a 2048-bit key
@@ -232,29 +233,6 @@ func (b *snsBundle) message(typ, version, certPath string) signature.SNSMessage 
 	return m
 }
 
-// stringToSign builds the canonical string as the AWS documentation lists
-// it, independently of the package.
-func stringToSign(m signature.SNSMessage) string {
-	var fields [][2]string
-	if m.Type == signature.SNSNotification {
-		fields = [][2]string{{"Message", m.Message}, {"MessageId", m.MessageID}}
-		if m.Subject != "" {
-			fields = append(fields, [2]string{"Subject", m.Subject})
-		}
-		fields = append(fields, [2]string{"Timestamp", m.Timestamp}, [2]string{"TopicArn", m.TopicArn}, [2]string{"Type", m.Type})
-	} else {
-		fields = [][2]string{
-			{"Message", m.Message}, {"MessageId", m.MessageID}, {"SubscribeURL", m.SubscribeURL},
-			{"Timestamp", m.Timestamp}, {"Token", m.Token}, {"TopicArn", m.TopicArn}, {"Type", m.Type},
-		}
-	}
-	var s string
-	for _, f := range fields {
-		s += f[0] + "\n" + f[1] + "\n"
-	}
-	return s
-}
-
 // sign signs m as SNS would, with key, according to m.SignatureVersion.
 func sign(t *testing.T, key *rsa.PrivateKey, m *signature.SNSMessage) {
 	t.Helper()
@@ -264,10 +242,10 @@ func sign(t *testing.T, key *rsa.PrivateKey, m *signature.SNSMessage) {
 	)
 	switch m.SignatureVersion {
 	case "1":
-		sum := sha1.Sum([]byte(stringToSign(*m)))
+		sum := sha1.Sum([]byte(snstest.StringToSign(*m)))
 		hash, digest = crypto.SHA1, sum[:]
 	default:
-		sum := sha256.Sum256([]byte(stringToSign(*m)))
+		sum := sha256.Sum256([]byte(snstest.StringToSign(*m)))
 		hash, digest = crypto.SHA256, sum[:]
 	}
 	sig, err := rsa.SignPKCS1v15(rand.Reader, key, hash, digest)

@@ -131,7 +131,7 @@ func (s *SNS) SubscriptionConfirmation(t testing.TB) []byte {
 func (s *SNS) Sign(t testing.TB, m signature.SNSMessage) []byte {
 	t.Helper()
 	m.SignatureVersion, m.SigningCertURL = "2", s.srv.URL+"/cert.pem"
-	sum := sha256.Sum256([]byte(stringToSign(m)))
+	sum := sha256.Sum256([]byte(StringToSign(m)))
 	sig, err := rsa.SignPKCS1v15(rand.Reader, s.key, crypto.SHA256, sum[:])
 	if err != nil {
 		t.Fatalf("sign SNS message: %v", err)
@@ -144,9 +144,9 @@ func (s *SNS) Sign(t testing.TB, m signature.SNSMessage) []byte {
 	return body
 }
 
-// stringToSign is the canonical string as AWS documents it, written out
+// StringToSign is the canonical string as AWS documents it, written out
 // independently of package signature so each checks the other.
-func stringToSign(m signature.SNSMessage) string {
+func StringToSign(m signature.SNSMessage) string {
 	var fields [][2]string
 	if m.Type == signature.SNSNotification {
 		fields = [][2]string{{"Message", m.Message}, {"MessageId", m.MessageID}}
