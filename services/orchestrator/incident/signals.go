@@ -45,24 +45,23 @@ func (s *Store) ListSignals(ctx context.Context, source string, pageSize int, pa
 	if err != nil {
 		return nil, "", err
 	}
-	// One query shape whatever the filters: an empty source or cursor
-	// switches its condition off. The conditions match the signals_newest and
-	// signals_source_newest indexes, so each page is an index range scan.
-	var (
-		afterAt *time.Time
-		afterID *string
-	)
-	if after != nil {
-		afterAt, afterID = &after.at, &after.id
+	// Only the conditions that apply, so the planner sees the shape of the
+	// signals_source_newest or signals_newest index and each page is a range
+	// scan of it.
+	where, args := "tenant_id = $1", []any{string(t)}
+	if source != "" {
+		args = append(args, source)
+		where += fmt.Sprintf(" AND source = $%d", len(args))
 	}
+	if after != nil {
+		args = append(args, after.at, after.id)
+		where += fmt.Sprintf(" AND (received_at, id) < ($%d, $%d::uuid)", len(args)-1, len(args))
+	}
+	args = append(args, pageSize+1)
 	var out []*signalv1.Signal
 	err = s.db.WithTenant(ctx, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, selectSignal+`
-			WHERE tenant_id = $1
-			  AND ($2 = '' OR source = $2)
-			  AND ($3::timestamptz IS NULL OR (received_at, id) < ($3, $4::uuid))
-			ORDER BY received_at DESC, id DESC
-			LIMIT $5`, string(t), source, afterAt, afterID, pageSize+1)
+		rows, err := tx.Query(ctx, selectSignal+" WHERE "+where+
+			fmt.Sprintf(" ORDER BY received_at DESC, id DESC LIMIT $%d", len(args)), args...)
 		if err != nil {
 			return fmt.Errorf("list signals: %w", err)
 		}
@@ -75,12 +74,9 @@ func (s *Store) ListSignals(ctx context.Context, source string, pageSize int, pa
 	if err != nil {
 		return nil, "", err
 	}
-	next := ""
-	if len(out) > pageSize {
-		out = out[:pageSize]
-		last := out[len(out)-1]
-		next = encodeCursor(cursor{at: last.GetReceivedAt().AsTime(), id: last.GetId()})
-	}
+	out, next := page(out, pageSize, func(sig *signalv1.Signal) cursor {
+		return cursor{at: sig.GetReceivedAt().AsTime(), id: sig.GetId()}
+	})
 	for _, sig := range out {
 		sig.TenantId = string(t)
 	}

@@ -404,13 +404,18 @@ func (s *Store) List(ctx context.Context, pageSize int, pageToken string) ([]Inc
 	if err != nil {
 		return nil, "", err
 	}
-	next := ""
-	if len(out) > pageSize {
-		out = out[:pageSize]
-		last := out[len(out)-1]
-		next = encodeCursor(cursor{at: last.CreatedAt, id: last.ID})
-	}
+	out, next := page(out, pageSize, func(inc Incident) cursor { return cursor{at: inc.CreatedAt, id: inc.ID} })
 	return out, next, nil
+}
+
+// page cuts rows, read with LIMIT pageSize+1, to one page, and returns the
+// token of the next page: empty when the extra row was not there.
+func page[T any](rows []T, pageSize int, pos func(T) cursor) ([]T, string) {
+	if len(rows) <= pageSize {
+		return rows, ""
+	}
+	rows = rows[:pageSize]
+	return rows, encodeCursor(pos(rows[len(rows)-1]))
 }
 
 // cursor is a position in the newest-first order.
