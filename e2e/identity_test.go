@@ -16,6 +16,7 @@ import (
 
 	actionsv1 "github.com/alexus-platform/alexus/gen/alexus/actions/v1"
 	ingestv1 "github.com/alexus-platform/alexus/gen/alexus/ingest/v1"
+	knowledgev1 "github.com/alexus-platform/alexus/gen/alexus/knowledge/v1"
 	orchestratorv1 "github.com/alexus-platform/alexus/gen/alexus/orchestrator/v1"
 	reasoningv1 "github.com/alexus-platform/alexus/gen/alexus/reasoning/v1"
 	"github.com/alexus-platform/alexus/internal/tenant"
@@ -52,6 +53,7 @@ func TestEveryPlaneRPCRefusesBadIdentity(t *testing.T) {
 		{b.addrs.Orchestrator, reasoningv1.ReasoningService_ServiceDesc},
 		{b.addrs.Orchestrator, orchestratorv1.OrchestratorService_ServiceDesc},
 		{b.addrs.Actions, actionsv1.ActionService_ServiceDesc},
+		{b.addrs.Orchestrator, knowledgev1.KnowledgeService_ServiceDesc},
 	}
 	tokens := map[string]string{"no token": "", "expired token": expired, "token signed by another key": foreign}
 
@@ -81,7 +83,7 @@ func TestEveryPlaneRPCRefusesBadIdentity(t *testing.T) {
 			require.NotEqual(t, codes.Unauthenticated, status.Code(err), "%s with a valid token: %v", full, err)
 		}
 	}
-	require.Equal(t, 3*20, calls, "twenty RPCs across five services, three bad identities each")
+	require.Equal(t, 3*28, calls, "twenty-eight RPCs across six services, three bad identities each")
 }
 
 func methods(d grpc.ServiceDesc) []string {

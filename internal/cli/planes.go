@@ -90,6 +90,11 @@ func (f *meshFlags) register(fs *pflag.FlagSet) {
 	fs.IntVar(&f.orchestrator.MaxWatchersPerTenant, "orchestrator-max-watchers-per-tenant", envInt("ALEXUS_ORCHESTRATOR_MAX_WATCHERS_PER_TENANT", o.MaxWatchersPerTenant), "WatchIncidents streams one tenant may hold open per replica (ALEXUS_ORCHESTRATOR_MAX_WATCHERS_PER_TENANT)")
 	fs.Float64Var(&f.orchestrator.ExecuteAt, "orchestrator-execute-at", envFloat("ALEXUS_ORCHESTRATOR_EXECUTE_AT", o.ExecuteAt), "confidence at or above which actions execute (ALEXUS_ORCHESTRATOR_EXECUTE_AT)")
 	fs.Float64Var(&f.orchestrator.ClarifyAt, "orchestrator-clarify-at", envFloat("ALEXUS_ORCHESTRATOR_CLARIFY_AT", o.ClarifyAt), "confidence at or above which a human is asked; below it, escalate (ALEXUS_ORCHESTRATOR_CLARIFY_AT)")
+	fs.IntVar(&f.orchestrator.Knowledge.Dimension, "graph-dimension", envInt("ALEXUS_GRAPH_DIMENSION", o.Knowledge.Dimension), "embedding dimension of the knowledge graph; the embedder must produce it (ALEXUS_GRAPH_DIMENSION)")
+	fs.IntVar(&f.orchestrator.Knowledge.MaxCachedVectors, "graph-max-cached-vectors", envInt("ALEXUS_GRAPH_MAX_CACHED_VECTORS", o.Knowledge.MaxCachedVectors), "vectors a replica keeps in memory for exact vector search, across tenants (ALEXUS_GRAPH_MAX_CACHED_VECTORS)")
+	stringFlag(fs, &f.orchestrator.Knowledge.EmbedBaseURL, "embed-base-url", "ALEXUS_EMBED_BASE_URL", "", "OpenAI-compatible embeddings API (OpenAI, LiteLLM, vLLM, Ollama); empty uses the built-in local embedder")
+	stringFlag(fs, &f.orchestrator.Knowledge.EmbedModel, "embed-model", "ALEXUS_EMBED_MODEL", "", "embedding model asked for at ALEXUS_EMBED_BASE_URL")
+	stringFlag(fs, &f.orchestrator.Knowledge.EmbedAPIKey, "embed-api-key", "ALEXUS_EMBED_API_KEY", "", "bearer token for ALEXUS_EMBED_BASE_URL")
 
 	// Actions.
 	a := actions.DefaultConfig()

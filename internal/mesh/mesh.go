@@ -19,6 +19,7 @@ import (
 
 	actionsv1 "github.com/alexus-platform/alexus/gen/alexus/actions/v1"
 	ingestv1 "github.com/alexus-platform/alexus/gen/alexus/ingest/v1"
+	knowledgev1 "github.com/alexus-platform/alexus/gen/alexus/knowledge/v1"
 	orchestratorv1 "github.com/alexus-platform/alexus/gen/alexus/orchestrator/v1"
 	reasoningv1 "github.com/alexus-platform/alexus/gen/alexus/reasoning/v1"
 	"github.com/alexus-platform/alexus/internal/rpc"
@@ -223,6 +224,7 @@ func Start(ctx context.Context, log *zap.Logger, cfg Config) (_ *Mesh, err error
 				Orchestrator: orchestratorv1.NewOrchestratorServiceClient(conns[m.Addrs.Orchestrator]),
 				Reasoning:    reasoningv1.NewReasoningServiceClient(conns[m.Addrs.Reasoning]),
 				Actions:      actionsv1.NewActionServiceClient(conns[m.Addrs.Actions]),
+				Knowledge:    knowledgev1.NewKnowledgeServiceClient(conns[m.Addrs.Orchestrator]),
 			})
 			if err != nil {
 				return nil, err

@@ -23,6 +23,8 @@ import (
 	"github.com/alexus-platform/alexus/gen/alexus/actions/v1/actionsv1connect"
 	ingestv1 "github.com/alexus-platform/alexus/gen/alexus/ingest/v1"
 	"github.com/alexus-platform/alexus/gen/alexus/ingest/v1/ingestv1connect"
+	knowledgev1 "github.com/alexus-platform/alexus/gen/alexus/knowledge/v1"
+	"github.com/alexus-platform/alexus/gen/alexus/knowledge/v1/knowledgev1connect"
 	orchestratorv1 "github.com/alexus-platform/alexus/gen/alexus/orchestrator/v1"
 	"github.com/alexus-platform/alexus/gen/alexus/orchestrator/v1/orchestratorv1connect"
 	reasoningv1 "github.com/alexus-platform/alexus/gen/alexus/reasoning/v1"
@@ -72,6 +74,7 @@ func setup(t *testing.T, mutate func(*gateway.Config)) *bundle {
 		Orchestrator: b.planes.Orchestrator,
 		Reasoning:    b.planes.Reasoning,
 		Actions:      b.planes.Actions,
+		Knowledge:    b.planes.Knowledge,
 	})
 	require.NoError(t, err)
 
@@ -118,6 +121,7 @@ func TestForwardsJWTTenantOverEveryProtocol(t *testing.T) {
 		reason := reasoningv1connect.NewReasoningServiceClient(b.h2c, b.baseURL, opts...)
 		acts := actionsv1connect.NewActionServiceClient(b.h2c, b.baseURL, opts...)
 		srcs := ingestv1connect.NewSourceServiceClient(b.h2c, b.baseURL, opts...)
+		know := knowledgev1connect.NewKnowledgeServiceClient(b.h2c, b.baseURL, opts...)
 
 		ir, err := ingest.Ingest(b.ctx, withToken(connect.NewRequest(&ingestv1.IngestRequest{Source: "alertmanager", Payload: []byte(`{}`)}), tok))
 		require.NoError(t, err, name)
@@ -140,6 +144,10 @@ func TestForwardsJWTTenantOverEveryProtocol(t *testing.T) {
 		sr, err := srcs.ListMappingRules(b.ctx, withToken(connect.NewRequest(&ingestv1.ListMappingRulesRequest{}), tok))
 		require.NoError(t, err, name)
 		require.Equal(t, want, sr.Msg.GetRules()[0].GetTitle(), name)
+
+		kr, err := know.GetNode(b.ctx, withToken(connect.NewRequest(&knowledgev1.GetNodeRequest{Id: "api"}), tok))
+		require.NoError(t, err, name)
+		require.Equal(t, want, kr.Msg.GetNode().GetTitle(), name)
 	}
 
 	// A second tenant's token reaches the plane as that tenant.

@@ -20,6 +20,8 @@ import (
 	"github.com/alexus-platform/alexus/gen/alexus/actions/v1/actionsv1connect"
 	ingestv1 "github.com/alexus-platform/alexus/gen/alexus/ingest/v1"
 	"github.com/alexus-platform/alexus/gen/alexus/ingest/v1/ingestv1connect"
+	knowledgev1 "github.com/alexus-platform/alexus/gen/alexus/knowledge/v1"
+	"github.com/alexus-platform/alexus/gen/alexus/knowledge/v1/knowledgev1connect"
 	orchestratorv1 "github.com/alexus-platform/alexus/gen/alexus/orchestrator/v1"
 	"github.com/alexus-platform/alexus/gen/alexus/orchestrator/v1/orchestratorv1connect"
 	reasoningv1 "github.com/alexus-platform/alexus/gen/alexus/reasoning/v1"
@@ -41,6 +43,7 @@ var ServiceNames = []string{
 	orchestratorv1connect.OrchestratorServiceName,
 	reasoningv1connect.ReasoningServiceName,
 	actionsv1connect.ActionServiceName,
+	knowledgev1connect.KnowledgeServiceName,
 }
 
 // Deps are the gateway's collaborators.
@@ -68,6 +71,7 @@ type Deps struct {
 	Orchestrator orchestratorv1.OrchestratorServiceClient
 	Reasoning    reasoningv1.ReasoningServiceClient
 	Actions      actionsv1.ActionServiceClient
+	Knowledge    knowledgev1.KnowledgeServiceClient
 }
 
 // Service is the gateway.
@@ -93,7 +97,7 @@ func New(cfg Config, deps Deps) (*Service, error) {
 	if deps.DB == nil {
 		return nil, errors.New("gateway: deps.DB is required")
 	}
-	clients := proxy.Clients{Ingest: deps.Ingest, Sources: deps.Sources, Orchestrator: deps.Orchestrator, Reasoning: deps.Reasoning, Actions: deps.Actions}
+	clients := proxy.Clients{Ingest: deps.Ingest, Sources: deps.Sources, Orchestrator: deps.Orchestrator, Reasoning: deps.Reasoning, Actions: deps.Actions, Knowledge: deps.Knowledge}
 	if err := clients.Validate(); err != nil {
 		return nil, fmt.Errorf("gateway: deps: %w", err)
 	}
@@ -161,6 +165,7 @@ func (s *Service) build(lifetime, streams context.Context, deps Deps, clients pr
 	mux.Handle(orchestratorv1connect.NewOrchestratorServiceHandler(p, opts...))
 	mux.Handle(reasoningv1connect.NewReasoningServiceHandler(p, opts...))
 	mux.Handle(actionsv1connect.NewActionServiceHandler(p, opts...))
+	mux.Handle(knowledgev1connect.NewKnowledgeServiceHandler(p, opts...))
 
 	// Probes and reflection carry no tenant and reveal only the public
 	// schema, so they are served without auth.

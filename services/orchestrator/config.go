@@ -1,12 +1,14 @@
 package orchestrator
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/alexus-platform/alexus/internal/embed"
 	"github.com/alexus-platform/alexus/internal/rediskey"
 	"github.com/alexus-platform/alexus/services/orchestrator/pipeline"
 )
@@ -33,6 +35,28 @@ type Config struct {
 	// human is asked to clarify; below it the incident is escalated
 	// (ALEXUS_ORCHESTRATOR_CLARIFY_AT, default 0.5).
 	ClarifyAt float64
+	// Knowledge configures the knowledge graph and its embedder.
+	Knowledge KnowledgeConfig
+}
+
+// KnowledgeConfig configures the knowledge graph (the Postgres adapter)
+// and the embedder of node texts and search queries.
+type KnowledgeConfig struct {
+	// Dimension is the embedding dimension of every vector
+	// (ALEXUS_GRAPH_DIMENSION, default 1536). The embedder must produce it.
+	Dimension int
+	// MaxCachedVectors bounds the vectors a replica keeps in memory for
+	// exact vector search, across tenants (ALEXUS_GRAPH_MAX_CACHED_VECTORS,
+	// default 500,000: about 3 GB at 1536 dimensions).
+	MaxCachedVectors int
+	// EmbedBaseURL is an OpenAI-compatible embeddings API (OpenAI, a LiteLLM
+	// proxy, vLLM, Ollama) (ALEXUS_EMBED_BASE_URL). Empty uses the built-in
+	// local embedder, which needs no network.
+	EmbedBaseURL string
+	// EmbedModel is the model asked for (ALEXUS_EMBED_MODEL).
+	EmbedModel string
+	// EmbedAPIKey is sent as a bearer token (ALEXUS_EMBED_API_KEY).
+	EmbedAPIKey string
 }
 
 // DefaultConfig returns the defaults documented on Config and
@@ -56,6 +80,7 @@ func DefaultConfig() Config {
 		MaxWatchersPerTenant: 32,
 		ExecuteAt:            0.8,
 		ClarifyAt:            0.5,
+		Knowledge:            KnowledgeConfig{Dimension: 1536, MaxCachedVectors: 500_000},
 	}
 }
 
@@ -82,6 +107,20 @@ func (c Config) Validate() error {
 		return fmt.Errorf("orchestrator: execute at %v must be in (0, 1]", c.ExecuteAt)
 	case !(c.ClarifyAt >= 0 && c.ClarifyAt <= c.ExecuteAt):
 		return fmt.Errorf("orchestrator: clarify at %v must be in [0, execute at %v]", c.ClarifyAt, c.ExecuteAt)
+	case c.Knowledge.Dimension < 64 || c.Knowledge.Dimension > 8192:
+		return fmt.Errorf("orchestrator: graph dimension %d must be between 64 and 8192", c.Knowledge.Dimension)
+	case c.Knowledge.MaxCachedVectors < 1:
+		return fmt.Errorf("orchestrator: graph max cached vectors %d must be at least 1", c.Knowledge.MaxCachedVectors)
+	case c.Knowledge.EmbedBaseURL != "" && c.Knowledge.EmbedModel == "":
+		return errors.New("orchestrator: an embeddings base URL needs a model (ALEXUS_EMBED_MODEL)")
 	}
 	return nil
+}
+
+// embedder builds the configured embedder.
+func (c KnowledgeConfig) embedder() (embed.Embedder, error) {
+	if c.EmbedBaseURL == "" {
+		return embed.NewLocal(c.Dimension)
+	}
+	return embed.NewOpenAI(embed.OpenAIConfig{BaseURL: c.EmbedBaseURL, Model: c.EmbedModel, APIKey: c.EmbedAPIKey, Dimension: c.Dimension})
 }

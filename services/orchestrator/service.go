@@ -12,12 +12,15 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	actionsv1 "github.com/alexus-platform/alexus/gen/alexus/actions/v1"
+	knowledgev1 "github.com/alexus-platform/alexus/gen/alexus/knowledge/v1"
 	orchestratorv1 "github.com/alexus-platform/alexus/gen/alexus/orchestrator/v1"
 	reasoningv1 "github.com/alexus-platform/alexus/gen/alexus/reasoning/v1"
+	pggraph "github.com/alexus-platform/alexus/internal/graph/postgres"
 	"github.com/alexus-platform/alexus/internal/rpc"
 	"github.com/alexus-platform/alexus/internal/store"
 	"github.com/alexus-platform/alexus/internal/tenant"
 	"github.com/alexus-platform/alexus/services/orchestrator/incident"
+	"github.com/alexus-platform/alexus/services/orchestrator/knowledge"
 	"github.com/alexus-platform/alexus/services/orchestrator/pipeline"
 	"github.com/alexus-platform/alexus/services/orchestrator/reasoning"
 )
@@ -45,6 +48,8 @@ type Service struct {
 	cfg  Config
 	deps Deps
 	log  *zap.Logger
+	// knowledge serves KnowledgeService over the tenant graphs.
+	knowledge *knowledge.Handler
 }
 
 // New checks cfg and deps and returns a Service; Run starts it.
@@ -68,7 +73,20 @@ func New(cfg Config, deps Deps) (*Service, error) {
 	if log == nil {
 		log = zap.NewNop()
 	}
-	return &Service{cfg: cfg, deps: deps, log: log.Named("orchestrator")}, nil
+	log = log.Named("orchestrator")
+	g, err := pggraph.New(deps.DB, pggraph.Config{Dimension: cfg.Knowledge.Dimension, MaxCachedVectors: cfg.Knowledge.MaxCachedVectors})
+	if err != nil {
+		return nil, fmt.Errorf("orchestrator: knowledge graph: %w", err)
+	}
+	emb, err := cfg.Knowledge.embedder()
+	if err != nil {
+		return nil, fmt.Errorf("orchestrator: embedder: %w", err)
+	}
+	kh, err := knowledge.NewHandler(g, emb, log)
+	if err != nil {
+		return nil, fmt.Errorf("orchestrator: %w", err)
+	}
+	return &Service{cfg: cfg, deps: deps, log: log, knowledge: kh}, nil
 }
 
 // Run serves ReasoningService and OrchestratorService on lis and consumes
@@ -86,8 +104,9 @@ func (s *Service) Run(ctx context.Context, lis net.Listener) error {
 	watchDone := make(chan struct{})
 	reasoningv1.RegisterReasoningServiceServer(srv, reasoning.NewHandler(reasoning.Thresholds{ExecuteAt: s.cfg.ExecuteAt, ClarifyAt: s.cfg.ClarifyAt}))
 	orchestratorv1.RegisterOrchestratorServiceServer(srv, incident.NewHandler(incidents, feed, s.log, watchDone, s.cfg.MaxWatchersPerTenant))
+	knowledgev1.RegisterKnowledgeServiceServer(srv, s.knowledge)
 	health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
-	for _, name := range []string{reasoningv1.ReasoningService_ServiceDesc.ServiceName, orchestratorv1.OrchestratorService_ServiceDesc.ServiceName} {
+	for _, name := range []string{reasoningv1.ReasoningService_ServiceDesc.ServiceName, orchestratorv1.OrchestratorService_ServiceDesc.ServiceName, knowledgev1.KnowledgeService_ServiceDesc.ServiceName} {
 		health.SetServingStatus(name, healthpb.HealthCheckResponse_SERVING)
 	}
 

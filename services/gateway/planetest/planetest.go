@@ -33,6 +33,7 @@ import (
 
 	actionsv1 "github.com/alexus-platform/alexus/gen/alexus/actions/v1"
 	ingestv1 "github.com/alexus-platform/alexus/gen/alexus/ingest/v1"
+	knowledgev1 "github.com/alexus-platform/alexus/gen/alexus/knowledge/v1"
 	orchestratorv1 "github.com/alexus-platform/alexus/gen/alexus/orchestrator/v1"
 	reasoningv1 "github.com/alexus-platform/alexus/gen/alexus/reasoning/v1"
 	"github.com/alexus-platform/alexus/internal/rpc"
@@ -66,6 +67,7 @@ type Planes struct {
 	Orchestrator orchestratorv1.OrchestratorServiceClient
 	Reasoning    reasoningv1.ReasoningServiceClient
 	Actions      actionsv1.ActionServiceClient
+	Knowledge    knowledgev1.KnowledgeServiceClient
 	// WatchEnded receives the identity of every WatchIncidents call when
 	// the plane's side of it ends.
 	WatchEnded <-chan string
@@ -92,6 +94,7 @@ func Start(t testing.TB) *Planes {
 	orchestratorv1.RegisterOrchestratorServiceServer(srv, orchestratorPlane{ended: ended})
 	reasoningv1.RegisterReasoningServiceServer(srv, reasoningPlane{})
 	actionsv1.RegisterActionServiceServer(srv, actionsPlane{})
+	knowledgev1.RegisterKnowledgeServiceServer(srv, knowledgePlane{})
 
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -119,6 +122,7 @@ func Start(t testing.TB) *Planes {
 		Orchestrator: orchestratorv1.NewOrchestratorServiceClient(cc),
 		Reasoning:    reasoningv1.NewReasoningServiceClient(cc),
 		Actions:      actionsv1.NewActionServiceClient(cc),
+		Knowledge:    knowledgev1.NewKnowledgeServiceClient(cc),
 		WatchEnded:   ended,
 	}
 }
@@ -167,6 +171,16 @@ type sourcesPlane struct {
 
 func (sourcesPlane) ListMappingRules(ctx context.Context, _ *ingestv1.ListMappingRulesRequest) (*ingestv1.ListMappingRulesResponse, error) {
 	return &ingestv1.ListMappingRulesResponse{Rules: []*ingestv1.MappingRule{{Name: "echo", Title: who(ctx)}}}, nil
+}
+
+// knowledgePlane answers GetNode with a node titled after the caller; the
+// other methods are unimplemented.
+type knowledgePlane struct {
+	knowledgev1.UnimplementedKnowledgeServiceServer
+}
+
+func (knowledgePlane) GetNode(ctx context.Context, req *knowledgev1.GetNodeRequest) (*knowledgev1.GetNodeResponse, error) {
+	return &knowledgev1.GetNodeResponse{Node: &knowledgev1.Node{Id: req.GetId(), Title: who(ctx)}}, nil
 }
 
 type ingestPlane struct {

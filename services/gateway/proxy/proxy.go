@@ -10,6 +10,8 @@ import (
 	"github.com/alexus-platform/alexus/gen/alexus/actions/v1/actionsv1connect"
 	ingestv1 "github.com/alexus-platform/alexus/gen/alexus/ingest/v1"
 	"github.com/alexus-platform/alexus/gen/alexus/ingest/v1/ingestv1connect"
+	knowledgev1 "github.com/alexus-platform/alexus/gen/alexus/knowledge/v1"
+	"github.com/alexus-platform/alexus/gen/alexus/knowledge/v1/knowledgev1connect"
 	orchestratorv1 "github.com/alexus-platform/alexus/gen/alexus/orchestrator/v1"
 	"github.com/alexus-platform/alexus/gen/alexus/orchestrator/v1/orchestratorv1connect"
 	reasoningv1 "github.com/alexus-platform/alexus/gen/alexus/reasoning/v1"
@@ -24,6 +26,7 @@ type Clients struct {
 	Orchestrator orchestratorv1.OrchestratorServiceClient
 	Reasoning    reasoningv1.ReasoningServiceClient
 	Actions      actionsv1.ActionServiceClient
+	Knowledge    knowledgev1.KnowledgeServiceClient
 }
 
 // Validate names the first missing client.
@@ -39,6 +42,8 @@ func (c Clients) Validate() error {
 		return errors.New("reasoning client is required")
 	case c.Actions == nil:
 		return errors.New("actions client is required")
+	case c.Knowledge == nil:
+		return errors.New("knowledge client is required")
 	}
 	return nil
 }
@@ -57,6 +62,7 @@ var (
 	_ orchestratorv1connect.OrchestratorServiceHandler = (*Proxy)(nil)
 	_ reasoningv1connect.ReasoningServiceHandler       = (*Proxy)(nil)
 	_ actionsv1connect.ActionServiceHandler            = (*Proxy)(nil)
+	_ knowledgev1connect.KnowledgeServiceHandler       = (*Proxy)(nil)
 )
 
 // New returns a Proxy over c. stop is the gateway's lifetime, not a call's:
@@ -171,4 +177,44 @@ func (p *Proxy) DeleteFingerprintOverride(ctx context.Context, req *connect.Requ
 // PreviewFingerprintOverride forwards SourceService.PreviewFingerprintOverride.
 func (p *Proxy) PreviewFingerprintOverride(ctx context.Context, req *connect.Request[ingestv1.PreviewFingerprintOverrideRequest]) (*connect.Response[ingestv1.PreviewFingerprintOverrideResponse], error) {
 	return unary(ctx, req, p.c.Sources.PreviewFingerprintOverride)
+}
+
+// UpsertNodes forwards KnowledgeService.UpsertNodes.
+func (p *Proxy) UpsertNodes(ctx context.Context, req *connect.Request[knowledgev1.UpsertNodesRequest]) (*connect.Response[knowledgev1.UpsertNodesResponse], error) {
+	return unary(ctx, req, p.c.Knowledge.UpsertNodes)
+}
+
+// GetNode forwards KnowledgeService.GetNode.
+func (p *Proxy) GetNode(ctx context.Context, req *connect.Request[knowledgev1.GetNodeRequest]) (*connect.Response[knowledgev1.GetNodeResponse], error) {
+	return unary(ctx, req, p.c.Knowledge.GetNode)
+}
+
+// DeleteNodes forwards KnowledgeService.DeleteNodes.
+func (p *Proxy) DeleteNodes(ctx context.Context, req *connect.Request[knowledgev1.DeleteNodesRequest]) (*connect.Response[knowledgev1.DeleteNodesResponse], error) {
+	return unary(ctx, req, p.c.Knowledge.DeleteNodes)
+}
+
+// UpsertEdges forwards KnowledgeService.UpsertEdges.
+func (p *Proxy) UpsertEdges(ctx context.Context, req *connect.Request[knowledgev1.UpsertEdgesRequest]) (*connect.Response[knowledgev1.UpsertEdgesResponse], error) {
+	return unary(ctx, req, p.c.Knowledge.UpsertEdges)
+}
+
+// DeleteEdges forwards KnowledgeService.DeleteEdges.
+func (p *Proxy) DeleteEdges(ctx context.Context, req *connect.Request[knowledgev1.DeleteEdgesRequest]) (*connect.Response[knowledgev1.DeleteEdgesResponse], error) {
+	return unary(ctx, req, p.c.Knowledge.DeleteEdges)
+}
+
+// Traverse forwards KnowledgeService.Traverse.
+func (p *Proxy) Traverse(ctx context.Context, req *connect.Request[knowledgev1.TraverseRequest]) (*connect.Response[knowledgev1.TraverseResponse], error) {
+	return unary(ctx, req, p.c.Knowledge.Traverse)
+}
+
+// GetOwners forwards KnowledgeService.GetOwners.
+func (p *Proxy) GetOwners(ctx context.Context, req *connect.Request[knowledgev1.GetOwnersRequest]) (*connect.Response[knowledgev1.GetOwnersResponse], error) {
+	return unary(ctx, req, p.c.Knowledge.GetOwners)
+}
+
+// Search forwards KnowledgeService.Search.
+func (p *Proxy) Search(ctx context.Context, req *connect.Request[knowledgev1.SearchRequest]) (*connect.Response[knowledgev1.SearchResponse], error) {
+	return unary(ctx, req, p.c.Knowledge.Search)
 }
