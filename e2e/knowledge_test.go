@@ -115,3 +115,81 @@ func TestKnowledgeGraphThroughGateway(t *testing.T) {
 	require.NoError(t, err)
 	require.Empty(t, tr.Msg.GetNeighbours())
 }
+
+// TestCMDBImportThroughGateway streams a ServiceNow export in chunks, then
+// its relations, and checks the report, the graph it made, idempotence and
+// a refused file.
+func TestCMDBImportThroughGateway(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	tok := b.token(t, "acme")
+	kg := knowledgev1connect.NewKnowledgeServiceClient(b.h2c, b.gatewayURL, connect.WithGRPC())
+
+	send := func(format knowledgev1.CMDBFormat, file string, chunk int) (*knowledgev1.ImportCMDBResponse, error) {
+		t.Helper()
+		stream := kg.ImportCMDB(ctx)
+		stream.RequestHeader().Set("Authorization", "Bearer "+tok)
+		for start := 0; start < len(file); start += chunk {
+			msg := &knowledgev1.ImportCMDBRequest{Data: []byte(file[start:min(start+chunk, len(file))])}
+			if start == 0 {
+				msg.Format = format
+			}
+			require.NoError(t, stream.Send(msg))
+		}
+		res, err := stream.CloseAndReceive()
+		if err != nil {
+			return nil, err
+		}
+		return res.Msg, nil
+	}
+	cis := `{"result":[
+	  {"sys_id":"ci-checkout","name":"checkout-api","sys_class_name":"cmdb_ci_service","short_description":"Checkout API",
+	   "support_group":{"value":"grp-pay","display_value":"Payments"}},
+	  {"sys_id":"ci-ledger","name":"ledger-db","sys_class_name":"cmdb_ci_db_postgresql_instance"},
+	  {"sys_id":"ci-host","name":"db-host-1","sys_class_name":"cmdb_ci_linux_server"}]}`
+	rels := `{"result":[
+	  {"sys_id":"r1","parent":{"value":"ci-checkout"},"child":{"value":"ci-ledger"},"type":{"display_value":"Depends on::Used by"}},
+	  {"sys_id":"r2","parent":"ci-ledger","child":"ci-host","type":"Runs on::Runs"},
+	  {"sys_id":"r3","parent":"ci-ledger","child":"ci-nowhere","type":"Runs on::Runs"},
+	  {"sys_id":"r4","parent":"ci-ledger","child":"ci-host","type":"Contains::Contained by"}]}`
+
+	rep, err := send(knowledgev1.CMDBFormat_CMDB_FORMAT_SERVICENOW_CI_JSON, cis, 64)
+	require.NoError(t, err)
+	require.EqualValues(t, 3, rep.GetNodesUpserted())
+	require.EqualValues(t, 1, rep.GetTeamsCreated(), "the support group becomes a team")
+	rep, err = send(knowledgev1.CMDBFormat_CMDB_FORMAT_SERVICENOW_REL_JSON, rels, 100)
+	require.NoError(t, err)
+	require.EqualValues(t, 2, rep.GetEdgesUpserted())
+	require.EqualValues(t, 2, rep.GetRejectedCount(), "a missing end and an unmapped type, each reported")
+	for _, r := range rep.GetRejected() {
+		require.NotEmpty(t, r.GetError())
+		require.Positive(t, r.GetRow())
+	}
+
+	// The imported graph answers: what breaks when the host goes, who owns
+	// checkout, and the CIs are searchable.
+	tr, err := kg.Traverse(ctx, authed(&knowledgev1.TraverseRequest{
+		Id: "ci-host", Direction: knowledgev1.Direction_DIRECTION_INCOMING, Depth: 5,
+	}, tok))
+	require.NoError(t, err)
+	require.Len(t, tr.Msg.GetNeighbours(), 2)
+	ow, err := kg.GetOwners(ctx, authed(&knowledgev1.GetOwnersRequest{Id: "ci-checkout"}, tok))
+	require.NoError(t, err)
+	require.Equal(t, "grp-pay", ow.Msg.GetOwners()[0].GetId())
+	hits, err := kg.Search(ctx, authed(&knowledgev1.SearchRequest{Text: "ledger-db postgres", Mode: knowledgev1.SearchMode_SEARCH_MODE_VECTOR}, tok))
+	require.NoError(t, err)
+	require.Equal(t, "ci-ledger", hits.Msg.GetHits()[0].GetNode().GetId(), "imported CIs are embedded")
+
+	// Importing again changes nothing.
+	rep, err = send(knowledgev1.CMDBFormat_CMDB_FORMAT_SERVICENOW_CI_JSON, cis, 1<<20)
+	require.NoError(t, err)
+	require.EqualValues(t, 3, rep.GetNodesUpserted())
+	require.Zero(t, rep.GetTeamsCreated())
+
+	// An unreadable file, or one without a format, imports nothing.
+	_, err = send(knowledgev1.CMDBFormat_CMDB_FORMAT_SERVICENOW_CI_JSON, `{"result": [`, 64)
+	require.Equal(t, connect.CodeInvalidArgument, connect.CodeOf(err), "%v", err)
+	_, err = send(knowledgev1.CMDBFormat_CMDB_FORMAT_UNSPECIFIED, cis, 64)
+	require.Equal(t, connect.CodeInvalidArgument, connect.CodeOf(err), "%v", err)
+}

@@ -218,3 +218,8 @@ func (p *Proxy) GetOwners(ctx context.Context, req *connect.Request[knowledgev1.
 func (p *Proxy) Search(ctx context.Context, req *connect.Request[knowledgev1.SearchRequest]) (*connect.Response[knowledgev1.SearchResponse], error) {
 	return unary(ctx, req, p.c.Knowledge.Search)
 }
+
+// ImportCMDB forwards the KnowledgeService.ImportCMDB client stream.
+func (p *Proxy) ImportCMDB(ctx context.Context, in *connect.ClientStream[knowledgev1.ImportCMDBRequest]) (*connect.Response[knowledgev1.ImportCMDBResponse], error) {
+	return clientStream(ctx, in, p.c.Knowledge.ImportCMDB)
+}

@@ -27,6 +27,81 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// CMDBFormat is the format of a CMDB file. ServiceNow exports may hold
+// plain values or {"value", "display_value"} objects for references;
+// relationship types are read by name (e.g. "Depends on::Used by").
+type CMDBFormat int32
+
+const (
+	// Not set.
+	CMDBFormat_CMDB_FORMAT_UNSPECIFIED CMDBFormat = 0
+	// {"cis": [{id, type, name, description, properties}], "relations": [{from, to, type}]}.
+	CMDBFormat_CMDB_FORMAT_NATIVE_JSON CMDBFormat = 1
+	// CSV with columns id, type, name, description, and more as properties.
+	CMDBFormat_CMDB_FORMAT_NATIVE_CIS_CSV CMDBFormat = 2
+	// CSV with columns from, to, type.
+	CMDBFormat_CMDB_FORMAT_NATIVE_RELATIONS_CSV CMDBFormat = 3
+	// A ServiceNow cmdb_ci export, JSON ({"result": [...]} or {"records": [...]}).
+	CMDBFormat_CMDB_FORMAT_SERVICENOW_CI_JSON CMDBFormat = 4
+	// A ServiceNow cmdb_ci export, CSV.
+	CMDBFormat_CMDB_FORMAT_SERVICENOW_CI_CSV CMDBFormat = 5
+	// A ServiceNow cmdb_rel_ci export, JSON.
+	CMDBFormat_CMDB_FORMAT_SERVICENOW_REL_JSON CMDBFormat = 6
+	// A ServiceNow cmdb_rel_ci export, CSV.
+	CMDBFormat_CMDB_FORMAT_SERVICENOW_REL_CSV CMDBFormat = 7
+)
+
+// Enum value maps for CMDBFormat.
+var (
+	CMDBFormat_name = map[int32]string{
+		0: "CMDB_FORMAT_UNSPECIFIED",
+		1: "CMDB_FORMAT_NATIVE_JSON",
+		2: "CMDB_FORMAT_NATIVE_CIS_CSV",
+		3: "CMDB_FORMAT_NATIVE_RELATIONS_CSV",
+		4: "CMDB_FORMAT_SERVICENOW_CI_JSON",
+		5: "CMDB_FORMAT_SERVICENOW_CI_CSV",
+		6: "CMDB_FORMAT_SERVICENOW_REL_JSON",
+		7: "CMDB_FORMAT_SERVICENOW_REL_CSV",
+	}
+	CMDBFormat_value = map[string]int32{
+		"CMDB_FORMAT_UNSPECIFIED":          0,
+		"CMDB_FORMAT_NATIVE_JSON":          1,
+		"CMDB_FORMAT_NATIVE_CIS_CSV":       2,
+		"CMDB_FORMAT_NATIVE_RELATIONS_CSV": 3,
+		"CMDB_FORMAT_SERVICENOW_CI_JSON":   4,
+		"CMDB_FORMAT_SERVICENOW_CI_CSV":    5,
+		"CMDB_FORMAT_SERVICENOW_REL_JSON":  6,
+		"CMDB_FORMAT_SERVICENOW_REL_CSV":   7,
+	}
+)
+
+func (x CMDBFormat) Enum() *CMDBFormat {
+	p := new(CMDBFormat)
+	*p = x
+	return p
+}
+
+func (x CMDBFormat) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (CMDBFormat) Descriptor() protoreflect.EnumDescriptor {
+	return file_alexus_knowledge_v1_knowledge_proto_enumTypes[0].Descriptor()
+}
+
+func (CMDBFormat) Type() protoreflect.EnumType {
+	return &file_alexus_knowledge_v1_knowledge_proto_enumTypes[0]
+}
+
+func (x CMDBFormat) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use CMDBFormat.Descriptor instead.
+func (CMDBFormat) EnumDescriptor() ([]byte, []int) {
+	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{0}
+}
+
 // NodeKind is what a node is.
 type NodeKind int32
 
@@ -72,11 +147,11 @@ func (x NodeKind) String() string {
 }
 
 func (NodeKind) Descriptor() protoreflect.EnumDescriptor {
-	return file_alexus_knowledge_v1_knowledge_proto_enumTypes[0].Descriptor()
+	return file_alexus_knowledge_v1_knowledge_proto_enumTypes[1].Descriptor()
 }
 
 func (NodeKind) Type() protoreflect.EnumType {
-	return &file_alexus_knowledge_v1_knowledge_proto_enumTypes[0]
+	return &file_alexus_knowledge_v1_knowledge_proto_enumTypes[1]
 }
 
 func (x NodeKind) Number() protoreflect.EnumNumber {
@@ -85,7 +160,7 @@ func (x NodeKind) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use NodeKind.Descriptor instead.
 func (NodeKind) EnumDescriptor() ([]byte, []int) {
-	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{0}
+	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{1}
 }
 
 // EdgeType is the type of a directed edge.
@@ -141,11 +216,11 @@ func (x EdgeType) String() string {
 }
 
 func (EdgeType) Descriptor() protoreflect.EnumDescriptor {
-	return file_alexus_knowledge_v1_knowledge_proto_enumTypes[1].Descriptor()
+	return file_alexus_knowledge_v1_knowledge_proto_enumTypes[2].Descriptor()
 }
 
 func (EdgeType) Type() protoreflect.EnumType {
-	return &file_alexus_knowledge_v1_knowledge_proto_enumTypes[1]
+	return &file_alexus_knowledge_v1_knowledge_proto_enumTypes[2]
 }
 
 func (x EdgeType) Number() protoreflect.EnumNumber {
@@ -154,7 +229,7 @@ func (x EdgeType) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use EdgeType.Descriptor instead.
 func (EdgeType) EnumDescriptor() ([]byte, []int) {
-	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{1}
+	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{2}
 }
 
 // Direction selects which edges a traversal follows.
@@ -198,11 +273,11 @@ func (x Direction) String() string {
 }
 
 func (Direction) Descriptor() protoreflect.EnumDescriptor {
-	return file_alexus_knowledge_v1_knowledge_proto_enumTypes[2].Descriptor()
+	return file_alexus_knowledge_v1_knowledge_proto_enumTypes[3].Descriptor()
 }
 
 func (Direction) Type() protoreflect.EnumType {
-	return &file_alexus_knowledge_v1_knowledge_proto_enumTypes[2]
+	return &file_alexus_knowledge_v1_knowledge_proto_enumTypes[3]
 }
 
 func (x Direction) Number() protoreflect.EnumNumber {
@@ -211,7 +286,7 @@ func (x Direction) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use Direction.Descriptor instead.
 func (Direction) EnumDescriptor() ([]byte, []int) {
-	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{2}
+	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{3}
 }
 
 // SearchMode selects the ranked lists a search uses.
@@ -255,11 +330,11 @@ func (x SearchMode) String() string {
 }
 
 func (SearchMode) Descriptor() protoreflect.EnumDescriptor {
-	return file_alexus_knowledge_v1_knowledge_proto_enumTypes[3].Descriptor()
+	return file_alexus_knowledge_v1_knowledge_proto_enumTypes[4].Descriptor()
 }
 
 func (SearchMode) Type() protoreflect.EnumType {
-	return &file_alexus_knowledge_v1_knowledge_proto_enumTypes[3]
+	return &file_alexus_knowledge_v1_knowledge_proto_enumTypes[4]
 }
 
 func (x SearchMode) Number() protoreflect.EnumNumber {
@@ -268,7 +343,217 @@ func (x SearchMode) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use SearchMode.Descriptor instead.
 func (SearchMode) EnumDescriptor() ([]byte, []int) {
-	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{3}
+	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{4}
+}
+
+// ImportCMDBRequest is one chunk of the file.
+type ImportCMDBRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The file's format; set on the first message (later ones may repeat it).
+	Format CMDBFormat `protobuf:"varint,1,opt,name=format,proto3,enum=alexus.knowledge.v1.CMDBFormat" json:"format,omitempty"`
+	// The next bytes of the file, at most 1 MiB per message.
+	Data          []byte `protobuf:"bytes,2,opt,name=data,proto3" json:"data,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ImportCMDBRequest) Reset() {
+	*x = ImportCMDBRequest{}
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ImportCMDBRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ImportCMDBRequest) ProtoMessage() {}
+
+func (x *ImportCMDBRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ImportCMDBRequest.ProtoReflect.Descriptor instead.
+func (*ImportCMDBRequest) Descriptor() ([]byte, []int) {
+	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *ImportCMDBRequest) GetFormat() CMDBFormat {
+	if x != nil {
+		return x.Format
+	}
+	return CMDBFormat_CMDB_FORMAT_UNSPECIFIED
+}
+
+func (x *ImportCMDBRequest) GetData() []byte {
+	if x != nil {
+		return x.Data
+	}
+	return nil
+}
+
+// ImportRowError is one row that was not imported.
+type ImportRowError struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The file or table the row came from, e.g. "cmdb_rel_ci".
+	Source string `protobuf:"bytes,1,opt,name=source,proto3" json:"source,omitempty"`
+	// The row: the line of a CSV file, the 1-based position in a JSON array.
+	Row int32 `protobuf:"varint,2,opt,name=row,proto3" json:"row,omitempty"`
+	// The row's ID when it has one.
+	Id string `protobuf:"bytes,3,opt,name=id,proto3" json:"id,omitempty"`
+	// Why it was not imported.
+	Error         string `protobuf:"bytes,4,opt,name=error,proto3" json:"error,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ImportRowError) Reset() {
+	*x = ImportRowError{}
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ImportRowError) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ImportRowError) ProtoMessage() {}
+
+func (x *ImportRowError) ProtoReflect() protoreflect.Message {
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ImportRowError.ProtoReflect.Descriptor instead.
+func (*ImportRowError) Descriptor() ([]byte, []int) {
+	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *ImportRowError) GetSource() string {
+	if x != nil {
+		return x.Source
+	}
+	return ""
+}
+
+func (x *ImportRowError) GetRow() int32 {
+	if x != nil {
+		return x.Row
+	}
+	return 0
+}
+
+func (x *ImportRowError) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *ImportRowError) GetError() string {
+	if x != nil {
+		return x.Error
+	}
+	return ""
+}
+
+// ImportCMDBResponse says what the import did.
+type ImportCMDBResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// CIs written (created or replaced).
+	NodesUpserted int32 `protobuf:"varint,1,opt,name=nodes_upserted,json=nodesUpserted,proto3" json:"nodes_upserted,omitempty"`
+	// Team CIs created because a CI named a team the graph did not have.
+	TeamsCreated int32 `protobuf:"varint,2,opt,name=teams_created,json=teamsCreated,proto3" json:"teams_created,omitempty"`
+	// Relations written.
+	EdgesUpserted int32 `protobuf:"varint,3,opt,name=edges_upserted,json=edgesUpserted,proto3" json:"edges_upserted,omitempty"`
+	// Rows not imported, at most the first 1000.
+	Rejected []*ImportRowError `protobuf:"bytes,4,rep,name=rejected,proto3" json:"rejected,omitempty"`
+	// How many rows were not imported in all.
+	RejectedCount int32 `protobuf:"varint,5,opt,name=rejected_count,json=rejectedCount,proto3" json:"rejected_count,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ImportCMDBResponse) Reset() {
+	*x = ImportCMDBResponse{}
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ImportCMDBResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ImportCMDBResponse) ProtoMessage() {}
+
+func (x *ImportCMDBResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ImportCMDBResponse.ProtoReflect.Descriptor instead.
+func (*ImportCMDBResponse) Descriptor() ([]byte, []int) {
+	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *ImportCMDBResponse) GetNodesUpserted() int32 {
+	if x != nil {
+		return x.NodesUpserted
+	}
+	return 0
+}
+
+func (x *ImportCMDBResponse) GetTeamsCreated() int32 {
+	if x != nil {
+		return x.TeamsCreated
+	}
+	return 0
+}
+
+func (x *ImportCMDBResponse) GetEdgesUpserted() int32 {
+	if x != nil {
+		return x.EdgesUpserted
+	}
+	return 0
+}
+
+func (x *ImportCMDBResponse) GetRejected() []*ImportRowError {
+	if x != nil {
+		return x.Rejected
+	}
+	return nil
+}
+
+func (x *ImportCMDBResponse) GetRejectedCount() int32 {
+	if x != nil {
+		return x.RejectedCount
+	}
+	return 0
 }
 
 // Node is one node of the graph.
@@ -294,7 +579,7 @@ type Node struct {
 
 func (x *Node) Reset() {
 	*x = Node{}
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[0]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -306,7 +591,7 @@ func (x *Node) String() string {
 func (*Node) ProtoMessage() {}
 
 func (x *Node) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[0]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -319,7 +604,7 @@ func (x *Node) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Node.ProtoReflect.Descriptor instead.
 func (*Node) Descriptor() ([]byte, []int) {
-	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{0}
+	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *Node) GetId() string {
@@ -386,7 +671,7 @@ type Edge struct {
 
 func (x *Edge) Reset() {
 	*x = Edge{}
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[1]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -398,7 +683,7 @@ func (x *Edge) String() string {
 func (*Edge) ProtoMessage() {}
 
 func (x *Edge) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[1]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -411,7 +696,7 @@ func (x *Edge) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Edge.ProtoReflect.Descriptor instead.
 func (*Edge) Descriptor() ([]byte, []int) {
-	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{1}
+	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *Edge) GetFrom() string {
@@ -446,7 +731,7 @@ type UpsertNodesRequest struct {
 
 func (x *UpsertNodesRequest) Reset() {
 	*x = UpsertNodesRequest{}
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[2]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -458,7 +743,7 @@ func (x *UpsertNodesRequest) String() string {
 func (*UpsertNodesRequest) ProtoMessage() {}
 
 func (x *UpsertNodesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[2]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -471,7 +756,7 @@ func (x *UpsertNodesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpsertNodesRequest.ProtoReflect.Descriptor instead.
 func (*UpsertNodesRequest) Descriptor() ([]byte, []int) {
-	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{2}
+	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *UpsertNodesRequest) GetNodes() []*Node {
@@ -492,7 +777,7 @@ type UpsertNodesResponse struct {
 
 func (x *UpsertNodesResponse) Reset() {
 	*x = UpsertNodesResponse{}
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[3]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -504,7 +789,7 @@ func (x *UpsertNodesResponse) String() string {
 func (*UpsertNodesResponse) ProtoMessage() {}
 
 func (x *UpsertNodesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[3]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -517,7 +802,7 @@ func (x *UpsertNodesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpsertNodesResponse.ProtoReflect.Descriptor instead.
 func (*UpsertNodesResponse) Descriptor() ([]byte, []int) {
-	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{3}
+	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *UpsertNodesResponse) GetUpserted() int32 {
@@ -538,7 +823,7 @@ type GetNodeRequest struct {
 
 func (x *GetNodeRequest) Reset() {
 	*x = GetNodeRequest{}
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[4]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -550,7 +835,7 @@ func (x *GetNodeRequest) String() string {
 func (*GetNodeRequest) ProtoMessage() {}
 
 func (x *GetNodeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[4]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -563,7 +848,7 @@ func (x *GetNodeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetNodeRequest.ProtoReflect.Descriptor instead.
 func (*GetNodeRequest) Descriptor() ([]byte, []int) {
-	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{4}
+	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *GetNodeRequest) GetId() string {
@@ -584,7 +869,7 @@ type GetNodeResponse struct {
 
 func (x *GetNodeResponse) Reset() {
 	*x = GetNodeResponse{}
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[5]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -596,7 +881,7 @@ func (x *GetNodeResponse) String() string {
 func (*GetNodeResponse) ProtoMessage() {}
 
 func (x *GetNodeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[5]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -609,7 +894,7 @@ func (x *GetNodeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetNodeResponse.ProtoReflect.Descriptor instead.
 func (*GetNodeResponse) Descriptor() ([]byte, []int) {
-	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{5}
+	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *GetNodeResponse) GetNode() *Node {
@@ -630,7 +915,7 @@ type DeleteNodesRequest struct {
 
 func (x *DeleteNodesRequest) Reset() {
 	*x = DeleteNodesRequest{}
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[6]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -642,7 +927,7 @@ func (x *DeleteNodesRequest) String() string {
 func (*DeleteNodesRequest) ProtoMessage() {}
 
 func (x *DeleteNodesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[6]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -655,7 +940,7 @@ func (x *DeleteNodesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteNodesRequest.ProtoReflect.Descriptor instead.
 func (*DeleteNodesRequest) Descriptor() ([]byte, []int) {
-	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{6}
+	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *DeleteNodesRequest) GetIds() []string {
@@ -674,7 +959,7 @@ type DeleteNodesResponse struct {
 
 func (x *DeleteNodesResponse) Reset() {
 	*x = DeleteNodesResponse{}
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[7]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -686,7 +971,7 @@ func (x *DeleteNodesResponse) String() string {
 func (*DeleteNodesResponse) ProtoMessage() {}
 
 func (x *DeleteNodesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[7]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -699,7 +984,7 @@ func (x *DeleteNodesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteNodesResponse.ProtoReflect.Descriptor instead.
 func (*DeleteNodesResponse) Descriptor() ([]byte, []int) {
-	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{7}
+	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{10}
 }
 
 // UpsertEdgesRequest carries edges to add.
@@ -713,7 +998,7 @@ type UpsertEdgesRequest struct {
 
 func (x *UpsertEdgesRequest) Reset() {
 	*x = UpsertEdgesRequest{}
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[8]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -725,7 +1010,7 @@ func (x *UpsertEdgesRequest) String() string {
 func (*UpsertEdgesRequest) ProtoMessage() {}
 
 func (x *UpsertEdgesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[8]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -738,7 +1023,7 @@ func (x *UpsertEdgesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpsertEdgesRequest.ProtoReflect.Descriptor instead.
 func (*UpsertEdgesRequest) Descriptor() ([]byte, []int) {
-	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{8}
+	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *UpsertEdgesRequest) GetEdges() []*Edge {
@@ -757,7 +1042,7 @@ type UpsertEdgesResponse struct {
 
 func (x *UpsertEdgesResponse) Reset() {
 	*x = UpsertEdgesResponse{}
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[9]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -769,7 +1054,7 @@ func (x *UpsertEdgesResponse) String() string {
 func (*UpsertEdgesResponse) ProtoMessage() {}
 
 func (x *UpsertEdgesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[9]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -782,7 +1067,7 @@ func (x *UpsertEdgesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpsertEdgesResponse.ProtoReflect.Descriptor instead.
 func (*UpsertEdgesResponse) Descriptor() ([]byte, []int) {
-	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{9}
+	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{12}
 }
 
 // DeleteEdgesRequest names edges to remove.
@@ -796,7 +1081,7 @@ type DeleteEdgesRequest struct {
 
 func (x *DeleteEdgesRequest) Reset() {
 	*x = DeleteEdgesRequest{}
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[10]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -808,7 +1093,7 @@ func (x *DeleteEdgesRequest) String() string {
 func (*DeleteEdgesRequest) ProtoMessage() {}
 
 func (x *DeleteEdgesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[10]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -821,7 +1106,7 @@ func (x *DeleteEdgesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteEdgesRequest.ProtoReflect.Descriptor instead.
 func (*DeleteEdgesRequest) Descriptor() ([]byte, []int) {
-	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{10}
+	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *DeleteEdgesRequest) GetEdges() []*Edge {
@@ -840,7 +1125,7 @@ type DeleteEdgesResponse struct {
 
 func (x *DeleteEdgesResponse) Reset() {
 	*x = DeleteEdgesResponse{}
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[11]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -852,7 +1137,7 @@ func (x *DeleteEdgesResponse) String() string {
 func (*DeleteEdgesResponse) ProtoMessage() {}
 
 func (x *DeleteEdgesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[11]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -865,7 +1150,7 @@ func (x *DeleteEdgesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteEdgesResponse.ProtoReflect.Descriptor instead.
 func (*DeleteEdgesResponse) Descriptor() ([]byte, []int) {
-	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{11}
+	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{14}
 }
 
 // TraverseRequest is a walk from one node.
@@ -886,7 +1171,7 @@ type TraverseRequest struct {
 
 func (x *TraverseRequest) Reset() {
 	*x = TraverseRequest{}
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[12]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -898,7 +1183,7 @@ func (x *TraverseRequest) String() string {
 func (*TraverseRequest) ProtoMessage() {}
 
 func (x *TraverseRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[12]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -911,7 +1196,7 @@ func (x *TraverseRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TraverseRequest.ProtoReflect.Descriptor instead.
 func (*TraverseRequest) Descriptor() ([]byte, []int) {
-	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{12}
+	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *TraverseRequest) GetId() string {
@@ -957,7 +1242,7 @@ type Neighbour struct {
 
 func (x *Neighbour) Reset() {
 	*x = Neighbour{}
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[13]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -969,7 +1254,7 @@ func (x *Neighbour) String() string {
 func (*Neighbour) ProtoMessage() {}
 
 func (x *Neighbour) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[13]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -982,7 +1267,7 @@ func (x *Neighbour) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Neighbour.ProtoReflect.Descriptor instead.
 func (*Neighbour) Descriptor() ([]byte, []int) {
-	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{13}
+	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *Neighbour) GetNode() *Node {
@@ -1018,7 +1303,7 @@ type TraverseResponse struct {
 
 func (x *TraverseResponse) Reset() {
 	*x = TraverseResponse{}
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[14]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1030,7 +1315,7 @@ func (x *TraverseResponse) String() string {
 func (*TraverseResponse) ProtoMessage() {}
 
 func (x *TraverseResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[14]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1043,7 +1328,7 @@ func (x *TraverseResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TraverseResponse.ProtoReflect.Descriptor instead.
 func (*TraverseResponse) Descriptor() ([]byte, []int) {
-	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{14}
+	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *TraverseResponse) GetNeighbours() []*Neighbour {
@@ -1064,7 +1349,7 @@ type GetOwnersRequest struct {
 
 func (x *GetOwnersRequest) Reset() {
 	*x = GetOwnersRequest{}
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[15]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1076,7 +1361,7 @@ func (x *GetOwnersRequest) String() string {
 func (*GetOwnersRequest) ProtoMessage() {}
 
 func (x *GetOwnersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[15]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1089,7 +1374,7 @@ func (x *GetOwnersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetOwnersRequest.ProtoReflect.Descriptor instead.
 func (*GetOwnersRequest) Descriptor() ([]byte, []int) {
-	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{15}
+	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *GetOwnersRequest) GetId() string {
@@ -1110,7 +1395,7 @@ type GetOwnersResponse struct {
 
 func (x *GetOwnersResponse) Reset() {
 	*x = GetOwnersResponse{}
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[16]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1122,7 +1407,7 @@ func (x *GetOwnersResponse) String() string {
 func (*GetOwnersResponse) ProtoMessage() {}
 
 func (x *GetOwnersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[16]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1135,7 +1420,7 @@ func (x *GetOwnersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetOwnersResponse.ProtoReflect.Descriptor instead.
 func (*GetOwnersResponse) Descriptor() ([]byte, []int) {
-	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{16}
+	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *GetOwnersResponse) GetOwners() []*Node {
@@ -1166,7 +1451,7 @@ type SearchRequest struct {
 
 func (x *SearchRequest) Reset() {
 	*x = SearchRequest{}
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[17]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1178,7 +1463,7 @@ func (x *SearchRequest) String() string {
 func (*SearchRequest) ProtoMessage() {}
 
 func (x *SearchRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[17]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1191,7 +1476,7 @@ func (x *SearchRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SearchRequest.ProtoReflect.Descriptor instead.
 func (*SearchRequest) Descriptor() ([]byte, []int) {
-	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{17}
+	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *SearchRequest) GetText() string {
@@ -1257,7 +1542,7 @@ type SearchHit struct {
 
 func (x *SearchHit) Reset() {
 	*x = SearchHit{}
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[18]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1269,7 +1554,7 @@ func (x *SearchHit) String() string {
 func (*SearchHit) ProtoMessage() {}
 
 func (x *SearchHit) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[18]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1282,7 +1567,7 @@ func (x *SearchHit) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SearchHit.ProtoReflect.Descriptor instead.
 func (*SearchHit) Descriptor() ([]byte, []int) {
-	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{18}
+	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *SearchHit) GetNode() *Node {
@@ -1338,7 +1623,7 @@ type SearchResponse struct {
 
 func (x *SearchResponse) Reset() {
 	*x = SearchResponse{}
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[19]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1350,7 +1635,7 @@ func (x *SearchResponse) String() string {
 func (*SearchResponse) ProtoMessage() {}
 
 func (x *SearchResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[19]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1363,7 +1648,7 @@ func (x *SearchResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SearchResponse.ProtoReflect.Descriptor instead.
 func (*SearchResponse) Descriptor() ([]byte, []int) {
-	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{19}
+	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *SearchResponse) GetHits() []*SearchHit {
@@ -1377,7 +1662,21 @@ var File_alexus_knowledge_v1_knowledge_proto protoreflect.FileDescriptor
 
 const file_alexus_knowledge_v1_knowledge_proto_rawDesc = "" +
 	"\n" +
-	"#alexus/knowledge/v1/knowledge.proto\x12\x13alexus.knowledge.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa2\x03\n" +
+	"#alexus/knowledge/v1/knowledge.proto\x12\x13alexus.knowledge.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"u\n" +
+	"\x11ImportCMDBRequest\x12A\n" +
+	"\x06format\x18\x01 \x01(\x0e2\x1f.alexus.knowledge.v1.CMDBFormatB\b\xbaH\x05\x82\x01\x02\x10\x01R\x06format\x12\x1d\n" +
+	"\x04data\x18\x02 \x01(\fB\t\xbaH\x06z\x04\x18\x80\x80@R\x04data\"`\n" +
+	"\x0eImportRowError\x12\x16\n" +
+	"\x06source\x18\x01 \x01(\tR\x06source\x12\x10\n" +
+	"\x03row\x18\x02 \x01(\x05R\x03row\x12\x0e\n" +
+	"\x02id\x18\x03 \x01(\tR\x02id\x12\x14\n" +
+	"\x05error\x18\x04 \x01(\tR\x05error\"\xef\x01\n" +
+	"\x12ImportCMDBResponse\x12%\n" +
+	"\x0enodes_upserted\x18\x01 \x01(\x05R\rnodesUpserted\x12#\n" +
+	"\rteams_created\x18\x02 \x01(\x05R\fteamsCreated\x12%\n" +
+	"\x0eedges_upserted\x18\x03 \x01(\x05R\redgesUpserted\x12?\n" +
+	"\brejected\x18\x04 \x03(\v2#.alexus.knowledge.v1.ImportRowErrorR\brejected\x12%\n" +
+	"\x0erejected_count\x18\x05 \x01(\x05R\rrejectedCount\"\xa2\x03\n" +
 	"\x04Node\x12\x1a\n" +
 	"\x02id\x18\x01 \x01(\tB\n" +
 	"\xbaH\ar\x05\x10\x01\x18\xc8\x01R\x02id\x12=\n" +
@@ -1459,7 +1758,17 @@ const file_alexus_knowledge_v1_knowledge_proto_rawDesc = "" +
 	"\fvector_score\x18\x05 \x01(\x01R\vvectorScore\x12\x14\n" +
 	"\x05score\x18\x06 \x01(\x01R\x05score\"D\n" +
 	"\x0eSearchResponse\x122\n" +
-	"\x04hits\x18\x01 \x03(\v2\x1e.alexus.knowledge.v1.SearchHitR\x04hits*~\n" +
+	"\x04hits\x18\x01 \x03(\v2\x1e.alexus.knowledge.v1.SearchHitR\x04hits*\x9c\x02\n" +
+	"\n" +
+	"CMDBFormat\x12\x1b\n" +
+	"\x17CMDB_FORMAT_UNSPECIFIED\x10\x00\x12\x1b\n" +
+	"\x17CMDB_FORMAT_NATIVE_JSON\x10\x01\x12\x1e\n" +
+	"\x1aCMDB_FORMAT_NATIVE_CIS_CSV\x10\x02\x12$\n" +
+	" CMDB_FORMAT_NATIVE_RELATIONS_CSV\x10\x03\x12\"\n" +
+	"\x1eCMDB_FORMAT_SERVICENOW_CI_JSON\x10\x04\x12!\n" +
+	"\x1dCMDB_FORMAT_SERVICENOW_CI_CSV\x10\x05\x12#\n" +
+	"\x1fCMDB_FORMAT_SERVICENOW_REL_JSON\x10\x06\x12\"\n" +
+	"\x1eCMDB_FORMAT_SERVICENOW_REL_CSV\x10\a*~\n" +
 	"\bNodeKind\x12\x19\n" +
 	"\x15NODE_KIND_UNSPECIFIED\x10\x00\x12\x10\n" +
 	"\fNODE_KIND_CI\x10\x01\x12\x13\n" +
@@ -1484,7 +1793,7 @@ const file_alexus_knowledge_v1_knowledge_proto_rawDesc = "" +
 	"\x17SEARCH_MODE_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12SEARCH_MODE_HYBRID\x10\x01\x12\x17\n" +
 	"\x13SEARCH_MODE_LEXICAL\x10\x02\x12\x16\n" +
-	"\x12SEARCH_MODE_VECTOR\x10\x032\xf8\x05\n" +
+	"\x12SEARCH_MODE_VECTOR\x10\x032\xd9\x06\n" +
 	"\x10KnowledgeService\x12`\n" +
 	"\vUpsertNodes\x12'.alexus.knowledge.v1.UpsertNodesRequest\x1a(.alexus.knowledge.v1.UpsertNodesResponse\x12T\n" +
 	"\aGetNode\x12#.alexus.knowledge.v1.GetNodeRequest\x1a$.alexus.knowledge.v1.GetNodeResponse\x12`\n" +
@@ -1493,7 +1802,9 @@ const file_alexus_knowledge_v1_knowledge_proto_rawDesc = "" +
 	"\vDeleteEdges\x12'.alexus.knowledge.v1.DeleteEdgesRequest\x1a(.alexus.knowledge.v1.DeleteEdgesResponse\x12W\n" +
 	"\bTraverse\x12$.alexus.knowledge.v1.TraverseRequest\x1a%.alexus.knowledge.v1.TraverseResponse\x12Z\n" +
 	"\tGetOwners\x12%.alexus.knowledge.v1.GetOwnersRequest\x1a&.alexus.knowledge.v1.GetOwnersResponse\x12Q\n" +
-	"\x06Search\x12\".alexus.knowledge.v1.SearchRequest\x1a#.alexus.knowledge.v1.SearchResponseB\xde\x01\n" +
+	"\x06Search\x12\".alexus.knowledge.v1.SearchRequest\x1a#.alexus.knowledge.v1.SearchResponse\x12_\n" +
+	"\n" +
+	"ImportCMDB\x12&.alexus.knowledge.v1.ImportCMDBRequest\x1a'.alexus.knowledge.v1.ImportCMDBResponse(\x01B\xde\x01\n" +
 	"\x17com.alexus.knowledge.v1B\x0eKnowledgeProtoP\x01ZEgithub.com/alexus-platform/alexus/gen/alexus/knowledge/v1;knowledgev1\xa2\x02\x03AKX\xaa\x02\x13Alexus.Knowledge.V1\xca\x02\x13Alexus\\Knowledge\\V1\xe2\x02\x1fAlexus\\Knowledge\\V1\\GPBMetadata\xea\x02\x15Alexus::Knowledge::V1b\x06proto3"
 
 var (
@@ -1508,76 +1819,84 @@ func file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP() []byte {
 	return file_alexus_knowledge_v1_knowledge_proto_rawDescData
 }
 
-var file_alexus_knowledge_v1_knowledge_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_alexus_knowledge_v1_knowledge_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
+var file_alexus_knowledge_v1_knowledge_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
+var file_alexus_knowledge_v1_knowledge_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
 var file_alexus_knowledge_v1_knowledge_proto_goTypes = []any{
-	(NodeKind)(0),                 // 0: alexus.knowledge.v1.NodeKind
-	(EdgeType)(0),                 // 1: alexus.knowledge.v1.EdgeType
-	(Direction)(0),                // 2: alexus.knowledge.v1.Direction
-	(SearchMode)(0),               // 3: alexus.knowledge.v1.SearchMode
-	(*Node)(nil),                  // 4: alexus.knowledge.v1.Node
-	(*Edge)(nil),                  // 5: alexus.knowledge.v1.Edge
-	(*UpsertNodesRequest)(nil),    // 6: alexus.knowledge.v1.UpsertNodesRequest
-	(*UpsertNodesResponse)(nil),   // 7: alexus.knowledge.v1.UpsertNodesResponse
-	(*GetNodeRequest)(nil),        // 8: alexus.knowledge.v1.GetNodeRequest
-	(*GetNodeResponse)(nil),       // 9: alexus.knowledge.v1.GetNodeResponse
-	(*DeleteNodesRequest)(nil),    // 10: alexus.knowledge.v1.DeleteNodesRequest
-	(*DeleteNodesResponse)(nil),   // 11: alexus.knowledge.v1.DeleteNodesResponse
-	(*UpsertEdgesRequest)(nil),    // 12: alexus.knowledge.v1.UpsertEdgesRequest
-	(*UpsertEdgesResponse)(nil),   // 13: alexus.knowledge.v1.UpsertEdgesResponse
-	(*DeleteEdgesRequest)(nil),    // 14: alexus.knowledge.v1.DeleteEdgesRequest
-	(*DeleteEdgesResponse)(nil),   // 15: alexus.knowledge.v1.DeleteEdgesResponse
-	(*TraverseRequest)(nil),       // 16: alexus.knowledge.v1.TraverseRequest
-	(*Neighbour)(nil),             // 17: alexus.knowledge.v1.Neighbour
-	(*TraverseResponse)(nil),      // 18: alexus.knowledge.v1.TraverseResponse
-	(*GetOwnersRequest)(nil),      // 19: alexus.knowledge.v1.GetOwnersRequest
-	(*GetOwnersResponse)(nil),     // 20: alexus.knowledge.v1.GetOwnersResponse
-	(*SearchRequest)(nil),         // 21: alexus.knowledge.v1.SearchRequest
-	(*SearchHit)(nil),             // 22: alexus.knowledge.v1.SearchHit
-	(*SearchResponse)(nil),        // 23: alexus.knowledge.v1.SearchResponse
-	nil,                           // 24: alexus.knowledge.v1.Node.PropertiesEntry
-	(*timestamppb.Timestamp)(nil), // 25: google.protobuf.Timestamp
+	(CMDBFormat)(0),               // 0: alexus.knowledge.v1.CMDBFormat
+	(NodeKind)(0),                 // 1: alexus.knowledge.v1.NodeKind
+	(EdgeType)(0),                 // 2: alexus.knowledge.v1.EdgeType
+	(Direction)(0),                // 3: alexus.knowledge.v1.Direction
+	(SearchMode)(0),               // 4: alexus.knowledge.v1.SearchMode
+	(*ImportCMDBRequest)(nil),     // 5: alexus.knowledge.v1.ImportCMDBRequest
+	(*ImportRowError)(nil),        // 6: alexus.knowledge.v1.ImportRowError
+	(*ImportCMDBResponse)(nil),    // 7: alexus.knowledge.v1.ImportCMDBResponse
+	(*Node)(nil),                  // 8: alexus.knowledge.v1.Node
+	(*Edge)(nil),                  // 9: alexus.knowledge.v1.Edge
+	(*UpsertNodesRequest)(nil),    // 10: alexus.knowledge.v1.UpsertNodesRequest
+	(*UpsertNodesResponse)(nil),   // 11: alexus.knowledge.v1.UpsertNodesResponse
+	(*GetNodeRequest)(nil),        // 12: alexus.knowledge.v1.GetNodeRequest
+	(*GetNodeResponse)(nil),       // 13: alexus.knowledge.v1.GetNodeResponse
+	(*DeleteNodesRequest)(nil),    // 14: alexus.knowledge.v1.DeleteNodesRequest
+	(*DeleteNodesResponse)(nil),   // 15: alexus.knowledge.v1.DeleteNodesResponse
+	(*UpsertEdgesRequest)(nil),    // 16: alexus.knowledge.v1.UpsertEdgesRequest
+	(*UpsertEdgesResponse)(nil),   // 17: alexus.knowledge.v1.UpsertEdgesResponse
+	(*DeleteEdgesRequest)(nil),    // 18: alexus.knowledge.v1.DeleteEdgesRequest
+	(*DeleteEdgesResponse)(nil),   // 19: alexus.knowledge.v1.DeleteEdgesResponse
+	(*TraverseRequest)(nil),       // 20: alexus.knowledge.v1.TraverseRequest
+	(*Neighbour)(nil),             // 21: alexus.knowledge.v1.Neighbour
+	(*TraverseResponse)(nil),      // 22: alexus.knowledge.v1.TraverseResponse
+	(*GetOwnersRequest)(nil),      // 23: alexus.knowledge.v1.GetOwnersRequest
+	(*GetOwnersResponse)(nil),     // 24: alexus.knowledge.v1.GetOwnersResponse
+	(*SearchRequest)(nil),         // 25: alexus.knowledge.v1.SearchRequest
+	(*SearchHit)(nil),             // 26: alexus.knowledge.v1.SearchHit
+	(*SearchResponse)(nil),        // 27: alexus.knowledge.v1.SearchResponse
+	nil,                           // 28: alexus.knowledge.v1.Node.PropertiesEntry
+	(*timestamppb.Timestamp)(nil), // 29: google.protobuf.Timestamp
 }
 var file_alexus_knowledge_v1_knowledge_proto_depIdxs = []int32{
-	0,  // 0: alexus.knowledge.v1.Node.kind:type_name -> alexus.knowledge.v1.NodeKind
-	24, // 1: alexus.knowledge.v1.Node.properties:type_name -> alexus.knowledge.v1.Node.PropertiesEntry
-	25, // 2: alexus.knowledge.v1.Node.updated_at:type_name -> google.protobuf.Timestamp
-	1,  // 3: alexus.knowledge.v1.Edge.type:type_name -> alexus.knowledge.v1.EdgeType
-	4,  // 4: alexus.knowledge.v1.UpsertNodesRequest.nodes:type_name -> alexus.knowledge.v1.Node
-	4,  // 5: alexus.knowledge.v1.GetNodeResponse.node:type_name -> alexus.knowledge.v1.Node
-	5,  // 6: alexus.knowledge.v1.UpsertEdgesRequest.edges:type_name -> alexus.knowledge.v1.Edge
-	5,  // 7: alexus.knowledge.v1.DeleteEdgesRequest.edges:type_name -> alexus.knowledge.v1.Edge
-	2,  // 8: alexus.knowledge.v1.TraverseRequest.direction:type_name -> alexus.knowledge.v1.Direction
-	1,  // 9: alexus.knowledge.v1.TraverseRequest.types:type_name -> alexus.knowledge.v1.EdgeType
-	4,  // 10: alexus.knowledge.v1.Neighbour.node:type_name -> alexus.knowledge.v1.Node
-	5,  // 11: alexus.knowledge.v1.Neighbour.edge:type_name -> alexus.knowledge.v1.Edge
-	17, // 12: alexus.knowledge.v1.TraverseResponse.neighbours:type_name -> alexus.knowledge.v1.Neighbour
-	4,  // 13: alexus.knowledge.v1.GetOwnersResponse.owners:type_name -> alexus.knowledge.v1.Node
-	0,  // 14: alexus.knowledge.v1.SearchRequest.kinds:type_name -> alexus.knowledge.v1.NodeKind
-	3,  // 15: alexus.knowledge.v1.SearchRequest.mode:type_name -> alexus.knowledge.v1.SearchMode
-	4,  // 16: alexus.knowledge.v1.SearchHit.node:type_name -> alexus.knowledge.v1.Node
-	22, // 17: alexus.knowledge.v1.SearchResponse.hits:type_name -> alexus.knowledge.v1.SearchHit
-	6,  // 18: alexus.knowledge.v1.KnowledgeService.UpsertNodes:input_type -> alexus.knowledge.v1.UpsertNodesRequest
-	8,  // 19: alexus.knowledge.v1.KnowledgeService.GetNode:input_type -> alexus.knowledge.v1.GetNodeRequest
-	10, // 20: alexus.knowledge.v1.KnowledgeService.DeleteNodes:input_type -> alexus.knowledge.v1.DeleteNodesRequest
-	12, // 21: alexus.knowledge.v1.KnowledgeService.UpsertEdges:input_type -> alexus.knowledge.v1.UpsertEdgesRequest
-	14, // 22: alexus.knowledge.v1.KnowledgeService.DeleteEdges:input_type -> alexus.knowledge.v1.DeleteEdgesRequest
-	16, // 23: alexus.knowledge.v1.KnowledgeService.Traverse:input_type -> alexus.knowledge.v1.TraverseRequest
-	19, // 24: alexus.knowledge.v1.KnowledgeService.GetOwners:input_type -> alexus.knowledge.v1.GetOwnersRequest
-	21, // 25: alexus.knowledge.v1.KnowledgeService.Search:input_type -> alexus.knowledge.v1.SearchRequest
-	7,  // 26: alexus.knowledge.v1.KnowledgeService.UpsertNodes:output_type -> alexus.knowledge.v1.UpsertNodesResponse
-	9,  // 27: alexus.knowledge.v1.KnowledgeService.GetNode:output_type -> alexus.knowledge.v1.GetNodeResponse
-	11, // 28: alexus.knowledge.v1.KnowledgeService.DeleteNodes:output_type -> alexus.knowledge.v1.DeleteNodesResponse
-	13, // 29: alexus.knowledge.v1.KnowledgeService.UpsertEdges:output_type -> alexus.knowledge.v1.UpsertEdgesResponse
-	15, // 30: alexus.knowledge.v1.KnowledgeService.DeleteEdges:output_type -> alexus.knowledge.v1.DeleteEdgesResponse
-	18, // 31: alexus.knowledge.v1.KnowledgeService.Traverse:output_type -> alexus.knowledge.v1.TraverseResponse
-	20, // 32: alexus.knowledge.v1.KnowledgeService.GetOwners:output_type -> alexus.knowledge.v1.GetOwnersResponse
-	23, // 33: alexus.knowledge.v1.KnowledgeService.Search:output_type -> alexus.knowledge.v1.SearchResponse
-	26, // [26:34] is the sub-list for method output_type
-	18, // [18:26] is the sub-list for method input_type
-	18, // [18:18] is the sub-list for extension type_name
-	18, // [18:18] is the sub-list for extension extendee
-	0,  // [0:18] is the sub-list for field type_name
+	0,  // 0: alexus.knowledge.v1.ImportCMDBRequest.format:type_name -> alexus.knowledge.v1.CMDBFormat
+	6,  // 1: alexus.knowledge.v1.ImportCMDBResponse.rejected:type_name -> alexus.knowledge.v1.ImportRowError
+	1,  // 2: alexus.knowledge.v1.Node.kind:type_name -> alexus.knowledge.v1.NodeKind
+	28, // 3: alexus.knowledge.v1.Node.properties:type_name -> alexus.knowledge.v1.Node.PropertiesEntry
+	29, // 4: alexus.knowledge.v1.Node.updated_at:type_name -> google.protobuf.Timestamp
+	2,  // 5: alexus.knowledge.v1.Edge.type:type_name -> alexus.knowledge.v1.EdgeType
+	8,  // 6: alexus.knowledge.v1.UpsertNodesRequest.nodes:type_name -> alexus.knowledge.v1.Node
+	8,  // 7: alexus.knowledge.v1.GetNodeResponse.node:type_name -> alexus.knowledge.v1.Node
+	9,  // 8: alexus.knowledge.v1.UpsertEdgesRequest.edges:type_name -> alexus.knowledge.v1.Edge
+	9,  // 9: alexus.knowledge.v1.DeleteEdgesRequest.edges:type_name -> alexus.knowledge.v1.Edge
+	3,  // 10: alexus.knowledge.v1.TraverseRequest.direction:type_name -> alexus.knowledge.v1.Direction
+	2,  // 11: alexus.knowledge.v1.TraverseRequest.types:type_name -> alexus.knowledge.v1.EdgeType
+	8,  // 12: alexus.knowledge.v1.Neighbour.node:type_name -> alexus.knowledge.v1.Node
+	9,  // 13: alexus.knowledge.v1.Neighbour.edge:type_name -> alexus.knowledge.v1.Edge
+	21, // 14: alexus.knowledge.v1.TraverseResponse.neighbours:type_name -> alexus.knowledge.v1.Neighbour
+	8,  // 15: alexus.knowledge.v1.GetOwnersResponse.owners:type_name -> alexus.knowledge.v1.Node
+	1,  // 16: alexus.knowledge.v1.SearchRequest.kinds:type_name -> alexus.knowledge.v1.NodeKind
+	4,  // 17: alexus.knowledge.v1.SearchRequest.mode:type_name -> alexus.knowledge.v1.SearchMode
+	8,  // 18: alexus.knowledge.v1.SearchHit.node:type_name -> alexus.knowledge.v1.Node
+	26, // 19: alexus.knowledge.v1.SearchResponse.hits:type_name -> alexus.knowledge.v1.SearchHit
+	10, // 20: alexus.knowledge.v1.KnowledgeService.UpsertNodes:input_type -> alexus.knowledge.v1.UpsertNodesRequest
+	12, // 21: alexus.knowledge.v1.KnowledgeService.GetNode:input_type -> alexus.knowledge.v1.GetNodeRequest
+	14, // 22: alexus.knowledge.v1.KnowledgeService.DeleteNodes:input_type -> alexus.knowledge.v1.DeleteNodesRequest
+	16, // 23: alexus.knowledge.v1.KnowledgeService.UpsertEdges:input_type -> alexus.knowledge.v1.UpsertEdgesRequest
+	18, // 24: alexus.knowledge.v1.KnowledgeService.DeleteEdges:input_type -> alexus.knowledge.v1.DeleteEdgesRequest
+	20, // 25: alexus.knowledge.v1.KnowledgeService.Traverse:input_type -> alexus.knowledge.v1.TraverseRequest
+	23, // 26: alexus.knowledge.v1.KnowledgeService.GetOwners:input_type -> alexus.knowledge.v1.GetOwnersRequest
+	25, // 27: alexus.knowledge.v1.KnowledgeService.Search:input_type -> alexus.knowledge.v1.SearchRequest
+	5,  // 28: alexus.knowledge.v1.KnowledgeService.ImportCMDB:input_type -> alexus.knowledge.v1.ImportCMDBRequest
+	11, // 29: alexus.knowledge.v1.KnowledgeService.UpsertNodes:output_type -> alexus.knowledge.v1.UpsertNodesResponse
+	13, // 30: alexus.knowledge.v1.KnowledgeService.GetNode:output_type -> alexus.knowledge.v1.GetNodeResponse
+	15, // 31: alexus.knowledge.v1.KnowledgeService.DeleteNodes:output_type -> alexus.knowledge.v1.DeleteNodesResponse
+	17, // 32: alexus.knowledge.v1.KnowledgeService.UpsertEdges:output_type -> alexus.knowledge.v1.UpsertEdgesResponse
+	19, // 33: alexus.knowledge.v1.KnowledgeService.DeleteEdges:output_type -> alexus.knowledge.v1.DeleteEdgesResponse
+	22, // 34: alexus.knowledge.v1.KnowledgeService.Traverse:output_type -> alexus.knowledge.v1.TraverseResponse
+	24, // 35: alexus.knowledge.v1.KnowledgeService.GetOwners:output_type -> alexus.knowledge.v1.GetOwnersResponse
+	27, // 36: alexus.knowledge.v1.KnowledgeService.Search:output_type -> alexus.knowledge.v1.SearchResponse
+	7,  // 37: alexus.knowledge.v1.KnowledgeService.ImportCMDB:output_type -> alexus.knowledge.v1.ImportCMDBResponse
+	29, // [29:38] is the sub-list for method output_type
+	20, // [20:29] is the sub-list for method input_type
+	20, // [20:20] is the sub-list for extension type_name
+	20, // [20:20] is the sub-list for extension extendee
+	0,  // [0:20] is the sub-list for field type_name
 }
 
 func init() { file_alexus_knowledge_v1_knowledge_proto_init() }
@@ -1590,8 +1909,8 @@ func file_alexus_knowledge_v1_knowledge_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_alexus_knowledge_v1_knowledge_proto_rawDesc), len(file_alexus_knowledge_v1_knowledge_proto_rawDesc)),
-			NumEnums:      4,
-			NumMessages:   21,
+			NumEnums:      5,
+			NumMessages:   24,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -31,6 +31,7 @@ const (
 	KnowledgeService_Traverse_FullMethodName    = "/alexus.knowledge.v1.KnowledgeService/Traverse"
 	KnowledgeService_GetOwners_FullMethodName   = "/alexus.knowledge.v1.KnowledgeService/GetOwners"
 	KnowledgeService_Search_FullMethodName      = "/alexus.knowledge.v1.KnowledgeService/Search"
+	KnowledgeService_ImportCMDB_FullMethodName  = "/alexus.knowledge.v1.KnowledgeService/ImportCMDB"
 )
 
 // KnowledgeServiceClient is the client API for KnowledgeService service.
@@ -63,6 +64,13 @@ type KnowledgeServiceClient interface {
 	// similarity, or both fused with Reciprocal Rank Fusion; each hit says
 	// how it was ranked.
 	Search(ctx context.Context, in *SearchRequest, opts ...grpc.CallOption) (*SearchResponse, error)
+	// ImportCMDB imports CIs and relations from one file of a CMDB export
+	// (a ServiceNow cmdb_ci or cmdb_rel_ci export, or Alexus's own JSON and
+	// CSV formats), sent in chunks: the first message names the format.
+	// Importing the same file again changes nothing. Rows that cannot be
+	// imported are reported one by one and the rest is imported; an input
+	// that cannot be read at all is INVALID_ARGUMENT with nothing imported.
+	ImportCMDB(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[ImportCMDBRequest, ImportCMDBResponse], error)
 }
 
 type knowledgeServiceClient struct {
@@ -153,6 +161,19 @@ func (c *knowledgeServiceClient) Search(ctx context.Context, in *SearchRequest, 
 	return out, nil
 }
 
+func (c *knowledgeServiceClient) ImportCMDB(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[ImportCMDBRequest, ImportCMDBResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &KnowledgeService_ServiceDesc.Streams[0], KnowledgeService_ImportCMDB_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[ImportCMDBRequest, ImportCMDBResponse]{ClientStream: stream}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type KnowledgeService_ImportCMDBClient = grpc.ClientStreamingClient[ImportCMDBRequest, ImportCMDBResponse]
+
 // KnowledgeServiceServer is the server API for KnowledgeService service.
 // All implementations must embed UnimplementedKnowledgeServiceServer
 // for forward compatibility.
@@ -183,6 +204,13 @@ type KnowledgeServiceServer interface {
 	// similarity, or both fused with Reciprocal Rank Fusion; each hit says
 	// how it was ranked.
 	Search(context.Context, *SearchRequest) (*SearchResponse, error)
+	// ImportCMDB imports CIs and relations from one file of a CMDB export
+	// (a ServiceNow cmdb_ci or cmdb_rel_ci export, or Alexus's own JSON and
+	// CSV formats), sent in chunks: the first message names the format.
+	// Importing the same file again changes nothing. Rows that cannot be
+	// imported are reported one by one and the rest is imported; an input
+	// that cannot be read at all is INVALID_ARGUMENT with nothing imported.
+	ImportCMDB(grpc.ClientStreamingServer[ImportCMDBRequest, ImportCMDBResponse]) error
 	mustEmbedUnimplementedKnowledgeServiceServer()
 }
 
@@ -216,6 +244,9 @@ func (UnimplementedKnowledgeServiceServer) GetOwners(context.Context, *GetOwners
 }
 func (UnimplementedKnowledgeServiceServer) Search(context.Context, *SearchRequest) (*SearchResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Search not implemented")
+}
+func (UnimplementedKnowledgeServiceServer) ImportCMDB(grpc.ClientStreamingServer[ImportCMDBRequest, ImportCMDBResponse]) error {
+	return status.Error(codes.Unimplemented, "method ImportCMDB not implemented")
 }
 func (UnimplementedKnowledgeServiceServer) mustEmbedUnimplementedKnowledgeServiceServer() {}
 func (UnimplementedKnowledgeServiceServer) testEmbeddedByValue()                          {}
@@ -382,6 +413,13 @@ func _KnowledgeService_Search_Handler(srv interface{}, ctx context.Context, dec 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _KnowledgeService_ImportCMDB_Handler(srv interface{}, stream grpc.ServerStream) error {
+	return srv.(KnowledgeServiceServer).ImportCMDB(&grpc.GenericServerStream[ImportCMDBRequest, ImportCMDBResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type KnowledgeService_ImportCMDBServer = grpc.ClientStreamingServer[ImportCMDBRequest, ImportCMDBResponse]
+
 // KnowledgeService_ServiceDesc is the grpc.ServiceDesc for KnowledgeService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -422,6 +460,12 @@ var KnowledgeService_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _KnowledgeService_Search_Handler,
 		},
 	},
-	Streams:  []grpc.StreamDesc{},
+	Streams: []grpc.StreamDesc{
+		{
+			StreamName:    "ImportCMDB",
+			Handler:       _KnowledgeService_ImportCMDB_Handler,
+			ClientStreams: true,
+		},
+	},
 	Metadata: "alexus/knowledge/v1/knowledge.proto",
 }

@@ -59,6 +59,9 @@ const (
 	KnowledgeServiceGetOwnersProcedure = "/alexus.knowledge.v1.KnowledgeService/GetOwners"
 	// KnowledgeServiceSearchProcedure is the fully-qualified name of the KnowledgeService's Search RPC.
 	KnowledgeServiceSearchProcedure = "/alexus.knowledge.v1.KnowledgeService/Search"
+	// KnowledgeServiceImportCMDBProcedure is the fully-qualified name of the KnowledgeService's
+	// ImportCMDB RPC.
+	KnowledgeServiceImportCMDBProcedure = "/alexus.knowledge.v1.KnowledgeService/ImportCMDB"
 )
 
 // KnowledgeServiceClient is a client for the alexus.knowledge.v1.KnowledgeService service.
@@ -85,6 +88,13 @@ type KnowledgeServiceClient interface {
 	// similarity, or both fused with Reciprocal Rank Fusion; each hit says
 	// how it was ranked.
 	Search(context.Context, *connect.Request[v1.SearchRequest]) (*connect.Response[v1.SearchResponse], error)
+	// ImportCMDB imports CIs and relations from one file of a CMDB export
+	// (a ServiceNow cmdb_ci or cmdb_rel_ci export, or Alexus's own JSON and
+	// CSV formats), sent in chunks: the first message names the format.
+	// Importing the same file again changes nothing. Rows that cannot be
+	// imported are reported one by one and the rest is imported; an input
+	// that cannot be read at all is INVALID_ARGUMENT with nothing imported.
+	ImportCMDB(context.Context) *connect.ClientStreamForClient[v1.ImportCMDBRequest, v1.ImportCMDBResponse]
 }
 
 // NewKnowledgeServiceClient constructs a client for the alexus.knowledge.v1.KnowledgeService
@@ -146,6 +156,12 @@ func NewKnowledgeServiceClient(httpClient connect.HTTPClient, baseURL string, op
 			connect.WithSchema(knowledgeServiceMethods.ByName("Search")),
 			connect.WithClientOptions(opts...),
 		),
+		importCMDB: connect.NewClient[v1.ImportCMDBRequest, v1.ImportCMDBResponse](
+			httpClient,
+			baseURL+KnowledgeServiceImportCMDBProcedure,
+			connect.WithSchema(knowledgeServiceMethods.ByName("ImportCMDB")),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
@@ -159,6 +175,7 @@ type knowledgeServiceClient struct {
 	traverse    *connect.Client[v1.TraverseRequest, v1.TraverseResponse]
 	getOwners   *connect.Client[v1.GetOwnersRequest, v1.GetOwnersResponse]
 	search      *connect.Client[v1.SearchRequest, v1.SearchResponse]
+	importCMDB  *connect.Client[v1.ImportCMDBRequest, v1.ImportCMDBResponse]
 }
 
 // UpsertNodes calls alexus.knowledge.v1.KnowledgeService.UpsertNodes.
@@ -201,6 +218,11 @@ func (c *knowledgeServiceClient) Search(ctx context.Context, req *connect.Reques
 	return c.search.CallUnary(ctx, req)
 }
 
+// ImportCMDB calls alexus.knowledge.v1.KnowledgeService.ImportCMDB.
+func (c *knowledgeServiceClient) ImportCMDB(ctx context.Context) *connect.ClientStreamForClient[v1.ImportCMDBRequest, v1.ImportCMDBResponse] {
+	return c.importCMDB.CallClientStream(ctx)
+}
+
 // KnowledgeServiceHandler is an implementation of the alexus.knowledge.v1.KnowledgeService service.
 type KnowledgeServiceHandler interface {
 	// UpsertNodes creates or replaces nodes, all or none; each is embedded
@@ -225,6 +247,13 @@ type KnowledgeServiceHandler interface {
 	// similarity, or both fused with Reciprocal Rank Fusion; each hit says
 	// how it was ranked.
 	Search(context.Context, *connect.Request[v1.SearchRequest]) (*connect.Response[v1.SearchResponse], error)
+	// ImportCMDB imports CIs and relations from one file of a CMDB export
+	// (a ServiceNow cmdb_ci or cmdb_rel_ci export, or Alexus's own JSON and
+	// CSV formats), sent in chunks: the first message names the format.
+	// Importing the same file again changes nothing. Rows that cannot be
+	// imported are reported one by one and the rest is imported; an input
+	// that cannot be read at all is INVALID_ARGUMENT with nothing imported.
+	ImportCMDB(context.Context, *connect.ClientStream[v1.ImportCMDBRequest]) (*connect.Response[v1.ImportCMDBResponse], error)
 }
 
 // NewKnowledgeServiceHandler builds an HTTP handler from the service implementation. It returns the
@@ -282,6 +311,12 @@ func NewKnowledgeServiceHandler(svc KnowledgeServiceHandler, opts ...connect.Han
 		connect.WithSchema(knowledgeServiceMethods.ByName("Search")),
 		connect.WithHandlerOptions(opts...),
 	)
+	knowledgeServiceImportCMDBHandler := connect.NewClientStreamHandler(
+		KnowledgeServiceImportCMDBProcedure,
+		svc.ImportCMDB,
+		connect.WithSchema(knowledgeServiceMethods.ByName("ImportCMDB")),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/alexus.knowledge.v1.KnowledgeService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case KnowledgeServiceUpsertNodesProcedure:
@@ -300,6 +335,8 @@ func NewKnowledgeServiceHandler(svc KnowledgeServiceHandler, opts ...connect.Han
 			knowledgeServiceGetOwnersHandler.ServeHTTP(w, r)
 		case KnowledgeServiceSearchProcedure:
 			knowledgeServiceSearchHandler.ServeHTTP(w, r)
+		case KnowledgeServiceImportCMDBProcedure:
+			knowledgeServiceImportCMDBHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -339,4 +376,8 @@ func (UnimplementedKnowledgeServiceHandler) GetOwners(context.Context, *connect.
 
 func (UnimplementedKnowledgeServiceHandler) Search(context.Context, *connect.Request[v1.SearchRequest]) (*connect.Response[v1.SearchResponse], error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("alexus.knowledge.v1.KnowledgeService.Search is not implemented"))
+}
+
+func (UnimplementedKnowledgeServiceHandler) ImportCMDB(context.Context, *connect.ClientStream[v1.ImportCMDBRequest]) (*connect.Response[v1.ImportCMDBResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("alexus.knowledge.v1.KnowledgeService.ImportCMDB is not implemented"))
 }
