@@ -193,3 +193,77 @@ func TestCMDBImportThroughGateway(t *testing.T) {
 	_, err = send(knowledgev1.CMDBFormat_CMDB_FORMAT_UNSPECIFIED, cis, 64)
 	require.Equal(t, connect.CodeInvalidArgument, connect.CodeOf(err), "%v", err)
 }
+
+// TestKnowledgeFilesThroughGateway adds a runbook, finds its sections by
+// search and by the CI they name, replaces it with a shorter version and
+// removes it.
+func TestKnowledgeFilesThroughGateway(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	tok := b.token(t, "acme")
+	kg := knowledgev1connect.NewKnowledgeServiceClient(b.h2c, b.gatewayURL, connect.WithGRPC())
+
+	_, err := kg.UpsertNodes(ctx, authed(&knowledgev1.UpsertNodesRequest{Nodes: []*knowledgev1.Node{
+		{Id: "ci-ledger", Kind: knowledgev1.NodeKind_NODE_KIND_CI, Type: "database", Title: "ledger-db"},
+		{Id: "ci-checkout", Kind: knowledgev1.NodeKind_NODE_KIND_CI, Type: "service", Title: "checkout-api"},
+	}}, tok))
+	require.NoError(t, err)
+
+	runbook := "# Postgres failover\n\nUse this when the ledger-db primary is lost.\n\n" +
+		"## Check replication lag\n\nQuery pg_stat_replication on ledger-db; lag must be zero before promoting.\n\n" +
+		"## Promote the replica\n\nRun pg_ctl promote on the standby, then repoint checkout-api.\n"
+	added, err := kg.AddKnowledgeFile(ctx, authed(&knowledgev1.AddKnowledgeFileRequest{Name: "postgres-failover.md", Content: runbook}, tok))
+	require.NoError(t, err)
+	f := added.Msg.GetFile()
+	require.Equal(t, "runbook", f.GetType())
+	require.EqualValues(t, 3, f.GetChunks(), "one document per section")
+	require.Equal(t, []string{"ci-checkout", "ci-ledger"}, f.GetLinkedCis())
+	require.Len(t, f.GetSha256(), 64)
+
+	// Its sections are searchable, and linked to the CIs they name.
+	hits, err := kg.Search(ctx, authed(&knowledgev1.SearchRequest{Text: "how do I promote the standby", K: 3}, tok))
+	require.NoError(t, err)
+	top := hits.Msg.GetHits()[0].GetNode()
+	require.Equal(t, "file:postgres-failover.md#3", top.GetId())
+	require.Equal(t, "Postgres failover > Promote the replica", top.GetTitle())
+	require.Equal(t, "postgres-failover.md", top.GetProperties()["file"])
+	tr, err := kg.Traverse(ctx, authed(&knowledgev1.TraverseRequest{
+		Id: "ci-checkout", Direction: knowledgev1.Direction_DIRECTION_INCOMING, Depth: 1,
+		Types: []knowledgev1.EdgeType{knowledgev1.EdgeType_EDGE_TYPE_AFFECTS},
+	}, tok))
+	require.NoError(t, err)
+	require.Len(t, tr.Msg.GetNeighbours(), 1)
+	require.Equal(t, "file:postgres-failover.md#3", tr.Msg.GetNeighbours()[0].GetNode().GetId())
+
+	// Added again, shorter: the old third section is gone.
+	_, err = kg.AddKnowledgeFile(ctx, authed(&knowledgev1.AddKnowledgeFileRequest{
+		Name: "postgres-failover.md", Type: "runbook", Content: "# Postgres failover\n\nCall the database on-call.\n",
+	}, tok))
+	require.NoError(t, err)
+	_, err = kg.GetNode(ctx, authed(&knowledgev1.GetNodeRequest{Id: "file:postgres-failover.md#3"}, tok))
+	require.Equal(t, connect.CodeNotFound, connect.CodeOf(err))
+	list, err := kg.ListKnowledgeFiles(ctx, authed(&knowledgev1.ListKnowledgeFilesRequest{}, tok))
+	require.NoError(t, err)
+	require.Len(t, list.Msg.GetFiles(), 1)
+	require.EqualValues(t, 1, list.Msg.GetFiles()[0].GetChunks())
+
+	// Another tenant has no such file.
+	other, err := kg.ListKnowledgeFiles(ctx, authed(&knowledgev1.ListKnowledgeFilesRequest{}, b.token(t, "globex")))
+	require.NoError(t, err)
+	require.Empty(t, other.Msg.GetFiles())
+
+	// Removed: its documents go with it.
+	_, err = kg.RemoveKnowledgeFile(ctx, authed(&knowledgev1.RemoveKnowledgeFileRequest{Name: "postgres-failover.md"}, tok))
+	require.NoError(t, err)
+	_, err = kg.GetNode(ctx, authed(&knowledgev1.GetNodeRequest{Id: "file:postgres-failover.md#1"}, tok))
+	require.Equal(t, connect.CodeNotFound, connect.CodeOf(err))
+	_, err = kg.RemoveKnowledgeFile(ctx, authed(&knowledgev1.RemoveKnowledgeFileRequest{Name: "postgres-failover.md"}, tok))
+	require.Equal(t, connect.CodeNotFound, connect.CodeOf(err))
+
+	// Bad input is refused: a name with a slash, an empty file.
+	_, err = kg.AddKnowledgeFile(ctx, authed(&knowledgev1.AddKnowledgeFileRequest{Name: "../etc/passwd", Content: "x"}, tok))
+	require.Equal(t, connect.CodeInvalidArgument, connect.CodeOf(err))
+	_, err = kg.AddKnowledgeFile(ctx, authed(&knowledgev1.AddKnowledgeFileRequest{Name: "empty.md"}, tok))
+	require.Equal(t, connect.CodeInvalidArgument, connect.CodeOf(err))
+}

@@ -118,6 +118,8 @@ const (
 	MaxProperties    = 64
 	MaxTraverseDepth = 10
 	MaxK             = 200
+	// MaxListLimit bounds the page size of ListNodes.
+	MaxListLimit = 1000
 	// DefaultRRFK is Reciprocal Rank Fusion's k unless a query sets one.
 	DefaultRRFK = 60
 	// DefaultDimension is the embedding dimension unless configured.
@@ -277,7 +279,11 @@ type Hit struct {
 //     candidates from each list into the fusion, and leaves out of the
 //     vector list nodes without an embedding or with a zero one; a zero
 //     query vector contributes no vector list. A document sharing no word
-//     with the query text is not in the lexical list.
+//     with the query text is not in the lexical list;
+//   - ListNodes orders and compares IDs as its store orders text (byte
+//     order under Postgres' C collation), the same for both, so paging
+//     visits each node once; an after that is not empty must be a valid
+//     ID, else ErrInvalid.
 type Graph interface {
 	// Dimension is the embedding dimension every vector must have.
 	Dimension() int
@@ -298,6 +304,28 @@ type Graph interface {
 	Traverse(ctx context.Context, id string, dir Direction, types []EdgeType, depth int) ([]Neighbour, error)
 	// HybridSearch ranks the tenant's nodes for q.
 	HybridSearch(ctx context.Context, q Query) ([]Hit, error)
+	// ListNodes pages through the tenant's nodes of kind (all kinds when
+	// empty), ordered by ID, returning at most limit (1 to MaxListLimit) whose
+	// ID is greater than after ("" for the first page). Nodes come without
+	// their embeddings.
+	ListNodes(ctx context.Context, kind Kind, after string, limit int) ([]Node, error)
+}
+
+// ValidateList checks the arguments of ListNodes: kind empty or one of
+// Kinds, after empty or a valid ID, limit from 1 to MaxListLimit.
+func ValidateList(kind Kind, after string, limit int) error {
+	if kind != "" && !slices.Contains(Kinds, kind) {
+		return fmt.Errorf("%w: list: unknown kind %q (want one of %v, or empty for all)", ErrInvalid, kind, Kinds)
+	}
+	if after != "" {
+		if err := ValidateID(after); err != nil {
+			return fmt.Errorf("list: after: %w", err)
+		}
+	}
+	if limit < 1 || limit > MaxListLimit {
+		return fmt.Errorf("%w: list: limit %d must be between 1 and %d", ErrInvalid, limit, MaxListLimit)
+	}
+	return nil
 }
 
 // Neighbours returns the nodes one edge away from id, either way.

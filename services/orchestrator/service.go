@@ -82,7 +82,7 @@ func New(cfg Config, deps Deps) (*Service, error) {
 	if err != nil {
 		return nil, fmt.Errorf("orchestrator: embedder: %w", err)
 	}
-	kh, err := knowledge.NewHandler(g, emb, log)
+	kh, err := knowledge.NewHandler(g, emb, deps.DB, log)
 	if err != nil {
 		return nil, fmt.Errorf("orchestrator: %w", err)
 	}

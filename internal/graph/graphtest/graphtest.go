@@ -41,6 +41,7 @@ func Run(t *testing.T, dim int, newGraph func(t *testing.T) graph.Graph) {
 	t.Run("Traverse", s.testTraverse)
 	t.Run("Helpers", s.testHelpers)
 	t.Run("Search", s.testSearch)
+	t.Run("ListNodes", s.testListNodes)
 	t.Run("TenantIsolation", s.testTenantIsolation)
 	t.Run("BadInput", s.testBadInput)
 }
@@ -1326,6 +1327,184 @@ func (s *suite) testBadInput(t *testing.T) {
 		got, err := b.g.Node(b.acme, "nul")
 		require.NoError(t, err)
 		requireNode(t, n, got)
+	})
+}
+
+// listFixture is 25 nodes of every kind (10 CIs, 7 issues, 5 documents, 3
+// resolutions) whose IDs, "n0" to "n24", sort differently as strings than
+// as numbers, and whose order every store's text ordering agrees on. Every
+// third node has an embedding.
+func (s *suite) listFixture(t *testing.T) []graph.Node {
+	t.Helper()
+	kinds := slices.Concat(
+		slices.Repeat([]graph.Kind{graph.KindCI}, 10),
+		slices.Repeat([]graph.Kind{graph.KindIssue}, 7),
+		slices.Repeat([]graph.Kind{graph.KindDocument}, 5),
+		slices.Repeat([]graph.Kind{graph.KindResolution}, 3),
+	)
+	// Interleave the kinds over the IDs, so every page mixes them.
+	order := []int{0, 10, 17, 22, 1, 11, 18, 23, 2, 12, 19, 24, 3, 13, 20, 4, 14, 21, 5, 15, 6, 16, 7, 8, 9}
+	out := make([]graph.Node, len(kinds))
+	for i, k := range order {
+		n := graph.Node{ID: fmt.Sprintf("n%d", i), Kind: kinds[k], Type: "t" + string(kinds[k]),
+			Title: fmt.Sprintf("Node %d", i), Body: fmt.Sprintf("The body of node %d.", i)}
+		if i%2 == 0 {
+			n.Properties = map[string]string{"i": fmt.Sprint(i), "env": "prod"}
+		}
+		if i%3 == 0 {
+			n.Embedding = s.embedText(t, n.Title)
+		}
+		out[i] = n
+	}
+	return out
+}
+
+// listAll pages through ListNodes(kind) with limit, checking each page,
+// and returns every node listed in order.
+func listAll(t *testing.T, g graph.Graph, ctx context.Context, kind graph.Kind, limit int) []graph.Node {
+	t.Helper()
+	var all []graph.Node
+	after := ""
+	for range 1000 {
+		page, err := g.ListNodes(ctx, kind, after, limit)
+		require.NoError(t, err, "ListNodes(%q, %q, %d)", kind, after, limit)
+		require.LessOrEqual(t, len(page), limit, "ListNodes(%q, %q, %d) returned more than the limit", kind, after, limit)
+		for _, n := range page {
+			require.Greater(t, n.ID, after, "ListNodes(%q, after %q): IDs must increase", kind, after)
+			require.Nil(t, n.Embedding, "ListNodes(%q): node %q comes with its embedding", kind, n.ID)
+			after = n.ID
+		}
+		all = append(all, page...)
+		if len(page) < limit {
+			return all
+		}
+	}
+	t.Fatalf("ListNodes(%q) did not end after 1000 pages", kind)
+	return nil
+}
+
+func listedIDs(ns []graph.Node) []string {
+	out := []string{}
+	for _, n := range ns {
+		out = append(out, n.ID)
+	}
+	return out
+}
+
+func (s *suite) testListNodes(t *testing.T) {
+	t.Parallel()
+	b := s.setup(t)
+	fixture := s.listFixture(t)
+	require.NoError(t, b.g.UpsertNodes(b.acme, fixture))
+	want := func(kind graph.Kind) []graph.Node {
+		var out []graph.Node
+		for _, n := range fixture {
+			if kind == "" || n.Kind == kind {
+				n.Embedding = nil
+				out = append(out, n)
+			}
+		}
+		slices.SortFunc(out, func(a, b graph.Node) int { return strings.Compare(a.ID, b.ID) })
+		return out
+	}
+
+	t.Run("PagesVisitEachNodeOnceInOrder", func(t *testing.T) {
+		for _, kind := range append([]graph.Kind{""}, graph.Kinds...) {
+			wantNodes := want(kind)
+			got := listAll(t, b.g, b.acme, kind, 10)
+			require.Equal(t, listedIDs(wantNodes), listedIDs(got), "ListNodes(%q) by pages of 10", kind)
+			for i, n := range got {
+				requireNode(t, wantNodes[i], n)
+				stored, err := b.g.Node(b.acme, n.ID)
+				require.NoError(t, err)
+				require.True(t, stored.UpdatedAt.Equal(n.UpdatedAt), "node %q: UpdatedAt %v listed, %v read", n.ID, n.UpdatedAt, stored.UpdatedAt)
+			}
+		}
+		require.Len(t, want(""), 25)
+		require.Len(t, want(graph.KindCI), 10, "a kind filling its last page exactly")
+	})
+
+	t.Run("PageBoundaries", func(t *testing.T) {
+		all := listedIDs(want(""))
+		page, err := b.g.ListNodes(b.acme, "", "", 1)
+		require.NoError(t, err)
+		require.Equal(t, all[:1], listedIDs(page))
+		page, err = b.g.ListNodes(b.acme, "", "", graph.MaxListLimit)
+		require.NoError(t, err)
+		require.Equal(t, all, listedIDs(page), "one page of MaxListLimit holds them all")
+		page, err = b.g.ListNodes(b.acme, "", all[len(all)-1], 10)
+		require.NoError(t, err)
+		require.Empty(t, page, "nothing after the last ID")
+		// after need not be a node's ID: "n15x" sorts between n15 and n16.
+		page, err = b.g.ListNodes(b.acme, "", "n15x", 3)
+		require.NoError(t, err)
+		require.Equal(t, []string{"n16", "n17", "n18"}, listedIDs(page))
+		page, err = b.g.ListNodes(b.acme, graph.KindResolution, "n15x", 10)
+		require.NoError(t, err)
+		require.Equal(t, listedIDs(want(graph.KindResolution))[1:], listedIDs(page))
+	})
+
+	t.Run("TenantIsolation", func(t *testing.T) {
+		for _, kind := range append([]graph.Kind{""}, graph.Kinds...) {
+			page, err := b.g.ListNodes(b.globex, kind, "", graph.MaxListLimit)
+			require.NoError(t, err)
+			require.Empty(t, page, "globex lists acme's nodes of kind %q", kind)
+		}
+		// globex has an n3 of its own (acme's is a resolution), and one more.
+		gN3 := graph.Node{ID: "n3", Kind: graph.KindIssue, Type: "incident", Title: "Globex n3"}
+		gZ := graph.Node{ID: "zz", Kind: graph.KindCI, Type: "host", Title: "Globex zz"}
+		require.NoError(t, b.g.UpsertNodes(b.globex, []graph.Node{gZ, gN3}))
+		got := listAll(t, b.g, b.globex, "", 10)
+		require.Equal(t, []string{"n3", "zz"}, listedIDs(got))
+		requireNode(t, gN3, got[0])
+		requireNode(t, gZ, got[1])
+		got = listAll(t, b.g, b.globex, graph.KindIssue, 10)
+		require.Equal(t, []string{"n3"}, listedIDs(got))
+		require.Equal(t, listedIDs(want("")), listedIDs(listAll(t, b.g, b.acme, "", 10)), "globex's writes changed acme's list")
+	})
+
+	t.Run("BadInput", func(t *testing.T) {
+		for name, c := range map[string]struct {
+			kind  graph.Kind
+			after string
+			limit int
+		}{
+			"UnknownKind":   {"widget", "", 10},
+			"UpperCaseKind": {"CI", "", 10},
+			"ZeroLimit":     {"", "", 0},
+			"NegativeLimit": {graph.KindCI, "", -1},
+			"LimitOverMax":  {"", "", graph.MaxListLimit + 1},
+			"ControlAfter":  {"", "a\nb", 10},
+			"InvalidAfter":  {"", "a\xffb", 10},
+			"LongAfter":     {"", strings.Repeat("x", graph.MaxIDLen+1), 10},
+		} {
+			_, err := b.g.ListNodes(b.acme, c.kind, c.after, c.limit)
+			require.ErrorIs(t, err, graph.ErrInvalid, "%s: ListNodes(%q, %q, %d)", name, c.kind, c.after, c.limit)
+		}
+	})
+
+	t.Run("NoTenant", func(t *testing.T) {
+		for name, ctx := range map[string]context.Context{
+			"none":         t.Context(),
+			"empty tenant": tenant.WithIdentity(t.Context(), tenant.Identity{Subject: "graphtest"}),
+		} {
+			got, err := b.g.ListNodes(ctx, "", "", 10)
+			require.Error(t, err, name)
+			require.Empty(t, got, name)
+		}
+	})
+
+	// Runs last (subtests above are sequential).
+	t.Run("AfterWrites", func(t *testing.T) {
+		moved := fixture[0]
+		moved.Kind, moved.Type, moved.Embedding = graph.KindDocument, "runbook", nil
+		require.NoError(t, b.g.UpsertNodes(b.acme, []graph.Node{moved}))
+		require.NoError(t, b.g.DeleteNodes(b.acme, []string{"n1"}))
+		ids := listedIDs(listAll(t, b.g, b.acme, "", 10))
+		require.Len(t, ids, 24)
+		require.NotContains(t, ids, "n1", "a deleted node is listed")
+		require.Contains(t, listedIDs(listAll(t, b.g, b.acme, graph.KindDocument, 10)), "n0", "a node listed under its old kind")
+		require.NotContains(t, listedIDs(listAll(t, b.g, b.acme, graph.KindCI, 10)), "n0", "a node listed under its old kind")
 	})
 }
 

@@ -300,6 +300,31 @@ func (m *memory) HybridSearch(ctx context.Context, q graph.Query) ([]graph.Hit, 
 	return hits, nil
 }
 
+func (m *memory) ListNodes(ctx context.Context, kind graph.Kind, after string, limit int) ([]graph.Node, error) {
+	mt, unlock, err := m.lock(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	if err := graph.ValidateList(kind, after, limit); err != nil {
+		return nil, err
+	}
+	var out []graph.Node
+	for _, id := range slices.Sorted(maps.Keys(mt.nodes)) {
+		n := mt.nodes[id]
+		if id <= after || kind != "" && n.Kind != kind {
+			continue
+		}
+		n = clone(n)
+		n.Embedding = nil
+		out = append(out, n)
+		if len(out) == limit {
+			break
+		}
+	}
+	return out, nil
+}
+
 type scored struct {
 	id    string
 	score float64

@@ -110,3 +110,7 @@ func (n namespaced) Traverse(ctx context.Context, id string, dir graph.Direction
 func (n namespaced) HybridSearch(ctx context.Context, q graph.Query) ([]graph.Hit, error) {
 	return n.g.HybridSearch(n.scope(ctx), q)
 }
+
+func (n namespaced) ListNodes(ctx context.Context, kind graph.Kind, after string, limit int) ([]graph.Node, error) {
+	return n.g.ListNodes(n.scope(ctx), kind, after, limit)
+}

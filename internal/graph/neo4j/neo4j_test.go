@@ -100,6 +100,8 @@ func statements() map[string]string {
 		"node":        nodeCypher,
 		"nodes":       nodesCypher,
 		"kinds":       kindsCypher,
+		"list":        listCypher,
+		"listByKind":  listByKindCypher,
 		"lexical":     lexicalCypher,
 		"vector":      vectorCypher,
 		"start":       startCypher,
@@ -169,6 +171,8 @@ func TestNoTenantFailsClosed(t *testing.T) {
 		_, err = g.Traverse(ctx, "a", graph.Both, nil, 1)
 		require.Error(t, err, name)
 		_, err = g.HybridSearch(ctx, graph.Query{Text: "a", K: 1})
+		require.Error(t, err, name)
+		_, err = g.ListNodes(ctx, "", "", 10)
 		require.Error(t, err, name)
 	}
 }

@@ -163,6 +163,54 @@ func (g *Graph) Node(ctx context.Context, id string) (graph.Node, error) {
 	return n, err
 }
 
+// listProjection is nodeProjection without the embedding, which ListNodes
+// does not return.
+const listProjection = `n {.id, .kind, .type, .title, .body, .props, .updated_at} AS node`
+
+// The statements of ListNodes: one range over the kg_node_id constraint's
+// index (tenant_id, id), in ID order; listByKindCypher keeps one kind.
+const (
+	listCypher       = `MATCH (n:KGNode {tenant_id: $tenant}) WHERE n.id > $after RETURN ` + listProjection + ` ORDER BY n.id LIMIT $limit`
+	listByKindCypher = `MATCH (n:KGNode {tenant_id: $tenant}) WHERE n.id > $after AND n.kind = $kind RETURN ` + listProjection + ` ORDER BY n.id LIMIT $limit`
+)
+
+// ListNodes pages through the tenant's nodes of kind (all kinds when
+// empty), ordered by ID, returning at most limit whose ID is greater than
+// after ("" for the first page), without their embeddings.
+func (g *Graph) ListNodes(ctx context.Context, kind graph.Kind, after string, limit int) ([]graph.Node, error) {
+	if _, err := tenant.Require(ctx); err != nil {
+		return nil, err
+	}
+	if err := graph.ValidateList(kind, after, limit); err != nil {
+		return nil, err
+	}
+	cypher, params := listCypher, map[string]any{"after": after, "limit": int64(limit)}
+	if kind != "" {
+		cypher, params["kind"] = listByKindCypher, string(kind)
+	}
+	var out []graph.Node
+	err := g.read(ctx, func(t *tx) error {
+		recs, err := t.run(cypher, params)
+		if err != nil {
+			return fmt.Errorf("list graph nodes: %w", err)
+		}
+		// Reset, for the driver may run this function again.
+		out = make([]graph.Node, 0, len(recs))
+		for _, rec := range recs {
+			n, err := recordNode(rec)
+			if err != nil {
+				return err
+			}
+			out = append(out, n)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // nodesByID reads the nodes with the given IDs; missing ones are absent
 // from the map.
 func nodesByID(t *tx, ids []string) (map[string]graph.Node, error) {

@@ -277,6 +277,70 @@ func (g *Graph) Node(ctx context.Context, id string) (graph.Node, error) {
 	return n, err
 }
 
+// listColumns are nodeColumns without the embedding, which ListNodes does
+// not return (and so does not read out of line).
+const listColumns = `id, kind, type, title, body, properties, updated_at`
+
+// ListNodes pages through the tenant's nodes of kind (all kinds when
+// empty), ordered by ID, returning at most limit whose ID is greater than
+// after ("" for the first page), without their embeddings. One walk of the
+// primary key (tenant_id, id).
+func (g *Graph) ListNodes(ctx context.Context, kind graph.Kind, after string, limit int) ([]graph.Node, error) {
+	if _, err := g.scoped(ctx); err != nil {
+		return nil, err
+	}
+	if err := graph.ValidateList(kind, after, limit); err != nil {
+		return nil, err
+	}
+	var out []graph.Node
+	err := g.inTenant(ctx, func(tx pgx.Tx, t tenant.ID) error {
+		stmt, args := listSQL, []any{string(t), after, limit}
+		if kind != "" {
+			stmt, args = listByKindSQL, []any{string(t), string(kind), after, limit}
+		}
+		rows, err := tx.Query(ctx, stmt, args...)
+		if err != nil {
+			return fmt.Errorf("list graph nodes: %w", err)
+		}
+		out, err = pgx.CollectRows(rows, scanListedNode)
+		if err != nil {
+			return fmt.Errorf("list graph nodes: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// The statements of ListNodes, each one range scan of the primary key
+// (tenant_id, id) in order: $1 the tenant, $2 the kind (listByKindSQL
+// only), then the ID to start after and the limit.
+const (
+	listSQL       = `SELECT ` + listColumns + ` FROM kg_nodes WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3`
+	listByKindSQL = `SELECT ` + listColumns + ` FROM kg_nodes WHERE tenant_id = $1 AND kind = $2 AND id > $3 ORDER BY id LIMIT $4`
+)
+
+// scanListedNode scans a row of listColumns.
+func scanListedNode(row pgx.CollectableRow) (graph.Node, error) {
+	var (
+		n     graph.Node
+		kind  string
+		props []byte
+		at    time.Time
+	)
+	if err := row.Scan(&n.ID, &kind, &n.Type, &n.Title, &n.Body, &props, &at); err != nil {
+		return graph.Node{}, err
+	}
+	n.Kind, n.UpdatedAt = graph.Kind(kind), at
+	var err error
+	if n.Properties, err = decodeProperties(n.ID, props); err != nil {
+		return graph.Node{}, err
+	}
+	return n, nil
+}
+
 // nodesByID reads the nodes with the given IDs; missing ones are absent
 // from the map.
 func nodesByID(ctx context.Context, tx pgx.Tx, t tenant.ID, ids []string) (map[string]graph.Node, error) {
@@ -313,15 +377,27 @@ func scanNodeAfter(row pgx.CollectableRow, prefix ...any) (graph.Node, error) {
 		return graph.Node{}, err
 	}
 	n.Kind, n.UpdatedAt = graph.Kind(kind), at
-	if len(props) > 0 && string(props) != "{}" {
-		if err := json.Unmarshal(props, &n.Properties); err != nil {
-			return graph.Node{}, fmt.Errorf("decode properties of %q: %w", n.ID, err)
-		}
+	var err error
+	if n.Properties, err = decodeProperties(n.ID, props); err != nil {
+		return graph.Node{}, err
 	}
 	if emb != nil {
 		n.Embedding = decodeVector(emb)
 	}
 	return n, nil
+}
+
+// decodeProperties decodes the properties column of node id; nil when it
+// holds none.
+func decodeProperties(id string, props []byte) (map[string]string, error) {
+	if len(props) == 0 || string(props) == "{}" {
+		return nil, nil
+	}
+	var p map[string]string
+	if err := json.Unmarshal(props, &p); err != nil {
+		return nil, fmt.Errorf("decode properties of %q: %w", id, err)
+	}
+	return p, nil
 }
 
 func encodeProperties(p map[string]string) (string, error) {

@@ -223,3 +223,18 @@ func (p *Proxy) Search(ctx context.Context, req *connect.Request[knowledgev1.Sea
 func (p *Proxy) ImportCMDB(ctx context.Context, in *connect.ClientStream[knowledgev1.ImportCMDBRequest]) (*connect.Response[knowledgev1.ImportCMDBResponse], error) {
 	return clientStream(ctx, in, p.c.Knowledge.ImportCMDB)
 }
+
+// AddKnowledgeFile forwards KnowledgeService.AddKnowledgeFile.
+func (p *Proxy) AddKnowledgeFile(ctx context.Context, req *connect.Request[knowledgev1.AddKnowledgeFileRequest]) (*connect.Response[knowledgev1.AddKnowledgeFileResponse], error) {
+	return unary(ctx, req, p.c.Knowledge.AddKnowledgeFile)
+}
+
+// ListKnowledgeFiles forwards KnowledgeService.ListKnowledgeFiles.
+func (p *Proxy) ListKnowledgeFiles(ctx context.Context, req *connect.Request[knowledgev1.ListKnowledgeFilesRequest]) (*connect.Response[knowledgev1.ListKnowledgeFilesResponse], error) {
+	return unary(ctx, req, p.c.Knowledge.ListKnowledgeFiles)
+}
+
+// RemoveKnowledgeFile forwards KnowledgeService.RemoveKnowledgeFile.
+func (p *Proxy) RemoveKnowledgeFile(ctx context.Context, req *connect.Request[knowledgev1.RemoveKnowledgeFileRequest]) (*connect.Response[knowledgev1.RemoveKnowledgeFileResponse], error) {
+	return unary(ctx, req, p.c.Knowledge.RemoveKnowledgeFile)
+}

@@ -15,6 +15,7 @@ import (
 	"github.com/alexus-platform/alexus/internal/embed"
 	"github.com/alexus-platform/alexus/internal/graph"
 	"github.com/alexus-platform/alexus/internal/rpc"
+	"github.com/alexus-platform/alexus/internal/store"
 )
 
 // DefaultK is the number of hits a search returns when it asks for none.
@@ -25,16 +26,18 @@ type Handler struct {
 	knowledgev1.UnimplementedKnowledgeServiceServer
 	graph graph.Graph
 	embed embed.Embedder
-	log   *zap.Logger
+	// db holds tenant_rag_settings, the record of knowledge files.
+	db  *store.DB
+	log *zap.Logger
 }
 
 // NewHandler returns a Handler over g, embedding with e, whose dimension
-// must be g's.
-func NewHandler(g graph.Graph, e embed.Embedder, log *zap.Logger) (*Handler, error) {
+// must be g's, and keeping the record of knowledge files in db.
+func NewHandler(g graph.Graph, e embed.Embedder, db *store.DB, log *zap.Logger) (*Handler, error) {
 	if e.Dimension() != g.Dimension() {
 		return nil, fmt.Errorf("knowledge: embedder %s makes vectors of %d dimensions, the graph holds %d", e.Model(), e.Dimension(), g.Dimension())
 	}
-	return &Handler{graph: g, embed: e, log: log}, nil
+	return &Handler{graph: g, embed: e, db: db, log: log}, nil
 }
 
 // UpsertNodes implements KnowledgeService.

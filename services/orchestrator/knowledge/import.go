@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"io"
 
 	"google.golang.org/grpc"
@@ -12,7 +11,6 @@ import (
 	"google.golang.org/grpc/status"
 
 	knowledgev1 "github.com/alexus-platform/alexus/gen/alexus/knowledge/v1"
-	"github.com/alexus-platform/alexus/internal/graph"
 	"github.com/alexus-platform/alexus/services/orchestrator/knowledge/cmdb"
 )
 
@@ -97,21 +95,8 @@ const embedBatch = 1000
 
 // embedNodes sets the embedding of every node and team of b.
 func (h *Handler) embedNodes(ctx context.Context, b *cmdb.Batch) error {
-	for _, nodes := range [][]graph.Node{b.Nodes, b.Teams} {
-		for start := 0; start < len(nodes); start += embedBatch {
-			part := nodes[start:min(start+embedBatch, len(nodes))]
-			texts := make([]string, len(part))
-			for i, n := range part {
-				texts[i] = EmbeddingText(n)
-			}
-			vs, err := h.embed.Embed(ctx, texts)
-			if err != nil {
-				return fmt.Errorf("%w: %w", errEmbed, err)
-			}
-			for i := range part {
-				part[i].Embedding = vs[i]
-			}
-		}
+	if err := h.embedAll(ctx, b.Nodes); err != nil {
+		return err
 	}
-	return nil
+	return h.embedAll(ctx, b.Teams)
 }

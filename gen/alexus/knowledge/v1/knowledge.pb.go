@@ -346,6 +346,384 @@ func (SearchMode) EnumDescriptor() ([]byte, []int) {
 	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{4}
 }
 
+// KnowledgeFile is a runbook or postmortem the tenant added.
+type KnowledgeFile struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The file's name, unique within the tenant.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The type of its document nodes, e.g. "runbook", "postmortem".
+	Type string `protobuf:"bytes,2,opt,name=type,proto3" json:"type,omitempty"`
+	// Its size in bytes.
+	SizeBytes int64 `protobuf:"varint,3,opt,name=size_bytes,json=sizeBytes,proto3" json:"size_bytes,omitempty"`
+	// The hex SHA-256 of its content.
+	Sha256 string `protobuf:"bytes,4,opt,name=sha256,proto3" json:"sha256,omitempty"`
+	// How many document nodes it became; theirs IDs are "file:<name>#1"
+	// to "file:<name>#<chunks>".
+	Chunks int32 `protobuf:"varint,5,opt,name=chunks,proto3" json:"chunks,omitempty"`
+	// The CIs its chunks name, by ID.
+	LinkedCis []string `protobuf:"bytes,6,rep,name=linked_cis,json=linkedCis,proto3" json:"linked_cis,omitempty"`
+	// When it was added (or last replaced).
+	AddedAt       *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=added_at,json=addedAt,proto3" json:"added_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *KnowledgeFile) Reset() {
+	*x = KnowledgeFile{}
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *KnowledgeFile) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*KnowledgeFile) ProtoMessage() {}
+
+func (x *KnowledgeFile) ProtoReflect() protoreflect.Message {
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use KnowledgeFile.ProtoReflect.Descriptor instead.
+func (*KnowledgeFile) Descriptor() ([]byte, []int) {
+	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *KnowledgeFile) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *KnowledgeFile) GetType() string {
+	if x != nil {
+		return x.Type
+	}
+	return ""
+}
+
+func (x *KnowledgeFile) GetSizeBytes() int64 {
+	if x != nil {
+		return x.SizeBytes
+	}
+	return 0
+}
+
+func (x *KnowledgeFile) GetSha256() string {
+	if x != nil {
+		return x.Sha256
+	}
+	return ""
+}
+
+func (x *KnowledgeFile) GetChunks() int32 {
+	if x != nil {
+		return x.Chunks
+	}
+	return 0
+}
+
+func (x *KnowledgeFile) GetLinkedCis() []string {
+	if x != nil {
+		return x.LinkedCis
+	}
+	return nil
+}
+
+func (x *KnowledgeFile) GetAddedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.AddedAt
+	}
+	return nil
+}
+
+// AddKnowledgeFileRequest carries one file.
+type AddKnowledgeFileRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The file's name, e.g. "postgres-failover.md".
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The type of its documents: runbook (the default when empty),
+	// postmortem, or another lower-case word.
+	Type string `protobuf:"bytes,2,opt,name=type,proto3" json:"type,omitempty"`
+	// The content, Markdown or plain text, at most 1,000,000 bytes.
+	Content       string `protobuf:"bytes,3,opt,name=content,proto3" json:"content,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AddKnowledgeFileRequest) Reset() {
+	*x = AddKnowledgeFileRequest{}
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AddKnowledgeFileRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AddKnowledgeFileRequest) ProtoMessage() {}
+
+func (x *AddKnowledgeFileRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AddKnowledgeFileRequest.ProtoReflect.Descriptor instead.
+func (*AddKnowledgeFileRequest) Descriptor() ([]byte, []int) {
+	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *AddKnowledgeFileRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *AddKnowledgeFileRequest) GetType() string {
+	if x != nil {
+		return x.Type
+	}
+	return ""
+}
+
+func (x *AddKnowledgeFileRequest) GetContent() string {
+	if x != nil {
+		return x.Content
+	}
+	return ""
+}
+
+// AddKnowledgeFileResponse describes the file as recorded.
+type AddKnowledgeFileResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The file.
+	File          *KnowledgeFile `protobuf:"bytes,1,opt,name=file,proto3" json:"file,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AddKnowledgeFileResponse) Reset() {
+	*x = AddKnowledgeFileResponse{}
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AddKnowledgeFileResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AddKnowledgeFileResponse) ProtoMessage() {}
+
+func (x *AddKnowledgeFileResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AddKnowledgeFileResponse.ProtoReflect.Descriptor instead.
+func (*AddKnowledgeFileResponse) Descriptor() ([]byte, []int) {
+	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *AddKnowledgeFileResponse) GetFile() *KnowledgeFile {
+	if x != nil {
+		return x.File
+	}
+	return nil
+}
+
+// ListKnowledgeFilesRequest asks for the tenant's files.
+type ListKnowledgeFilesRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListKnowledgeFilesRequest) Reset() {
+	*x = ListKnowledgeFilesRequest{}
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListKnowledgeFilesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListKnowledgeFilesRequest) ProtoMessage() {}
+
+func (x *ListKnowledgeFilesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListKnowledgeFilesRequest.ProtoReflect.Descriptor instead.
+func (*ListKnowledgeFilesRequest) Descriptor() ([]byte, []int) {
+	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{3}
+}
+
+// ListKnowledgeFilesResponse lists the files by name.
+type ListKnowledgeFilesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The files.
+	Files         []*KnowledgeFile `protobuf:"bytes,1,rep,name=files,proto3" json:"files,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListKnowledgeFilesResponse) Reset() {
+	*x = ListKnowledgeFilesResponse{}
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListKnowledgeFilesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListKnowledgeFilesResponse) ProtoMessage() {}
+
+func (x *ListKnowledgeFilesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListKnowledgeFilesResponse.ProtoReflect.Descriptor instead.
+func (*ListKnowledgeFilesResponse) Descriptor() ([]byte, []int) {
+	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *ListKnowledgeFilesResponse) GetFiles() []*KnowledgeFile {
+	if x != nil {
+		return x.Files
+	}
+	return nil
+}
+
+// RemoveKnowledgeFileRequest names the file to remove.
+type RemoveKnowledgeFileRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The file's name.
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RemoveKnowledgeFileRequest) Reset() {
+	*x = RemoveKnowledgeFileRequest{}
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RemoveKnowledgeFileRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RemoveKnowledgeFileRequest) ProtoMessage() {}
+
+func (x *RemoveKnowledgeFileRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RemoveKnowledgeFileRequest.ProtoReflect.Descriptor instead.
+func (*RemoveKnowledgeFileRequest) Descriptor() ([]byte, []int) {
+	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *RemoveKnowledgeFileRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// RemoveKnowledgeFileResponse confirms the removal.
+type RemoveKnowledgeFileResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RemoveKnowledgeFileResponse) Reset() {
+	*x = RemoveKnowledgeFileResponse{}
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RemoveKnowledgeFileResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RemoveKnowledgeFileResponse) ProtoMessage() {}
+
+func (x *RemoveKnowledgeFileResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RemoveKnowledgeFileResponse.ProtoReflect.Descriptor instead.
+func (*RemoveKnowledgeFileResponse) Descriptor() ([]byte, []int) {
+	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{6}
+}
+
 // ImportCMDBRequest is one chunk of the file.
 type ImportCMDBRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -359,7 +737,7 @@ type ImportCMDBRequest struct {
 
 func (x *ImportCMDBRequest) Reset() {
 	*x = ImportCMDBRequest{}
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[0]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -371,7 +749,7 @@ func (x *ImportCMDBRequest) String() string {
 func (*ImportCMDBRequest) ProtoMessage() {}
 
 func (x *ImportCMDBRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[0]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -384,7 +762,7 @@ func (x *ImportCMDBRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportCMDBRequest.ProtoReflect.Descriptor instead.
 func (*ImportCMDBRequest) Descriptor() ([]byte, []int) {
-	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{0}
+	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ImportCMDBRequest) GetFormat() CMDBFormat {
@@ -418,7 +796,7 @@ type ImportRowError struct {
 
 func (x *ImportRowError) Reset() {
 	*x = ImportRowError{}
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[1]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -430,7 +808,7 @@ func (x *ImportRowError) String() string {
 func (*ImportRowError) ProtoMessage() {}
 
 func (x *ImportRowError) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[1]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -443,7 +821,7 @@ func (x *ImportRowError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportRowError.ProtoReflect.Descriptor instead.
 func (*ImportRowError) Descriptor() ([]byte, []int) {
-	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{1}
+	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ImportRowError) GetSource() string {
@@ -493,7 +871,7 @@ type ImportCMDBResponse struct {
 
 func (x *ImportCMDBResponse) Reset() {
 	*x = ImportCMDBResponse{}
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[2]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -505,7 +883,7 @@ func (x *ImportCMDBResponse) String() string {
 func (*ImportCMDBResponse) ProtoMessage() {}
 
 func (x *ImportCMDBResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[2]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -518,7 +896,7 @@ func (x *ImportCMDBResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportCMDBResponse.ProtoReflect.Descriptor instead.
 func (*ImportCMDBResponse) Descriptor() ([]byte, []int) {
-	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{2}
+	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ImportCMDBResponse) GetNodesUpserted() int32 {
@@ -579,7 +957,7 @@ type Node struct {
 
 func (x *Node) Reset() {
 	*x = Node{}
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[3]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -591,7 +969,7 @@ func (x *Node) String() string {
 func (*Node) ProtoMessage() {}
 
 func (x *Node) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[3]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -604,7 +982,7 @@ func (x *Node) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Node.ProtoReflect.Descriptor instead.
 func (*Node) Descriptor() ([]byte, []int) {
-	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{3}
+	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Node) GetId() string {
@@ -671,7 +1049,7 @@ type Edge struct {
 
 func (x *Edge) Reset() {
 	*x = Edge{}
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[4]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -683,7 +1061,7 @@ func (x *Edge) String() string {
 func (*Edge) ProtoMessage() {}
 
 func (x *Edge) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[4]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -696,7 +1074,7 @@ func (x *Edge) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Edge.ProtoReflect.Descriptor instead.
 func (*Edge) Descriptor() ([]byte, []int) {
-	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{4}
+	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *Edge) GetFrom() string {
@@ -731,7 +1109,7 @@ type UpsertNodesRequest struct {
 
 func (x *UpsertNodesRequest) Reset() {
 	*x = UpsertNodesRequest{}
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[5]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -743,7 +1121,7 @@ func (x *UpsertNodesRequest) String() string {
 func (*UpsertNodesRequest) ProtoMessage() {}
 
 func (x *UpsertNodesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[5]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -756,7 +1134,7 @@ func (x *UpsertNodesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpsertNodesRequest.ProtoReflect.Descriptor instead.
 func (*UpsertNodesRequest) Descriptor() ([]byte, []int) {
-	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{5}
+	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *UpsertNodesRequest) GetNodes() []*Node {
@@ -777,7 +1155,7 @@ type UpsertNodesResponse struct {
 
 func (x *UpsertNodesResponse) Reset() {
 	*x = UpsertNodesResponse{}
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[6]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -789,7 +1167,7 @@ func (x *UpsertNodesResponse) String() string {
 func (*UpsertNodesResponse) ProtoMessage() {}
 
 func (x *UpsertNodesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[6]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -802,7 +1180,7 @@ func (x *UpsertNodesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpsertNodesResponse.ProtoReflect.Descriptor instead.
 func (*UpsertNodesResponse) Descriptor() ([]byte, []int) {
-	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{6}
+	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *UpsertNodesResponse) GetUpserted() int32 {
@@ -823,7 +1201,7 @@ type GetNodeRequest struct {
 
 func (x *GetNodeRequest) Reset() {
 	*x = GetNodeRequest{}
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[7]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -835,7 +1213,7 @@ func (x *GetNodeRequest) String() string {
 func (*GetNodeRequest) ProtoMessage() {}
 
 func (x *GetNodeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[7]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -848,7 +1226,7 @@ func (x *GetNodeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetNodeRequest.ProtoReflect.Descriptor instead.
 func (*GetNodeRequest) Descriptor() ([]byte, []int) {
-	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{7}
+	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *GetNodeRequest) GetId() string {
@@ -869,7 +1247,7 @@ type GetNodeResponse struct {
 
 func (x *GetNodeResponse) Reset() {
 	*x = GetNodeResponse{}
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[8]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -881,7 +1259,7 @@ func (x *GetNodeResponse) String() string {
 func (*GetNodeResponse) ProtoMessage() {}
 
 func (x *GetNodeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[8]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -894,7 +1272,7 @@ func (x *GetNodeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetNodeResponse.ProtoReflect.Descriptor instead.
 func (*GetNodeResponse) Descriptor() ([]byte, []int) {
-	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{8}
+	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *GetNodeResponse) GetNode() *Node {
@@ -915,7 +1293,7 @@ type DeleteNodesRequest struct {
 
 func (x *DeleteNodesRequest) Reset() {
 	*x = DeleteNodesRequest{}
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[9]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -927,7 +1305,7 @@ func (x *DeleteNodesRequest) String() string {
 func (*DeleteNodesRequest) ProtoMessage() {}
 
 func (x *DeleteNodesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[9]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -940,7 +1318,7 @@ func (x *DeleteNodesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteNodesRequest.ProtoReflect.Descriptor instead.
 func (*DeleteNodesRequest) Descriptor() ([]byte, []int) {
-	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{9}
+	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *DeleteNodesRequest) GetIds() []string {
@@ -959,7 +1337,7 @@ type DeleteNodesResponse struct {
 
 func (x *DeleteNodesResponse) Reset() {
 	*x = DeleteNodesResponse{}
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[10]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -971,7 +1349,7 @@ func (x *DeleteNodesResponse) String() string {
 func (*DeleteNodesResponse) ProtoMessage() {}
 
 func (x *DeleteNodesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[10]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -984,7 +1362,7 @@ func (x *DeleteNodesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteNodesResponse.ProtoReflect.Descriptor instead.
 func (*DeleteNodesResponse) Descriptor() ([]byte, []int) {
-	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{10}
+	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{17}
 }
 
 // UpsertEdgesRequest carries edges to add.
@@ -998,7 +1376,7 @@ type UpsertEdgesRequest struct {
 
 func (x *UpsertEdgesRequest) Reset() {
 	*x = UpsertEdgesRequest{}
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[11]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1010,7 +1388,7 @@ func (x *UpsertEdgesRequest) String() string {
 func (*UpsertEdgesRequest) ProtoMessage() {}
 
 func (x *UpsertEdgesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[11]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1023,7 +1401,7 @@ func (x *UpsertEdgesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpsertEdgesRequest.ProtoReflect.Descriptor instead.
 func (*UpsertEdgesRequest) Descriptor() ([]byte, []int) {
-	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{11}
+	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *UpsertEdgesRequest) GetEdges() []*Edge {
@@ -1042,7 +1420,7 @@ type UpsertEdgesResponse struct {
 
 func (x *UpsertEdgesResponse) Reset() {
 	*x = UpsertEdgesResponse{}
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[12]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1054,7 +1432,7 @@ func (x *UpsertEdgesResponse) String() string {
 func (*UpsertEdgesResponse) ProtoMessage() {}
 
 func (x *UpsertEdgesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[12]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1067,7 +1445,7 @@ func (x *UpsertEdgesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpsertEdgesResponse.ProtoReflect.Descriptor instead.
 func (*UpsertEdgesResponse) Descriptor() ([]byte, []int) {
-	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{12}
+	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{19}
 }
 
 // DeleteEdgesRequest names edges to remove.
@@ -1081,7 +1459,7 @@ type DeleteEdgesRequest struct {
 
 func (x *DeleteEdgesRequest) Reset() {
 	*x = DeleteEdgesRequest{}
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[13]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1093,7 +1471,7 @@ func (x *DeleteEdgesRequest) String() string {
 func (*DeleteEdgesRequest) ProtoMessage() {}
 
 func (x *DeleteEdgesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[13]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1106,7 +1484,7 @@ func (x *DeleteEdgesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteEdgesRequest.ProtoReflect.Descriptor instead.
 func (*DeleteEdgesRequest) Descriptor() ([]byte, []int) {
-	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{13}
+	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *DeleteEdgesRequest) GetEdges() []*Edge {
@@ -1125,7 +1503,7 @@ type DeleteEdgesResponse struct {
 
 func (x *DeleteEdgesResponse) Reset() {
 	*x = DeleteEdgesResponse{}
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[14]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1137,7 +1515,7 @@ func (x *DeleteEdgesResponse) String() string {
 func (*DeleteEdgesResponse) ProtoMessage() {}
 
 func (x *DeleteEdgesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[14]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1150,7 +1528,7 @@ func (x *DeleteEdgesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteEdgesResponse.ProtoReflect.Descriptor instead.
 func (*DeleteEdgesResponse) Descriptor() ([]byte, []int) {
-	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{14}
+	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{21}
 }
 
 // TraverseRequest is a walk from one node.
@@ -1171,7 +1549,7 @@ type TraverseRequest struct {
 
 func (x *TraverseRequest) Reset() {
 	*x = TraverseRequest{}
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[15]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1183,7 +1561,7 @@ func (x *TraverseRequest) String() string {
 func (*TraverseRequest) ProtoMessage() {}
 
 func (x *TraverseRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[15]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1196,7 +1574,7 @@ func (x *TraverseRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TraverseRequest.ProtoReflect.Descriptor instead.
 func (*TraverseRequest) Descriptor() ([]byte, []int) {
-	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{15}
+	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *TraverseRequest) GetId() string {
@@ -1242,7 +1620,7 @@ type Neighbour struct {
 
 func (x *Neighbour) Reset() {
 	*x = Neighbour{}
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[16]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1254,7 +1632,7 @@ func (x *Neighbour) String() string {
 func (*Neighbour) ProtoMessage() {}
 
 func (x *Neighbour) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[16]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1267,7 +1645,7 @@ func (x *Neighbour) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Neighbour.ProtoReflect.Descriptor instead.
 func (*Neighbour) Descriptor() ([]byte, []int) {
-	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{16}
+	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *Neighbour) GetNode() *Node {
@@ -1303,7 +1681,7 @@ type TraverseResponse struct {
 
 func (x *TraverseResponse) Reset() {
 	*x = TraverseResponse{}
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[17]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1315,7 +1693,7 @@ func (x *TraverseResponse) String() string {
 func (*TraverseResponse) ProtoMessage() {}
 
 func (x *TraverseResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[17]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1328,7 +1706,7 @@ func (x *TraverseResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TraverseResponse.ProtoReflect.Descriptor instead.
 func (*TraverseResponse) Descriptor() ([]byte, []int) {
-	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{17}
+	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *TraverseResponse) GetNeighbours() []*Neighbour {
@@ -1349,7 +1727,7 @@ type GetOwnersRequest struct {
 
 func (x *GetOwnersRequest) Reset() {
 	*x = GetOwnersRequest{}
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[18]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1361,7 +1739,7 @@ func (x *GetOwnersRequest) String() string {
 func (*GetOwnersRequest) ProtoMessage() {}
 
 func (x *GetOwnersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[18]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1374,7 +1752,7 @@ func (x *GetOwnersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetOwnersRequest.ProtoReflect.Descriptor instead.
 func (*GetOwnersRequest) Descriptor() ([]byte, []int) {
-	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{18}
+	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *GetOwnersRequest) GetId() string {
@@ -1395,7 +1773,7 @@ type GetOwnersResponse struct {
 
 func (x *GetOwnersResponse) Reset() {
 	*x = GetOwnersResponse{}
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[19]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1407,7 +1785,7 @@ func (x *GetOwnersResponse) String() string {
 func (*GetOwnersResponse) ProtoMessage() {}
 
 func (x *GetOwnersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[19]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1420,7 +1798,7 @@ func (x *GetOwnersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetOwnersResponse.ProtoReflect.Descriptor instead.
 func (*GetOwnersResponse) Descriptor() ([]byte, []int) {
-	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{19}
+	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *GetOwnersResponse) GetOwners() []*Node {
@@ -1451,7 +1829,7 @@ type SearchRequest struct {
 
 func (x *SearchRequest) Reset() {
 	*x = SearchRequest{}
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[20]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1463,7 +1841,7 @@ func (x *SearchRequest) String() string {
 func (*SearchRequest) ProtoMessage() {}
 
 func (x *SearchRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[20]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1476,7 +1854,7 @@ func (x *SearchRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SearchRequest.ProtoReflect.Descriptor instead.
 func (*SearchRequest) Descriptor() ([]byte, []int) {
-	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{20}
+	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *SearchRequest) GetText() string {
@@ -1542,7 +1920,7 @@ type SearchHit struct {
 
 func (x *SearchHit) Reset() {
 	*x = SearchHit{}
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[21]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1554,7 +1932,7 @@ func (x *SearchHit) String() string {
 func (*SearchHit) ProtoMessage() {}
 
 func (x *SearchHit) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[21]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1567,7 +1945,7 @@ func (x *SearchHit) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SearchHit.ProtoReflect.Descriptor instead.
 func (*SearchHit) Descriptor() ([]byte, []int) {
-	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{21}
+	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *SearchHit) GetNode() *Node {
@@ -1623,7 +2001,7 @@ type SearchResponse struct {
 
 func (x *SearchResponse) Reset() {
 	*x = SearchResponse{}
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[22]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1635,7 +2013,7 @@ func (x *SearchResponse) String() string {
 func (*SearchResponse) ProtoMessage() {}
 
 func (x *SearchResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[22]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1648,7 +2026,7 @@ func (x *SearchResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SearchResponse.ProtoReflect.Descriptor instead.
 func (*SearchResponse) Descriptor() ([]byte, []int) {
-	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{22}
+	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *SearchResponse) GetHits() []*SearchHit {
@@ -1662,7 +2040,29 @@ var File_alexus_knowledge_v1_knowledge_proto protoreflect.FileDescriptor
 
 const file_alexus_knowledge_v1_knowledge_proto_rawDesc = "" +
 	"\n" +
-	"#alexus/knowledge/v1/knowledge.proto\x12\x13alexus.knowledge.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"u\n" +
+	"#alexus/knowledge/v1/knowledge.proto\x12\x13alexus.knowledge.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xdc\x01\n" +
+	"\rKnowledgeFile\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
+	"\x04type\x18\x02 \x01(\tR\x04type\x12\x1d\n" +
+	"\n" +
+	"size_bytes\x18\x03 \x01(\x03R\tsizeBytes\x12\x16\n" +
+	"\x06sha256\x18\x04 \x01(\tR\x06sha256\x12\x16\n" +
+	"\x06chunks\x18\x05 \x01(\x05R\x06chunks\x12\x1d\n" +
+	"\n" +
+	"linked_cis\x18\x06 \x03(\tR\tlinkedCis\x125\n" +
+	"\badded_at\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\aaddedAt\"\xb2\x01\n" +
+	"\x17AddKnowledgeFileRequest\x12<\n" +
+	"\x04name\x18\x01 \x01(\tB(\xbaH%r#\x10\x01\x18\x80\x012\x1c^[A-Za-z0-9][A-Za-z0-9._-]*$R\x04name\x122\n" +
+	"\x04type\x18\x02 \x01(\tB\x1e\xbaH\x1br\x19\x18@2\x15^$|^[a-z][a-z0-9_-]*$R\x04type\x12%\n" +
+	"\acontent\x18\x03 \x01(\tB\v\xbaH\br\x06\x10\x01(\xc0\x84=R\acontent\"R\n" +
+	"\x18AddKnowledgeFileResponse\x126\n" +
+	"\x04file\x18\x01 \x01(\v2\".alexus.knowledge.v1.KnowledgeFileR\x04file\"\x1b\n" +
+	"\x19ListKnowledgeFilesRequest\"V\n" +
+	"\x1aListKnowledgeFilesResponse\x128\n" +
+	"\x05files\x18\x01 \x03(\v2\".alexus.knowledge.v1.KnowledgeFileR\x05files\"Z\n" +
+	"\x1aRemoveKnowledgeFileRequest\x12<\n" +
+	"\x04name\x18\x01 \x01(\tB(\xbaH%r#\x10\x01\x18\x80\x012\x1c^[A-Za-z0-9][A-Za-z0-9._-]*$R\x04name\"\x1d\n" +
+	"\x1bRemoveKnowledgeFileResponse\"u\n" +
 	"\x11ImportCMDBRequest\x12A\n" +
 	"\x06format\x18\x01 \x01(\x0e2\x1f.alexus.knowledge.v1.CMDBFormatB\b\xbaH\x05\x82\x01\x02\x10\x01R\x06format\x12\x1d\n" +
 	"\x04data\x18\x02 \x01(\fB\t\xbaH\x06z\x04\x18\x80\x80@R\x04data\"`\n" +
@@ -1793,7 +2193,7 @@ const file_alexus_knowledge_v1_knowledge_proto_rawDesc = "" +
 	"\x17SEARCH_MODE_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12SEARCH_MODE_HYBRID\x10\x01\x12\x17\n" +
 	"\x13SEARCH_MODE_LEXICAL\x10\x02\x12\x16\n" +
-	"\x12SEARCH_MODE_VECTOR\x10\x032\xd9\x06\n" +
+	"\x12SEARCH_MODE_VECTOR\x10\x032\xbb\t\n" +
 	"\x10KnowledgeService\x12`\n" +
 	"\vUpsertNodes\x12'.alexus.knowledge.v1.UpsertNodesRequest\x1a(.alexus.knowledge.v1.UpsertNodesResponse\x12T\n" +
 	"\aGetNode\x12#.alexus.knowledge.v1.GetNodeRequest\x1a$.alexus.knowledge.v1.GetNodeResponse\x12`\n" +
@@ -1804,7 +2204,10 @@ const file_alexus_knowledge_v1_knowledge_proto_rawDesc = "" +
 	"\tGetOwners\x12%.alexus.knowledge.v1.GetOwnersRequest\x1a&.alexus.knowledge.v1.GetOwnersResponse\x12Q\n" +
 	"\x06Search\x12\".alexus.knowledge.v1.SearchRequest\x1a#.alexus.knowledge.v1.SearchResponse\x12_\n" +
 	"\n" +
-	"ImportCMDB\x12&.alexus.knowledge.v1.ImportCMDBRequest\x1a'.alexus.knowledge.v1.ImportCMDBResponse(\x01B\xde\x01\n" +
+	"ImportCMDB\x12&.alexus.knowledge.v1.ImportCMDBRequest\x1a'.alexus.knowledge.v1.ImportCMDBResponse(\x01\x12o\n" +
+	"\x10AddKnowledgeFile\x12,.alexus.knowledge.v1.AddKnowledgeFileRequest\x1a-.alexus.knowledge.v1.AddKnowledgeFileResponse\x12u\n" +
+	"\x12ListKnowledgeFiles\x12..alexus.knowledge.v1.ListKnowledgeFilesRequest\x1a/.alexus.knowledge.v1.ListKnowledgeFilesResponse\x12x\n" +
+	"\x13RemoveKnowledgeFile\x12/.alexus.knowledge.v1.RemoveKnowledgeFileRequest\x1a0.alexus.knowledge.v1.RemoveKnowledgeFileResponseB\xde\x01\n" +
 	"\x17com.alexus.knowledge.v1B\x0eKnowledgeProtoP\x01ZEgithub.com/alexus-platform/alexus/gen/alexus/knowledge/v1;knowledgev1\xa2\x02\x03AKX\xaa\x02\x13Alexus.Knowledge.V1\xca\x02\x13Alexus\\Knowledge\\V1\xe2\x02\x1fAlexus\\Knowledge\\V1\\GPBMetadata\xea\x02\x15Alexus::Knowledge::V1b\x06proto3"
 
 var (
@@ -1820,83 +2223,99 @@ func file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP() []byte {
 }
 
 var file_alexus_knowledge_v1_knowledge_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
-var file_alexus_knowledge_v1_knowledge_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
+var file_alexus_knowledge_v1_knowledge_proto_msgTypes = make([]protoimpl.MessageInfo, 31)
 var file_alexus_knowledge_v1_knowledge_proto_goTypes = []any{
-	(CMDBFormat)(0),               // 0: alexus.knowledge.v1.CMDBFormat
-	(NodeKind)(0),                 // 1: alexus.knowledge.v1.NodeKind
-	(EdgeType)(0),                 // 2: alexus.knowledge.v1.EdgeType
-	(Direction)(0),                // 3: alexus.knowledge.v1.Direction
-	(SearchMode)(0),               // 4: alexus.knowledge.v1.SearchMode
-	(*ImportCMDBRequest)(nil),     // 5: alexus.knowledge.v1.ImportCMDBRequest
-	(*ImportRowError)(nil),        // 6: alexus.knowledge.v1.ImportRowError
-	(*ImportCMDBResponse)(nil),    // 7: alexus.knowledge.v1.ImportCMDBResponse
-	(*Node)(nil),                  // 8: alexus.knowledge.v1.Node
-	(*Edge)(nil),                  // 9: alexus.knowledge.v1.Edge
-	(*UpsertNodesRequest)(nil),    // 10: alexus.knowledge.v1.UpsertNodesRequest
-	(*UpsertNodesResponse)(nil),   // 11: alexus.knowledge.v1.UpsertNodesResponse
-	(*GetNodeRequest)(nil),        // 12: alexus.knowledge.v1.GetNodeRequest
-	(*GetNodeResponse)(nil),       // 13: alexus.knowledge.v1.GetNodeResponse
-	(*DeleteNodesRequest)(nil),    // 14: alexus.knowledge.v1.DeleteNodesRequest
-	(*DeleteNodesResponse)(nil),   // 15: alexus.knowledge.v1.DeleteNodesResponse
-	(*UpsertEdgesRequest)(nil),    // 16: alexus.knowledge.v1.UpsertEdgesRequest
-	(*UpsertEdgesResponse)(nil),   // 17: alexus.knowledge.v1.UpsertEdgesResponse
-	(*DeleteEdgesRequest)(nil),    // 18: alexus.knowledge.v1.DeleteEdgesRequest
-	(*DeleteEdgesResponse)(nil),   // 19: alexus.knowledge.v1.DeleteEdgesResponse
-	(*TraverseRequest)(nil),       // 20: alexus.knowledge.v1.TraverseRequest
-	(*Neighbour)(nil),             // 21: alexus.knowledge.v1.Neighbour
-	(*TraverseResponse)(nil),      // 22: alexus.knowledge.v1.TraverseResponse
-	(*GetOwnersRequest)(nil),      // 23: alexus.knowledge.v1.GetOwnersRequest
-	(*GetOwnersResponse)(nil),     // 24: alexus.knowledge.v1.GetOwnersResponse
-	(*SearchRequest)(nil),         // 25: alexus.knowledge.v1.SearchRequest
-	(*SearchHit)(nil),             // 26: alexus.knowledge.v1.SearchHit
-	(*SearchResponse)(nil),        // 27: alexus.knowledge.v1.SearchResponse
-	nil,                           // 28: alexus.knowledge.v1.Node.PropertiesEntry
-	(*timestamppb.Timestamp)(nil), // 29: google.protobuf.Timestamp
+	(CMDBFormat)(0),                     // 0: alexus.knowledge.v1.CMDBFormat
+	(NodeKind)(0),                       // 1: alexus.knowledge.v1.NodeKind
+	(EdgeType)(0),                       // 2: alexus.knowledge.v1.EdgeType
+	(Direction)(0),                      // 3: alexus.knowledge.v1.Direction
+	(SearchMode)(0),                     // 4: alexus.knowledge.v1.SearchMode
+	(*KnowledgeFile)(nil),               // 5: alexus.knowledge.v1.KnowledgeFile
+	(*AddKnowledgeFileRequest)(nil),     // 6: alexus.knowledge.v1.AddKnowledgeFileRequest
+	(*AddKnowledgeFileResponse)(nil),    // 7: alexus.knowledge.v1.AddKnowledgeFileResponse
+	(*ListKnowledgeFilesRequest)(nil),   // 8: alexus.knowledge.v1.ListKnowledgeFilesRequest
+	(*ListKnowledgeFilesResponse)(nil),  // 9: alexus.knowledge.v1.ListKnowledgeFilesResponse
+	(*RemoveKnowledgeFileRequest)(nil),  // 10: alexus.knowledge.v1.RemoveKnowledgeFileRequest
+	(*RemoveKnowledgeFileResponse)(nil), // 11: alexus.knowledge.v1.RemoveKnowledgeFileResponse
+	(*ImportCMDBRequest)(nil),           // 12: alexus.knowledge.v1.ImportCMDBRequest
+	(*ImportRowError)(nil),              // 13: alexus.knowledge.v1.ImportRowError
+	(*ImportCMDBResponse)(nil),          // 14: alexus.knowledge.v1.ImportCMDBResponse
+	(*Node)(nil),                        // 15: alexus.knowledge.v1.Node
+	(*Edge)(nil),                        // 16: alexus.knowledge.v1.Edge
+	(*UpsertNodesRequest)(nil),          // 17: alexus.knowledge.v1.UpsertNodesRequest
+	(*UpsertNodesResponse)(nil),         // 18: alexus.knowledge.v1.UpsertNodesResponse
+	(*GetNodeRequest)(nil),              // 19: alexus.knowledge.v1.GetNodeRequest
+	(*GetNodeResponse)(nil),             // 20: alexus.knowledge.v1.GetNodeResponse
+	(*DeleteNodesRequest)(nil),          // 21: alexus.knowledge.v1.DeleteNodesRequest
+	(*DeleteNodesResponse)(nil),         // 22: alexus.knowledge.v1.DeleteNodesResponse
+	(*UpsertEdgesRequest)(nil),          // 23: alexus.knowledge.v1.UpsertEdgesRequest
+	(*UpsertEdgesResponse)(nil),         // 24: alexus.knowledge.v1.UpsertEdgesResponse
+	(*DeleteEdgesRequest)(nil),          // 25: alexus.knowledge.v1.DeleteEdgesRequest
+	(*DeleteEdgesResponse)(nil),         // 26: alexus.knowledge.v1.DeleteEdgesResponse
+	(*TraverseRequest)(nil),             // 27: alexus.knowledge.v1.TraverseRequest
+	(*Neighbour)(nil),                   // 28: alexus.knowledge.v1.Neighbour
+	(*TraverseResponse)(nil),            // 29: alexus.knowledge.v1.TraverseResponse
+	(*GetOwnersRequest)(nil),            // 30: alexus.knowledge.v1.GetOwnersRequest
+	(*GetOwnersResponse)(nil),           // 31: alexus.knowledge.v1.GetOwnersResponse
+	(*SearchRequest)(nil),               // 32: alexus.knowledge.v1.SearchRequest
+	(*SearchHit)(nil),                   // 33: alexus.knowledge.v1.SearchHit
+	(*SearchResponse)(nil),              // 34: alexus.knowledge.v1.SearchResponse
+	nil,                                 // 35: alexus.knowledge.v1.Node.PropertiesEntry
+	(*timestamppb.Timestamp)(nil),       // 36: google.protobuf.Timestamp
 }
 var file_alexus_knowledge_v1_knowledge_proto_depIdxs = []int32{
-	0,  // 0: alexus.knowledge.v1.ImportCMDBRequest.format:type_name -> alexus.knowledge.v1.CMDBFormat
-	6,  // 1: alexus.knowledge.v1.ImportCMDBResponse.rejected:type_name -> alexus.knowledge.v1.ImportRowError
-	1,  // 2: alexus.knowledge.v1.Node.kind:type_name -> alexus.knowledge.v1.NodeKind
-	28, // 3: alexus.knowledge.v1.Node.properties:type_name -> alexus.knowledge.v1.Node.PropertiesEntry
-	29, // 4: alexus.knowledge.v1.Node.updated_at:type_name -> google.protobuf.Timestamp
-	2,  // 5: alexus.knowledge.v1.Edge.type:type_name -> alexus.knowledge.v1.EdgeType
-	8,  // 6: alexus.knowledge.v1.UpsertNodesRequest.nodes:type_name -> alexus.knowledge.v1.Node
-	8,  // 7: alexus.knowledge.v1.GetNodeResponse.node:type_name -> alexus.knowledge.v1.Node
-	9,  // 8: alexus.knowledge.v1.UpsertEdgesRequest.edges:type_name -> alexus.knowledge.v1.Edge
-	9,  // 9: alexus.knowledge.v1.DeleteEdgesRequest.edges:type_name -> alexus.knowledge.v1.Edge
-	3,  // 10: alexus.knowledge.v1.TraverseRequest.direction:type_name -> alexus.knowledge.v1.Direction
-	2,  // 11: alexus.knowledge.v1.TraverseRequest.types:type_name -> alexus.knowledge.v1.EdgeType
-	8,  // 12: alexus.knowledge.v1.Neighbour.node:type_name -> alexus.knowledge.v1.Node
-	9,  // 13: alexus.knowledge.v1.Neighbour.edge:type_name -> alexus.knowledge.v1.Edge
-	21, // 14: alexus.knowledge.v1.TraverseResponse.neighbours:type_name -> alexus.knowledge.v1.Neighbour
-	8,  // 15: alexus.knowledge.v1.GetOwnersResponse.owners:type_name -> alexus.knowledge.v1.Node
-	1,  // 16: alexus.knowledge.v1.SearchRequest.kinds:type_name -> alexus.knowledge.v1.NodeKind
-	4,  // 17: alexus.knowledge.v1.SearchRequest.mode:type_name -> alexus.knowledge.v1.SearchMode
-	8,  // 18: alexus.knowledge.v1.SearchHit.node:type_name -> alexus.knowledge.v1.Node
-	26, // 19: alexus.knowledge.v1.SearchResponse.hits:type_name -> alexus.knowledge.v1.SearchHit
-	10, // 20: alexus.knowledge.v1.KnowledgeService.UpsertNodes:input_type -> alexus.knowledge.v1.UpsertNodesRequest
-	12, // 21: alexus.knowledge.v1.KnowledgeService.GetNode:input_type -> alexus.knowledge.v1.GetNodeRequest
-	14, // 22: alexus.knowledge.v1.KnowledgeService.DeleteNodes:input_type -> alexus.knowledge.v1.DeleteNodesRequest
-	16, // 23: alexus.knowledge.v1.KnowledgeService.UpsertEdges:input_type -> alexus.knowledge.v1.UpsertEdgesRequest
-	18, // 24: alexus.knowledge.v1.KnowledgeService.DeleteEdges:input_type -> alexus.knowledge.v1.DeleteEdgesRequest
-	20, // 25: alexus.knowledge.v1.KnowledgeService.Traverse:input_type -> alexus.knowledge.v1.TraverseRequest
-	23, // 26: alexus.knowledge.v1.KnowledgeService.GetOwners:input_type -> alexus.knowledge.v1.GetOwnersRequest
-	25, // 27: alexus.knowledge.v1.KnowledgeService.Search:input_type -> alexus.knowledge.v1.SearchRequest
-	5,  // 28: alexus.knowledge.v1.KnowledgeService.ImportCMDB:input_type -> alexus.knowledge.v1.ImportCMDBRequest
-	11, // 29: alexus.knowledge.v1.KnowledgeService.UpsertNodes:output_type -> alexus.knowledge.v1.UpsertNodesResponse
-	13, // 30: alexus.knowledge.v1.KnowledgeService.GetNode:output_type -> alexus.knowledge.v1.GetNodeResponse
-	15, // 31: alexus.knowledge.v1.KnowledgeService.DeleteNodes:output_type -> alexus.knowledge.v1.DeleteNodesResponse
-	17, // 32: alexus.knowledge.v1.KnowledgeService.UpsertEdges:output_type -> alexus.knowledge.v1.UpsertEdgesResponse
-	19, // 33: alexus.knowledge.v1.KnowledgeService.DeleteEdges:output_type -> alexus.knowledge.v1.DeleteEdgesResponse
-	22, // 34: alexus.knowledge.v1.KnowledgeService.Traverse:output_type -> alexus.knowledge.v1.TraverseResponse
-	24, // 35: alexus.knowledge.v1.KnowledgeService.GetOwners:output_type -> alexus.knowledge.v1.GetOwnersResponse
-	27, // 36: alexus.knowledge.v1.KnowledgeService.Search:output_type -> alexus.knowledge.v1.SearchResponse
-	7,  // 37: alexus.knowledge.v1.KnowledgeService.ImportCMDB:output_type -> alexus.knowledge.v1.ImportCMDBResponse
-	29, // [29:38] is the sub-list for method output_type
-	20, // [20:29] is the sub-list for method input_type
-	20, // [20:20] is the sub-list for extension type_name
-	20, // [20:20] is the sub-list for extension extendee
-	0,  // [0:20] is the sub-list for field type_name
+	36, // 0: alexus.knowledge.v1.KnowledgeFile.added_at:type_name -> google.protobuf.Timestamp
+	5,  // 1: alexus.knowledge.v1.AddKnowledgeFileResponse.file:type_name -> alexus.knowledge.v1.KnowledgeFile
+	5,  // 2: alexus.knowledge.v1.ListKnowledgeFilesResponse.files:type_name -> alexus.knowledge.v1.KnowledgeFile
+	0,  // 3: alexus.knowledge.v1.ImportCMDBRequest.format:type_name -> alexus.knowledge.v1.CMDBFormat
+	13, // 4: alexus.knowledge.v1.ImportCMDBResponse.rejected:type_name -> alexus.knowledge.v1.ImportRowError
+	1,  // 5: alexus.knowledge.v1.Node.kind:type_name -> alexus.knowledge.v1.NodeKind
+	35, // 6: alexus.knowledge.v1.Node.properties:type_name -> alexus.knowledge.v1.Node.PropertiesEntry
+	36, // 7: alexus.knowledge.v1.Node.updated_at:type_name -> google.protobuf.Timestamp
+	2,  // 8: alexus.knowledge.v1.Edge.type:type_name -> alexus.knowledge.v1.EdgeType
+	15, // 9: alexus.knowledge.v1.UpsertNodesRequest.nodes:type_name -> alexus.knowledge.v1.Node
+	15, // 10: alexus.knowledge.v1.GetNodeResponse.node:type_name -> alexus.knowledge.v1.Node
+	16, // 11: alexus.knowledge.v1.UpsertEdgesRequest.edges:type_name -> alexus.knowledge.v1.Edge
+	16, // 12: alexus.knowledge.v1.DeleteEdgesRequest.edges:type_name -> alexus.knowledge.v1.Edge
+	3,  // 13: alexus.knowledge.v1.TraverseRequest.direction:type_name -> alexus.knowledge.v1.Direction
+	2,  // 14: alexus.knowledge.v1.TraverseRequest.types:type_name -> alexus.knowledge.v1.EdgeType
+	15, // 15: alexus.knowledge.v1.Neighbour.node:type_name -> alexus.knowledge.v1.Node
+	16, // 16: alexus.knowledge.v1.Neighbour.edge:type_name -> alexus.knowledge.v1.Edge
+	28, // 17: alexus.knowledge.v1.TraverseResponse.neighbours:type_name -> alexus.knowledge.v1.Neighbour
+	15, // 18: alexus.knowledge.v1.GetOwnersResponse.owners:type_name -> alexus.knowledge.v1.Node
+	1,  // 19: alexus.knowledge.v1.SearchRequest.kinds:type_name -> alexus.knowledge.v1.NodeKind
+	4,  // 20: alexus.knowledge.v1.SearchRequest.mode:type_name -> alexus.knowledge.v1.SearchMode
+	15, // 21: alexus.knowledge.v1.SearchHit.node:type_name -> alexus.knowledge.v1.Node
+	33, // 22: alexus.knowledge.v1.SearchResponse.hits:type_name -> alexus.knowledge.v1.SearchHit
+	17, // 23: alexus.knowledge.v1.KnowledgeService.UpsertNodes:input_type -> alexus.knowledge.v1.UpsertNodesRequest
+	19, // 24: alexus.knowledge.v1.KnowledgeService.GetNode:input_type -> alexus.knowledge.v1.GetNodeRequest
+	21, // 25: alexus.knowledge.v1.KnowledgeService.DeleteNodes:input_type -> alexus.knowledge.v1.DeleteNodesRequest
+	23, // 26: alexus.knowledge.v1.KnowledgeService.UpsertEdges:input_type -> alexus.knowledge.v1.UpsertEdgesRequest
+	25, // 27: alexus.knowledge.v1.KnowledgeService.DeleteEdges:input_type -> alexus.knowledge.v1.DeleteEdgesRequest
+	27, // 28: alexus.knowledge.v1.KnowledgeService.Traverse:input_type -> alexus.knowledge.v1.TraverseRequest
+	30, // 29: alexus.knowledge.v1.KnowledgeService.GetOwners:input_type -> alexus.knowledge.v1.GetOwnersRequest
+	32, // 30: alexus.knowledge.v1.KnowledgeService.Search:input_type -> alexus.knowledge.v1.SearchRequest
+	12, // 31: alexus.knowledge.v1.KnowledgeService.ImportCMDB:input_type -> alexus.knowledge.v1.ImportCMDBRequest
+	6,  // 32: alexus.knowledge.v1.KnowledgeService.AddKnowledgeFile:input_type -> alexus.knowledge.v1.AddKnowledgeFileRequest
+	8,  // 33: alexus.knowledge.v1.KnowledgeService.ListKnowledgeFiles:input_type -> alexus.knowledge.v1.ListKnowledgeFilesRequest
+	10, // 34: alexus.knowledge.v1.KnowledgeService.RemoveKnowledgeFile:input_type -> alexus.knowledge.v1.RemoveKnowledgeFileRequest
+	18, // 35: alexus.knowledge.v1.KnowledgeService.UpsertNodes:output_type -> alexus.knowledge.v1.UpsertNodesResponse
+	20, // 36: alexus.knowledge.v1.KnowledgeService.GetNode:output_type -> alexus.knowledge.v1.GetNodeResponse
+	22, // 37: alexus.knowledge.v1.KnowledgeService.DeleteNodes:output_type -> alexus.knowledge.v1.DeleteNodesResponse
+	24, // 38: alexus.knowledge.v1.KnowledgeService.UpsertEdges:output_type -> alexus.knowledge.v1.UpsertEdgesResponse
+	26, // 39: alexus.knowledge.v1.KnowledgeService.DeleteEdges:output_type -> alexus.knowledge.v1.DeleteEdgesResponse
+	29, // 40: alexus.knowledge.v1.KnowledgeService.Traverse:output_type -> alexus.knowledge.v1.TraverseResponse
+	31, // 41: alexus.knowledge.v1.KnowledgeService.GetOwners:output_type -> alexus.knowledge.v1.GetOwnersResponse
+	34, // 42: alexus.knowledge.v1.KnowledgeService.Search:output_type -> alexus.knowledge.v1.SearchResponse
+	14, // 43: alexus.knowledge.v1.KnowledgeService.ImportCMDB:output_type -> alexus.knowledge.v1.ImportCMDBResponse
+	7,  // 44: alexus.knowledge.v1.KnowledgeService.AddKnowledgeFile:output_type -> alexus.knowledge.v1.AddKnowledgeFileResponse
+	9,  // 45: alexus.knowledge.v1.KnowledgeService.ListKnowledgeFiles:output_type -> alexus.knowledge.v1.ListKnowledgeFilesResponse
+	11, // 46: alexus.knowledge.v1.KnowledgeService.RemoveKnowledgeFile:output_type -> alexus.knowledge.v1.RemoveKnowledgeFileResponse
+	35, // [35:47] is the sub-list for method output_type
+	23, // [23:35] is the sub-list for method input_type
+	23, // [23:23] is the sub-list for extension type_name
+	23, // [23:23] is the sub-list for extension extendee
+	0,  // [0:23] is the sub-list for field type_name
 }
 
 func init() { file_alexus_knowledge_v1_knowledge_proto_init() }
@@ -1910,7 +2329,7 @@ func file_alexus_knowledge_v1_knowledge_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_alexus_knowledge_v1_knowledge_proto_rawDesc), len(file_alexus_knowledge_v1_knowledge_proto_rawDesc)),
 			NumEnums:      5,
-			NumMessages:   24,
+			NumMessages:   31,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -23,15 +23,18 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	KnowledgeService_UpsertNodes_FullMethodName = "/alexus.knowledge.v1.KnowledgeService/UpsertNodes"
-	KnowledgeService_GetNode_FullMethodName     = "/alexus.knowledge.v1.KnowledgeService/GetNode"
-	KnowledgeService_DeleteNodes_FullMethodName = "/alexus.knowledge.v1.KnowledgeService/DeleteNodes"
-	KnowledgeService_UpsertEdges_FullMethodName = "/alexus.knowledge.v1.KnowledgeService/UpsertEdges"
-	KnowledgeService_DeleteEdges_FullMethodName = "/alexus.knowledge.v1.KnowledgeService/DeleteEdges"
-	KnowledgeService_Traverse_FullMethodName    = "/alexus.knowledge.v1.KnowledgeService/Traverse"
-	KnowledgeService_GetOwners_FullMethodName   = "/alexus.knowledge.v1.KnowledgeService/GetOwners"
-	KnowledgeService_Search_FullMethodName      = "/alexus.knowledge.v1.KnowledgeService/Search"
-	KnowledgeService_ImportCMDB_FullMethodName  = "/alexus.knowledge.v1.KnowledgeService/ImportCMDB"
+	KnowledgeService_UpsertNodes_FullMethodName         = "/alexus.knowledge.v1.KnowledgeService/UpsertNodes"
+	KnowledgeService_GetNode_FullMethodName             = "/alexus.knowledge.v1.KnowledgeService/GetNode"
+	KnowledgeService_DeleteNodes_FullMethodName         = "/alexus.knowledge.v1.KnowledgeService/DeleteNodes"
+	KnowledgeService_UpsertEdges_FullMethodName         = "/alexus.knowledge.v1.KnowledgeService/UpsertEdges"
+	KnowledgeService_DeleteEdges_FullMethodName         = "/alexus.knowledge.v1.KnowledgeService/DeleteEdges"
+	KnowledgeService_Traverse_FullMethodName            = "/alexus.knowledge.v1.KnowledgeService/Traverse"
+	KnowledgeService_GetOwners_FullMethodName           = "/alexus.knowledge.v1.KnowledgeService/GetOwners"
+	KnowledgeService_Search_FullMethodName              = "/alexus.knowledge.v1.KnowledgeService/Search"
+	KnowledgeService_ImportCMDB_FullMethodName          = "/alexus.knowledge.v1.KnowledgeService/ImportCMDB"
+	KnowledgeService_AddKnowledgeFile_FullMethodName    = "/alexus.knowledge.v1.KnowledgeService/AddKnowledgeFile"
+	KnowledgeService_ListKnowledgeFiles_FullMethodName  = "/alexus.knowledge.v1.KnowledgeService/ListKnowledgeFiles"
+	KnowledgeService_RemoveKnowledgeFile_FullMethodName = "/alexus.knowledge.v1.KnowledgeService/RemoveKnowledgeFile"
 )
 
 // KnowledgeServiceClient is the client API for KnowledgeService service.
@@ -71,6 +74,17 @@ type KnowledgeServiceClient interface {
 	// imported are reported one by one and the rest is imported; an input
 	// that cannot be read at all is INVALID_ARGUMENT with nothing imported.
 	ImportCMDB(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[ImportCMDBRequest, ImportCMDBResponse], error)
+	// AddKnowledgeFile adds a runbook or postmortem (Markdown or plain text)
+	// to the tenant's knowledge: it is cut into chunks at its headings, each
+	// chunk becomes a document node (embedded, searchable) linked by AFFECTS
+	// edges to the CIs it names, and the file is recorded in the tenant's
+	// knowledge files. Adding a file of the same name replaces it.
+	AddKnowledgeFile(ctx context.Context, in *AddKnowledgeFileRequest, opts ...grpc.CallOption) (*AddKnowledgeFileResponse, error)
+	// ListKnowledgeFiles lists the tenant's knowledge files by name.
+	ListKnowledgeFiles(ctx context.Context, in *ListKnowledgeFilesRequest, opts ...grpc.CallOption) (*ListKnowledgeFilesResponse, error)
+	// RemoveKnowledgeFile removes a knowledge file and its documents;
+	// NOT_FOUND when the tenant has no file of that name.
+	RemoveKnowledgeFile(ctx context.Context, in *RemoveKnowledgeFileRequest, opts ...grpc.CallOption) (*RemoveKnowledgeFileResponse, error)
 }
 
 type knowledgeServiceClient struct {
@@ -174,6 +188,36 @@ func (c *knowledgeServiceClient) ImportCMDB(ctx context.Context, opts ...grpc.Ca
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type KnowledgeService_ImportCMDBClient = grpc.ClientStreamingClient[ImportCMDBRequest, ImportCMDBResponse]
 
+func (c *knowledgeServiceClient) AddKnowledgeFile(ctx context.Context, in *AddKnowledgeFileRequest, opts ...grpc.CallOption) (*AddKnowledgeFileResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(AddKnowledgeFileResponse)
+	err := c.cc.Invoke(ctx, KnowledgeService_AddKnowledgeFile_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *knowledgeServiceClient) ListKnowledgeFiles(ctx context.Context, in *ListKnowledgeFilesRequest, opts ...grpc.CallOption) (*ListKnowledgeFilesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListKnowledgeFilesResponse)
+	err := c.cc.Invoke(ctx, KnowledgeService_ListKnowledgeFiles_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *knowledgeServiceClient) RemoveKnowledgeFile(ctx context.Context, in *RemoveKnowledgeFileRequest, opts ...grpc.CallOption) (*RemoveKnowledgeFileResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RemoveKnowledgeFileResponse)
+	err := c.cc.Invoke(ctx, KnowledgeService_RemoveKnowledgeFile_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // KnowledgeServiceServer is the server API for KnowledgeService service.
 // All implementations must embed UnimplementedKnowledgeServiceServer
 // for forward compatibility.
@@ -211,6 +255,17 @@ type KnowledgeServiceServer interface {
 	// imported are reported one by one and the rest is imported; an input
 	// that cannot be read at all is INVALID_ARGUMENT with nothing imported.
 	ImportCMDB(grpc.ClientStreamingServer[ImportCMDBRequest, ImportCMDBResponse]) error
+	// AddKnowledgeFile adds a runbook or postmortem (Markdown or plain text)
+	// to the tenant's knowledge: it is cut into chunks at its headings, each
+	// chunk becomes a document node (embedded, searchable) linked by AFFECTS
+	// edges to the CIs it names, and the file is recorded in the tenant's
+	// knowledge files. Adding a file of the same name replaces it.
+	AddKnowledgeFile(context.Context, *AddKnowledgeFileRequest) (*AddKnowledgeFileResponse, error)
+	// ListKnowledgeFiles lists the tenant's knowledge files by name.
+	ListKnowledgeFiles(context.Context, *ListKnowledgeFilesRequest) (*ListKnowledgeFilesResponse, error)
+	// RemoveKnowledgeFile removes a knowledge file and its documents;
+	// NOT_FOUND when the tenant has no file of that name.
+	RemoveKnowledgeFile(context.Context, *RemoveKnowledgeFileRequest) (*RemoveKnowledgeFileResponse, error)
 	mustEmbedUnimplementedKnowledgeServiceServer()
 }
 
@@ -247,6 +302,15 @@ func (UnimplementedKnowledgeServiceServer) Search(context.Context, *SearchReques
 }
 func (UnimplementedKnowledgeServiceServer) ImportCMDB(grpc.ClientStreamingServer[ImportCMDBRequest, ImportCMDBResponse]) error {
 	return status.Error(codes.Unimplemented, "method ImportCMDB not implemented")
+}
+func (UnimplementedKnowledgeServiceServer) AddKnowledgeFile(context.Context, *AddKnowledgeFileRequest) (*AddKnowledgeFileResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method AddKnowledgeFile not implemented")
+}
+func (UnimplementedKnowledgeServiceServer) ListKnowledgeFiles(context.Context, *ListKnowledgeFilesRequest) (*ListKnowledgeFilesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListKnowledgeFiles not implemented")
+}
+func (UnimplementedKnowledgeServiceServer) RemoveKnowledgeFile(context.Context, *RemoveKnowledgeFileRequest) (*RemoveKnowledgeFileResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RemoveKnowledgeFile not implemented")
 }
 func (UnimplementedKnowledgeServiceServer) mustEmbedUnimplementedKnowledgeServiceServer() {}
 func (UnimplementedKnowledgeServiceServer) testEmbeddedByValue()                          {}
@@ -420,6 +484,60 @@ func _KnowledgeService_ImportCMDB_Handler(srv interface{}, stream grpc.ServerStr
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type KnowledgeService_ImportCMDBServer = grpc.ClientStreamingServer[ImportCMDBRequest, ImportCMDBResponse]
 
+func _KnowledgeService_AddKnowledgeFile_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(AddKnowledgeFileRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(KnowledgeServiceServer).AddKnowledgeFile(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: KnowledgeService_AddKnowledgeFile_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(KnowledgeServiceServer).AddKnowledgeFile(ctx, req.(*AddKnowledgeFileRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _KnowledgeService_ListKnowledgeFiles_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListKnowledgeFilesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(KnowledgeServiceServer).ListKnowledgeFiles(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: KnowledgeService_ListKnowledgeFiles_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(KnowledgeServiceServer).ListKnowledgeFiles(ctx, req.(*ListKnowledgeFilesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _KnowledgeService_RemoveKnowledgeFile_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RemoveKnowledgeFileRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(KnowledgeServiceServer).RemoveKnowledgeFile(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: KnowledgeService_RemoveKnowledgeFile_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(KnowledgeServiceServer).RemoveKnowledgeFile(ctx, req.(*RemoveKnowledgeFileRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // KnowledgeService_ServiceDesc is the grpc.ServiceDesc for KnowledgeService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -458,6 +576,18 @@ var KnowledgeService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Search",
 			Handler:    _KnowledgeService_Search_Handler,
+		},
+		{
+			MethodName: "AddKnowledgeFile",
+			Handler:    _KnowledgeService_AddKnowledgeFile_Handler,
+		},
+		{
+			MethodName: "ListKnowledgeFiles",
+			Handler:    _KnowledgeService_ListKnowledgeFiles_Handler,
+		},
+		{
+			MethodName: "RemoveKnowledgeFile",
+			Handler:    _KnowledgeService_RemoveKnowledgeFile_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

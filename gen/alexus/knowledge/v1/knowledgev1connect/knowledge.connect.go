@@ -62,6 +62,15 @@ const (
 	// KnowledgeServiceImportCMDBProcedure is the fully-qualified name of the KnowledgeService's
 	// ImportCMDB RPC.
 	KnowledgeServiceImportCMDBProcedure = "/alexus.knowledge.v1.KnowledgeService/ImportCMDB"
+	// KnowledgeServiceAddKnowledgeFileProcedure is the fully-qualified name of the KnowledgeService's
+	// AddKnowledgeFile RPC.
+	KnowledgeServiceAddKnowledgeFileProcedure = "/alexus.knowledge.v1.KnowledgeService/AddKnowledgeFile"
+	// KnowledgeServiceListKnowledgeFilesProcedure is the fully-qualified name of the KnowledgeService's
+	// ListKnowledgeFiles RPC.
+	KnowledgeServiceListKnowledgeFilesProcedure = "/alexus.knowledge.v1.KnowledgeService/ListKnowledgeFiles"
+	// KnowledgeServiceRemoveKnowledgeFileProcedure is the fully-qualified name of the
+	// KnowledgeService's RemoveKnowledgeFile RPC.
+	KnowledgeServiceRemoveKnowledgeFileProcedure = "/alexus.knowledge.v1.KnowledgeService/RemoveKnowledgeFile"
 )
 
 // KnowledgeServiceClient is a client for the alexus.knowledge.v1.KnowledgeService service.
@@ -95,6 +104,17 @@ type KnowledgeServiceClient interface {
 	// imported are reported one by one and the rest is imported; an input
 	// that cannot be read at all is INVALID_ARGUMENT with nothing imported.
 	ImportCMDB(context.Context) *connect.ClientStreamForClient[v1.ImportCMDBRequest, v1.ImportCMDBResponse]
+	// AddKnowledgeFile adds a runbook or postmortem (Markdown or plain text)
+	// to the tenant's knowledge: it is cut into chunks at its headings, each
+	// chunk becomes a document node (embedded, searchable) linked by AFFECTS
+	// edges to the CIs it names, and the file is recorded in the tenant's
+	// knowledge files. Adding a file of the same name replaces it.
+	AddKnowledgeFile(context.Context, *connect.Request[v1.AddKnowledgeFileRequest]) (*connect.Response[v1.AddKnowledgeFileResponse], error)
+	// ListKnowledgeFiles lists the tenant's knowledge files by name.
+	ListKnowledgeFiles(context.Context, *connect.Request[v1.ListKnowledgeFilesRequest]) (*connect.Response[v1.ListKnowledgeFilesResponse], error)
+	// RemoveKnowledgeFile removes a knowledge file and its documents;
+	// NOT_FOUND when the tenant has no file of that name.
+	RemoveKnowledgeFile(context.Context, *connect.Request[v1.RemoveKnowledgeFileRequest]) (*connect.Response[v1.RemoveKnowledgeFileResponse], error)
 }
 
 // NewKnowledgeServiceClient constructs a client for the alexus.knowledge.v1.KnowledgeService
@@ -162,20 +182,41 @@ func NewKnowledgeServiceClient(httpClient connect.HTTPClient, baseURL string, op
 			connect.WithSchema(knowledgeServiceMethods.ByName("ImportCMDB")),
 			connect.WithClientOptions(opts...),
 		),
+		addKnowledgeFile: connect.NewClient[v1.AddKnowledgeFileRequest, v1.AddKnowledgeFileResponse](
+			httpClient,
+			baseURL+KnowledgeServiceAddKnowledgeFileProcedure,
+			connect.WithSchema(knowledgeServiceMethods.ByName("AddKnowledgeFile")),
+			connect.WithClientOptions(opts...),
+		),
+		listKnowledgeFiles: connect.NewClient[v1.ListKnowledgeFilesRequest, v1.ListKnowledgeFilesResponse](
+			httpClient,
+			baseURL+KnowledgeServiceListKnowledgeFilesProcedure,
+			connect.WithSchema(knowledgeServiceMethods.ByName("ListKnowledgeFiles")),
+			connect.WithClientOptions(opts...),
+		),
+		removeKnowledgeFile: connect.NewClient[v1.RemoveKnowledgeFileRequest, v1.RemoveKnowledgeFileResponse](
+			httpClient,
+			baseURL+KnowledgeServiceRemoveKnowledgeFileProcedure,
+			connect.WithSchema(knowledgeServiceMethods.ByName("RemoveKnowledgeFile")),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
 // knowledgeServiceClient implements KnowledgeServiceClient.
 type knowledgeServiceClient struct {
-	upsertNodes *connect.Client[v1.UpsertNodesRequest, v1.UpsertNodesResponse]
-	getNode     *connect.Client[v1.GetNodeRequest, v1.GetNodeResponse]
-	deleteNodes *connect.Client[v1.DeleteNodesRequest, v1.DeleteNodesResponse]
-	upsertEdges *connect.Client[v1.UpsertEdgesRequest, v1.UpsertEdgesResponse]
-	deleteEdges *connect.Client[v1.DeleteEdgesRequest, v1.DeleteEdgesResponse]
-	traverse    *connect.Client[v1.TraverseRequest, v1.TraverseResponse]
-	getOwners   *connect.Client[v1.GetOwnersRequest, v1.GetOwnersResponse]
-	search      *connect.Client[v1.SearchRequest, v1.SearchResponse]
-	importCMDB  *connect.Client[v1.ImportCMDBRequest, v1.ImportCMDBResponse]
+	upsertNodes         *connect.Client[v1.UpsertNodesRequest, v1.UpsertNodesResponse]
+	getNode             *connect.Client[v1.GetNodeRequest, v1.GetNodeResponse]
+	deleteNodes         *connect.Client[v1.DeleteNodesRequest, v1.DeleteNodesResponse]
+	upsertEdges         *connect.Client[v1.UpsertEdgesRequest, v1.UpsertEdgesResponse]
+	deleteEdges         *connect.Client[v1.DeleteEdgesRequest, v1.DeleteEdgesResponse]
+	traverse            *connect.Client[v1.TraverseRequest, v1.TraverseResponse]
+	getOwners           *connect.Client[v1.GetOwnersRequest, v1.GetOwnersResponse]
+	search              *connect.Client[v1.SearchRequest, v1.SearchResponse]
+	importCMDB          *connect.Client[v1.ImportCMDBRequest, v1.ImportCMDBResponse]
+	addKnowledgeFile    *connect.Client[v1.AddKnowledgeFileRequest, v1.AddKnowledgeFileResponse]
+	listKnowledgeFiles  *connect.Client[v1.ListKnowledgeFilesRequest, v1.ListKnowledgeFilesResponse]
+	removeKnowledgeFile *connect.Client[v1.RemoveKnowledgeFileRequest, v1.RemoveKnowledgeFileResponse]
 }
 
 // UpsertNodes calls alexus.knowledge.v1.KnowledgeService.UpsertNodes.
@@ -223,6 +264,21 @@ func (c *knowledgeServiceClient) ImportCMDB(ctx context.Context) *connect.Client
 	return c.importCMDB.CallClientStream(ctx)
 }
 
+// AddKnowledgeFile calls alexus.knowledge.v1.KnowledgeService.AddKnowledgeFile.
+func (c *knowledgeServiceClient) AddKnowledgeFile(ctx context.Context, req *connect.Request[v1.AddKnowledgeFileRequest]) (*connect.Response[v1.AddKnowledgeFileResponse], error) {
+	return c.addKnowledgeFile.CallUnary(ctx, req)
+}
+
+// ListKnowledgeFiles calls alexus.knowledge.v1.KnowledgeService.ListKnowledgeFiles.
+func (c *knowledgeServiceClient) ListKnowledgeFiles(ctx context.Context, req *connect.Request[v1.ListKnowledgeFilesRequest]) (*connect.Response[v1.ListKnowledgeFilesResponse], error) {
+	return c.listKnowledgeFiles.CallUnary(ctx, req)
+}
+
+// RemoveKnowledgeFile calls alexus.knowledge.v1.KnowledgeService.RemoveKnowledgeFile.
+func (c *knowledgeServiceClient) RemoveKnowledgeFile(ctx context.Context, req *connect.Request[v1.RemoveKnowledgeFileRequest]) (*connect.Response[v1.RemoveKnowledgeFileResponse], error) {
+	return c.removeKnowledgeFile.CallUnary(ctx, req)
+}
+
 // KnowledgeServiceHandler is an implementation of the alexus.knowledge.v1.KnowledgeService service.
 type KnowledgeServiceHandler interface {
 	// UpsertNodes creates or replaces nodes, all or none; each is embedded
@@ -254,6 +310,17 @@ type KnowledgeServiceHandler interface {
 	// imported are reported one by one and the rest is imported; an input
 	// that cannot be read at all is INVALID_ARGUMENT with nothing imported.
 	ImportCMDB(context.Context, *connect.ClientStream[v1.ImportCMDBRequest]) (*connect.Response[v1.ImportCMDBResponse], error)
+	// AddKnowledgeFile adds a runbook or postmortem (Markdown or plain text)
+	// to the tenant's knowledge: it is cut into chunks at its headings, each
+	// chunk becomes a document node (embedded, searchable) linked by AFFECTS
+	// edges to the CIs it names, and the file is recorded in the tenant's
+	// knowledge files. Adding a file of the same name replaces it.
+	AddKnowledgeFile(context.Context, *connect.Request[v1.AddKnowledgeFileRequest]) (*connect.Response[v1.AddKnowledgeFileResponse], error)
+	// ListKnowledgeFiles lists the tenant's knowledge files by name.
+	ListKnowledgeFiles(context.Context, *connect.Request[v1.ListKnowledgeFilesRequest]) (*connect.Response[v1.ListKnowledgeFilesResponse], error)
+	// RemoveKnowledgeFile removes a knowledge file and its documents;
+	// NOT_FOUND when the tenant has no file of that name.
+	RemoveKnowledgeFile(context.Context, *connect.Request[v1.RemoveKnowledgeFileRequest]) (*connect.Response[v1.RemoveKnowledgeFileResponse], error)
 }
 
 // NewKnowledgeServiceHandler builds an HTTP handler from the service implementation. It returns the
@@ -317,6 +384,24 @@ func NewKnowledgeServiceHandler(svc KnowledgeServiceHandler, opts ...connect.Han
 		connect.WithSchema(knowledgeServiceMethods.ByName("ImportCMDB")),
 		connect.WithHandlerOptions(opts...),
 	)
+	knowledgeServiceAddKnowledgeFileHandler := connect.NewUnaryHandler(
+		KnowledgeServiceAddKnowledgeFileProcedure,
+		svc.AddKnowledgeFile,
+		connect.WithSchema(knowledgeServiceMethods.ByName("AddKnowledgeFile")),
+		connect.WithHandlerOptions(opts...),
+	)
+	knowledgeServiceListKnowledgeFilesHandler := connect.NewUnaryHandler(
+		KnowledgeServiceListKnowledgeFilesProcedure,
+		svc.ListKnowledgeFiles,
+		connect.WithSchema(knowledgeServiceMethods.ByName("ListKnowledgeFiles")),
+		connect.WithHandlerOptions(opts...),
+	)
+	knowledgeServiceRemoveKnowledgeFileHandler := connect.NewUnaryHandler(
+		KnowledgeServiceRemoveKnowledgeFileProcedure,
+		svc.RemoveKnowledgeFile,
+		connect.WithSchema(knowledgeServiceMethods.ByName("RemoveKnowledgeFile")),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/alexus.knowledge.v1.KnowledgeService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case KnowledgeServiceUpsertNodesProcedure:
@@ -337,6 +422,12 @@ func NewKnowledgeServiceHandler(svc KnowledgeServiceHandler, opts ...connect.Han
 			knowledgeServiceSearchHandler.ServeHTTP(w, r)
 		case KnowledgeServiceImportCMDBProcedure:
 			knowledgeServiceImportCMDBHandler.ServeHTTP(w, r)
+		case KnowledgeServiceAddKnowledgeFileProcedure:
+			knowledgeServiceAddKnowledgeFileHandler.ServeHTTP(w, r)
+		case KnowledgeServiceListKnowledgeFilesProcedure:
+			knowledgeServiceListKnowledgeFilesHandler.ServeHTTP(w, r)
+		case KnowledgeServiceRemoveKnowledgeFileProcedure:
+			knowledgeServiceRemoveKnowledgeFileHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -380,4 +471,16 @@ func (UnimplementedKnowledgeServiceHandler) Search(context.Context, *connect.Req
 
 func (UnimplementedKnowledgeServiceHandler) ImportCMDB(context.Context, *connect.ClientStream[v1.ImportCMDBRequest]) (*connect.Response[v1.ImportCMDBResponse], error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("alexus.knowledge.v1.KnowledgeService.ImportCMDB is not implemented"))
+}
+
+func (UnimplementedKnowledgeServiceHandler) AddKnowledgeFile(context.Context, *connect.Request[v1.AddKnowledgeFileRequest]) (*connect.Response[v1.AddKnowledgeFileResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("alexus.knowledge.v1.KnowledgeService.AddKnowledgeFile is not implemented"))
+}
+
+func (UnimplementedKnowledgeServiceHandler) ListKnowledgeFiles(context.Context, *connect.Request[v1.ListKnowledgeFilesRequest]) (*connect.Response[v1.ListKnowledgeFilesResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("alexus.knowledge.v1.KnowledgeService.ListKnowledgeFiles is not implemented"))
+}
+
+func (UnimplementedKnowledgeServiceHandler) RemoveKnowledgeFile(context.Context, *connect.Request[v1.RemoveKnowledgeFileRequest]) (*connect.Response[v1.RemoveKnowledgeFileResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("alexus.knowledge.v1.KnowledgeService.RemoveKnowledgeFile is not implemented"))
 }
