@@ -29,6 +29,8 @@ type Handler struct {
 	// db holds tenant_rag_settings, the record of knowledge files.
 	db  *store.DB
 	log *zap.Logger
+	// imports admits CMDB imports; see maxConcurrentImports.
+	imports chan struct{}
 }
 
 // NewHandler returns a Handler over g, embedding with e, whose dimension
@@ -37,7 +39,7 @@ func NewHandler(g graph.Graph, e embed.Embedder, db *store.DB, log *zap.Logger) 
 	if e.Dimension() != g.Dimension() {
 		return nil, fmt.Errorf("knowledge: embedder %s makes vectors of %d dimensions, the graph holds %d", e.Model(), e.Dimension(), g.Dimension())
 	}
-	return &Handler{graph: g, embed: e, db: db, log: log}, nil
+	return &Handler{graph: g, embed: e, db: db, log: log, imports: make(chan struct{}, maxConcurrentImports)}, nil
 }
 
 // UpsertNodes implements KnowledgeService.

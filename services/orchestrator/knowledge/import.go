@@ -21,6 +21,10 @@ const MaxImportBytes = 128 << 20
 // maxReportedRows bounds the row errors an import answers with.
 const maxReportedRows = 1000
 
+// maxConcurrentImports bounds the imports one replica holds in memory at
+// once (each up to MaxImportBytes); one more is RESOURCE_EXHAUSTED.
+const maxConcurrentImports = 2
+
 // formats maps the API's formats onto the parser's.
 var formats = map[knowledgev1.CMDBFormat]cmdb.Format{
 	knowledgev1.CMDBFormat_CMDB_FORMAT_NATIVE_JSON:          cmdb.NativeJSON,
@@ -38,6 +42,12 @@ var formats = map[knowledgev1.CMDBFormat]cmdb.Format{
 // they are written.
 func (h *Handler) ImportCMDB(stream grpc.ClientStreamingServer[knowledgev1.ImportCMDBRequest, knowledgev1.ImportCMDBResponse]) error {
 	ctx := stream.Context()
+	select {
+	case h.imports <- struct{}{}:
+		defer func() { <-h.imports }()
+	default:
+		return status.Error(codes.ResourceExhausted, "other CMDB imports are running on this replica; retry shortly")
+	}
 	var (
 		data   bytes.Buffer
 		format knowledgev1.CMDBFormat
