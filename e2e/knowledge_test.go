@@ -2,6 +2,11 @@ package e2e_test
 
 import (
 	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"sync"
 	"testing"
 
 	"connectrpc.com/connect"
@@ -9,6 +14,7 @@ import (
 
 	knowledgev1 "github.com/alexus-platform/alexus/gen/alexus/knowledge/v1"
 	"github.com/alexus-platform/alexus/gen/alexus/knowledge/v1/knowledgev1connect"
+	"github.com/alexus-platform/alexus/internal/embed"
 )
 
 // TestKnowledgeGraphThroughGateway builds a small CMDB and a few documents
@@ -266,4 +272,101 @@ func TestKnowledgeFilesThroughGateway(t *testing.T) {
 	require.Equal(t, connect.CodeInvalidArgument, connect.CodeOf(err))
 	_, err = kg.AddKnowledgeFile(ctx, authed(&knowledgev1.AddKnowledgeFileRequest{Name: "empty.md"}, tok))
 	require.Equal(t, connect.CodeInvalidArgument, connect.CodeOf(err))
+}
+
+// fakeEmbeddings is an OpenAI-compatible embeddings API whose vectors are
+// the local embedder's, of dim dimensions; it records the keys it was sent.
+func fakeEmbeddings(t *testing.T, dim int) (*httptest.Server, func() []string) {
+	t.Helper()
+	local, err := embed.NewLocal(max(dim, 64))
+	require.NoError(t, err)
+	var (
+		mu   sync.Mutex
+		keys []string
+	)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		keys = append(keys, r.Header.Get("Authorization"))
+		mu.Unlock()
+		var req struct {
+			Input []string `json:"input"`
+		}
+		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+			http.Error(w, `{"error":{"message":"bad request"}}`, http.StatusBadRequest)
+			return
+		}
+		vs, _ := local.Embed(r.Context(), req.Input)
+		type item struct {
+			Index     int       `json:"index"`
+			Embedding []float32 `json:"embedding"`
+		}
+		out := struct {
+			Data []item `json:"data"`
+		}{}
+		for i, v := range vs {
+			out.Data = append(out.Data, item{Index: i, Embedding: v[:dim]})
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(out)
+	}))
+	t.Cleanup(srv.Close)
+	return srv, func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(keys)
+	}
+}
+
+// TestTenantEmbeddingModel gives one tenant its own embedding model: it is
+// tried before it is saved, the key is sealed and never shown, the tenant's
+// nodes are embedded again with it, and another tenant keeps the default.
+func TestTenantEmbeddingModel(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	tok := b.token(t, "acme")
+	kg := knowledgev1connect.NewKnowledgeServiceClient(b.h2c, b.gatewayURL, connect.WithGRPC())
+
+	_, err := kg.UpsertNodes(ctx, authed(&knowledgev1.UpsertNodesRequest{Nodes: []*knowledgev1.Node{
+		{Id: "rb-lag", Kind: knowledgev1.NodeKind_NODE_KIND_DOCUMENT, Type: "runbook", Title: "Postgres replication lag"},
+		{Id: "rb-tls", Kind: knowledgev1.NodeKind_NODE_KIND_DOCUMENT, Type: "runbook", Title: "TLS certificate expiry"},
+	}}, tok))
+	require.NoError(t, err)
+
+	wrong, _ := fakeEmbeddings(t, 8)
+	_, err = kg.SetEmbeddingSettings(ctx, authed(&knowledgev1.SetEmbeddingSettingsRequest{BaseUrl: wrong.URL, Model: "tiny"}, tok))
+	require.Equal(t, connect.CodeFailedPrecondition, connect.CodeOf(err), "a model of the wrong dimension is refused before it is saved: %v", err)
+
+	good, keys := fakeEmbeddings(t, 1536)
+	set, err := kg.SetEmbeddingSettings(ctx, authed(&knowledgev1.SetEmbeddingSettingsRequest{
+		BaseUrl: good.URL, Model: "text-embedding-3-small", ApiKey: "sk-tenant-secret",
+	}, tok))
+	require.NoError(t, err)
+	require.EqualValues(t, 2, set.Msg.GetReembedded())
+	require.True(t, set.Msg.GetSettings().GetApiKeySet())
+	require.Equal(t, "text-embedding-3-small", set.Msg.GetSettings().GetEffectiveModel())
+	require.Contains(t, keys(), "Bearer sk-tenant-secret")
+
+	got, err := kg.GetEmbeddingSettings(ctx, authed(&knowledgev1.GetEmbeddingSettingsRequest{}, tok))
+	require.NoError(t, err)
+	require.NotContains(t, got.Msg.String(), "sk-tenant-secret", "the key is never returned")
+	require.EqualValues(t, 1536, got.Msg.GetSettings().GetDimension())
+
+	// Searches now embed with the tenant's model.
+	before := len(keys())
+	res, err := kg.Search(ctx, authed(&knowledgev1.SearchRequest{Text: "replication lag", Mode: knowledgev1.SearchMode_SEARCH_MODE_VECTOR}, tok))
+	require.NoError(t, err)
+	require.Equal(t, "rb-lag", res.Msg.GetHits()[0].GetNode().GetId())
+	require.Greater(t, len(keys()), before)
+
+	// Another tenant still uses the deployment's embedder.
+	other, err := kg.GetEmbeddingSettings(ctx, authed(&knowledgev1.GetEmbeddingSettingsRequest{}, b.token(t, "globex")))
+	require.NoError(t, err)
+	require.Equal(t, embed.LocalModel, other.Msg.GetSettings().GetEffectiveModel())
+
+	// Back to the default: the key goes too.
+	back, err := kg.SetEmbeddingSettings(ctx, authed(&knowledgev1.SetEmbeddingSettingsRequest{}, tok))
+	require.NoError(t, err)
+	require.False(t, back.Msg.GetSettings().GetApiKeySet())
+	require.EqualValues(t, 2, back.Msg.GetReembedded())
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/alexus-platform/alexus/internal/mesh"
 	"github.com/alexus-platform/alexus/internal/rediskey"
 	"github.com/alexus-platform/alexus/internal/redistest"
+	"github.com/alexus-platform/alexus/internal/secretbox"
 	"github.com/alexus-platform/alexus/internal/store"
 	"github.com/alexus-platform/alexus/internal/store/storetest"
 	"github.com/alexus-platform/alexus/internal/tenant"
@@ -62,6 +63,7 @@ func setup(t *testing.T) *bundle {
 		Store:          store.Config{AdminURL: pg.AdminURL},
 		RedisURL:       redistest.URL(),
 		InternalSecret: b.internalSecret,
+		SecretKeys:     testKeyring(t),
 		Gateway:        gateway.DefaultConfig(),
 		Ingest:         ingest.DefaultConfig(),
 		Orchestrator:   orchestrator.DefaultConfig(),
@@ -197,4 +199,15 @@ func alertmanagerPayload(status, fingerprint, alertname string) []byte {
 	}
 	b, _ := json.Marshal(p)
 	return b
+}
+
+// testKeyring is a key ring of one fresh key, for the planes to seal
+// tenants' secrets with.
+func testKeyring(t *testing.T) *secretbox.Keyring {
+	t.Helper()
+	key, err := secretbox.GenerateKey()
+	require.NoError(t, err)
+	keys, err := secretbox.ParseKeyring("e2e:" + key)
+	require.NoError(t, err)
+	return keys
 }

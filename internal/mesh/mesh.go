@@ -200,7 +200,7 @@ func Start(ctx context.Context, log *zap.Logger, cfg Config) (_ *Mesh, err error
 				return nil, err
 			}
 			s, err := orchestrator.New(cfg.Orchestrator, orchestrator.Deps{
-				Log: plog, DB: db, Redis: rdb, Verifier: verifier,
+				Log: plog, DB: db, Redis: rdb, Verifier: verifier, Keys: cfg.SecretKeys,
 				Reasoning: reasoningv1.NewReasoningServiceClient(reasoning),
 				Actions:   actionsv1.NewActionServiceClient(act),
 			})

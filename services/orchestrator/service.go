@@ -17,6 +17,7 @@ import (
 	reasoningv1 "github.com/alexus-platform/alexus/gen/alexus/reasoning/v1"
 	pggraph "github.com/alexus-platform/alexus/internal/graph/postgres"
 	"github.com/alexus-platform/alexus/internal/rpc"
+	"github.com/alexus-platform/alexus/internal/secretbox"
 	"github.com/alexus-platform/alexus/internal/store"
 	"github.com/alexus-platform/alexus/internal/tenant"
 	"github.com/alexus-platform/alexus/services/orchestrator/incident"
@@ -31,6 +32,9 @@ type Deps struct {
 	Log *zap.Logger
 	// DB is the application-role pool holding incidents.
 	DB *store.DB
+	// Keys opens tenants' sealed secrets (their embedding API keys); nil
+	// when no key ring is configured.
+	Keys *secretbox.Keyring
 	// Redis holds the signal streams and carries the transition feed.
 	Redis *redis.Client
 	// Verifier checks the internal identity token on every RPC.
@@ -82,7 +86,7 @@ func New(cfg Config, deps Deps) (*Service, error) {
 	if err != nil {
 		return nil, fmt.Errorf("orchestrator: embedder: %w", err)
 	}
-	kh, err := knowledge.NewHandler(g, emb, deps.DB, log)
+	kh, err := knowledge.NewHandler(g, emb, deps.DB, deps.Keys, log)
 	if err != nil {
 		return nil, fmt.Errorf("orchestrator: %w", err)
 	}

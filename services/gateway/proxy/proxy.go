@@ -238,3 +238,13 @@ func (p *Proxy) ListKnowledgeFiles(ctx context.Context, req *connect.Request[kno
 func (p *Proxy) RemoveKnowledgeFile(ctx context.Context, req *connect.Request[knowledgev1.RemoveKnowledgeFileRequest]) (*connect.Response[knowledgev1.RemoveKnowledgeFileResponse], error) {
 	return unary(ctx, req, p.c.Knowledge.RemoveKnowledgeFile)
 }
+
+// GetEmbeddingSettings forwards KnowledgeService.GetEmbeddingSettings.
+func (p *Proxy) GetEmbeddingSettings(ctx context.Context, req *connect.Request[knowledgev1.GetEmbeddingSettingsRequest]) (*connect.Response[knowledgev1.GetEmbeddingSettingsResponse], error) {
+	return unary(ctx, req, p.c.Knowledge.GetEmbeddingSettings)
+}
+
+// SetEmbeddingSettings forwards KnowledgeService.SetEmbeddingSettings.
+func (p *Proxy) SetEmbeddingSettings(ctx context.Context, req *connect.Request[knowledgev1.SetEmbeddingSettingsRequest]) (*connect.Response[knowledgev1.SetEmbeddingSettingsResponse], error) {
+	return unary(ctx, req, p.c.Knowledge.SetEmbeddingSettings)
+}

@@ -19,6 +19,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	knowledgev1 "github.com/alexus-platform/alexus/gen/alexus/knowledge/v1"
+	"github.com/alexus-platform/alexus/internal/embed"
 	"github.com/alexus-platform/alexus/internal/graph"
 	"github.com/alexus-platform/alexus/internal/tenant"
 	"github.com/alexus-platform/alexus/services/orchestrator/knowledge/chunk"
@@ -88,7 +89,11 @@ func (h *Handler) AddKnowledgeFile(ctx context.Context, req *knowledgev1.AddKnow
 			linked[ci] = true
 		}
 	}
-	if err := h.embedAll(ctx, nodes); err != nil {
+	emb, err := h.embedderFor(ctx)
+	if err != nil {
+		return nil, h.statusOf(ctx, "embed knowledge file", err)
+	}
+	if err := embedAll(ctx, emb, nodes); err != nil {
 		return nil, h.statusOf(ctx, "embed knowledge file", err)
 	}
 
@@ -177,15 +182,15 @@ func (h *Handler) ciNames(ctx context.Context) (map[string]string, error) {
 	}
 }
 
-// embedAll embeds nodes from their text, embedBatch at a time.
-func (h *Handler) embedAll(ctx context.Context, nodes []graph.Node) error {
+// embedAll embeds nodes from their text with e, embedBatch at a time.
+func embedAll(ctx context.Context, e embed.Embedder, nodes []graph.Node) error {
 	for start := 0; start < len(nodes); start += embedBatch {
 		part := nodes[start:min(start+embedBatch, len(nodes))]
 		texts := make([]string, len(part))
 		for i, n := range part {
 			texts[i] = EmbeddingText(n)
 		}
-		vs, err := h.embed.Embed(ctx, texts)
+		vs, err := e.Embed(ctx, texts)
 		if err != nil {
 			return fmt.Errorf("%w: %w", errEmbed, err)
 		}

@@ -15,7 +15,9 @@ import (
 	"github.com/alexus-platform/alexus/internal/embed"
 	"github.com/alexus-platform/alexus/internal/graph"
 	"github.com/alexus-platform/alexus/internal/rpc"
+	"github.com/alexus-platform/alexus/internal/secretbox"
 	"github.com/alexus-platform/alexus/internal/store"
+	"github.com/alexus-platform/alexus/internal/tenant"
 )
 
 // DefaultK is the number of hits a search returns when it asks for none.
@@ -25,37 +27,46 @@ const DefaultK = 10
 type Handler struct {
 	knowledgev1.UnimplementedKnowledgeServiceServer
 	graph graph.Graph
+	// embed is the deployment's embedder, for tenants without their own.
 	embed embed.Embedder
-	// db holds tenant_rag_settings, the record of knowledge files.
+	// keys opens tenants' sealed embedding API keys; nil when no key ring
+	// is configured.
+	keys *secretbox.Keyring
+	// tenantEmbed caches each tenant's embedder.
+	tenantEmbed embedders
+	// db holds tenant_rag_settings: knowledge files and embedding settings.
 	db  *store.DB
 	log *zap.Logger
 	// imports admits CMDB imports; see maxConcurrentImports.
 	imports chan struct{}
 }
 
-// NewHandler returns a Handler over g, embedding with e, whose dimension
-// must be g's, and keeping the record of knowledge files in db.
-func NewHandler(g graph.Graph, e embed.Embedder, db *store.DB, log *zap.Logger) (*Handler, error) {
+// NewHandler returns a Handler over g, embedding with e (whose dimension
+// must be g's) for tenants without a model of their own, keeping tenant
+// settings in db and opening sealed keys with keys (may be nil).
+func NewHandler(g graph.Graph, e embed.Embedder, db *store.DB, keys *secretbox.Keyring, log *zap.Logger) (*Handler, error) {
 	if e.Dimension() != g.Dimension() {
 		return nil, fmt.Errorf("knowledge: embedder %s makes vectors of %d dimensions, the graph holds %d", e.Model(), e.Dimension(), g.Dimension())
 	}
-	return &Handler{graph: g, embed: e, db: db, log: log, imports: make(chan struct{}, maxConcurrentImports)}, nil
+	return &Handler{
+		graph: g, embed: e, keys: keys, db: db, log: log,
+		tenantEmbed: embedders{entries: map[tenant.ID]embedderEntry{}},
+		imports:     make(chan struct{}, maxConcurrentImports),
+	}, nil
 }
 
 // UpsertNodes implements KnowledgeService.
 func (h *Handler) UpsertNodes(ctx context.Context, req *knowledgev1.UpsertNodesRequest) (*knowledgev1.UpsertNodesResponse, error) {
 	nodes := make([]graph.Node, len(req.GetNodes()))
-	texts := make([]string, len(nodes))
 	for i, n := range req.GetNodes() {
 		nodes[i] = nodeFromProto(n)
-		texts[i] = EmbeddingText(nodes[i])
 	}
-	vectors, err := h.embed.Embed(ctx, texts)
+	emb, err := h.embedderFor(ctx)
 	if err != nil {
-		return nil, h.statusOf(ctx, "embed nodes", fmt.Errorf("%w: %w", errEmbed, err))
+		return nil, h.statusOf(ctx, "embed nodes", err)
 	}
-	for i := range nodes {
-		nodes[i].Embedding = vectors[i]
+	if err := embedAll(ctx, emb, nodes); err != nil {
+		return nil, h.statusOf(ctx, "embed nodes", err)
 	}
 	if err := h.graph.UpsertNodes(ctx, nodes); err != nil {
 		return nil, h.statusOf(ctx, "upsert nodes", err)
@@ -147,7 +158,11 @@ func (h *Handler) Search(ctx context.Context, req *knowledgev1.SearchRequest) (*
 		q.Text = req.GetText()
 	}
 	if mode != knowledgev1.SearchMode_SEARCH_MODE_LEXICAL {
-		vs, err := h.embed.Embed(ctx, []string{req.GetText()})
+		emb, err := h.embedderFor(ctx)
+		if err != nil {
+			return nil, h.statusOf(ctx, "embed query", err)
+		}
+		vs, err := emb.Embed(ctx, []string{req.GetText()})
 		if err != nil {
 			return nil, h.statusOf(ctx, "embed query", fmt.Errorf("%w: %w", errEmbed, err))
 		}

@@ -103,10 +103,15 @@ func (h *Handler) ImportCMDB(stream grpc.ClientStreamingServer[knowledgev1.Impor
 // embedBatch bounds the texts sent to the embedder at once.
 const embedBatch = 1000
 
-// embedNodes sets the embedding of every node and team of b.
+// embedNodes sets the embedding of every node and team of b, with the
+// tenant's embedder.
 func (h *Handler) embedNodes(ctx context.Context, b *cmdb.Batch) error {
-	if err := h.embedAll(ctx, b.Nodes); err != nil {
+	e, err := h.embedderFor(ctx)
+	if err != nil {
 		return err
 	}
-	return h.embedAll(ctx, b.Teams)
+	if err := embedAll(ctx, e, b.Nodes); err != nil {
+		return err
+	}
+	return embedAll(ctx, e, b.Teams)
 }

@@ -346,6 +346,301 @@ func (SearchMode) EnumDescriptor() ([]byte, []int) {
 	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{4}
 }
 
+// EmbeddingSettings is the tenant's embedding model.
+type EmbeddingSettings struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The OpenAI-compatible API (OpenAI, a LiteLLM proxy, vLLM, Ollama);
+	// empty means the deployment's embedder.
+	BaseUrl string `protobuf:"bytes,1,opt,name=base_url,json=baseUrl,proto3" json:"base_url,omitempty"`
+	// The model asked for.
+	Model string `protobuf:"bytes,2,opt,name=model,proto3" json:"model,omitempty"`
+	// Whether an API key is stored; the key itself is never returned.
+	ApiKeySet bool `protobuf:"varint,3,opt,name=api_key_set,json=apiKeySet,proto3" json:"api_key_set,omitempty"`
+	// Output only: the dimension every vector must have (the graph's).
+	Dimension int32 `protobuf:"varint,4,opt,name=dimension,proto3" json:"dimension,omitempty"`
+	// Output only: the model that embeds the tenant's text now.
+	EffectiveModel string `protobuf:"bytes,5,opt,name=effective_model,json=effectiveModel,proto3" json:"effective_model,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *EmbeddingSettings) Reset() {
+	*x = EmbeddingSettings{}
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EmbeddingSettings) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EmbeddingSettings) ProtoMessage() {}
+
+func (x *EmbeddingSettings) ProtoReflect() protoreflect.Message {
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EmbeddingSettings.ProtoReflect.Descriptor instead.
+func (*EmbeddingSettings) Descriptor() ([]byte, []int) {
+	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *EmbeddingSettings) GetBaseUrl() string {
+	if x != nil {
+		return x.BaseUrl
+	}
+	return ""
+}
+
+func (x *EmbeddingSettings) GetModel() string {
+	if x != nil {
+		return x.Model
+	}
+	return ""
+}
+
+func (x *EmbeddingSettings) GetApiKeySet() bool {
+	if x != nil {
+		return x.ApiKeySet
+	}
+	return false
+}
+
+func (x *EmbeddingSettings) GetDimension() int32 {
+	if x != nil {
+		return x.Dimension
+	}
+	return 0
+}
+
+func (x *EmbeddingSettings) GetEffectiveModel() string {
+	if x != nil {
+		return x.EffectiveModel
+	}
+	return ""
+}
+
+// GetEmbeddingSettingsRequest asks for the tenant's settings.
+type GetEmbeddingSettingsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetEmbeddingSettingsRequest) Reset() {
+	*x = GetEmbeddingSettingsRequest{}
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetEmbeddingSettingsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetEmbeddingSettingsRequest) ProtoMessage() {}
+
+func (x *GetEmbeddingSettingsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetEmbeddingSettingsRequest.ProtoReflect.Descriptor instead.
+func (*GetEmbeddingSettingsRequest) Descriptor() ([]byte, []int) {
+	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{1}
+}
+
+// GetEmbeddingSettingsResponse holds them.
+type GetEmbeddingSettingsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The settings.
+	Settings      *EmbeddingSettings `protobuf:"bytes,1,opt,name=settings,proto3" json:"settings,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetEmbeddingSettingsResponse) Reset() {
+	*x = GetEmbeddingSettingsResponse{}
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetEmbeddingSettingsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetEmbeddingSettingsResponse) ProtoMessage() {}
+
+func (x *GetEmbeddingSettingsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetEmbeddingSettingsResponse.ProtoReflect.Descriptor instead.
+func (*GetEmbeddingSettingsResponse) Descriptor() ([]byte, []int) {
+	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *GetEmbeddingSettingsResponse) GetSettings() *EmbeddingSettings {
+	if x != nil {
+		return x.Settings
+	}
+	return nil
+}
+
+// SetEmbeddingSettingsRequest changes the tenant's embedding model.
+type SetEmbeddingSettingsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The API's base URL, http or https; empty returns the tenant to the
+	// deployment's embedder.
+	BaseUrl string `protobuf:"bytes,1,opt,name=base_url,json=baseUrl,proto3" json:"base_url,omitempty"`
+	// The model; required with a base URL.
+	Model string `protobuf:"bytes,2,opt,name=model,proto3" json:"model,omitempty"`
+	// The API key, stored sealed; empty keeps the stored one.
+	ApiKey string `protobuf:"bytes,3,opt,name=api_key,json=apiKey,proto3" json:"api_key,omitempty"`
+	// Remove the stored key.
+	ClearApiKey   bool `protobuf:"varint,4,opt,name=clear_api_key,json=clearApiKey,proto3" json:"clear_api_key,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetEmbeddingSettingsRequest) Reset() {
+	*x = SetEmbeddingSettingsRequest{}
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetEmbeddingSettingsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetEmbeddingSettingsRequest) ProtoMessage() {}
+
+func (x *SetEmbeddingSettingsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetEmbeddingSettingsRequest.ProtoReflect.Descriptor instead.
+func (*SetEmbeddingSettingsRequest) Descriptor() ([]byte, []int) {
+	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *SetEmbeddingSettingsRequest) GetBaseUrl() string {
+	if x != nil {
+		return x.BaseUrl
+	}
+	return ""
+}
+
+func (x *SetEmbeddingSettingsRequest) GetModel() string {
+	if x != nil {
+		return x.Model
+	}
+	return ""
+}
+
+func (x *SetEmbeddingSettingsRequest) GetApiKey() string {
+	if x != nil {
+		return x.ApiKey
+	}
+	return ""
+}
+
+func (x *SetEmbeddingSettingsRequest) GetClearApiKey() bool {
+	if x != nil {
+		return x.ClearApiKey
+	}
+	return false
+}
+
+// SetEmbeddingSettingsResponse is the settings as saved.
+type SetEmbeddingSettingsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The settings.
+	Settings *EmbeddingSettings `protobuf:"bytes,1,opt,name=settings,proto3" json:"settings,omitempty"`
+	// How many nodes were embedded again because the model changed.
+	Reembedded    int32 `protobuf:"varint,2,opt,name=reembedded,proto3" json:"reembedded,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetEmbeddingSettingsResponse) Reset() {
+	*x = SetEmbeddingSettingsResponse{}
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetEmbeddingSettingsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetEmbeddingSettingsResponse) ProtoMessage() {}
+
+func (x *SetEmbeddingSettingsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetEmbeddingSettingsResponse.ProtoReflect.Descriptor instead.
+func (*SetEmbeddingSettingsResponse) Descriptor() ([]byte, []int) {
+	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *SetEmbeddingSettingsResponse) GetSettings() *EmbeddingSettings {
+	if x != nil {
+		return x.Settings
+	}
+	return nil
+}
+
+func (x *SetEmbeddingSettingsResponse) GetReembedded() int32 {
+	if x != nil {
+		return x.Reembedded
+	}
+	return 0
+}
+
 // KnowledgeFile is a runbook or postmortem the tenant added.
 type KnowledgeFile struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -370,7 +665,7 @@ type KnowledgeFile struct {
 
 func (x *KnowledgeFile) Reset() {
 	*x = KnowledgeFile{}
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[0]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -382,7 +677,7 @@ func (x *KnowledgeFile) String() string {
 func (*KnowledgeFile) ProtoMessage() {}
 
 func (x *KnowledgeFile) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[0]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -395,7 +690,7 @@ func (x *KnowledgeFile) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KnowledgeFile.ProtoReflect.Descriptor instead.
 func (*KnowledgeFile) Descriptor() ([]byte, []int) {
-	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{0}
+	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *KnowledgeFile) GetName() string {
@@ -463,7 +758,7 @@ type AddKnowledgeFileRequest struct {
 
 func (x *AddKnowledgeFileRequest) Reset() {
 	*x = AddKnowledgeFileRequest{}
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[1]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -475,7 +770,7 @@ func (x *AddKnowledgeFileRequest) String() string {
 func (*AddKnowledgeFileRequest) ProtoMessage() {}
 
 func (x *AddKnowledgeFileRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[1]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -488,7 +783,7 @@ func (x *AddKnowledgeFileRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddKnowledgeFileRequest.ProtoReflect.Descriptor instead.
 func (*AddKnowledgeFileRequest) Descriptor() ([]byte, []int) {
-	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{1}
+	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *AddKnowledgeFileRequest) GetName() string {
@@ -523,7 +818,7 @@ type AddKnowledgeFileResponse struct {
 
 func (x *AddKnowledgeFileResponse) Reset() {
 	*x = AddKnowledgeFileResponse{}
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[2]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -535,7 +830,7 @@ func (x *AddKnowledgeFileResponse) String() string {
 func (*AddKnowledgeFileResponse) ProtoMessage() {}
 
 func (x *AddKnowledgeFileResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[2]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -548,7 +843,7 @@ func (x *AddKnowledgeFileResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddKnowledgeFileResponse.ProtoReflect.Descriptor instead.
 func (*AddKnowledgeFileResponse) Descriptor() ([]byte, []int) {
-	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{2}
+	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *AddKnowledgeFileResponse) GetFile() *KnowledgeFile {
@@ -567,7 +862,7 @@ type ListKnowledgeFilesRequest struct {
 
 func (x *ListKnowledgeFilesRequest) Reset() {
 	*x = ListKnowledgeFilesRequest{}
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[3]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -579,7 +874,7 @@ func (x *ListKnowledgeFilesRequest) String() string {
 func (*ListKnowledgeFilesRequest) ProtoMessage() {}
 
 func (x *ListKnowledgeFilesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[3]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -592,7 +887,7 @@ func (x *ListKnowledgeFilesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListKnowledgeFilesRequest.ProtoReflect.Descriptor instead.
 func (*ListKnowledgeFilesRequest) Descriptor() ([]byte, []int) {
-	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{3}
+	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{8}
 }
 
 // ListKnowledgeFilesResponse lists the files by name.
@@ -606,7 +901,7 @@ type ListKnowledgeFilesResponse struct {
 
 func (x *ListKnowledgeFilesResponse) Reset() {
 	*x = ListKnowledgeFilesResponse{}
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[4]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -618,7 +913,7 @@ func (x *ListKnowledgeFilesResponse) String() string {
 func (*ListKnowledgeFilesResponse) ProtoMessage() {}
 
 func (x *ListKnowledgeFilesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[4]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -631,7 +926,7 @@ func (x *ListKnowledgeFilesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListKnowledgeFilesResponse.ProtoReflect.Descriptor instead.
 func (*ListKnowledgeFilesResponse) Descriptor() ([]byte, []int) {
-	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{4}
+	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ListKnowledgeFilesResponse) GetFiles() []*KnowledgeFile {
@@ -652,7 +947,7 @@ type RemoveKnowledgeFileRequest struct {
 
 func (x *RemoveKnowledgeFileRequest) Reset() {
 	*x = RemoveKnowledgeFileRequest{}
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[5]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -664,7 +959,7 @@ func (x *RemoveKnowledgeFileRequest) String() string {
 func (*RemoveKnowledgeFileRequest) ProtoMessage() {}
 
 func (x *RemoveKnowledgeFileRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[5]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -677,7 +972,7 @@ func (x *RemoveKnowledgeFileRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveKnowledgeFileRequest.ProtoReflect.Descriptor instead.
 func (*RemoveKnowledgeFileRequest) Descriptor() ([]byte, []int) {
-	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{5}
+	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *RemoveKnowledgeFileRequest) GetName() string {
@@ -696,7 +991,7 @@ type RemoveKnowledgeFileResponse struct {
 
 func (x *RemoveKnowledgeFileResponse) Reset() {
 	*x = RemoveKnowledgeFileResponse{}
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[6]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -708,7 +1003,7 @@ func (x *RemoveKnowledgeFileResponse) String() string {
 func (*RemoveKnowledgeFileResponse) ProtoMessage() {}
 
 func (x *RemoveKnowledgeFileResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[6]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -721,7 +1016,7 @@ func (x *RemoveKnowledgeFileResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveKnowledgeFileResponse.ProtoReflect.Descriptor instead.
 func (*RemoveKnowledgeFileResponse) Descriptor() ([]byte, []int) {
-	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{6}
+	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{11}
 }
 
 // ImportCMDBRequest is one chunk of the file.
@@ -737,7 +1032,7 @@ type ImportCMDBRequest struct {
 
 func (x *ImportCMDBRequest) Reset() {
 	*x = ImportCMDBRequest{}
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[7]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -749,7 +1044,7 @@ func (x *ImportCMDBRequest) String() string {
 func (*ImportCMDBRequest) ProtoMessage() {}
 
 func (x *ImportCMDBRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[7]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -762,7 +1057,7 @@ func (x *ImportCMDBRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportCMDBRequest.ProtoReflect.Descriptor instead.
 func (*ImportCMDBRequest) Descriptor() ([]byte, []int) {
-	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{7}
+	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ImportCMDBRequest) GetFormat() CMDBFormat {
@@ -796,7 +1091,7 @@ type ImportRowError struct {
 
 func (x *ImportRowError) Reset() {
 	*x = ImportRowError{}
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[8]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -808,7 +1103,7 @@ func (x *ImportRowError) String() string {
 func (*ImportRowError) ProtoMessage() {}
 
 func (x *ImportRowError) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[8]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -821,7 +1116,7 @@ func (x *ImportRowError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportRowError.ProtoReflect.Descriptor instead.
 func (*ImportRowError) Descriptor() ([]byte, []int) {
-	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{8}
+	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ImportRowError) GetSource() string {
@@ -871,7 +1166,7 @@ type ImportCMDBResponse struct {
 
 func (x *ImportCMDBResponse) Reset() {
 	*x = ImportCMDBResponse{}
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[9]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -883,7 +1178,7 @@ func (x *ImportCMDBResponse) String() string {
 func (*ImportCMDBResponse) ProtoMessage() {}
 
 func (x *ImportCMDBResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[9]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -896,7 +1191,7 @@ func (x *ImportCMDBResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportCMDBResponse.ProtoReflect.Descriptor instead.
 func (*ImportCMDBResponse) Descriptor() ([]byte, []int) {
-	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{9}
+	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ImportCMDBResponse) GetNodesUpserted() int32 {
@@ -957,7 +1252,7 @@ type Node struct {
 
 func (x *Node) Reset() {
 	*x = Node{}
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[10]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -969,7 +1264,7 @@ func (x *Node) String() string {
 func (*Node) ProtoMessage() {}
 
 func (x *Node) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[10]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -982,7 +1277,7 @@ func (x *Node) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Node.ProtoReflect.Descriptor instead.
 func (*Node) Descriptor() ([]byte, []int) {
-	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{10}
+	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *Node) GetId() string {
@@ -1049,7 +1344,7 @@ type Edge struct {
 
 func (x *Edge) Reset() {
 	*x = Edge{}
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[11]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1061,7 +1356,7 @@ func (x *Edge) String() string {
 func (*Edge) ProtoMessage() {}
 
 func (x *Edge) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[11]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1074,7 +1369,7 @@ func (x *Edge) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Edge.ProtoReflect.Descriptor instead.
 func (*Edge) Descriptor() ([]byte, []int) {
-	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{11}
+	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *Edge) GetFrom() string {
@@ -1109,7 +1404,7 @@ type UpsertNodesRequest struct {
 
 func (x *UpsertNodesRequest) Reset() {
 	*x = UpsertNodesRequest{}
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[12]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1121,7 +1416,7 @@ func (x *UpsertNodesRequest) String() string {
 func (*UpsertNodesRequest) ProtoMessage() {}
 
 func (x *UpsertNodesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[12]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1134,7 +1429,7 @@ func (x *UpsertNodesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpsertNodesRequest.ProtoReflect.Descriptor instead.
 func (*UpsertNodesRequest) Descriptor() ([]byte, []int) {
-	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{12}
+	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *UpsertNodesRequest) GetNodes() []*Node {
@@ -1155,7 +1450,7 @@ type UpsertNodesResponse struct {
 
 func (x *UpsertNodesResponse) Reset() {
 	*x = UpsertNodesResponse{}
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[13]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1167,7 +1462,7 @@ func (x *UpsertNodesResponse) String() string {
 func (*UpsertNodesResponse) ProtoMessage() {}
 
 func (x *UpsertNodesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[13]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1180,7 +1475,7 @@ func (x *UpsertNodesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpsertNodesResponse.ProtoReflect.Descriptor instead.
 func (*UpsertNodesResponse) Descriptor() ([]byte, []int) {
-	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{13}
+	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *UpsertNodesResponse) GetUpserted() int32 {
@@ -1201,7 +1496,7 @@ type GetNodeRequest struct {
 
 func (x *GetNodeRequest) Reset() {
 	*x = GetNodeRequest{}
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[14]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1213,7 +1508,7 @@ func (x *GetNodeRequest) String() string {
 func (*GetNodeRequest) ProtoMessage() {}
 
 func (x *GetNodeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[14]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1226,7 +1521,7 @@ func (x *GetNodeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetNodeRequest.ProtoReflect.Descriptor instead.
 func (*GetNodeRequest) Descriptor() ([]byte, []int) {
-	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{14}
+	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *GetNodeRequest) GetId() string {
@@ -1247,7 +1542,7 @@ type GetNodeResponse struct {
 
 func (x *GetNodeResponse) Reset() {
 	*x = GetNodeResponse{}
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[15]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1259,7 +1554,7 @@ func (x *GetNodeResponse) String() string {
 func (*GetNodeResponse) ProtoMessage() {}
 
 func (x *GetNodeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[15]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1272,7 +1567,7 @@ func (x *GetNodeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetNodeResponse.ProtoReflect.Descriptor instead.
 func (*GetNodeResponse) Descriptor() ([]byte, []int) {
-	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{15}
+	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *GetNodeResponse) GetNode() *Node {
@@ -1293,7 +1588,7 @@ type DeleteNodesRequest struct {
 
 func (x *DeleteNodesRequest) Reset() {
 	*x = DeleteNodesRequest{}
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[16]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1305,7 +1600,7 @@ func (x *DeleteNodesRequest) String() string {
 func (*DeleteNodesRequest) ProtoMessage() {}
 
 func (x *DeleteNodesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[16]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1318,7 +1613,7 @@ func (x *DeleteNodesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteNodesRequest.ProtoReflect.Descriptor instead.
 func (*DeleteNodesRequest) Descriptor() ([]byte, []int) {
-	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{16}
+	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *DeleteNodesRequest) GetIds() []string {
@@ -1337,7 +1632,7 @@ type DeleteNodesResponse struct {
 
 func (x *DeleteNodesResponse) Reset() {
 	*x = DeleteNodesResponse{}
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[17]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1349,7 +1644,7 @@ func (x *DeleteNodesResponse) String() string {
 func (*DeleteNodesResponse) ProtoMessage() {}
 
 func (x *DeleteNodesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[17]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1362,7 +1657,7 @@ func (x *DeleteNodesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteNodesResponse.ProtoReflect.Descriptor instead.
 func (*DeleteNodesResponse) Descriptor() ([]byte, []int) {
-	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{17}
+	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{22}
 }
 
 // UpsertEdgesRequest carries edges to add.
@@ -1376,7 +1671,7 @@ type UpsertEdgesRequest struct {
 
 func (x *UpsertEdgesRequest) Reset() {
 	*x = UpsertEdgesRequest{}
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[18]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1388,7 +1683,7 @@ func (x *UpsertEdgesRequest) String() string {
 func (*UpsertEdgesRequest) ProtoMessage() {}
 
 func (x *UpsertEdgesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[18]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1401,7 +1696,7 @@ func (x *UpsertEdgesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpsertEdgesRequest.ProtoReflect.Descriptor instead.
 func (*UpsertEdgesRequest) Descriptor() ([]byte, []int) {
-	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{18}
+	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *UpsertEdgesRequest) GetEdges() []*Edge {
@@ -1420,7 +1715,7 @@ type UpsertEdgesResponse struct {
 
 func (x *UpsertEdgesResponse) Reset() {
 	*x = UpsertEdgesResponse{}
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[19]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1432,7 +1727,7 @@ func (x *UpsertEdgesResponse) String() string {
 func (*UpsertEdgesResponse) ProtoMessage() {}
 
 func (x *UpsertEdgesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[19]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1445,7 +1740,7 @@ func (x *UpsertEdgesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpsertEdgesResponse.ProtoReflect.Descriptor instead.
 func (*UpsertEdgesResponse) Descriptor() ([]byte, []int) {
-	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{19}
+	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{24}
 }
 
 // DeleteEdgesRequest names edges to remove.
@@ -1459,7 +1754,7 @@ type DeleteEdgesRequest struct {
 
 func (x *DeleteEdgesRequest) Reset() {
 	*x = DeleteEdgesRequest{}
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[20]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1471,7 +1766,7 @@ func (x *DeleteEdgesRequest) String() string {
 func (*DeleteEdgesRequest) ProtoMessage() {}
 
 func (x *DeleteEdgesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[20]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1484,7 +1779,7 @@ func (x *DeleteEdgesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteEdgesRequest.ProtoReflect.Descriptor instead.
 func (*DeleteEdgesRequest) Descriptor() ([]byte, []int) {
-	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{20}
+	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *DeleteEdgesRequest) GetEdges() []*Edge {
@@ -1503,7 +1798,7 @@ type DeleteEdgesResponse struct {
 
 func (x *DeleteEdgesResponse) Reset() {
 	*x = DeleteEdgesResponse{}
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[21]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1515,7 +1810,7 @@ func (x *DeleteEdgesResponse) String() string {
 func (*DeleteEdgesResponse) ProtoMessage() {}
 
 func (x *DeleteEdgesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[21]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1528,7 +1823,7 @@ func (x *DeleteEdgesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteEdgesResponse.ProtoReflect.Descriptor instead.
 func (*DeleteEdgesResponse) Descriptor() ([]byte, []int) {
-	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{21}
+	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{26}
 }
 
 // TraverseRequest is a walk from one node.
@@ -1549,7 +1844,7 @@ type TraverseRequest struct {
 
 func (x *TraverseRequest) Reset() {
 	*x = TraverseRequest{}
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[22]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1561,7 +1856,7 @@ func (x *TraverseRequest) String() string {
 func (*TraverseRequest) ProtoMessage() {}
 
 func (x *TraverseRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[22]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1574,7 +1869,7 @@ func (x *TraverseRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TraverseRequest.ProtoReflect.Descriptor instead.
 func (*TraverseRequest) Descriptor() ([]byte, []int) {
-	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{22}
+	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *TraverseRequest) GetId() string {
@@ -1620,7 +1915,7 @@ type Neighbour struct {
 
 func (x *Neighbour) Reset() {
 	*x = Neighbour{}
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[23]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1632,7 +1927,7 @@ func (x *Neighbour) String() string {
 func (*Neighbour) ProtoMessage() {}
 
 func (x *Neighbour) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[23]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1645,7 +1940,7 @@ func (x *Neighbour) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Neighbour.ProtoReflect.Descriptor instead.
 func (*Neighbour) Descriptor() ([]byte, []int) {
-	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{23}
+	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *Neighbour) GetNode() *Node {
@@ -1681,7 +1976,7 @@ type TraverseResponse struct {
 
 func (x *TraverseResponse) Reset() {
 	*x = TraverseResponse{}
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[24]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1693,7 +1988,7 @@ func (x *TraverseResponse) String() string {
 func (*TraverseResponse) ProtoMessage() {}
 
 func (x *TraverseResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[24]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1706,7 +2001,7 @@ func (x *TraverseResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TraverseResponse.ProtoReflect.Descriptor instead.
 func (*TraverseResponse) Descriptor() ([]byte, []int) {
-	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{24}
+	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *TraverseResponse) GetNeighbours() []*Neighbour {
@@ -1727,7 +2022,7 @@ type GetOwnersRequest struct {
 
 func (x *GetOwnersRequest) Reset() {
 	*x = GetOwnersRequest{}
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[25]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1739,7 +2034,7 @@ func (x *GetOwnersRequest) String() string {
 func (*GetOwnersRequest) ProtoMessage() {}
 
 func (x *GetOwnersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[25]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1752,7 +2047,7 @@ func (x *GetOwnersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetOwnersRequest.ProtoReflect.Descriptor instead.
 func (*GetOwnersRequest) Descriptor() ([]byte, []int) {
-	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{25}
+	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *GetOwnersRequest) GetId() string {
@@ -1773,7 +2068,7 @@ type GetOwnersResponse struct {
 
 func (x *GetOwnersResponse) Reset() {
 	*x = GetOwnersResponse{}
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[26]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1785,7 +2080,7 @@ func (x *GetOwnersResponse) String() string {
 func (*GetOwnersResponse) ProtoMessage() {}
 
 func (x *GetOwnersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[26]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1798,7 +2093,7 @@ func (x *GetOwnersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetOwnersResponse.ProtoReflect.Descriptor instead.
 func (*GetOwnersResponse) Descriptor() ([]byte, []int) {
-	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{26}
+	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *GetOwnersResponse) GetOwners() []*Node {
@@ -1829,7 +2124,7 @@ type SearchRequest struct {
 
 func (x *SearchRequest) Reset() {
 	*x = SearchRequest{}
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[27]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1841,7 +2136,7 @@ func (x *SearchRequest) String() string {
 func (*SearchRequest) ProtoMessage() {}
 
 func (x *SearchRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[27]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1854,7 +2149,7 @@ func (x *SearchRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SearchRequest.ProtoReflect.Descriptor instead.
 func (*SearchRequest) Descriptor() ([]byte, []int) {
-	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{27}
+	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *SearchRequest) GetText() string {
@@ -1920,7 +2215,7 @@ type SearchHit struct {
 
 func (x *SearchHit) Reset() {
 	*x = SearchHit{}
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[28]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1932,7 +2227,7 @@ func (x *SearchHit) String() string {
 func (*SearchHit) ProtoMessage() {}
 
 func (x *SearchHit) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[28]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1945,7 +2240,7 @@ func (x *SearchHit) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SearchHit.ProtoReflect.Descriptor instead.
 func (*SearchHit) Descriptor() ([]byte, []int) {
-	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{28}
+	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *SearchHit) GetNode() *Node {
@@ -2001,7 +2296,7 @@ type SearchResponse struct {
 
 func (x *SearchResponse) Reset() {
 	*x = SearchResponse{}
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[29]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2013,7 +2308,7 @@ func (x *SearchResponse) String() string {
 func (*SearchResponse) ProtoMessage() {}
 
 func (x *SearchResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[29]
+	mi := &file_alexus_knowledge_v1_knowledge_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2026,7 +2321,7 @@ func (x *SearchResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SearchResponse.ProtoReflect.Descriptor instead.
 func (*SearchResponse) Descriptor() ([]byte, []int) {
-	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{29}
+	return file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *SearchResponse) GetHits() []*SearchHit {
@@ -2040,7 +2335,26 @@ var File_alexus_knowledge_v1_knowledge_proto protoreflect.FileDescriptor
 
 const file_alexus_knowledge_v1_knowledge_proto_rawDesc = "" +
 	"\n" +
-	"#alexus/knowledge/v1/knowledge.proto\x12\x13alexus.knowledge.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xdc\x01\n" +
+	"#alexus/knowledge/v1/knowledge.proto\x12\x13alexus.knowledge.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xab\x01\n" +
+	"\x11EmbeddingSettings\x12\x19\n" +
+	"\bbase_url\x18\x01 \x01(\tR\abaseUrl\x12\x14\n" +
+	"\x05model\x18\x02 \x01(\tR\x05model\x12\x1e\n" +
+	"\vapi_key_set\x18\x03 \x01(\bR\tapiKeySet\x12\x1c\n" +
+	"\tdimension\x18\x04 \x01(\x05R\tdimension\x12'\n" +
+	"\x0feffective_model\x18\x05 \x01(\tR\x0eeffectiveModel\"\x1d\n" +
+	"\x1bGetEmbeddingSettingsRequest\"b\n" +
+	"\x1cGetEmbeddingSettingsResponse\x12B\n" +
+	"\bsettings\x18\x01 \x01(\v2&.alexus.knowledge.v1.EmbeddingSettingsR\bsettings\"\xb8\x01\n" +
+	"\x1bSetEmbeddingSettingsRequest\x122\n" +
+	"\bbase_url\x18\x01 \x01(\tB\x17\xbaH\x14r\x12\x18\x80\x102\r^$|^https?://R\abaseUrl\x12\x1e\n" +
+	"\x05model\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x02R\x05model\x12!\n" +
+	"\aapi_key\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\x80 R\x06apiKey\x12\"\n" +
+	"\rclear_api_key\x18\x04 \x01(\bR\vclearApiKey\"\x82\x01\n" +
+	"\x1cSetEmbeddingSettingsResponse\x12B\n" +
+	"\bsettings\x18\x01 \x01(\v2&.alexus.knowledge.v1.EmbeddingSettingsR\bsettings\x12\x1e\n" +
+	"\n" +
+	"reembedded\x18\x02 \x01(\x05R\n" +
+	"reembedded\"\xdc\x01\n" +
 	"\rKnowledgeFile\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04type\x18\x02 \x01(\tR\x04type\x12\x1d\n" +
@@ -2193,7 +2507,7 @@ const file_alexus_knowledge_v1_knowledge_proto_rawDesc = "" +
 	"\x17SEARCH_MODE_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12SEARCH_MODE_HYBRID\x10\x01\x12\x17\n" +
 	"\x13SEARCH_MODE_LEXICAL\x10\x02\x12\x16\n" +
-	"\x12SEARCH_MODE_VECTOR\x10\x032\xbb\t\n" +
+	"\x12SEARCH_MODE_VECTOR\x10\x032\xb5\v\n" +
 	"\x10KnowledgeService\x12`\n" +
 	"\vUpsertNodes\x12'.alexus.knowledge.v1.UpsertNodesRequest\x1a(.alexus.knowledge.v1.UpsertNodesResponse\x12T\n" +
 	"\aGetNode\x12#.alexus.knowledge.v1.GetNodeRequest\x1a$.alexus.knowledge.v1.GetNodeResponse\x12`\n" +
@@ -2207,7 +2521,9 @@ const file_alexus_knowledge_v1_knowledge_proto_rawDesc = "" +
 	"ImportCMDB\x12&.alexus.knowledge.v1.ImportCMDBRequest\x1a'.alexus.knowledge.v1.ImportCMDBResponse(\x01\x12o\n" +
 	"\x10AddKnowledgeFile\x12,.alexus.knowledge.v1.AddKnowledgeFileRequest\x1a-.alexus.knowledge.v1.AddKnowledgeFileResponse\x12u\n" +
 	"\x12ListKnowledgeFiles\x12..alexus.knowledge.v1.ListKnowledgeFilesRequest\x1a/.alexus.knowledge.v1.ListKnowledgeFilesResponse\x12x\n" +
-	"\x13RemoveKnowledgeFile\x12/.alexus.knowledge.v1.RemoveKnowledgeFileRequest\x1a0.alexus.knowledge.v1.RemoveKnowledgeFileResponseB\xde\x01\n" +
+	"\x13RemoveKnowledgeFile\x12/.alexus.knowledge.v1.RemoveKnowledgeFileRequest\x1a0.alexus.knowledge.v1.RemoveKnowledgeFileResponse\x12{\n" +
+	"\x14GetEmbeddingSettings\x120.alexus.knowledge.v1.GetEmbeddingSettingsRequest\x1a1.alexus.knowledge.v1.GetEmbeddingSettingsResponse\x12{\n" +
+	"\x14SetEmbeddingSettings\x120.alexus.knowledge.v1.SetEmbeddingSettingsRequest\x1a1.alexus.knowledge.v1.SetEmbeddingSettingsResponseB\xde\x01\n" +
 	"\x17com.alexus.knowledge.v1B\x0eKnowledgeProtoP\x01ZEgithub.com/alexus-platform/alexus/gen/alexus/knowledge/v1;knowledgev1\xa2\x02\x03AKX\xaa\x02\x13Alexus.Knowledge.V1\xca\x02\x13Alexus\\Knowledge\\V1\xe2\x02\x1fAlexus\\Knowledge\\V1\\GPBMetadata\xea\x02\x15Alexus::Knowledge::V1b\x06proto3"
 
 var (
@@ -2223,99 +2539,110 @@ func file_alexus_knowledge_v1_knowledge_proto_rawDescGZIP() []byte {
 }
 
 var file_alexus_knowledge_v1_knowledge_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
-var file_alexus_knowledge_v1_knowledge_proto_msgTypes = make([]protoimpl.MessageInfo, 31)
+var file_alexus_knowledge_v1_knowledge_proto_msgTypes = make([]protoimpl.MessageInfo, 36)
 var file_alexus_knowledge_v1_knowledge_proto_goTypes = []any{
-	(CMDBFormat)(0),                     // 0: alexus.knowledge.v1.CMDBFormat
-	(NodeKind)(0),                       // 1: alexus.knowledge.v1.NodeKind
-	(EdgeType)(0),                       // 2: alexus.knowledge.v1.EdgeType
-	(Direction)(0),                      // 3: alexus.knowledge.v1.Direction
-	(SearchMode)(0),                     // 4: alexus.knowledge.v1.SearchMode
-	(*KnowledgeFile)(nil),               // 5: alexus.knowledge.v1.KnowledgeFile
-	(*AddKnowledgeFileRequest)(nil),     // 6: alexus.knowledge.v1.AddKnowledgeFileRequest
-	(*AddKnowledgeFileResponse)(nil),    // 7: alexus.knowledge.v1.AddKnowledgeFileResponse
-	(*ListKnowledgeFilesRequest)(nil),   // 8: alexus.knowledge.v1.ListKnowledgeFilesRequest
-	(*ListKnowledgeFilesResponse)(nil),  // 9: alexus.knowledge.v1.ListKnowledgeFilesResponse
-	(*RemoveKnowledgeFileRequest)(nil),  // 10: alexus.knowledge.v1.RemoveKnowledgeFileRequest
-	(*RemoveKnowledgeFileResponse)(nil), // 11: alexus.knowledge.v1.RemoveKnowledgeFileResponse
-	(*ImportCMDBRequest)(nil),           // 12: alexus.knowledge.v1.ImportCMDBRequest
-	(*ImportRowError)(nil),              // 13: alexus.knowledge.v1.ImportRowError
-	(*ImportCMDBResponse)(nil),          // 14: alexus.knowledge.v1.ImportCMDBResponse
-	(*Node)(nil),                        // 15: alexus.knowledge.v1.Node
-	(*Edge)(nil),                        // 16: alexus.knowledge.v1.Edge
-	(*UpsertNodesRequest)(nil),          // 17: alexus.knowledge.v1.UpsertNodesRequest
-	(*UpsertNodesResponse)(nil),         // 18: alexus.knowledge.v1.UpsertNodesResponse
-	(*GetNodeRequest)(nil),              // 19: alexus.knowledge.v1.GetNodeRequest
-	(*GetNodeResponse)(nil),             // 20: alexus.knowledge.v1.GetNodeResponse
-	(*DeleteNodesRequest)(nil),          // 21: alexus.knowledge.v1.DeleteNodesRequest
-	(*DeleteNodesResponse)(nil),         // 22: alexus.knowledge.v1.DeleteNodesResponse
-	(*UpsertEdgesRequest)(nil),          // 23: alexus.knowledge.v1.UpsertEdgesRequest
-	(*UpsertEdgesResponse)(nil),         // 24: alexus.knowledge.v1.UpsertEdgesResponse
-	(*DeleteEdgesRequest)(nil),          // 25: alexus.knowledge.v1.DeleteEdgesRequest
-	(*DeleteEdgesResponse)(nil),         // 26: alexus.knowledge.v1.DeleteEdgesResponse
-	(*TraverseRequest)(nil),             // 27: alexus.knowledge.v1.TraverseRequest
-	(*Neighbour)(nil),                   // 28: alexus.knowledge.v1.Neighbour
-	(*TraverseResponse)(nil),            // 29: alexus.knowledge.v1.TraverseResponse
-	(*GetOwnersRequest)(nil),            // 30: alexus.knowledge.v1.GetOwnersRequest
-	(*GetOwnersResponse)(nil),           // 31: alexus.knowledge.v1.GetOwnersResponse
-	(*SearchRequest)(nil),               // 32: alexus.knowledge.v1.SearchRequest
-	(*SearchHit)(nil),                   // 33: alexus.knowledge.v1.SearchHit
-	(*SearchResponse)(nil),              // 34: alexus.knowledge.v1.SearchResponse
-	nil,                                 // 35: alexus.knowledge.v1.Node.PropertiesEntry
-	(*timestamppb.Timestamp)(nil),       // 36: google.protobuf.Timestamp
+	(CMDBFormat)(0),                      // 0: alexus.knowledge.v1.CMDBFormat
+	(NodeKind)(0),                        // 1: alexus.knowledge.v1.NodeKind
+	(EdgeType)(0),                        // 2: alexus.knowledge.v1.EdgeType
+	(Direction)(0),                       // 3: alexus.knowledge.v1.Direction
+	(SearchMode)(0),                      // 4: alexus.knowledge.v1.SearchMode
+	(*EmbeddingSettings)(nil),            // 5: alexus.knowledge.v1.EmbeddingSettings
+	(*GetEmbeddingSettingsRequest)(nil),  // 6: alexus.knowledge.v1.GetEmbeddingSettingsRequest
+	(*GetEmbeddingSettingsResponse)(nil), // 7: alexus.knowledge.v1.GetEmbeddingSettingsResponse
+	(*SetEmbeddingSettingsRequest)(nil),  // 8: alexus.knowledge.v1.SetEmbeddingSettingsRequest
+	(*SetEmbeddingSettingsResponse)(nil), // 9: alexus.knowledge.v1.SetEmbeddingSettingsResponse
+	(*KnowledgeFile)(nil),                // 10: alexus.knowledge.v1.KnowledgeFile
+	(*AddKnowledgeFileRequest)(nil),      // 11: alexus.knowledge.v1.AddKnowledgeFileRequest
+	(*AddKnowledgeFileResponse)(nil),     // 12: alexus.knowledge.v1.AddKnowledgeFileResponse
+	(*ListKnowledgeFilesRequest)(nil),    // 13: alexus.knowledge.v1.ListKnowledgeFilesRequest
+	(*ListKnowledgeFilesResponse)(nil),   // 14: alexus.knowledge.v1.ListKnowledgeFilesResponse
+	(*RemoveKnowledgeFileRequest)(nil),   // 15: alexus.knowledge.v1.RemoveKnowledgeFileRequest
+	(*RemoveKnowledgeFileResponse)(nil),  // 16: alexus.knowledge.v1.RemoveKnowledgeFileResponse
+	(*ImportCMDBRequest)(nil),            // 17: alexus.knowledge.v1.ImportCMDBRequest
+	(*ImportRowError)(nil),               // 18: alexus.knowledge.v1.ImportRowError
+	(*ImportCMDBResponse)(nil),           // 19: alexus.knowledge.v1.ImportCMDBResponse
+	(*Node)(nil),                         // 20: alexus.knowledge.v1.Node
+	(*Edge)(nil),                         // 21: alexus.knowledge.v1.Edge
+	(*UpsertNodesRequest)(nil),           // 22: alexus.knowledge.v1.UpsertNodesRequest
+	(*UpsertNodesResponse)(nil),          // 23: alexus.knowledge.v1.UpsertNodesResponse
+	(*GetNodeRequest)(nil),               // 24: alexus.knowledge.v1.GetNodeRequest
+	(*GetNodeResponse)(nil),              // 25: alexus.knowledge.v1.GetNodeResponse
+	(*DeleteNodesRequest)(nil),           // 26: alexus.knowledge.v1.DeleteNodesRequest
+	(*DeleteNodesResponse)(nil),          // 27: alexus.knowledge.v1.DeleteNodesResponse
+	(*UpsertEdgesRequest)(nil),           // 28: alexus.knowledge.v1.UpsertEdgesRequest
+	(*UpsertEdgesResponse)(nil),          // 29: alexus.knowledge.v1.UpsertEdgesResponse
+	(*DeleteEdgesRequest)(nil),           // 30: alexus.knowledge.v1.DeleteEdgesRequest
+	(*DeleteEdgesResponse)(nil),          // 31: alexus.knowledge.v1.DeleteEdgesResponse
+	(*TraverseRequest)(nil),              // 32: alexus.knowledge.v1.TraverseRequest
+	(*Neighbour)(nil),                    // 33: alexus.knowledge.v1.Neighbour
+	(*TraverseResponse)(nil),             // 34: alexus.knowledge.v1.TraverseResponse
+	(*GetOwnersRequest)(nil),             // 35: alexus.knowledge.v1.GetOwnersRequest
+	(*GetOwnersResponse)(nil),            // 36: alexus.knowledge.v1.GetOwnersResponse
+	(*SearchRequest)(nil),                // 37: alexus.knowledge.v1.SearchRequest
+	(*SearchHit)(nil),                    // 38: alexus.knowledge.v1.SearchHit
+	(*SearchResponse)(nil),               // 39: alexus.knowledge.v1.SearchResponse
+	nil,                                  // 40: alexus.knowledge.v1.Node.PropertiesEntry
+	(*timestamppb.Timestamp)(nil),        // 41: google.protobuf.Timestamp
 }
 var file_alexus_knowledge_v1_knowledge_proto_depIdxs = []int32{
-	36, // 0: alexus.knowledge.v1.KnowledgeFile.added_at:type_name -> google.protobuf.Timestamp
-	5,  // 1: alexus.knowledge.v1.AddKnowledgeFileResponse.file:type_name -> alexus.knowledge.v1.KnowledgeFile
-	5,  // 2: alexus.knowledge.v1.ListKnowledgeFilesResponse.files:type_name -> alexus.knowledge.v1.KnowledgeFile
-	0,  // 3: alexus.knowledge.v1.ImportCMDBRequest.format:type_name -> alexus.knowledge.v1.CMDBFormat
-	13, // 4: alexus.knowledge.v1.ImportCMDBResponse.rejected:type_name -> alexus.knowledge.v1.ImportRowError
-	1,  // 5: alexus.knowledge.v1.Node.kind:type_name -> alexus.knowledge.v1.NodeKind
-	35, // 6: alexus.knowledge.v1.Node.properties:type_name -> alexus.knowledge.v1.Node.PropertiesEntry
-	36, // 7: alexus.knowledge.v1.Node.updated_at:type_name -> google.protobuf.Timestamp
-	2,  // 8: alexus.knowledge.v1.Edge.type:type_name -> alexus.knowledge.v1.EdgeType
-	15, // 9: alexus.knowledge.v1.UpsertNodesRequest.nodes:type_name -> alexus.knowledge.v1.Node
-	15, // 10: alexus.knowledge.v1.GetNodeResponse.node:type_name -> alexus.knowledge.v1.Node
-	16, // 11: alexus.knowledge.v1.UpsertEdgesRequest.edges:type_name -> alexus.knowledge.v1.Edge
-	16, // 12: alexus.knowledge.v1.DeleteEdgesRequest.edges:type_name -> alexus.knowledge.v1.Edge
-	3,  // 13: alexus.knowledge.v1.TraverseRequest.direction:type_name -> alexus.knowledge.v1.Direction
-	2,  // 14: alexus.knowledge.v1.TraverseRequest.types:type_name -> alexus.knowledge.v1.EdgeType
-	15, // 15: alexus.knowledge.v1.Neighbour.node:type_name -> alexus.knowledge.v1.Node
-	16, // 16: alexus.knowledge.v1.Neighbour.edge:type_name -> alexus.knowledge.v1.Edge
-	28, // 17: alexus.knowledge.v1.TraverseResponse.neighbours:type_name -> alexus.knowledge.v1.Neighbour
-	15, // 18: alexus.knowledge.v1.GetOwnersResponse.owners:type_name -> alexus.knowledge.v1.Node
-	1,  // 19: alexus.knowledge.v1.SearchRequest.kinds:type_name -> alexus.knowledge.v1.NodeKind
-	4,  // 20: alexus.knowledge.v1.SearchRequest.mode:type_name -> alexus.knowledge.v1.SearchMode
-	15, // 21: alexus.knowledge.v1.SearchHit.node:type_name -> alexus.knowledge.v1.Node
-	33, // 22: alexus.knowledge.v1.SearchResponse.hits:type_name -> alexus.knowledge.v1.SearchHit
-	17, // 23: alexus.knowledge.v1.KnowledgeService.UpsertNodes:input_type -> alexus.knowledge.v1.UpsertNodesRequest
-	19, // 24: alexus.knowledge.v1.KnowledgeService.GetNode:input_type -> alexus.knowledge.v1.GetNodeRequest
-	21, // 25: alexus.knowledge.v1.KnowledgeService.DeleteNodes:input_type -> alexus.knowledge.v1.DeleteNodesRequest
-	23, // 26: alexus.knowledge.v1.KnowledgeService.UpsertEdges:input_type -> alexus.knowledge.v1.UpsertEdgesRequest
-	25, // 27: alexus.knowledge.v1.KnowledgeService.DeleteEdges:input_type -> alexus.knowledge.v1.DeleteEdgesRequest
-	27, // 28: alexus.knowledge.v1.KnowledgeService.Traverse:input_type -> alexus.knowledge.v1.TraverseRequest
-	30, // 29: alexus.knowledge.v1.KnowledgeService.GetOwners:input_type -> alexus.knowledge.v1.GetOwnersRequest
-	32, // 30: alexus.knowledge.v1.KnowledgeService.Search:input_type -> alexus.knowledge.v1.SearchRequest
-	12, // 31: alexus.knowledge.v1.KnowledgeService.ImportCMDB:input_type -> alexus.knowledge.v1.ImportCMDBRequest
-	6,  // 32: alexus.knowledge.v1.KnowledgeService.AddKnowledgeFile:input_type -> alexus.knowledge.v1.AddKnowledgeFileRequest
-	8,  // 33: alexus.knowledge.v1.KnowledgeService.ListKnowledgeFiles:input_type -> alexus.knowledge.v1.ListKnowledgeFilesRequest
-	10, // 34: alexus.knowledge.v1.KnowledgeService.RemoveKnowledgeFile:input_type -> alexus.knowledge.v1.RemoveKnowledgeFileRequest
-	18, // 35: alexus.knowledge.v1.KnowledgeService.UpsertNodes:output_type -> alexus.knowledge.v1.UpsertNodesResponse
-	20, // 36: alexus.knowledge.v1.KnowledgeService.GetNode:output_type -> alexus.knowledge.v1.GetNodeResponse
-	22, // 37: alexus.knowledge.v1.KnowledgeService.DeleteNodes:output_type -> alexus.knowledge.v1.DeleteNodesResponse
-	24, // 38: alexus.knowledge.v1.KnowledgeService.UpsertEdges:output_type -> alexus.knowledge.v1.UpsertEdgesResponse
-	26, // 39: alexus.knowledge.v1.KnowledgeService.DeleteEdges:output_type -> alexus.knowledge.v1.DeleteEdgesResponse
-	29, // 40: alexus.knowledge.v1.KnowledgeService.Traverse:output_type -> alexus.knowledge.v1.TraverseResponse
-	31, // 41: alexus.knowledge.v1.KnowledgeService.GetOwners:output_type -> alexus.knowledge.v1.GetOwnersResponse
-	34, // 42: alexus.knowledge.v1.KnowledgeService.Search:output_type -> alexus.knowledge.v1.SearchResponse
-	14, // 43: alexus.knowledge.v1.KnowledgeService.ImportCMDB:output_type -> alexus.knowledge.v1.ImportCMDBResponse
-	7,  // 44: alexus.knowledge.v1.KnowledgeService.AddKnowledgeFile:output_type -> alexus.knowledge.v1.AddKnowledgeFileResponse
-	9,  // 45: alexus.knowledge.v1.KnowledgeService.ListKnowledgeFiles:output_type -> alexus.knowledge.v1.ListKnowledgeFilesResponse
-	11, // 46: alexus.knowledge.v1.KnowledgeService.RemoveKnowledgeFile:output_type -> alexus.knowledge.v1.RemoveKnowledgeFileResponse
-	35, // [35:47] is the sub-list for method output_type
-	23, // [23:35] is the sub-list for method input_type
-	23, // [23:23] is the sub-list for extension type_name
-	23, // [23:23] is the sub-list for extension extendee
-	0,  // [0:23] is the sub-list for field type_name
+	5,  // 0: alexus.knowledge.v1.GetEmbeddingSettingsResponse.settings:type_name -> alexus.knowledge.v1.EmbeddingSettings
+	5,  // 1: alexus.knowledge.v1.SetEmbeddingSettingsResponse.settings:type_name -> alexus.knowledge.v1.EmbeddingSettings
+	41, // 2: alexus.knowledge.v1.KnowledgeFile.added_at:type_name -> google.protobuf.Timestamp
+	10, // 3: alexus.knowledge.v1.AddKnowledgeFileResponse.file:type_name -> alexus.knowledge.v1.KnowledgeFile
+	10, // 4: alexus.knowledge.v1.ListKnowledgeFilesResponse.files:type_name -> alexus.knowledge.v1.KnowledgeFile
+	0,  // 5: alexus.knowledge.v1.ImportCMDBRequest.format:type_name -> alexus.knowledge.v1.CMDBFormat
+	18, // 6: alexus.knowledge.v1.ImportCMDBResponse.rejected:type_name -> alexus.knowledge.v1.ImportRowError
+	1,  // 7: alexus.knowledge.v1.Node.kind:type_name -> alexus.knowledge.v1.NodeKind
+	40, // 8: alexus.knowledge.v1.Node.properties:type_name -> alexus.knowledge.v1.Node.PropertiesEntry
+	41, // 9: alexus.knowledge.v1.Node.updated_at:type_name -> google.protobuf.Timestamp
+	2,  // 10: alexus.knowledge.v1.Edge.type:type_name -> alexus.knowledge.v1.EdgeType
+	20, // 11: alexus.knowledge.v1.UpsertNodesRequest.nodes:type_name -> alexus.knowledge.v1.Node
+	20, // 12: alexus.knowledge.v1.GetNodeResponse.node:type_name -> alexus.knowledge.v1.Node
+	21, // 13: alexus.knowledge.v1.UpsertEdgesRequest.edges:type_name -> alexus.knowledge.v1.Edge
+	21, // 14: alexus.knowledge.v1.DeleteEdgesRequest.edges:type_name -> alexus.knowledge.v1.Edge
+	3,  // 15: alexus.knowledge.v1.TraverseRequest.direction:type_name -> alexus.knowledge.v1.Direction
+	2,  // 16: alexus.knowledge.v1.TraverseRequest.types:type_name -> alexus.knowledge.v1.EdgeType
+	20, // 17: alexus.knowledge.v1.Neighbour.node:type_name -> alexus.knowledge.v1.Node
+	21, // 18: alexus.knowledge.v1.Neighbour.edge:type_name -> alexus.knowledge.v1.Edge
+	33, // 19: alexus.knowledge.v1.TraverseResponse.neighbours:type_name -> alexus.knowledge.v1.Neighbour
+	20, // 20: alexus.knowledge.v1.GetOwnersResponse.owners:type_name -> alexus.knowledge.v1.Node
+	1,  // 21: alexus.knowledge.v1.SearchRequest.kinds:type_name -> alexus.knowledge.v1.NodeKind
+	4,  // 22: alexus.knowledge.v1.SearchRequest.mode:type_name -> alexus.knowledge.v1.SearchMode
+	20, // 23: alexus.knowledge.v1.SearchHit.node:type_name -> alexus.knowledge.v1.Node
+	38, // 24: alexus.knowledge.v1.SearchResponse.hits:type_name -> alexus.knowledge.v1.SearchHit
+	22, // 25: alexus.knowledge.v1.KnowledgeService.UpsertNodes:input_type -> alexus.knowledge.v1.UpsertNodesRequest
+	24, // 26: alexus.knowledge.v1.KnowledgeService.GetNode:input_type -> alexus.knowledge.v1.GetNodeRequest
+	26, // 27: alexus.knowledge.v1.KnowledgeService.DeleteNodes:input_type -> alexus.knowledge.v1.DeleteNodesRequest
+	28, // 28: alexus.knowledge.v1.KnowledgeService.UpsertEdges:input_type -> alexus.knowledge.v1.UpsertEdgesRequest
+	30, // 29: alexus.knowledge.v1.KnowledgeService.DeleteEdges:input_type -> alexus.knowledge.v1.DeleteEdgesRequest
+	32, // 30: alexus.knowledge.v1.KnowledgeService.Traverse:input_type -> alexus.knowledge.v1.TraverseRequest
+	35, // 31: alexus.knowledge.v1.KnowledgeService.GetOwners:input_type -> alexus.knowledge.v1.GetOwnersRequest
+	37, // 32: alexus.knowledge.v1.KnowledgeService.Search:input_type -> alexus.knowledge.v1.SearchRequest
+	17, // 33: alexus.knowledge.v1.KnowledgeService.ImportCMDB:input_type -> alexus.knowledge.v1.ImportCMDBRequest
+	11, // 34: alexus.knowledge.v1.KnowledgeService.AddKnowledgeFile:input_type -> alexus.knowledge.v1.AddKnowledgeFileRequest
+	13, // 35: alexus.knowledge.v1.KnowledgeService.ListKnowledgeFiles:input_type -> alexus.knowledge.v1.ListKnowledgeFilesRequest
+	15, // 36: alexus.knowledge.v1.KnowledgeService.RemoveKnowledgeFile:input_type -> alexus.knowledge.v1.RemoveKnowledgeFileRequest
+	6,  // 37: alexus.knowledge.v1.KnowledgeService.GetEmbeddingSettings:input_type -> alexus.knowledge.v1.GetEmbeddingSettingsRequest
+	8,  // 38: alexus.knowledge.v1.KnowledgeService.SetEmbeddingSettings:input_type -> alexus.knowledge.v1.SetEmbeddingSettingsRequest
+	23, // 39: alexus.knowledge.v1.KnowledgeService.UpsertNodes:output_type -> alexus.knowledge.v1.UpsertNodesResponse
+	25, // 40: alexus.knowledge.v1.KnowledgeService.GetNode:output_type -> alexus.knowledge.v1.GetNodeResponse
+	27, // 41: alexus.knowledge.v1.KnowledgeService.DeleteNodes:output_type -> alexus.knowledge.v1.DeleteNodesResponse
+	29, // 42: alexus.knowledge.v1.KnowledgeService.UpsertEdges:output_type -> alexus.knowledge.v1.UpsertEdgesResponse
+	31, // 43: alexus.knowledge.v1.KnowledgeService.DeleteEdges:output_type -> alexus.knowledge.v1.DeleteEdgesResponse
+	34, // 44: alexus.knowledge.v1.KnowledgeService.Traverse:output_type -> alexus.knowledge.v1.TraverseResponse
+	36, // 45: alexus.knowledge.v1.KnowledgeService.GetOwners:output_type -> alexus.knowledge.v1.GetOwnersResponse
+	39, // 46: alexus.knowledge.v1.KnowledgeService.Search:output_type -> alexus.knowledge.v1.SearchResponse
+	19, // 47: alexus.knowledge.v1.KnowledgeService.ImportCMDB:output_type -> alexus.knowledge.v1.ImportCMDBResponse
+	12, // 48: alexus.knowledge.v1.KnowledgeService.AddKnowledgeFile:output_type -> alexus.knowledge.v1.AddKnowledgeFileResponse
+	14, // 49: alexus.knowledge.v1.KnowledgeService.ListKnowledgeFiles:output_type -> alexus.knowledge.v1.ListKnowledgeFilesResponse
+	16, // 50: alexus.knowledge.v1.KnowledgeService.RemoveKnowledgeFile:output_type -> alexus.knowledge.v1.RemoveKnowledgeFileResponse
+	7,  // 51: alexus.knowledge.v1.KnowledgeService.GetEmbeddingSettings:output_type -> alexus.knowledge.v1.GetEmbeddingSettingsResponse
+	9,  // 52: alexus.knowledge.v1.KnowledgeService.SetEmbeddingSettings:output_type -> alexus.knowledge.v1.SetEmbeddingSettingsResponse
+	39, // [39:53] is the sub-list for method output_type
+	25, // [25:39] is the sub-list for method input_type
+	25, // [25:25] is the sub-list for extension type_name
+	25, // [25:25] is the sub-list for extension extendee
+	0,  // [0:25] is the sub-list for field type_name
 }
 
 func init() { file_alexus_knowledge_v1_knowledge_proto_init() }
@@ -2329,7 +2656,7 @@ func file_alexus_knowledge_v1_knowledge_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_alexus_knowledge_v1_knowledge_proto_rawDesc), len(file_alexus_knowledge_v1_knowledge_proto_rawDesc)),
 			NumEnums:      5,
-			NumMessages:   31,
+			NumMessages:   36,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

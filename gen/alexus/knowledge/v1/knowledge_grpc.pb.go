@@ -23,18 +23,20 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	KnowledgeService_UpsertNodes_FullMethodName         = "/alexus.knowledge.v1.KnowledgeService/UpsertNodes"
-	KnowledgeService_GetNode_FullMethodName             = "/alexus.knowledge.v1.KnowledgeService/GetNode"
-	KnowledgeService_DeleteNodes_FullMethodName         = "/alexus.knowledge.v1.KnowledgeService/DeleteNodes"
-	KnowledgeService_UpsertEdges_FullMethodName         = "/alexus.knowledge.v1.KnowledgeService/UpsertEdges"
-	KnowledgeService_DeleteEdges_FullMethodName         = "/alexus.knowledge.v1.KnowledgeService/DeleteEdges"
-	KnowledgeService_Traverse_FullMethodName            = "/alexus.knowledge.v1.KnowledgeService/Traverse"
-	KnowledgeService_GetOwners_FullMethodName           = "/alexus.knowledge.v1.KnowledgeService/GetOwners"
-	KnowledgeService_Search_FullMethodName              = "/alexus.knowledge.v1.KnowledgeService/Search"
-	KnowledgeService_ImportCMDB_FullMethodName          = "/alexus.knowledge.v1.KnowledgeService/ImportCMDB"
-	KnowledgeService_AddKnowledgeFile_FullMethodName    = "/alexus.knowledge.v1.KnowledgeService/AddKnowledgeFile"
-	KnowledgeService_ListKnowledgeFiles_FullMethodName  = "/alexus.knowledge.v1.KnowledgeService/ListKnowledgeFiles"
-	KnowledgeService_RemoveKnowledgeFile_FullMethodName = "/alexus.knowledge.v1.KnowledgeService/RemoveKnowledgeFile"
+	KnowledgeService_UpsertNodes_FullMethodName          = "/alexus.knowledge.v1.KnowledgeService/UpsertNodes"
+	KnowledgeService_GetNode_FullMethodName              = "/alexus.knowledge.v1.KnowledgeService/GetNode"
+	KnowledgeService_DeleteNodes_FullMethodName          = "/alexus.knowledge.v1.KnowledgeService/DeleteNodes"
+	KnowledgeService_UpsertEdges_FullMethodName          = "/alexus.knowledge.v1.KnowledgeService/UpsertEdges"
+	KnowledgeService_DeleteEdges_FullMethodName          = "/alexus.knowledge.v1.KnowledgeService/DeleteEdges"
+	KnowledgeService_Traverse_FullMethodName             = "/alexus.knowledge.v1.KnowledgeService/Traverse"
+	KnowledgeService_GetOwners_FullMethodName            = "/alexus.knowledge.v1.KnowledgeService/GetOwners"
+	KnowledgeService_Search_FullMethodName               = "/alexus.knowledge.v1.KnowledgeService/Search"
+	KnowledgeService_ImportCMDB_FullMethodName           = "/alexus.knowledge.v1.KnowledgeService/ImportCMDB"
+	KnowledgeService_AddKnowledgeFile_FullMethodName     = "/alexus.knowledge.v1.KnowledgeService/AddKnowledgeFile"
+	KnowledgeService_ListKnowledgeFiles_FullMethodName   = "/alexus.knowledge.v1.KnowledgeService/ListKnowledgeFiles"
+	KnowledgeService_RemoveKnowledgeFile_FullMethodName  = "/alexus.knowledge.v1.KnowledgeService/RemoveKnowledgeFile"
+	KnowledgeService_GetEmbeddingSettings_FullMethodName = "/alexus.knowledge.v1.KnowledgeService/GetEmbeddingSettings"
+	KnowledgeService_SetEmbeddingSettings_FullMethodName = "/alexus.knowledge.v1.KnowledgeService/SetEmbeddingSettings"
 )
 
 // KnowledgeServiceClient is the client API for KnowledgeService service.
@@ -85,6 +87,15 @@ type KnowledgeServiceClient interface {
 	// RemoveKnowledgeFile removes a knowledge file and its documents;
 	// NOT_FOUND when the tenant has no file of that name.
 	RemoveKnowledgeFile(ctx context.Context, in *RemoveKnowledgeFileRequest, opts ...grpc.CallOption) (*RemoveKnowledgeFileResponse, error)
+	// GetEmbeddingSettings says which model embeds the tenant's text.
+	GetEmbeddingSettings(ctx context.Context, in *GetEmbeddingSettingsRequest, opts ...grpc.CallOption) (*GetEmbeddingSettingsResponse, error)
+	// SetEmbeddingSettings gives the tenant its own OpenAI-compatible
+	// embedding model (or returns it to the deployment's). The model is tried
+	// before anything is saved: a vector of the wrong dimension is
+	// FAILED_PRECONDITION, an unreachable or refusing API UNAVAILABLE or
+	// FAILED_PRECONDITION. When the model changes, every node of the tenant
+	// is embedded again, since vectors of two models cannot be compared.
+	SetEmbeddingSettings(ctx context.Context, in *SetEmbeddingSettingsRequest, opts ...grpc.CallOption) (*SetEmbeddingSettingsResponse, error)
 }
 
 type knowledgeServiceClient struct {
@@ -218,6 +229,26 @@ func (c *knowledgeServiceClient) RemoveKnowledgeFile(ctx context.Context, in *Re
 	return out, nil
 }
 
+func (c *knowledgeServiceClient) GetEmbeddingSettings(ctx context.Context, in *GetEmbeddingSettingsRequest, opts ...grpc.CallOption) (*GetEmbeddingSettingsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetEmbeddingSettingsResponse)
+	err := c.cc.Invoke(ctx, KnowledgeService_GetEmbeddingSettings_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *knowledgeServiceClient) SetEmbeddingSettings(ctx context.Context, in *SetEmbeddingSettingsRequest, opts ...grpc.CallOption) (*SetEmbeddingSettingsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SetEmbeddingSettingsResponse)
+	err := c.cc.Invoke(ctx, KnowledgeService_SetEmbeddingSettings_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // KnowledgeServiceServer is the server API for KnowledgeService service.
 // All implementations must embed UnimplementedKnowledgeServiceServer
 // for forward compatibility.
@@ -266,6 +297,15 @@ type KnowledgeServiceServer interface {
 	// RemoveKnowledgeFile removes a knowledge file and its documents;
 	// NOT_FOUND when the tenant has no file of that name.
 	RemoveKnowledgeFile(context.Context, *RemoveKnowledgeFileRequest) (*RemoveKnowledgeFileResponse, error)
+	// GetEmbeddingSettings says which model embeds the tenant's text.
+	GetEmbeddingSettings(context.Context, *GetEmbeddingSettingsRequest) (*GetEmbeddingSettingsResponse, error)
+	// SetEmbeddingSettings gives the tenant its own OpenAI-compatible
+	// embedding model (or returns it to the deployment's). The model is tried
+	// before anything is saved: a vector of the wrong dimension is
+	// FAILED_PRECONDITION, an unreachable or refusing API UNAVAILABLE or
+	// FAILED_PRECONDITION. When the model changes, every node of the tenant
+	// is embedded again, since vectors of two models cannot be compared.
+	SetEmbeddingSettings(context.Context, *SetEmbeddingSettingsRequest) (*SetEmbeddingSettingsResponse, error)
 	mustEmbedUnimplementedKnowledgeServiceServer()
 }
 
@@ -311,6 +351,12 @@ func (UnimplementedKnowledgeServiceServer) ListKnowledgeFiles(context.Context, *
 }
 func (UnimplementedKnowledgeServiceServer) RemoveKnowledgeFile(context.Context, *RemoveKnowledgeFileRequest) (*RemoveKnowledgeFileResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method RemoveKnowledgeFile not implemented")
+}
+func (UnimplementedKnowledgeServiceServer) GetEmbeddingSettings(context.Context, *GetEmbeddingSettingsRequest) (*GetEmbeddingSettingsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetEmbeddingSettings not implemented")
+}
+func (UnimplementedKnowledgeServiceServer) SetEmbeddingSettings(context.Context, *SetEmbeddingSettingsRequest) (*SetEmbeddingSettingsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SetEmbeddingSettings not implemented")
 }
 func (UnimplementedKnowledgeServiceServer) mustEmbedUnimplementedKnowledgeServiceServer() {}
 func (UnimplementedKnowledgeServiceServer) testEmbeddedByValue()                          {}
@@ -538,6 +584,42 @@ func _KnowledgeService_RemoveKnowledgeFile_Handler(srv interface{}, ctx context.
 	return interceptor(ctx, in, info, handler)
 }
 
+func _KnowledgeService_GetEmbeddingSettings_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetEmbeddingSettingsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(KnowledgeServiceServer).GetEmbeddingSettings(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: KnowledgeService_GetEmbeddingSettings_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(KnowledgeServiceServer).GetEmbeddingSettings(ctx, req.(*GetEmbeddingSettingsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _KnowledgeService_SetEmbeddingSettings_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SetEmbeddingSettingsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(KnowledgeServiceServer).SetEmbeddingSettings(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: KnowledgeService_SetEmbeddingSettings_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(KnowledgeServiceServer).SetEmbeddingSettings(ctx, req.(*SetEmbeddingSettingsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // KnowledgeService_ServiceDesc is the grpc.ServiceDesc for KnowledgeService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -588,6 +670,14 @@ var KnowledgeService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "RemoveKnowledgeFile",
 			Handler:    _KnowledgeService_RemoveKnowledgeFile_Handler,
+		},
+		{
+			MethodName: "GetEmbeddingSettings",
+			Handler:    _KnowledgeService_GetEmbeddingSettings_Handler,
+		},
+		{
+			MethodName: "SetEmbeddingSettings",
+			Handler:    _KnowledgeService_SetEmbeddingSettings_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

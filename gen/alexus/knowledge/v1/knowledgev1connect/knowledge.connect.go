@@ -71,6 +71,12 @@ const (
 	// KnowledgeServiceRemoveKnowledgeFileProcedure is the fully-qualified name of the
 	// KnowledgeService's RemoveKnowledgeFile RPC.
 	KnowledgeServiceRemoveKnowledgeFileProcedure = "/alexus.knowledge.v1.KnowledgeService/RemoveKnowledgeFile"
+	// KnowledgeServiceGetEmbeddingSettingsProcedure is the fully-qualified name of the
+	// KnowledgeService's GetEmbeddingSettings RPC.
+	KnowledgeServiceGetEmbeddingSettingsProcedure = "/alexus.knowledge.v1.KnowledgeService/GetEmbeddingSettings"
+	// KnowledgeServiceSetEmbeddingSettingsProcedure is the fully-qualified name of the
+	// KnowledgeService's SetEmbeddingSettings RPC.
+	KnowledgeServiceSetEmbeddingSettingsProcedure = "/alexus.knowledge.v1.KnowledgeService/SetEmbeddingSettings"
 )
 
 // KnowledgeServiceClient is a client for the alexus.knowledge.v1.KnowledgeService service.
@@ -115,6 +121,15 @@ type KnowledgeServiceClient interface {
 	// RemoveKnowledgeFile removes a knowledge file and its documents;
 	// NOT_FOUND when the tenant has no file of that name.
 	RemoveKnowledgeFile(context.Context, *connect.Request[v1.RemoveKnowledgeFileRequest]) (*connect.Response[v1.RemoveKnowledgeFileResponse], error)
+	// GetEmbeddingSettings says which model embeds the tenant's text.
+	GetEmbeddingSettings(context.Context, *connect.Request[v1.GetEmbeddingSettingsRequest]) (*connect.Response[v1.GetEmbeddingSettingsResponse], error)
+	// SetEmbeddingSettings gives the tenant its own OpenAI-compatible
+	// embedding model (or returns it to the deployment's). The model is tried
+	// before anything is saved: a vector of the wrong dimension is
+	// FAILED_PRECONDITION, an unreachable or refusing API UNAVAILABLE or
+	// FAILED_PRECONDITION. When the model changes, every node of the tenant
+	// is embedded again, since vectors of two models cannot be compared.
+	SetEmbeddingSettings(context.Context, *connect.Request[v1.SetEmbeddingSettingsRequest]) (*connect.Response[v1.SetEmbeddingSettingsResponse], error)
 }
 
 // NewKnowledgeServiceClient constructs a client for the alexus.knowledge.v1.KnowledgeService
@@ -200,23 +215,37 @@ func NewKnowledgeServiceClient(httpClient connect.HTTPClient, baseURL string, op
 			connect.WithSchema(knowledgeServiceMethods.ByName("RemoveKnowledgeFile")),
 			connect.WithClientOptions(opts...),
 		),
+		getEmbeddingSettings: connect.NewClient[v1.GetEmbeddingSettingsRequest, v1.GetEmbeddingSettingsResponse](
+			httpClient,
+			baseURL+KnowledgeServiceGetEmbeddingSettingsProcedure,
+			connect.WithSchema(knowledgeServiceMethods.ByName("GetEmbeddingSettings")),
+			connect.WithClientOptions(opts...),
+		),
+		setEmbeddingSettings: connect.NewClient[v1.SetEmbeddingSettingsRequest, v1.SetEmbeddingSettingsResponse](
+			httpClient,
+			baseURL+KnowledgeServiceSetEmbeddingSettingsProcedure,
+			connect.WithSchema(knowledgeServiceMethods.ByName("SetEmbeddingSettings")),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
 // knowledgeServiceClient implements KnowledgeServiceClient.
 type knowledgeServiceClient struct {
-	upsertNodes         *connect.Client[v1.UpsertNodesRequest, v1.UpsertNodesResponse]
-	getNode             *connect.Client[v1.GetNodeRequest, v1.GetNodeResponse]
-	deleteNodes         *connect.Client[v1.DeleteNodesRequest, v1.DeleteNodesResponse]
-	upsertEdges         *connect.Client[v1.UpsertEdgesRequest, v1.UpsertEdgesResponse]
-	deleteEdges         *connect.Client[v1.DeleteEdgesRequest, v1.DeleteEdgesResponse]
-	traverse            *connect.Client[v1.TraverseRequest, v1.TraverseResponse]
-	getOwners           *connect.Client[v1.GetOwnersRequest, v1.GetOwnersResponse]
-	search              *connect.Client[v1.SearchRequest, v1.SearchResponse]
-	importCMDB          *connect.Client[v1.ImportCMDBRequest, v1.ImportCMDBResponse]
-	addKnowledgeFile    *connect.Client[v1.AddKnowledgeFileRequest, v1.AddKnowledgeFileResponse]
-	listKnowledgeFiles  *connect.Client[v1.ListKnowledgeFilesRequest, v1.ListKnowledgeFilesResponse]
-	removeKnowledgeFile *connect.Client[v1.RemoveKnowledgeFileRequest, v1.RemoveKnowledgeFileResponse]
+	upsertNodes          *connect.Client[v1.UpsertNodesRequest, v1.UpsertNodesResponse]
+	getNode              *connect.Client[v1.GetNodeRequest, v1.GetNodeResponse]
+	deleteNodes          *connect.Client[v1.DeleteNodesRequest, v1.DeleteNodesResponse]
+	upsertEdges          *connect.Client[v1.UpsertEdgesRequest, v1.UpsertEdgesResponse]
+	deleteEdges          *connect.Client[v1.DeleteEdgesRequest, v1.DeleteEdgesResponse]
+	traverse             *connect.Client[v1.TraverseRequest, v1.TraverseResponse]
+	getOwners            *connect.Client[v1.GetOwnersRequest, v1.GetOwnersResponse]
+	search               *connect.Client[v1.SearchRequest, v1.SearchResponse]
+	importCMDB           *connect.Client[v1.ImportCMDBRequest, v1.ImportCMDBResponse]
+	addKnowledgeFile     *connect.Client[v1.AddKnowledgeFileRequest, v1.AddKnowledgeFileResponse]
+	listKnowledgeFiles   *connect.Client[v1.ListKnowledgeFilesRequest, v1.ListKnowledgeFilesResponse]
+	removeKnowledgeFile  *connect.Client[v1.RemoveKnowledgeFileRequest, v1.RemoveKnowledgeFileResponse]
+	getEmbeddingSettings *connect.Client[v1.GetEmbeddingSettingsRequest, v1.GetEmbeddingSettingsResponse]
+	setEmbeddingSettings *connect.Client[v1.SetEmbeddingSettingsRequest, v1.SetEmbeddingSettingsResponse]
 }
 
 // UpsertNodes calls alexus.knowledge.v1.KnowledgeService.UpsertNodes.
@@ -279,6 +308,16 @@ func (c *knowledgeServiceClient) RemoveKnowledgeFile(ctx context.Context, req *c
 	return c.removeKnowledgeFile.CallUnary(ctx, req)
 }
 
+// GetEmbeddingSettings calls alexus.knowledge.v1.KnowledgeService.GetEmbeddingSettings.
+func (c *knowledgeServiceClient) GetEmbeddingSettings(ctx context.Context, req *connect.Request[v1.GetEmbeddingSettingsRequest]) (*connect.Response[v1.GetEmbeddingSettingsResponse], error) {
+	return c.getEmbeddingSettings.CallUnary(ctx, req)
+}
+
+// SetEmbeddingSettings calls alexus.knowledge.v1.KnowledgeService.SetEmbeddingSettings.
+func (c *knowledgeServiceClient) SetEmbeddingSettings(ctx context.Context, req *connect.Request[v1.SetEmbeddingSettingsRequest]) (*connect.Response[v1.SetEmbeddingSettingsResponse], error) {
+	return c.setEmbeddingSettings.CallUnary(ctx, req)
+}
+
 // KnowledgeServiceHandler is an implementation of the alexus.knowledge.v1.KnowledgeService service.
 type KnowledgeServiceHandler interface {
 	// UpsertNodes creates or replaces nodes, all or none; each is embedded
@@ -321,6 +360,15 @@ type KnowledgeServiceHandler interface {
 	// RemoveKnowledgeFile removes a knowledge file and its documents;
 	// NOT_FOUND when the tenant has no file of that name.
 	RemoveKnowledgeFile(context.Context, *connect.Request[v1.RemoveKnowledgeFileRequest]) (*connect.Response[v1.RemoveKnowledgeFileResponse], error)
+	// GetEmbeddingSettings says which model embeds the tenant's text.
+	GetEmbeddingSettings(context.Context, *connect.Request[v1.GetEmbeddingSettingsRequest]) (*connect.Response[v1.GetEmbeddingSettingsResponse], error)
+	// SetEmbeddingSettings gives the tenant its own OpenAI-compatible
+	// embedding model (or returns it to the deployment's). The model is tried
+	// before anything is saved: a vector of the wrong dimension is
+	// FAILED_PRECONDITION, an unreachable or refusing API UNAVAILABLE or
+	// FAILED_PRECONDITION. When the model changes, every node of the tenant
+	// is embedded again, since vectors of two models cannot be compared.
+	SetEmbeddingSettings(context.Context, *connect.Request[v1.SetEmbeddingSettingsRequest]) (*connect.Response[v1.SetEmbeddingSettingsResponse], error)
 }
 
 // NewKnowledgeServiceHandler builds an HTTP handler from the service implementation. It returns the
@@ -402,6 +450,18 @@ func NewKnowledgeServiceHandler(svc KnowledgeServiceHandler, opts ...connect.Han
 		connect.WithSchema(knowledgeServiceMethods.ByName("RemoveKnowledgeFile")),
 		connect.WithHandlerOptions(opts...),
 	)
+	knowledgeServiceGetEmbeddingSettingsHandler := connect.NewUnaryHandler(
+		KnowledgeServiceGetEmbeddingSettingsProcedure,
+		svc.GetEmbeddingSettings,
+		connect.WithSchema(knowledgeServiceMethods.ByName("GetEmbeddingSettings")),
+		connect.WithHandlerOptions(opts...),
+	)
+	knowledgeServiceSetEmbeddingSettingsHandler := connect.NewUnaryHandler(
+		KnowledgeServiceSetEmbeddingSettingsProcedure,
+		svc.SetEmbeddingSettings,
+		connect.WithSchema(knowledgeServiceMethods.ByName("SetEmbeddingSettings")),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/alexus.knowledge.v1.KnowledgeService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case KnowledgeServiceUpsertNodesProcedure:
@@ -428,6 +488,10 @@ func NewKnowledgeServiceHandler(svc KnowledgeServiceHandler, opts ...connect.Han
 			knowledgeServiceListKnowledgeFilesHandler.ServeHTTP(w, r)
 		case KnowledgeServiceRemoveKnowledgeFileProcedure:
 			knowledgeServiceRemoveKnowledgeFileHandler.ServeHTTP(w, r)
+		case KnowledgeServiceGetEmbeddingSettingsProcedure:
+			knowledgeServiceGetEmbeddingSettingsHandler.ServeHTTP(w, r)
+		case KnowledgeServiceSetEmbeddingSettingsProcedure:
+			knowledgeServiceSetEmbeddingSettingsHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -483,4 +547,12 @@ func (UnimplementedKnowledgeServiceHandler) ListKnowledgeFiles(context.Context, 
 
 func (UnimplementedKnowledgeServiceHandler) RemoveKnowledgeFile(context.Context, *connect.Request[v1.RemoveKnowledgeFileRequest]) (*connect.Response[v1.RemoveKnowledgeFileResponse], error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("alexus.knowledge.v1.KnowledgeService.RemoveKnowledgeFile is not implemented"))
+}
+
+func (UnimplementedKnowledgeServiceHandler) GetEmbeddingSettings(context.Context, *connect.Request[v1.GetEmbeddingSettingsRequest]) (*connect.Response[v1.GetEmbeddingSettingsResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("alexus.knowledge.v1.KnowledgeService.GetEmbeddingSettings is not implemented"))
+}
+
+func (UnimplementedKnowledgeServiceHandler) SetEmbeddingSettings(context.Context, *connect.Request[v1.SetEmbeddingSettingsRequest]) (*connect.Response[v1.SetEmbeddingSettingsResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("alexus.knowledge.v1.KnowledgeService.SetEmbeddingSettings is not implemented"))
 }
