@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/alexus-platform/alexus/internal/embed"
+	"github.com/alexus-platform/alexus/internal/graph"
+	neo4jgraph "github.com/alexus-platform/alexus/internal/graph/neo4j"
 	"github.com/alexus-platform/alexus/internal/graph/postgres"
 	"github.com/alexus-platform/alexus/internal/tenant"
 )
@@ -43,17 +45,33 @@ func bench(ctx context.Context, o options, log io.Writer) (*report, error) {
 		if err != nil {
 			return rep, err
 		}
-		if err := qualityRun(ctx, d, local, "larkspur", qs, corpus, o, rep, log); err != nil {
-			return rep, err
-		}
-		if model, note := configuredEmbedder(); model != nil {
-			if err := qualityRun(ctx, d, model, "larkspur-model", qs, corpus, o, rep, log); err != nil {
-				rep.notes = append(rep.notes, fmt.Sprintf("configured model %s: %v", model.Model(), err))
-			}
+		adapters := []adapter{{name: "postgres", open: func(_ context.Context, dim int) (graph.Graph, func(), error) {
+			g, err := postgres.New(d.db, postgres.Config{Dimension: dim})
+			return g, func() {}, err
+		}}}
+		if a, note := neo4jAdapter(); note != "" {
+			rep.notes = append(rep.notes, note)
 		} else {
+			adapters = append(adapters, a)
+		}
+		model, note := configuredEmbedder()
+		if model == nil {
 			rep.notes = append(rep.notes, note)
 		}
-		rep.notes = append(rep.notes, neo4jNote())
+		for _, a := range adapters {
+			if err := qualityRun(ctx, d, a, local, "larkspur", qs, corpus, o, rep, log); err != nil {
+				if a.name == "postgres" {
+					return rep, err
+				}
+				rep.notes = append(rep.notes, fmt.Sprintf("%s: %v", a.name, err))
+				continue
+			}
+			if model != nil {
+				if err := qualityRun(ctx, d, a, model, "larkspur-model", qs, corpus, o, rep, log); err != nil {
+					rep.notes = append(rep.notes, fmt.Sprintf("%s, configured model %s: %v", a.name, model.Model(), err))
+				}
+			}
+		}
 	}
 	if o.latency {
 		lr, err := latencyRun(ctx, d, o, corpus, qs, log)
@@ -65,15 +83,27 @@ func bench(ctx context.Context, o options, log io.Writer) (*report, error) {
 	return rep, nil
 }
 
-// qualityRun loads the corpus for tenant t with embedder e into the
-// Postgres adapter and evaluates every mode, plus the RRF sweep.
-func qualityRun(ctx context.Context, d *database, e embed.Embedder, t string, qs QuerySet, corpus Corpus, o options, rep *report, log io.Writer) error {
-	g, err := postgres.New(d.db, postgres.Config{Dimension: e.Dimension()})
+// adapter is a graph adapter the quality run evaluates: open returns a
+// graph of dimension dim and what closes it.
+type adapter struct {
+	name string
+	open func(ctx context.Context, dim int) (graph.Graph, func(), error)
+}
+
+// qualityRun loads the corpus for tenant t with embedder e into adapter a
+// and evaluates every mode, plus the RRF sweep. The tenant's nodes are
+// cleared first, for stores that outlive a run (Neo4j).
+func qualityRun(ctx context.Context, d *database, a adapter, e embed.Embedder, t string, qs QuerySet, corpus Corpus, o options, rep *report, log io.Writer) error {
+	g, closeGraph, err := a.open(ctx, e.Dimension())
 	if err != nil {
 		return err
 	}
+	defer closeGraph()
 	tctx, err := ensureTenant(ctx, d.db, tenant.ID(t))
 	if err != nil {
+		return err
+	}
+	if err := clearTenant(tctx, g); err != nil {
 		return err
 	}
 	start := time.Now()
@@ -81,7 +111,7 @@ func qualityRun(ctx context.Context, d *database, e embed.Embedder, t string, qs
 		return err
 	}
 	fmt.Fprintf(log, "loaded %d documents with %s (%d dimensions) in %s\n", len(corpus.Docs), e.Model(), e.Dimension(), time.Since(start).Round(time.Millisecond))
-	rows, err := evaluate(tctx, g, e, "postgres", qs, o.k, modes, log)
+	rows, err := evaluate(tctx, g, e, a.name, qs, o.k, modes, log)
 	if err != nil {
 		return err
 	}
@@ -90,7 +120,7 @@ func qualityRun(ctx context.Context, d *database, e embed.Embedder, t string, qs
 	for _, k := range rrfSweep {
 		sweep = append(sweep, mode{name: "hybrid rrf_k=" + strconv.Itoa(k), text: true, vector: true, rrfK: k})
 	}
-	rows, err = evaluate(tctx, g, e, "postgres", qs, o.k, sweep, log)
+	rows, err = evaluate(tctx, g, e, a.name, qs, o.k, sweep, log)
 	if err != nil {
 		return err
 	}
@@ -126,11 +156,41 @@ func configuredEmbedder() (embed.Embedder, string) {
 	return e, ""
 }
 
-// neo4jNote says that the Neo4j adapter (internal/graph/neo4j) was not
-// evaluated: this program drives only the Postgres adapter so far.
-func neo4jNote() string {
-	if os.Getenv("ALEXUS_NEO4J_URL") == "" {
-		return "neo4j: not evaluated (ALEXUS_NEO4J_URL is not set; this program also drives only the Postgres adapter so far)"
+// neo4jAdapter is the Neo4j adapter when ALEXUS_NEO4J_URL (with
+// ALEXUS_NEO4J_USER, ALEXUS_NEO4J_PASSWORD, ALEXUS_NEO4J_DATABASE) names a
+// server, or a note saying why it is not evaluated.
+func neo4jAdapter() (adapter, string) {
+	url := os.Getenv("ALEXUS_NEO4J_URL")
+	if url == "" {
+		return adapter{}, "neo4j: not evaluated (ALEXUS_NEO4J_URL is not set)"
 	}
-	return "neo4j: not evaluated (ALEXUS_NEO4J_URL is set, but this program drives only the Postgres adapter so far)"
+	return adapter{name: "neo4j", open: func(ctx context.Context, dim int) (graph.Graph, func(), error) {
+		driver, err := neo4jgraph.Open(ctx, url, os.Getenv("ALEXUS_NEO4J_USER"), os.Getenv("ALEXUS_NEO4J_PASSWORD"))
+		if err != nil {
+			return nil, nil, err
+		}
+		g, err := neo4jgraph.New(ctx, driver, neo4jgraph.Config{Database: os.Getenv("ALEXUS_NEO4J_DATABASE"), Dimension: dim})
+		if err != nil {
+			_ = driver.Close(ctx)
+			return nil, nil, err
+		}
+		return g, func() { _ = driver.Close(context.Background()) }, nil
+	}}, ""
+}
+
+// clearTenant deletes every node of the context's tenant.
+func clearTenant(ctx context.Context, g graph.Graph) error {
+	for {
+		page, err := g.ListNodes(ctx, "", "", graph.MaxListLimit)
+		if err != nil || len(page) == 0 {
+			return err
+		}
+		ids := make([]string, len(page))
+		for i, n := range page {
+			ids[i] = n.ID
+		}
+		if err := g.DeleteNodes(ctx, ids); err != nil {
+			return err
+		}
+	}
 }
