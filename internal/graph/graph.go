@@ -272,8 +272,9 @@ type Hit struct {
 //   - re-upserting a node under another kind keeps its edges as they are
 //     (the kind rules are checked when an edge is written);
 //   - Traverse never returns the start node; a node reachable by several
-//     edges from the previous depth is reached by the least (From, Type)
-//     of them, in its stored direction;
+//     edges from the previous depth is reached by the least of them by
+//     (parent, Type, From, To), the parent being the edge's end at the
+//     previous depth (see Parent); the edge keeps its stored direction;
 //   - HybridSearch ranks each list best first with equal scores by ID,
 //     applies Filters inside each list before ranking, takes max(K, 50)
 //     candidates from each list into the fusion, and leaves out of the
@@ -326,6 +327,15 @@ func ValidateList(kind Kind, after string, limit int) error {
 		return fmt.Errorf("%w: list: limit %d must be between 1 and %d", ErrInvalid, limit, MaxListLimit)
 	}
 	return nil
+}
+
+// Parent is the end of e that is not node: for an edge that reached node
+// in a traversal, the node of the previous depth it came from.
+func Parent(node string, e Edge) string {
+	if e.To == node {
+		return e.From
+	}
+	return e.To
 }
 
 // Neighbours returns the nodes one edge away from id, either way.

@@ -636,6 +636,42 @@ func (s *suite) testTraverse(t *testing.T) {
 		requireNeighbours(t, "a", graph.Both, nil, []reach{{ID: "b", Depth: 1}, {"c", 1, edge("c", graph.DependsOn, "a")}}, got)
 	})
 
+	// A node reached by several edges from the previous depth is reached by
+	// the least (parent, Type, From, To), whichever the direction.
+	t.Run("TieRule", func(t *testing.T) {
+		t.Parallel()
+		b := s.setup(t)
+		require.NoError(t, b.g.UpsertNodes(b.acme, []graph.Node{
+			ci("s", "service"), ci("p1", "service"), ci("p2", "service"), ci("x", "host"),
+		}))
+		require.NoError(t, b.g.UpsertEdges(b.acme, []graph.Edge{
+			// Outgoing from s: x is reached from p1 (RUNS_ON) and p2
+			// (DEPENDS_ON); the parent decides before the type.
+			edge("s", graph.DependsOn, "p1"), edge("s", graph.DependsOn, "p2"),
+			edge("p1", graph.RunsOn, "x"), edge("p2", graph.DependsOn, "x"),
+		}))
+		got, err := b.g.Traverse(b.acme, "s", graph.Outgoing, nil, 2)
+		require.NoError(t, err)
+		require.Len(t, got, 3)
+		require.Equal(t, "x", got[2].Node.ID)
+		require.Equal(t, edge("p1", graph.RunsOn, "x"), got[2].Edge, "parent p1 < p2")
+
+		// Incoming to x: s is reached through p1 and p2 (both DEPENDS_ON);
+		// p1 is the lesser parent.
+		got, err = b.g.Traverse(b.acme, "x", graph.Incoming, nil, 2)
+		require.NoError(t, err)
+		require.Len(t, got, 3)
+		require.Equal(t, "s", got[2].Node.ID)
+		require.Equal(t, edge("s", graph.DependsOn, "p1"), got[2].Edge, "parent p1 < p2")
+
+		// One parent, two types: the lesser type.
+		require.NoError(t, b.g.UpsertEdges(b.acme, []graph.Edge{edge("p1", graph.DependsOn, "x")}))
+		got, err = b.g.Traverse(b.acme, "p1", graph.Outgoing, nil, 1)
+		require.NoError(t, err)
+		require.Len(t, got, 1)
+		require.Equal(t, edge("p1", graph.DependsOn, "x"), got[0].Edge, "DEPENDS_ON < RUNS_ON")
+	})
+
 	t.Run("BadInput", func(t *testing.T) {
 		t.Parallel()
 		b := s.setupCMDB(t)

@@ -231,12 +231,7 @@ func (m *memory) Traverse(ctx context.Context, id string, dir graph.Direction, t
 	if _, ok := mt.nodes[id]; !ok {
 		return nil, fmt.Errorf("%w: %q", graph.ErrNotFound, id)
 	}
-	// Edges in a fixed order, so the edge that reaches a node first is the
-	// least (type, from, to) out of the previous depth.
 	edges := slices.Collect(maps.Keys(mt.edges))
-	slices.SortFunc(edges, func(a, b graph.Edge) int {
-		return cmp.Or(cmp.Compare(a.Type, b.Type), cmp.Compare(a.From, b.From), cmp.Compare(a.To, b.To))
-	})
 	seen := map[string]bool{id: true}
 	frontier := map[string]bool{id: true}
 	var out []graph.Neighbour
@@ -255,7 +250,12 @@ func (m *memory) Traverse(ctx context.Context, id string, dir graph.Direction, t
 			default:
 				continue
 			}
-			if _, ok := next[to]; !seen[to] && !ok {
+			if seen[to] {
+				continue
+			}
+			// The contract's tie rule: the least (parent, Type, From, To).
+			if b, ok := next[to]; !ok || cmp.Or(cmp.Compare(graph.Parent(to, e), graph.Parent(to, b)),
+				cmp.Compare(e.Type, b.Type), cmp.Compare(e.From, b.From), cmp.Compare(e.To, b.To)) < 0 {
 				next[to] = e
 			}
 		}

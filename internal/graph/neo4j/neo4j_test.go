@@ -195,11 +195,11 @@ func TestCompareEdges(t *testing.T) {
 	e := func(from string, typ graph.EdgeType, to string) graph.Edge {
 		return graph.Edge{From: from, Type: typ, To: to}
 	}
-	// From first, then Type, then To.
-	require.Negative(t, compareEdges(e("a", graph.RunsOn, "z"), e("b", graph.DependsOn, "a")))
-	require.Negative(t, compareEdges(e("x", graph.DependsOn, "z"), e("x", graph.RunsOn, "a")))
-	require.Negative(t, compareEdges(e("x", graph.DependsOn, "a"), e("x", graph.DependsOn, "b")))
-	require.Zero(t, compareEdges(e("x", graph.DependsOn, "a"), e("x", graph.DependsOn, "a")))
+	// Reaching n: the parent (the other end) first, then Type.
+	require.Negative(t, compareEdges("n", e("a", graph.RunsOn, "n"), e("b", graph.DependsOn, "n")), "outgoing: parent a < b")
+	require.Negative(t, compareEdges("n", e("n", graph.RunsOn, "p1"), e("n", graph.DependsOn, "p2")), "incoming: parent p1 < p2")
+	require.Negative(t, compareEdges("n", e("p", graph.DependsOn, "n"), e("p", graph.RunsOn, "n")), "same parent: type")
+	require.Zero(t, compareEdges("n", e("p", graph.DependsOn, "n"), e("p", graph.DependsOn, "n")))
 }
 
 func TestNodeRow(t *testing.T) {

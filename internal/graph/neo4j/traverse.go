@@ -32,8 +32,9 @@ RETURN b.id AS src, type(r) AS type, a.id AS dst, b.id AS next`
 
 // Traverse walks from id along edges of the given types (all when empty)
 // in dir, up to depth, and returns each node reached once, at its least
-// depth, ordered by depth then ID, with the least (From, Type, To) of the
-// edges that reached it from the previous depth.
+// depth, ordered by depth then ID, with the edge that reached it chosen as
+// the contract says: least (parent, Type, From, To), the parent being its
+// end at the previous depth.
 func (g *Graph) Traverse(ctx context.Context, id string, dir graph.Direction, types []graph.EdgeType, depth int) ([]graph.Neighbour, error) {
 	if _, err := tenant.Require(ctx); err != nil {
 		return nil, err
@@ -81,7 +82,7 @@ func (g *Graph) Traverse(ctx context.Context, id string, dir graph.Direction, ty
 					*dst, _ = v.(string)
 				}
 				e.Type = graph.EdgeType(typ)
-				if b, ok := best[next]; !ok || compareEdges(e, b) < 0 {
+				if b, ok := best[next]; !ok || compareEdges(next, e, b) < 0 {
 					best[next] = e
 				}
 			}
@@ -136,8 +137,9 @@ func levelCypher(dir graph.Direction, types []graph.EdgeType) string {
 	return fmt.Sprintf(outgoingLevel, pattern) + "\nUNION ALL" + fmt.Sprintf(incomingLevel, pattern)
 }
 
-// compareEdges orders edges by From, then Type, then To: the contract's
-// "least (From, Type)", made total.
-func compareEdges(a, b graph.Edge) int {
-	return cmp.Or(cmp.Compare(a.From, b.From), cmp.Compare(a.Type, b.Type), cmp.Compare(a.To, b.To))
+// compareEdges orders two edges that reach node by their parent (the end
+// that is not node), then Type, From and To: graph.Graph's tie rule.
+func compareEdges(node string, a, b graph.Edge) int {
+	return cmp.Or(cmp.Compare(graph.Parent(node, a), graph.Parent(node, b)),
+		cmp.Compare(a.Type, b.Type), cmp.Compare(a.From, b.From), cmp.Compare(a.To, b.To))
 }
