@@ -74,6 +74,7 @@ func SignalFromProto(s *signalv1.Signal) Signal {
 		Resource:    s.GetResource(),
 		Labels:      s.GetLabels(),
 		Annotations: s.GetAnnotations(),
+		Link:        s.GetLink(),
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"math"
+	"regexp"
 	"strings"
 
 	reasoningv1 "github.com/alexus-platform/alexus/gen/alexus/reasoning/v1"
@@ -22,6 +23,8 @@ type Signal struct {
 	Resource    string
 	Labels      map[string]string
 	Annotations map[string]string
+	// Link is the source's link back to the alert, if any.
+	Link string
 }
 
 // Classification is the result of Classify.
@@ -81,69 +84,138 @@ const (
 // forwarding a question as alexus_intent=cmdb_question.
 const IntentLabel = "alexus_intent"
 
-// noiseAlertnames are alerts that fire on purpose to prove the alerting
-// pipeline works, or that exist only to inhibit others.
-var noiseAlertnames = map[string]bool{
-	"watchdog":       true,
-	"infoinhibitor":  true,
-	"deadmansswitch": true,
-	"deadmanssnitch": true,
-	"alwaysfiring":   true,
-	"heartbeat":      true,
+// Confidence weights; see the package documentation's table.
+const (
+	confBase           = 0.5
+	confExplicit       = 0.3
+	confStrongRule     = 0.3
+	confWeakRule       = 0.1
+	confTitle          = 0.1
+	confBareTitle      = -0.25
+	confDetail         = 0.1
+	confResource       = 0.1
+	confSeverity       = 0.1
+	confRuleName       = 0.05
+	confLink           = 0.05
+	confPartialCap     = 0.7
+	confAnomalyOnlyCap = 0.45
+)
+
+// bareTitles are titles that say nothing about what is wrong.
+var bareTitles = map[string]bool{
+	"alert": true, "alarm": true, "problem": true, "incident": true, "notification": true, "event": true,
+	"warning": true, "error": true, "issue": true, "triggered": true, "firing": true, "something": true,
+	"happened": true, "wrong": true, "unknown": true, "new": true, "a": true, "an": true, "the": true,
+	"is": true, "has": true, "there": true, "went": true, "check": true, "this": true,
 }
 
-var cmdbPrefixes = []string{"what depends on", "who owns", "what runs on", "which services", "where does", "what is the owner"}
-
-var changeWords = []string{"deploy", "deployment", "rollout", "roll-out", "release", "maintenance", "change window", "scheduled change", "migration window"}
-
-// severityWords infer a severity from free text, most severe first, so the
-// first matching group wins.
-var severityWords = []struct {
-	sev   signalv1.Severity
-	words []string
+// partialMarkers make an incident's impact plausible but uncertain: the
+// confidence is capped below ExecuteAt so a person confirms.
+var partialMarkers = []struct {
+	re   *regexp.Regexp
+	note string
 }{
-	{signalv1.Severity_SEVERITY_CRITICAL, []string{"outage", " down", "is down", "unreachable", "data loss", "unavailable"}},
-	{signalv1.Severity_SEVERITY_ERROR, []string{"error rate", "errors", "failing", "failed", "failure", "5xx", "crash", "exception"}},
-	{signalv1.Severity_SEVERITY_WARNING, []string{"latency", "slow", "degraded", "high", "saturat", "almost full", "pressure"}},
+	{words("flapping", "flapped", "flaps"), "flapping"},
+	{words("possible", "possibly", "suspected", "suspicious", "anomaly", "anomalous", "unusual"), "a suspected rather than confirmed problem"},
+	{words("rate limit*", "429s", "429 responses", "requests throttled", "throttled requests"), "rate limiting: the limiter may be doing its job"},
 }
+
+// syntheticCheck names a synthetic or browser check; one that failed with
+// no statement of user impact may be the script rather than the system.
+var syntheticCheck = words("synthetic monitor", "browser monitor", "synthetic check", "scripted browser")
+
+// anomalyScore is an anomaly score; alone it is too little to go on.
+var anomalyScore = regexp.MustCompile(`(?i)\banomaly\b.*\bscore\b|\bscore\s+\d+`)
 
 // Classify decides what sig is, how bad it is, and how sure the rules are.
-//
-// Confidence starts at 0.5 and grows with each thing the signal states
-// rather than leaves to inference: an explicit intent or severity label, an
-// alertname, a resource, a summary or description. An alert that says all
-// of that (the common, well-labelled Alertmanager alert) reaches the cap.
+// The rules, and how confidence is built, are tabled in the package
+// documentation.
 func Classify(sig Signal) Classification {
 	labels := lower(sig.Labels)
-	var used []string
-	conf := 0.5
+	t := readText(sig, labels)
 
-	intent, why, explicit := classifyIntent(sig, labels)
-	used = append(used, why)
-	if explicit {
-		conf += 0.1
-	}
-	if intent == reasoningv1.Intent_INTENT_NOISE && noiseAlertnames[strings.ToLower(labels["alertname"])] {
-		// A known heartbeat alert is noise beyond reasonable doubt.
-		conf += 0.2
+	intent, why, st, notes := classifyIntent(sig, labels, t)
+	used := []string{why}
+	sev := sevInfo
+	sevEvidenced := false
+	if intent == intentIncident {
+		var sevWhy string
+		var sevNotes []string
+		sev, sevWhy, sevEvidenced, sevNotes = classifySeverity(sig, labels, t)
+		used = append(used, sevWhy)
+		notes = append(notes, sevNotes...)
+	} else {
+		used = append(used, "info: "+intentName(intent)+" is always info")
 	}
 
-	sev, sevWhy, sevExplicit := classifySeverity(sig, labels, intent)
-	used = append(used, sevWhy)
-	if sevExplicit {
-		conf += 0.15
+	conf := confBase
+	switch st {
+	case explicitLabel:
+		conf += confExplicit
+	case strongRule:
+		conf += confStrongRule
+	case weakRule:
+		conf += confWeakRule
 	}
-	if name := labels["alertname"]; name != "" {
-		conf += 0.1
-		used = append(used, fmt.Sprintf("alertname %q", name))
+	var ev []string
+	switch {
+	case isBare(sig.Title) && t.detail == "" && intent == intentIncident:
+		// Nothing says what is wrong.
+		conf += confBareTitle
+		notes = append(notes, "nothing says what is wrong")
+	case isBare(sig.Title):
+		// A short title earns nothing, but for noise, changes and
+		// questions it is what the intent rule read, so it costs nothing.
+	default:
+		conf += confTitle
+		ev = append(ev, "title")
+	}
+	if t.detail != "" {
+		conf += confDetail
+		ev = append(ev, "details")
 	}
 	if sig.Resource != "" {
-		conf += 0.1
-		used = append(used, fmt.Sprintf("resource %q", sig.Resource))
+		conf += confResource
+		ev = append(ev, fmt.Sprintf("resource %q", sig.Resource))
 	}
-	if summaryOf(sig) != "" {
-		conf += 0.1
-		used = append(used, "the alert's summary")
+	if sevEvidenced || (intent == intentIncident && sig.Severity != sevUnspecified && sig.Severity == sev) {
+		conf += confSeverity
+		ev = append(ev, "a stated severity")
+	}
+	if n := ruleName(labels); n != "" {
+		conf += confRuleName
+		ev = append(ev, fmt.Sprintf("rule %q", n))
+	}
+	if sig.Link != "" || runbook(sig, labels) != "" {
+		conf += confLink
+		ev = append(ev, "a link")
+	}
+	if intent == intentIncident {
+		all := t.all()
+		for _, p := range partialMarkers {
+			if p.re.MatchString(all) {
+				notes = append(notes, p.note)
+			}
+		}
+		if syntheticCheck.MatchString(all) && firstMatch(errorWords, all) != "" && outage(all) == "" {
+			notes = append(notes, "a synthetic check failed with no stated user impact")
+		}
+	}
+	if st == weakRule {
+		notes = append(notes, "the intent rule is a judgement call")
+	}
+	if len(notes) > 0 {
+		conf = math.Min(conf, confPartialCap)
+	}
+	if intent == intentIncident && anomalyScore.MatchString(t.detail) && firstMatch(errorWords, t.all()) == "" {
+		conf = math.Min(conf, confAnomalyOnlyCap)
+		notes = append(notes, "an anomaly score alone")
+	}
+	if len(ev) > 0 {
+		used = append(used, "evidence: "+strings.Join(ev, ", "))
+	}
+	if len(notes) > 0 {
+		used = append(used, "less sure: "+strings.Join(dedupe(notes), ", "))
 	}
 	return Classification{
 		Intent:     intent,
@@ -153,115 +225,90 @@ func Classify(sig Signal) Classification {
 	}
 }
 
-func classifyIntent(sig Signal, labels map[string]string) (intent reasoningv1.Intent, why string, explicit bool) {
-	switch v := strings.ToLower(labels[IntentLabel]); v {
-	case "incident":
-		return reasoningv1.Intent_INTENT_INCIDENT, "label alexus_intent=incident", true
-	case "cmdb_question", "cmdb":
-		return reasoningv1.Intent_INTENT_CMDB_QUESTION, "label alexus_intent=" + v, true
-	case "change_notice", "change":
-		return reasoningv1.Intent_INTENT_CHANGE_NOTICE, "label alexus_intent=" + v, true
-	case "noise":
-		return reasoningv1.Intent_INTENT_NOISE, "label alexus_intent=noise", true
+// isBare reports whether title is a single token (a rule or metric name
+// such as "DatasourceNoData") or a generic word such as "Alert".
+func isBare(title string) bool {
+	if len(strings.Fields(title)) <= 1 {
+		return true
 	}
-	title := strings.ToLower(strings.TrimSpace(sig.Title))
-	for _, p := range cmdbPrefixes {
-		if strings.HasPrefix(title, p) {
-			return reasoningv1.Intent_INTENT_CMDB_QUESTION, fmt.Sprintf("title starts with %q", p), false
+	for _, w := range strings.Fields(normText(title)) {
+		if !bareTitles[strings.Trim(w, ".:!,")] {
+			return false
 		}
 	}
-	name := strings.ToLower(labels["alertname"])
-	if noiseAlertnames[name] {
-		return reasoningv1.Intent_INTENT_NOISE, fmt.Sprintf("alertname %q is a known heartbeat/inhibitor alert", labels["alertname"]), false
-	}
-	if labels["severity"] == "none" {
-		return reasoningv1.Intent_INTENT_NOISE, "severity label is none", false
-	}
-	if kind := labels["type"] + " " + labels["category"]; strings.Contains(kind, "change") || strings.Contains(kind, "deploy") {
-		return reasoningv1.Intent_INTENT_CHANGE_NOTICE, "type/category label names a change", false
-	}
-	text := name + " " + title
-	for _, w := range changeWords {
-		if strings.Contains(text, w) {
-			return reasoningv1.Intent_INTENT_CHANGE_NOTICE, fmt.Sprintf("alertname or title mentions %q", w), false
-		}
-	}
-	if !sig.Firing {
-		return reasoningv1.Intent_INTENT_INCIDENT, "a non-firing alert (kept as an incident for the record)", false
-	}
-	return reasoningv1.Intent_INTENT_INCIDENT, "a firing alert", false
+	return true
 }
 
-// classifySeverity prefers what the source said. Ingest fills a default
-// severity when the source gives no label, so without a severity label the
-// alert's text is consulted first and the signal's severity is the fallback.
-func classifySeverity(sig Signal, labels map[string]string, intent reasoningv1.Intent) (signalv1.Severity, string, bool) {
-	if l := labels["severity"]; l != "" {
-		sev := sig.Severity
-		if sev == signalv1.Severity_SEVERITY_UNSPECIFIED {
-			sev = severityFromLabel(l)
-		}
-		if sev != signalv1.Severity_SEVERITY_UNSPECIFIED {
-			return sev, fmt.Sprintf("severity label %q", l), true
+func dedupe(s []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, v := range s {
+		if !seen[v] {
+			seen[v] = true
+			out = append(out, v)
 		}
 	}
-	text := " " + strings.ToLower(strings.Join([]string{sig.Title, sig.Description, summaryOf(sig)}, " "))
-	for _, g := range severityWords {
-		for _, w := range g.words {
-			if strings.Contains(text, w) {
-				return g.sev, fmt.Sprintf("severity %s inferred from %q in the text", severityName(g.sev), strings.TrimSpace(w)), false
-			}
-		}
-	}
-	if sig.Severity != signalv1.Severity_SEVERITY_UNSPECIFIED {
-		return sig.Severity, "the signal's severity " + severityName(sig.Severity), false
-	}
-	if intent == reasoningv1.Intent_INTENT_INCIDENT {
-		// Something fired with no hint of how bad it is; assume it matters
-		// enough to be looked at.
-		return signalv1.Severity_SEVERITY_WARNING, "no severity given; assumed warning", false
-	}
-	return signalv1.Severity_SEVERITY_INFO, "no severity given; assumed info", false
+	return out
+}
+
+func intentName(i reasoningv1.Intent) string {
+	return strings.ReplaceAll(strings.ToLower(strings.TrimPrefix(i.String(), "INTENT_")), "_", " ")
 }
 
 // Diagnose follows the incident-or-CMDB branch for a classified signal.
 //
 // For incidents the probable cause is what the alert says about itself (its
 // summary, else its description, else its title), and every piece of the
-// signal that supports it is listed as evidence. Only firing incidents of
-// at least WARNING severity get a recommended action: notifying the
-// tenant's default webhook target. Noise and change notices get none.
+// signal that supports it is listed as evidence: the summary, the
+// description or the vendor's free-text fields, the rule that fired, the
+// resource, a stated severity and a runbook link, whichever source sent
+// them. Only firing incidents of at least WARNING severity get a
+// recommended action: notifying the tenant's default webhook target. Noise
+// and change notices get none.
 //
 // CMDB questions get a plain answer that the configuration graph is not
-// connected yet, at low confidence, so the confidence check hands them to a
-// human.
+// connected yet. The answer adds no certainty of its own, so the
+// diagnosis's confidence is the classification's: the confidence check
+// then hands a clear question to a person ("no action to take") and asks
+// about an unclear one, as it does for other signals without an action.
 func Diagnose(sig Signal, c Classification) Diagnosis {
 	if c.Intent == reasoningv1.Intent_INTENT_CMDB_QUESTION {
 		return Diagnosis{
 			Branch:     reasoningv1.Branch_BRANCH_CMDB,
 			Answer:     fmt.Sprintf("The configuration graph is not connected yet, so Alexus cannot answer %q automatically; a person will follow up.", sig.Title),
 			Evidence:   []string{fmt.Sprintf("question: %q", sig.Title)},
-			Confidence: 0.2,
+			Confidence: c.Confidence,
 		}
 	}
 	labels := lower(sig.Labels)
 	d := Diagnosis{Branch: reasoningv1.Branch_BRANCH_INCIDENT}
 	if s := summaryOf(sig); s != "" {
 		d.Evidence = append(d.Evidence, fmt.Sprintf("summary: %q", s))
+	} else if !isBare(sig.Title) {
+		// Sources without a summary field say what is wrong in the title.
+		d.Evidence = append(d.Evidence, fmt.Sprintf("title: %q", strings.TrimSpace(sig.Title)))
 	}
-	if desc := cmp.Or(strings.TrimSpace(sig.Description), strings.TrimSpace(sig.Annotations["description"])); desc != "" {
+	if desc := detailOf(sig); desc != "" {
 		d.Evidence = append(d.Evidence, fmt.Sprintf("description: %q", desc))
 	}
-	if name := labels["alertname"]; name != "" {
-		d.Evidence = append(d.Evidence, fmt.Sprintf("alertname: %q", name))
+	if name := ruleName(labels); name != "" {
+		key := "rule"
+		if labels["alertname"] != "" {
+			key = "alertname"
+		}
+		d.Evidence = append(d.Evidence, fmt.Sprintf("%s: %q", key, name))
 	}
 	if sig.Resource != "" {
 		d.Evidence = append(d.Evidence, fmt.Sprintf("resource: %q", sig.Resource))
 	}
 	if l := labels["severity"]; l != "" {
 		d.Evidence = append(d.Evidence, fmt.Sprintf("severity label: %q", l))
+	} else if _, conv := conventionSeverity(sig, labels); conv != "" {
+		d.Evidence = append(d.Evidence, fmt.Sprintf("severity: %s", conv))
+	} else if sig.Severity != signalv1.Severity_SEVERITY_UNSPECIFIED {
+		d.Evidence = append(d.Evidence, fmt.Sprintf("source severity: %s", severityName(sig.Severity)))
 	}
-	if rb := sig.Annotations["runbook_url"]; rb != "" {
+	if rb := runbook(sig, labels); rb != "" {
 		d.Evidence = append(d.Evidence, fmt.Sprintf("runbook: %s", rb))
 	}
 	cause := cmp.Or(summaryOf(sig), strings.TrimSpace(sig.Description), strings.TrimSpace(sig.Annotations["description"]), strings.TrimSpace(sig.Title))
@@ -288,6 +335,23 @@ func Diagnose(sig Signal, c Classification) Diagnosis {
 		}
 	}
 	return d
+}
+
+// detailOf is the alert's description, else the first of the vendors'
+// free-text annotations it carries.
+func detailOf(sig Signal) string {
+	if d := strings.TrimSpace(sig.Description); d != "" {
+		return d
+	}
+	for _, k := range detailAnnotations {
+		if k == "summary" {
+			continue
+		}
+		if v := strings.TrimSpace(sig.Annotations[k]); v != "" && v != sig.Title {
+			return v
+		}
+	}
+	return ""
 }
 
 // Decide takes the confidence check's decision.
@@ -330,17 +394,27 @@ func Decide(c Classification, d Diagnosis, th Thresholds) Decision {
 	return out
 }
 
-// severityFromLabel maps a severity label the same way ingest's normalisers
-// do, for signals that arrive with a label but no mapped severity.
+// severityFromLabel maps a severity label convention's value, for signals
+// that arrive with a label but no mapped severity (and for recoveries,
+// which vendors often send as info). l is lower case.
+//
+//	critical, crit, page, emergency, fatal, disaster, p1, sev0, sev1, 5, 6 → critical
+//	error, high, major, severe, p2, sev2, 4                                → error
+//	warning, warn, medium, minor, average, moderate, p3, sev3, 3            → warning
+//	info, low, none, informational, information, not classified, p4, p5,
+//	sev4, 1, 2                                                              → info
+//
+// The numbers are Splunk's alert severity scale (1 debug ... 6 fatal);
+// SEV0–SEV4 is the incident-response convention where SEV1 is an outage.
 func severityFromLabel(l string) signalv1.Severity {
-	switch l {
-	case "critical", "page", "emergency", "fatal", "p1":
+	switch strings.TrimSpace(l) {
+	case "critical", "crit", "page", "emergency", "fatal", "disaster", "p1", "sev0", "sev1", "sev-0", "sev-1", "5", "6":
 		return signalv1.Severity_SEVERITY_CRITICAL
-	case "error", "high", "major", "p2":
+	case "error", "high", "major", "severe", "p2", "sev2", "sev-2", "4":
 		return signalv1.Severity_SEVERITY_ERROR
-	case "warning", "warn", "medium", "minor", "p3":
+	case "warning", "warn", "medium", "minor", "average", "moderate", "p3", "sev3", "sev-3", "3":
 		return signalv1.Severity_SEVERITY_WARNING
-	case "info", "low", "none", "informational", "p4", "p5":
+	case "info", "low", "none", "informational", "information", "not classified", "p4", "p5", "sev4", "sev-4", "1", "2":
 		return signalv1.Severity_SEVERITY_INFO
 	}
 	return signalv1.Severity_SEVERITY_UNSPECIFIED
