@@ -3,22 +3,19 @@ package embed
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"math"
-	"net"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/cenkalti/backoff/v5"
+
+	"github.com/alexus-platform/alexus/internal/openaiapi"
 )
 
 // Defaults of OpenAIConfig, used where a field is zero.
@@ -257,10 +254,7 @@ func (o *OpenAI) embedBatch(ctx context.Context, batch []string, offset int) ([]
 		backoff.WithMaxElapsedTime(0),
 	)
 	if err != nil {
-		var ra *retryAfterError
-		if errors.As(err, &ra) {
-			err = ra.err
-		}
+		err = openaiapi.Unwrap(err)
 		return nil, fmt.Errorf("openai embedder: model %q, inputs %d-%d, %d attempt(s): %w",
 			o.cfg.Model, offset, offset+len(batch)-1, attempts, err)
 	}
@@ -288,7 +282,7 @@ func (o *OpenAI) post(ctx context.Context, body []byte, n, offset int) ([][]floa
 	}
 	defer resp.Body.Close()
 
-	limit := int64(maxErrorBody)
+	limit := int64(openaiapi.MaxErrorBody)
 	if resp.StatusCode/100 == 2 {
 		// Generous for JSON floats, yet a bound on a runaway response.
 		limit = 1<<20 + int64(n)*int64(o.cfg.Dimension)*32
@@ -298,14 +292,11 @@ func (o *OpenAI) post(ctx context.Context, body []byte, n, offset int) ([][]floa
 		return nil, o.transportError(ctx, rctx, err)
 	}
 	if resp.StatusCode/100 != 2 {
-		apiErr := newAPIError(resp.StatusCode, data, o.cfg.APIKey)
-		if !retryableStatus(resp.StatusCode) {
+		apiErr := openaiapi.ParseError(resp.StatusCode, data, o.cfg.APIKey)
+		if !openaiapi.RetryableStatus(resp.StatusCode) {
 			return nil, backoff.Permanent(apiErr)
 		}
-		if wait, ok := retryAfter(resp.Header, time.Now(), o.cfg.MaxRetryAfter); ok {
-			return nil, &retryAfterError{err: apiErr, ra: &backoff.RetryAfterError{Duration: wait}}
-		}
-		return nil, apiErr
+		return nil, openaiapi.Retry(apiErr, resp.Header, o.cfg.MaxRetryAfter)
 	}
 	if int64(len(data)) > limit {
 		return nil, backoff.Permanent(fmt.Errorf("%w: larger than %d bytes", ErrBadResponse, limit))
@@ -321,158 +312,11 @@ func (o *OpenAI) post(ctx context.Context, body []byte, n, offset int) ([][]floa
 // caller's cancellation and certificate errors are final; a timeout or a
 // broken connection is worth another attempt.
 func (o *OpenAI) transportError(ctx, rctx context.Context, err error) error {
-	if cause := context.Cause(ctx); cause != nil {
-		return backoff.Permanent(cause)
-	}
-	var netErr net.Error
-	if errors.Is(rctx.Err(), context.DeadlineExceeded) || (errors.As(err, &netErr) && netErr.Timeout()) {
-		return fmt.Errorf("%w after %s: %w", ErrTimeout, o.cfg.Timeout, err)
-	}
-	var (
-		unknownAuthority x509.UnknownAuthorityError
-		hostname         x509.HostnameError
-		invalid          x509.CertificateInvalidError
-		verify           *tls.CertificateVerificationError
-	)
-	if errors.As(err, &unknownAuthority) || errors.As(err, &hostname) || errors.As(err, &invalid) || errors.As(err, &verify) {
-		return backoff.Permanent(fmt.Errorf("TLS: %w", err))
-	}
-	return fmt.Errorf("connection: %w", err)
+	return openaiapi.TransportError(ctx, rctx, err, ErrTimeout, o.cfg.Timeout)
 }
 
-// retryableStatus reports whether a status is worth another attempt:
-// request timeout, rate limit and server errors.
-func retryableStatus(code int) bool {
-	return code == http.StatusRequestTimeout || code == http.StatusTooManyRequests || code >= 500
-}
-
-// retryAfterError carries the server's requested wait to backoff.Retry,
-// which finds the *backoff.RetryAfterError with errors.As; embedBatch
-// unwraps it again so callers see only err.
-type retryAfterError struct {
-	err error
-	ra  *backoff.RetryAfterError
-}
-
-func (e *retryAfterError) Error() string   { return e.err.Error() }
-func (e *retryAfterError) Unwrap() []error { return []error{e.err, e.ra} }
-
-// retryAfter reads the wait a response asks for: OpenAI's retry-after-ms
-// (milliseconds) first, then Retry-After in seconds or as an HTTP date,
-// capped at limit. A missing, malformed or non-positive value reports
-// false, leaving the wait to the backoff policy.
-func retryAfter(h http.Header, now time.Time, limit time.Duration) (time.Duration, bool) {
-	var wait time.Duration
-	if v := strings.TrimSpace(h.Get("Retry-After-Ms")); v != "" {
-		if ms, err := strconv.ParseFloat(v, 64); err == nil && ms > 0 && !math.IsInf(ms, 0) {
-			wait = time.Duration(min(ms/1e3, limit.Seconds()) * float64(time.Second))
-		}
-	}
-	if v := strings.TrimSpace(h.Get("Retry-After")); wait <= 0 && v != "" {
-		if s, err := strconv.ParseFloat(v, 64); err == nil {
-			if s > 0 && !math.IsInf(s, 0) {
-				wait = time.Duration(min(s, limit.Seconds()) * float64(time.Second))
-			}
-		} else if t, err := http.ParseTime(v); err == nil {
-			wait = t.Sub(now)
-		}
-	}
-	if wait <= 0 {
-		return 0, false
-	}
-	return min(wait, limit), true
-}
-
-// maxErrorBody bounds how much of an error response is read for its
-// message.
-const maxErrorBody = 64 << 10
-
-// maxMessage bounds the API's message quoted in an error, so a server that
-// echoes its input cannot put a whole text into our errors.
-const maxMessage = 300
-
-// APIError is a response with a non-2xx status. Message is the API's
-// {"error":{"message":...}} (or the variants vLLM and Ollama send),
-// shortened, with the API key redacted should the server echo it.
-type APIError struct {
-	StatusCode int
-	// Type and Code are the API's error type and code, when it sent them
-	// (e.g. "invalid_request_error", "invalid_api_key").
-	Type, Code string
-	Message    string
-}
-
-func (e *APIError) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "HTTP %d %s", e.StatusCode, http.StatusText(e.StatusCode))
-	if e.Code != "" {
-		fmt.Fprintf(&b, " (%s)", e.Code)
-	} else if e.Type != "" {
-		fmt.Fprintf(&b, " (%s)", e.Type)
-	}
-	if e.Message != "" {
-		b.WriteString(": ")
-		b.WriteString(e.Message)
-	}
-	return b.String()
-}
-
-func newAPIError(status int, body []byte, apiKey string) *APIError {
-	e := &APIError{StatusCode: status}
-	// OpenAI and LiteLLM: {"error":{"message","type","code"}}; Ollama:
-	// {"error":"..."}; vLLM: {"object":"error","message","type","code"}.
-	var wire struct {
-		Error   json.RawMessage `json:"error"`
-		Message string          `json:"message"`
-		Type    string          `json:"type"`
-	}
-	if json.Unmarshal(body, &wire) == nil {
-		var obj struct {
-			Message string          `json:"message"`
-			Type    string          `json:"type"`
-			Code    json.RawMessage `json:"code"`
-		}
-		var str string
-		switch {
-		case json.Unmarshal(wire.Error, &obj) == nil && obj.Message != "":
-			e.Message, e.Type = obj.Message, obj.Type
-			var code string
-			if json.Unmarshal(obj.Code, &code) == nil {
-				e.Code = code
-			}
-		case json.Unmarshal(wire.Error, &str) == nil:
-			e.Message = str
-		default:
-			e.Message, e.Type = wire.Message, wire.Type
-		}
-	}
-	e.Type = clip(redact(e.Type, apiKey), 64)
-	e.Code = clip(redact(e.Code, apiKey), 64)
-	e.Message = clip(redact(e.Message, apiKey), maxMessage)
-	return e
-}
-
-// redact removes the API key from s, should a proxy echo it.
-func redact(s, apiKey string) string {
-	if apiKey == "" {
-		return s
-	}
-	return strings.ReplaceAll(s, apiKey, "[redacted]")
-}
-
-// clip shortens s to at most n bytes on a rune boundary and flattens it to
-// one line.
-func clip(s string, n int) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if len(s) <= n {
-		return s
-	}
-	cut := n
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
-}
+// APIError is a response with a non-2xx status; see openaiapi.APIError.
+type APIError = openaiapi.APIError
 
 type embeddingsResponse struct {
 	Data []struct {

@@ -3,20 +3,18 @@ package llm
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"maps"
-	"net"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/cenkalti/backoff/v5"
 
+	"github.com/alexus-platform/alexus/internal/openaiapi"
 	"github.com/alexus-platform/alexus/internal/tenant"
 )
 
@@ -217,11 +215,7 @@ func (c *Client) Complete(ctx context.Context, req Request) (*Response, error) {
 	)
 	latency := time.Since(start)
 	if err != nil {
-		var ra *retryAfterError
-		if errors.As(err, &ra) {
-			err = ra.err
-		}
-		return nil, fail(attempts, err)
+		return nil, fail(attempts, openaiapi.Unwrap(err))
 	}
 
 	resp := &Response{Model: wire.Model, Attempts: attempts, Latency: latency}
@@ -320,7 +314,7 @@ func (c *Client) post(ctx context.Context, body []byte, s settings) (*chatRespon
 	}
 	defer resp.Body.Close()
 
-	limit := int64(maxErrorBody)
+	limit := int64(openaiapi.MaxErrorBody)
 	if resp.StatusCode/100 == 2 {
 		limit = c.cfg.MaxResponseBytes
 	}
@@ -329,14 +323,11 @@ func (c *Client) post(ctx context.Context, body []byte, s settings) (*chatRespon
 		return nil, c.transportError(ctx, rctx, err, s.timeout)
 	}
 	if resp.StatusCode/100 != 2 {
-		apiErr := newAPIError(resp.StatusCode, data, c.keys)
-		if !retryableStatus(resp.StatusCode) {
+		apiErr := openaiapi.ParseError(resp.StatusCode, data, c.keys...)
+		if !openaiapi.RetryableStatus(resp.StatusCode) {
 			return nil, backoff.Permanent(apiErr)
 		}
-		if wait, ok := retryAfter(resp.Header, time.Now(), c.cfg.MaxRetryAfter); ok {
-			return nil, &retryAfterError{err: apiErr, ra: &backoff.RetryAfterError{Duration: wait}}
-		}
-		return nil, apiErr
+		return nil, openaiapi.Retry(apiErr, resp.Header, c.cfg.MaxRetryAfter)
 	}
 	if int64(len(data)) > limit {
 		return nil, backoff.Permanent(fmt.Errorf("%w: larger than %d bytes", ErrBadResponse, limit))
@@ -352,21 +343,5 @@ func (c *Client) post(ctx context.Context, body []byte, s settings) (*chatRespon
 // caller's cancellation and certificate errors are final; a timeout or a
 // broken connection is worth another attempt.
 func (c *Client) transportError(ctx, rctx context.Context, err error, timeout time.Duration) error {
-	if cause := context.Cause(ctx); cause != nil {
-		return backoff.Permanent(cause)
-	}
-	var netErr net.Error
-	if errors.Is(rctx.Err(), context.DeadlineExceeded) || (errors.As(err, &netErr) && netErr.Timeout()) {
-		return fmt.Errorf("%w after %s: %w", ErrTimeout, timeout, err)
-	}
-	var (
-		unknownAuthority x509.UnknownAuthorityError
-		hostname         x509.HostnameError
-		invalid          x509.CertificateInvalidError
-		verify           *tls.CertificateVerificationError
-	)
-	if errors.As(err, &unknownAuthority) || errors.As(err, &hostname) || errors.As(err, &invalid) || errors.As(err, &verify) {
-		return backoff.Permanent(fmt.Errorf("TLS: %w", err))
-	}
-	return fmt.Errorf("connection: %w", err)
+	return openaiapi.TransportError(ctx, rctx, err, ErrTimeout, timeout)
 }
