@@ -228,6 +228,25 @@ func ValidateEdge(e Edge, from, to Kind) error {
 	return nil
 }
 
+// ValidateTraverse checks Traverse's arguments, before any lookup.
+func ValidateTraverse(id string, dir Direction, types []EdgeType, depth int) error {
+	if err := ValidateID(id); err != nil {
+		return err
+	}
+	if dir != Outgoing && dir != Incoming && dir != Both {
+		return fmt.Errorf("%w: direction %d", ErrInvalid, dir)
+	}
+	if depth < 1 || depth > MaxTraverseDepth {
+		return fmt.Errorf("%w: depth %d must be between 1 and %d", ErrInvalid, depth, MaxTraverseDepth)
+	}
+	for _, t := range types {
+		if err := ValidateEdgeType(t); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Filters narrow a search.
 type Filters struct {
 	// Kinds keeps only nodes of these kinds; empty keeps all.
@@ -447,6 +466,28 @@ func ValidateQuery(q Query, dim int) error {
 type Ranked struct {
 	IDs    []string
 	Scores []float64
+}
+
+// HitIDs returns the IDs of hits, in order, for reading their nodes.
+func HitIDs(hits []Hit) []string {
+	ids := make([]string, len(hits))
+	for i, h := range hits {
+		ids[i] = h.Node.ID
+	}
+	return ids
+}
+
+// FillHits puts each hit's node from nodes, in place, and drops a hit whose
+// node is not there: one deleted between the ranking and the read.
+func FillHits(hits []Hit, nodes map[string]Node) []Hit {
+	out := hits[:0]
+	for _, h := range hits {
+		if n, ok := nodes[h.Node.ID]; ok {
+			h.Node = n
+			out = append(out, h)
+		}
+	}
+	return out
 }
 
 // Fuse merges the lexical and vector lists with Reciprocal Rank Fusion and

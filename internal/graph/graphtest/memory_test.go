@@ -214,19 +214,8 @@ func (m *memory) Traverse(ctx context.Context, id string, dir graph.Direction, t
 		return nil, err
 	}
 	defer unlock()
-	if err := graph.ValidateID(id); err != nil {
+	if err := graph.ValidateTraverse(id, dir, types, depth); err != nil {
 		return nil, err
-	}
-	if dir < graph.Outgoing || dir > graph.Both {
-		return nil, fmt.Errorf("%w: direction %d", graph.ErrInvalid, dir)
-	}
-	if depth < 1 || depth > graph.MaxTraverseDepth {
-		return nil, fmt.Errorf("%w: depth %d must be between 1 and %d", graph.ErrInvalid, depth, graph.MaxTraverseDepth)
-	}
-	for _, typ := range types {
-		if err := graph.ValidateEdgeType(typ); err != nil {
-			return nil, err
-		}
 	}
 	if _, ok := mt.nodes[id]; !ok {
 		return nil, fmt.Errorf("%w: %q", graph.ErrNotFound, id)

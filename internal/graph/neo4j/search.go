@@ -103,22 +103,11 @@ func (g *Graph) HybridSearch(ctx context.Context, q graph.Query) ([]graph.Hit, e
 		}
 
 		fused := graph.Fuse(lexical, vec, q.K, q.RRFK)
-		ids := make([]string, len(fused))
-		for i, h := range fused {
-			ids[i] = h.Node.ID
-		}
-		nodes, err := nodesByID(t, ids)
+		nodes, err := nodesByID(t, graph.HitIDs(fused))
 		if err != nil {
 			return err
 		}
-		hits = fused[:0]
-		for _, h := range fused {
-			// A node deleted between the ranking and this read is dropped.
-			if n, ok := nodes[h.Node.ID]; ok {
-				h.Node = n
-				hits = append(hits, h)
-			}
-		}
+		hits = graph.FillHits(fused, nodes)
 		return nil
 	})
 	if err != nil {

@@ -65,20 +65,11 @@ func (g *Graph) Traverse(ctx context.Context, id string, dir graph.Direction, ty
 	if _, err := g.scoped(ctx); err != nil {
 		return nil, err
 	}
-	if err := graph.ValidateID(id); err != nil {
+	if err := graph.ValidateTraverse(id, dir, types, depth); err != nil {
 		return nil, err
-	}
-	if dir != graph.Outgoing && dir != graph.Incoming && dir != graph.Both {
-		return nil, fmt.Errorf("%w: direction %d", graph.ErrInvalid, dir)
-	}
-	if depth < 1 || depth > graph.MaxTraverseDepth {
-		return nil, fmt.Errorf("%w: depth %d must be between 1 and %d", graph.ErrInvalid, depth, graph.MaxTraverseDepth)
 	}
 	var typeFilter []string
 	for _, t := range types {
-		if err := graph.ValidateEdgeType(t); err != nil {
-			return nil, err
-		}
 		typeFilter = append(typeFilter, string(t))
 	}
 
