@@ -234,13 +234,7 @@ func (o *OpenAI) embedBatch(ctx context.Context, batch []string, offset int) ([]
 	if err != nil {
 		return nil, fmt.Errorf("openai embedder: encoding request: %w", err)
 	}
-	// ExponentialBackOff keeps state, so each batch gets its own.
-	policy := &backoff.ExponentialBackOff{
-		InitialInterval:     o.cfg.InitialBackoff,
-		RandomizationFactor: 0.5,
-		Multiplier:          2,
-		MaxInterval:         o.cfg.MaxBackoff,
-	}
+	policy := openaiapi.Backoff(o.cfg.InitialBackoff, o.cfg.MaxBackoff)
 	attempts := 0
 	vecs, err := backoff.Retry(ctx, func() ([][]float32, error) {
 		attempts++

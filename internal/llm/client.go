@@ -193,13 +193,7 @@ func (c *Client) Complete(ctx context.Context, req Request) (*Response, error) {
 	}
 	defer release()
 
-	// ExponentialBackOff keeps state, so each call gets its own.
-	policy := &backoff.ExponentialBackOff{
-		InitialInterval:     c.cfg.InitialBackoff,
-		RandomizationFactor: 0.5,
-		Multiplier:          2,
-		MaxInterval:         c.cfg.MaxBackoff,
-	}
+	policy := openaiapi.Backoff(c.cfg.InitialBackoff, c.cfg.MaxBackoff)
 	attempts := 0
 	start := time.Now()
 	wire, err := backoff.Retry(ctx, func() (*chatResponse, error) {

@@ -203,3 +203,10 @@ func TransportError(ctx, rctx context.Context, err, errTimeout error, timeout ti
 	}
 	return fmt.Errorf("connection: %w", err)
 }
+
+// Backoff is the retry policy both clients use: exponential from initial
+// to max with ±50% jitter. ExponentialBackOff keeps state, so each call
+// (or batch) needs its own.
+func Backoff(initial, max time.Duration) *backoff.ExponentialBackOff {
+	return &backoff.ExponentialBackOff{InitialInterval: initial, RandomizationFactor: 0.5, Multiplier: 2, MaxInterval: max}
+}
