@@ -200,32 +200,17 @@ func (h *Handler) statusOf(ctx context.Context, op string, err error) error {
 	return rpc.StatusOf(ctx, h.log, op, err)
 }
 
+// kindFromProto maps NODE_KIND_CI to "ci": the enum names are the graph's
+// kinds, upper-cased, with a prefix.
 func kindFromProto(k knowledgev1.NodeKind) graph.Kind {
-	switch k {
-	case knowledgev1.NodeKind_NODE_KIND_CI:
-		return graph.KindCI
-	case knowledgev1.NodeKind_NODE_KIND_ISSUE:
-		return graph.KindIssue
-	case knowledgev1.NodeKind_NODE_KIND_DOCUMENT:
-		return graph.KindDocument
-	case knowledgev1.NodeKind_NODE_KIND_RESOLUTION:
-		return graph.KindResolution
+	if k == knowledgev1.NodeKind_NODE_KIND_UNSPECIFIED {
+		return ""
 	}
-	return ""
+	return graph.Kind(strings.ToLower(strings.TrimPrefix(k.String(), "NODE_KIND_")))
 }
 
 func kindToProto(k graph.Kind) knowledgev1.NodeKind {
-	switch k {
-	case graph.KindCI:
-		return knowledgev1.NodeKind_NODE_KIND_CI
-	case graph.KindIssue:
-		return knowledgev1.NodeKind_NODE_KIND_ISSUE
-	case graph.KindDocument:
-		return knowledgev1.NodeKind_NODE_KIND_DOCUMENT
-	case graph.KindResolution:
-		return knowledgev1.NodeKind_NODE_KIND_RESOLUTION
-	}
-	return knowledgev1.NodeKind_NODE_KIND_UNSPECIFIED
+	return knowledgev1.NodeKind(knowledgev1.NodeKind_value["NODE_KIND_"+strings.ToUpper(string(k))])
 }
 
 // edgeTypeFromProto maps EDGE_TYPE_DEPENDS_ON to DEPENDS_ON: the enum
