@@ -124,6 +124,21 @@ func (p *Proxy) CheckConfidence(ctx context.Context, req *connect.Request[reason
 	return unary(ctx, req, p.c.Reasoning.CheckConfidence)
 }
 
+// SetThresholdRule forwards ReasoningService.SetThresholdRule.
+func (p *Proxy) SetThresholdRule(ctx context.Context, req *connect.Request[reasoningv1.SetThresholdRuleRequest]) (*connect.Response[reasoningv1.SetThresholdRuleResponse], error) {
+	return unary(ctx, req, p.c.Reasoning.SetThresholdRule)
+}
+
+// ListThresholdRules forwards ReasoningService.ListThresholdRules.
+func (p *Proxy) ListThresholdRules(ctx context.Context, req *connect.Request[reasoningv1.ListThresholdRulesRequest]) (*connect.Response[reasoningv1.ListThresholdRulesResponse], error) {
+	return unary(ctx, req, p.c.Reasoning.ListThresholdRules)
+}
+
+// DeleteThresholdRule forwards ReasoningService.DeleteThresholdRule.
+func (p *Proxy) DeleteThresholdRule(ctx context.Context, req *connect.Request[reasoningv1.DeleteThresholdRuleRequest]) (*connect.Response[reasoningv1.DeleteThresholdRuleResponse], error) {
+	return unary(ctx, req, p.c.Reasoning.DeleteThresholdRule)
+}
+
 // ExecuteAction forwards ActionService.ExecuteAction.
 func (p *Proxy) ExecuteAction(ctx context.Context, req *connect.Request[actionsv1.ExecuteActionRequest]) (*connect.Response[actionsv1.ExecuteActionResponse], error) {
 	return unary(ctx, req, p.c.Actions.ExecuteAction)

@@ -14,6 +14,7 @@ import (
 	v1 "github.com/alexus-platform/alexus/gen/alexus/signal/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -262,7 +263,13 @@ type Classification struct {
 	// Short human-readable reason for the classification.
 	Rationale string `protobuf:"bytes,4,opt,name=rationale,proto3" json:"rationale,omitempty"`
 	// How the classification was produced.
-	Path          Path `protobuf:"varint,5,opt,name=path,proto3,enum=alexus.reasoning.v1.Path" json:"path,omitempty"`
+	Path Path `protobuf:"varint,5,opt,name=path,proto3,enum=alexus.reasoning.v1.Path" json:"path,omitempty"`
+	// Why the heuristic produced it when it did: no model configured, or
+	// what was wrong with the model's answer. Empty on the model path.
+	FallbackReason string `protobuf:"bytes,6,opt,name=fallback_reason,json=fallbackReason,proto3" json:"fallback_reason,omitempty"`
+	// The model call behind the classification, also when its answer was
+	// discarded; absent when no model was asked.
+	ModelCall     *ModelCall `protobuf:"bytes,7,opt,name=model_call,json=modelCall,proto3" json:"model_call,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -332,6 +339,102 @@ func (x *Classification) GetPath() Path {
 	return Path_PATH_UNSPECIFIED
 }
 
+func (x *Classification) GetFallbackReason() string {
+	if x != nil {
+		return x.FallbackReason
+	}
+	return ""
+}
+
+func (x *Classification) GetModelCall() *ModelCall {
+	if x != nil {
+		return x.ModelCall
+	}
+	return nil
+}
+
+// ModelCall is what one stage's call to a language model cost.
+type ModelCall struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The model that answered, as the server named it.
+	Model string `protobuf:"bytes,1,opt,name=model,proto3" json:"model,omitempty"`
+	// Tokens of the prompt.
+	PromptTokens int32 `protobuf:"varint,2,opt,name=prompt_tokens,json=promptTokens,proto3" json:"prompt_tokens,omitempty"`
+	// Tokens of the answer.
+	CompletionTokens int32 `protobuf:"varint,3,opt,name=completion_tokens,json=completionTokens,proto3" json:"completion_tokens,omitempty"`
+	// Requests the call took, retries included.
+	Attempts int32 `protobuf:"varint,4,opt,name=attempts,proto3" json:"attempts,omitempty"`
+	// Time from the first request to the last response, in milliseconds.
+	LatencyMs     int64 `protobuf:"varint,5,opt,name=latency_ms,json=latencyMs,proto3" json:"latency_ms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ModelCall) Reset() {
+	*x = ModelCall{}
+	mi := &file_alexus_reasoning_v1_reasoning_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ModelCall) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ModelCall) ProtoMessage() {}
+
+func (x *ModelCall) ProtoReflect() protoreflect.Message {
+	mi := &file_alexus_reasoning_v1_reasoning_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ModelCall.ProtoReflect.Descriptor instead.
+func (*ModelCall) Descriptor() ([]byte, []int) {
+	return file_alexus_reasoning_v1_reasoning_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *ModelCall) GetModel() string {
+	if x != nil {
+		return x.Model
+	}
+	return ""
+}
+
+func (x *ModelCall) GetPromptTokens() int32 {
+	if x != nil {
+		return x.PromptTokens
+	}
+	return 0
+}
+
+func (x *ModelCall) GetCompletionTokens() int32 {
+	if x != nil {
+		return x.CompletionTokens
+	}
+	return 0
+}
+
+func (x *ModelCall) GetAttempts() int32 {
+	if x != nil {
+		return x.Attempts
+	}
+	return 0
+}
+
+func (x *ModelCall) GetLatencyMs() int64 {
+	if x != nil {
+		return x.LatencyMs
+	}
+	return 0
+}
+
 // ClassifyIncidentRequest asks for the classification of one signal.
 type ClassifyIncidentRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -343,7 +446,7 @@ type ClassifyIncidentRequest struct {
 
 func (x *ClassifyIncidentRequest) Reset() {
 	*x = ClassifyIncidentRequest{}
-	mi := &file_alexus_reasoning_v1_reasoning_proto_msgTypes[1]
+	mi := &file_alexus_reasoning_v1_reasoning_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -355,7 +458,7 @@ func (x *ClassifyIncidentRequest) String() string {
 func (*ClassifyIncidentRequest) ProtoMessage() {}
 
 func (x *ClassifyIncidentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_reasoning_v1_reasoning_proto_msgTypes[1]
+	mi := &file_alexus_reasoning_v1_reasoning_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -368,7 +471,7 @@ func (x *ClassifyIncidentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClassifyIncidentRequest.ProtoReflect.Descriptor instead.
 func (*ClassifyIncidentRequest) Descriptor() ([]byte, []int) {
-	return file_alexus_reasoning_v1_reasoning_proto_rawDescGZIP(), []int{1}
+	return file_alexus_reasoning_v1_reasoning_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *ClassifyIncidentRequest) GetSignal() *v1.Signal {
@@ -389,7 +492,7 @@ type ClassifyIncidentResponse struct {
 
 func (x *ClassifyIncidentResponse) Reset() {
 	*x = ClassifyIncidentResponse{}
-	mi := &file_alexus_reasoning_v1_reasoning_proto_msgTypes[2]
+	mi := &file_alexus_reasoning_v1_reasoning_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -401,7 +504,7 @@ func (x *ClassifyIncidentResponse) String() string {
 func (*ClassifyIncidentResponse) ProtoMessage() {}
 
 func (x *ClassifyIncidentResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_reasoning_v1_reasoning_proto_msgTypes[2]
+	mi := &file_alexus_reasoning_v1_reasoning_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -414,7 +517,7 @@ func (x *ClassifyIncidentResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClassifyIncidentResponse.ProtoReflect.Descriptor instead.
 func (*ClassifyIncidentResponse) Descriptor() ([]byte, []int) {
-	return file_alexus_reasoning_v1_reasoning_proto_rawDescGZIP(), []int{2}
+	return file_alexus_reasoning_v1_reasoning_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *ClassifyIncidentResponse) GetClassification() *Classification {
@@ -438,7 +541,7 @@ type Evidence struct {
 
 func (x *Evidence) Reset() {
 	*x = Evidence{}
-	mi := &file_alexus_reasoning_v1_reasoning_proto_msgTypes[3]
+	mi := &file_alexus_reasoning_v1_reasoning_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -450,7 +553,7 @@ func (x *Evidence) String() string {
 func (*Evidence) ProtoMessage() {}
 
 func (x *Evidence) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_reasoning_v1_reasoning_proto_msgTypes[3]
+	mi := &file_alexus_reasoning_v1_reasoning_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -463,7 +566,7 @@ func (x *Evidence) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Evidence.ProtoReflect.Descriptor instead.
 func (*Evidence) Descriptor() ([]byte, []int) {
-	return file_alexus_reasoning_v1_reasoning_proto_rawDescGZIP(), []int{3}
+	return file_alexus_reasoning_v1_reasoning_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *Evidence) GetDocumentId() string {
@@ -496,7 +599,7 @@ type RecommendedAction struct {
 
 func (x *RecommendedAction) Reset() {
 	*x = RecommendedAction{}
-	mi := &file_alexus_reasoning_v1_reasoning_proto_msgTypes[4]
+	mi := &file_alexus_reasoning_v1_reasoning_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -508,7 +611,7 @@ func (x *RecommendedAction) String() string {
 func (*RecommendedAction) ProtoMessage() {}
 
 func (x *RecommendedAction) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_reasoning_v1_reasoning_proto_msgTypes[4]
+	mi := &file_alexus_reasoning_v1_reasoning_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -521,7 +624,7 @@ func (x *RecommendedAction) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecommendedAction.ProtoReflect.Descriptor instead.
 func (*RecommendedAction) Descriptor() ([]byte, []int) {
-	return file_alexus_reasoning_v1_reasoning_proto_rawDescGZIP(), []int{4}
+	return file_alexus_reasoning_v1_reasoning_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *RecommendedAction) GetKind() string {
@@ -561,14 +664,26 @@ type Diagnosis struct {
 	// Answer to a CMDB question.
 	Answer string `protobuf:"bytes,6,opt,name=answer,proto3" json:"answer,omitempty"`
 	// How the diagnosis was produced.
-	Path          Path `protobuf:"varint,7,opt,name=path,proto3,enum=alexus.reasoning.v1.Path" json:"path,omitempty"`
+	Path Path `protobuf:"varint,7,opt,name=path,proto3,enum=alexus.reasoning.v1.Path" json:"path,omitempty"`
+	// Why the heuristic produced it when it did: no model configured, or
+	// what was wrong with the model's answer (a cited document that was not
+	// retrieved, an action outside the catalogue, ...). Empty on the model
+	// path.
+	FallbackReason string `protobuf:"bytes,8,opt,name=fallback_reason,json=fallbackReason,proto3" json:"fallback_reason,omitempty"`
+	// The model call behind the diagnosis, also when its answer was
+	// discarded; absent when no model was asked.
+	ModelCall *ModelCall `protobuf:"bytes,9,opt,name=model_call,json=modelCall,proto3" json:"model_call,omitempty"`
+	// The runbook the recommended action follows: a retrieved runbook
+	// section's document id or the signal's runbook link. Empty when there is
+	// none, and a critical incident without one is always escalated.
+	Runbook       string `protobuf:"bytes,10,opt,name=runbook,proto3" json:"runbook,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Diagnosis) Reset() {
 	*x = Diagnosis{}
-	mi := &file_alexus_reasoning_v1_reasoning_proto_msgTypes[5]
+	mi := &file_alexus_reasoning_v1_reasoning_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -580,7 +695,7 @@ func (x *Diagnosis) String() string {
 func (*Diagnosis) ProtoMessage() {}
 
 func (x *Diagnosis) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_reasoning_v1_reasoning_proto_msgTypes[5]
+	mi := &file_alexus_reasoning_v1_reasoning_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -593,7 +708,7 @@ func (x *Diagnosis) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Diagnosis.ProtoReflect.Descriptor instead.
 func (*Diagnosis) Descriptor() ([]byte, []int) {
-	return file_alexus_reasoning_v1_reasoning_proto_rawDescGZIP(), []int{5}
+	return file_alexus_reasoning_v1_reasoning_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Diagnosis) GetBranch() Branch {
@@ -645,6 +760,27 @@ func (x *Diagnosis) GetPath() Path {
 	return Path_PATH_UNSPECIFIED
 }
 
+func (x *Diagnosis) GetFallbackReason() string {
+	if x != nil {
+		return x.FallbackReason
+	}
+	return ""
+}
+
+func (x *Diagnosis) GetModelCall() *ModelCall {
+	if x != nil {
+		return x.ModelCall
+	}
+	return nil
+}
+
+func (x *Diagnosis) GetRunbook() string {
+	if x != nil {
+		return x.Runbook
+	}
+	return ""
+}
+
 // DiagnoseRequest asks for a diagnosis of a classified signal.
 type DiagnoseRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -658,7 +794,7 @@ type DiagnoseRequest struct {
 
 func (x *DiagnoseRequest) Reset() {
 	*x = DiagnoseRequest{}
-	mi := &file_alexus_reasoning_v1_reasoning_proto_msgTypes[6]
+	mi := &file_alexus_reasoning_v1_reasoning_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -670,7 +806,7 @@ func (x *DiagnoseRequest) String() string {
 func (*DiagnoseRequest) ProtoMessage() {}
 
 func (x *DiagnoseRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_reasoning_v1_reasoning_proto_msgTypes[6]
+	mi := &file_alexus_reasoning_v1_reasoning_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -683,7 +819,7 @@ func (x *DiagnoseRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DiagnoseRequest.ProtoReflect.Descriptor instead.
 func (*DiagnoseRequest) Descriptor() ([]byte, []int) {
-	return file_alexus_reasoning_v1_reasoning_proto_rawDescGZIP(), []int{6}
+	return file_alexus_reasoning_v1_reasoning_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *DiagnoseRequest) GetSignal() *v1.Signal {
@@ -711,7 +847,7 @@ type DiagnoseResponse struct {
 
 func (x *DiagnoseResponse) Reset() {
 	*x = DiagnoseResponse{}
-	mi := &file_alexus_reasoning_v1_reasoning_proto_msgTypes[7]
+	mi := &file_alexus_reasoning_v1_reasoning_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -723,7 +859,7 @@ func (x *DiagnoseResponse) String() string {
 func (*DiagnoseResponse) ProtoMessage() {}
 
 func (x *DiagnoseResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_reasoning_v1_reasoning_proto_msgTypes[7]
+	mi := &file_alexus_reasoning_v1_reasoning_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -736,7 +872,7 @@ func (x *DiagnoseResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DiagnoseResponse.ProtoReflect.Descriptor instead.
 func (*DiagnoseResponse) Descriptor() ([]byte, []int) {
-	return file_alexus_reasoning_v1_reasoning_proto_rawDescGZIP(), []int{7}
+	return file_alexus_reasoning_v1_reasoning_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *DiagnoseResponse) GetDiagnosis() *Diagnosis {
@@ -746,21 +882,30 @@ func (x *DiagnoseResponse) GetDiagnosis() *Diagnosis {
 	return nil
 }
 
-// Thresholds are the confidence values a decision was taken against.
+// Thresholds are the confidence values a decision was taken against, and
+// the rule they came from.
 type Thresholds struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Execute at or above this confidence.
 	ExecuteAt float64 `protobuf:"fixed64,1,opt,name=execute_at,json=executeAt,proto3" json:"execute_at,omitempty"`
 	// Clarify at or above this confidence (and below execute_at); escalate
 	// below it.
-	ClarifyAt     float64 `protobuf:"fixed64,2,opt,name=clarify_at,json=clarifyAt,proto3" json:"clarify_at,omitempty"`
+	ClarifyAt float64 `protobuf:"fixed64,2,opt,name=clarify_at,json=clarifyAt,proto3" json:"clarify_at,omitempty"`
+	// The severity of the tenant rule that applied; unspecified for a rule
+	// that covers any severity, or for the plane's defaults.
+	Severity v1.Severity `protobuf:"varint,3,opt,name=severity,proto3,enum=alexus.signal.v1.Severity" json:"severity,omitempty"`
+	// The action kind of the tenant rule that applied; empty for a rule that
+	// covers any kind, or for the plane's defaults.
+	ActionKind string `protobuf:"bytes,4,opt,name=action_kind,json=actionKind,proto3" json:"action_kind,omitempty"`
+	// True when a tenant rule applied, false when the plane's defaults did.
+	TenantRule    bool `protobuf:"varint,5,opt,name=tenant_rule,json=tenantRule,proto3" json:"tenant_rule,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Thresholds) Reset() {
 	*x = Thresholds{}
-	mi := &file_alexus_reasoning_v1_reasoning_proto_msgTypes[8]
+	mi := &file_alexus_reasoning_v1_reasoning_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -772,7 +917,7 @@ func (x *Thresholds) String() string {
 func (*Thresholds) ProtoMessage() {}
 
 func (x *Thresholds) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_reasoning_v1_reasoning_proto_msgTypes[8]
+	mi := &file_alexus_reasoning_v1_reasoning_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -785,7 +930,7 @@ func (x *Thresholds) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Thresholds.ProtoReflect.Descriptor instead.
 func (*Thresholds) Descriptor() ([]byte, []int) {
-	return file_alexus_reasoning_v1_reasoning_proto_rawDescGZIP(), []int{8}
+	return file_alexus_reasoning_v1_reasoning_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Thresholds) GetExecuteAt() float64 {
@@ -802,6 +947,399 @@ func (x *Thresholds) GetClarifyAt() float64 {
 	return 0
 }
 
+func (x *Thresholds) GetSeverity() v1.Severity {
+	if x != nil {
+		return x.Severity
+	}
+	return v1.Severity(0)
+}
+
+func (x *Thresholds) GetActionKind() string {
+	if x != nil {
+		return x.ActionKind
+	}
+	return ""
+}
+
+func (x *Thresholds) GetTenantRule() bool {
+	if x != nil {
+		return x.TenantRule
+	}
+	return false
+}
+
+// ThresholdRule is a tenant's thresholds for one severity and action kind.
+// The most specific rule wins: severity and kind, then severity alone, then
+// kind alone, then the rule for any severity and any kind, then the plane's
+// defaults.
+type ThresholdRule struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The severity the rule covers; unspecified covers any severity.
+	Severity v1.Severity `protobuf:"varint,1,opt,name=severity,proto3,enum=alexus.signal.v1.Severity" json:"severity,omitempty"`
+	// The action kind the rule covers, e.g. "webhook"; empty covers any kind.
+	ActionKind string `protobuf:"bytes,2,opt,name=action_kind,json=actionKind,proto3" json:"action_kind,omitempty"`
+	// Execute at or above this confidence.
+	ExecuteAt float64 `protobuf:"fixed64,3,opt,name=execute_at,json=executeAt,proto3" json:"execute_at,omitempty"`
+	// Clarify at or above this confidence and below execute_at; escalate
+	// below it. It may not exceed execute_at.
+	ClarifyAt float64 `protobuf:"fixed64,4,opt,name=clarify_at,json=clarifyAt,proto3" json:"clarify_at,omitempty"`
+	// When the rule was last set; ignored on input.
+	UpdatedAt     *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ThresholdRule) Reset() {
+	*x = ThresholdRule{}
+	mi := &file_alexus_reasoning_v1_reasoning_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ThresholdRule) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ThresholdRule) ProtoMessage() {}
+
+func (x *ThresholdRule) ProtoReflect() protoreflect.Message {
+	mi := &file_alexus_reasoning_v1_reasoning_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ThresholdRule.ProtoReflect.Descriptor instead.
+func (*ThresholdRule) Descriptor() ([]byte, []int) {
+	return file_alexus_reasoning_v1_reasoning_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *ThresholdRule) GetSeverity() v1.Severity {
+	if x != nil {
+		return x.Severity
+	}
+	return v1.Severity(0)
+}
+
+func (x *ThresholdRule) GetActionKind() string {
+	if x != nil {
+		return x.ActionKind
+	}
+	return ""
+}
+
+func (x *ThresholdRule) GetExecuteAt() float64 {
+	if x != nil {
+		return x.ExecuteAt
+	}
+	return 0
+}
+
+func (x *ThresholdRule) GetClarifyAt() float64 {
+	if x != nil {
+		return x.ClarifyAt
+	}
+	return 0
+}
+
+func (x *ThresholdRule) GetUpdatedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.UpdatedAt
+	}
+	return nil
+}
+
+// SetThresholdRuleRequest creates or replaces a rule.
+type SetThresholdRuleRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The rule; its severity and action kind say which one it replaces.
+	Rule          *ThresholdRule `protobuf:"bytes,1,opt,name=rule,proto3" json:"rule,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetThresholdRuleRequest) Reset() {
+	*x = SetThresholdRuleRequest{}
+	mi := &file_alexus_reasoning_v1_reasoning_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetThresholdRuleRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetThresholdRuleRequest) ProtoMessage() {}
+
+func (x *SetThresholdRuleRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_alexus_reasoning_v1_reasoning_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetThresholdRuleRequest.ProtoReflect.Descriptor instead.
+func (*SetThresholdRuleRequest) Descriptor() ([]byte, []int) {
+	return file_alexus_reasoning_v1_reasoning_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *SetThresholdRuleRequest) GetRule() *ThresholdRule {
+	if x != nil {
+		return x.Rule
+	}
+	return nil
+}
+
+// SetThresholdRuleResponse carries the rule as stored.
+type SetThresholdRuleResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The stored rule.
+	Rule          *ThresholdRule `protobuf:"bytes,1,opt,name=rule,proto3" json:"rule,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetThresholdRuleResponse) Reset() {
+	*x = SetThresholdRuleResponse{}
+	mi := &file_alexus_reasoning_v1_reasoning_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetThresholdRuleResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetThresholdRuleResponse) ProtoMessage() {}
+
+func (x *SetThresholdRuleResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_alexus_reasoning_v1_reasoning_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetThresholdRuleResponse.ProtoReflect.Descriptor instead.
+func (*SetThresholdRuleResponse) Descriptor() ([]byte, []int) {
+	return file_alexus_reasoning_v1_reasoning_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *SetThresholdRuleResponse) GetRule() *ThresholdRule {
+	if x != nil {
+		return x.Rule
+	}
+	return nil
+}
+
+// ListThresholdRulesRequest asks for the tenant's rules.
+type ListThresholdRulesRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListThresholdRulesRequest) Reset() {
+	*x = ListThresholdRulesRequest{}
+	mi := &file_alexus_reasoning_v1_reasoning_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListThresholdRulesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListThresholdRulesRequest) ProtoMessage() {}
+
+func (x *ListThresholdRulesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_alexus_reasoning_v1_reasoning_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListThresholdRulesRequest.ProtoReflect.Descriptor instead.
+func (*ListThresholdRulesRequest) Descriptor() ([]byte, []int) {
+	return file_alexus_reasoning_v1_reasoning_proto_rawDescGZIP(), []int{13}
+}
+
+// ListThresholdRulesResponse carries the tenant's rules, most specific
+// first, and the defaults.
+type ListThresholdRulesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The tenant's rules.
+	Rules []*ThresholdRule `protobuf:"bytes,1,rep,name=rules,proto3" json:"rules,omitempty"`
+	// The plane's defaults, which apply where no rule matches.
+	Defaults      *Thresholds `protobuf:"bytes,2,opt,name=defaults,proto3" json:"defaults,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListThresholdRulesResponse) Reset() {
+	*x = ListThresholdRulesResponse{}
+	mi := &file_alexus_reasoning_v1_reasoning_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListThresholdRulesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListThresholdRulesResponse) ProtoMessage() {}
+
+func (x *ListThresholdRulesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_alexus_reasoning_v1_reasoning_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListThresholdRulesResponse.ProtoReflect.Descriptor instead.
+func (*ListThresholdRulesResponse) Descriptor() ([]byte, []int) {
+	return file_alexus_reasoning_v1_reasoning_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *ListThresholdRulesResponse) GetRules() []*ThresholdRule {
+	if x != nil {
+		return x.Rules
+	}
+	return nil
+}
+
+func (x *ListThresholdRulesResponse) GetDefaults() *Thresholds {
+	if x != nil {
+		return x.Defaults
+	}
+	return nil
+}
+
+// DeleteThresholdRuleRequest names the rule to remove.
+type DeleteThresholdRuleRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The rule's severity; unspecified names the any-severity rule.
+	Severity v1.Severity `protobuf:"varint,1,opt,name=severity,proto3,enum=alexus.signal.v1.Severity" json:"severity,omitempty"`
+	// The rule's action kind; empty names the any-kind rule.
+	ActionKind    string `protobuf:"bytes,2,opt,name=action_kind,json=actionKind,proto3" json:"action_kind,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteThresholdRuleRequest) Reset() {
+	*x = DeleteThresholdRuleRequest{}
+	mi := &file_alexus_reasoning_v1_reasoning_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteThresholdRuleRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteThresholdRuleRequest) ProtoMessage() {}
+
+func (x *DeleteThresholdRuleRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_alexus_reasoning_v1_reasoning_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteThresholdRuleRequest.ProtoReflect.Descriptor instead.
+func (*DeleteThresholdRuleRequest) Descriptor() ([]byte, []int) {
+	return file_alexus_reasoning_v1_reasoning_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *DeleteThresholdRuleRequest) GetSeverity() v1.Severity {
+	if x != nil {
+		return x.Severity
+	}
+	return v1.Severity(0)
+}
+
+func (x *DeleteThresholdRuleRequest) GetActionKind() string {
+	if x != nil {
+		return x.ActionKind
+	}
+	return ""
+}
+
+// DeleteThresholdRuleResponse says whether a rule was removed.
+type DeleteThresholdRuleResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// False when the tenant had no such rule.
+	Deleted       bool `protobuf:"varint,1,opt,name=deleted,proto3" json:"deleted,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteThresholdRuleResponse) Reset() {
+	*x = DeleteThresholdRuleResponse{}
+	mi := &file_alexus_reasoning_v1_reasoning_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteThresholdRuleResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteThresholdRuleResponse) ProtoMessage() {}
+
+func (x *DeleteThresholdRuleResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_alexus_reasoning_v1_reasoning_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteThresholdRuleResponse.ProtoReflect.Descriptor instead.
+func (*DeleteThresholdRuleResponse) Descriptor() ([]byte, []int) {
+	return file_alexus_reasoning_v1_reasoning_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *DeleteThresholdRuleResponse) GetDeleted() bool {
+	if x != nil {
+		return x.Deleted
+	}
+	return false
+}
+
 // CheckConfidenceRequest asks for a decision on a diagnosed signal.
 type CheckConfidenceRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -815,7 +1353,7 @@ type CheckConfidenceRequest struct {
 
 func (x *CheckConfidenceRequest) Reset() {
 	*x = CheckConfidenceRequest{}
-	mi := &file_alexus_reasoning_v1_reasoning_proto_msgTypes[9]
+	mi := &file_alexus_reasoning_v1_reasoning_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -827,7 +1365,7 @@ func (x *CheckConfidenceRequest) String() string {
 func (*CheckConfidenceRequest) ProtoMessage() {}
 
 func (x *CheckConfidenceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_reasoning_v1_reasoning_proto_msgTypes[9]
+	mi := &file_alexus_reasoning_v1_reasoning_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -840,7 +1378,7 @@ func (x *CheckConfidenceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckConfidenceRequest.ProtoReflect.Descriptor instead.
 func (*CheckConfidenceRequest) Descriptor() ([]byte, []int) {
-	return file_alexus_reasoning_v1_reasoning_proto_rawDescGZIP(), []int{9}
+	return file_alexus_reasoning_v1_reasoning_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *CheckConfidenceRequest) GetClassification() *Classification {
@@ -874,7 +1412,7 @@ type CheckConfidenceResponse struct {
 
 func (x *CheckConfidenceResponse) Reset() {
 	*x = CheckConfidenceResponse{}
-	mi := &file_alexus_reasoning_v1_reasoning_proto_msgTypes[10]
+	mi := &file_alexus_reasoning_v1_reasoning_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -886,7 +1424,7 @@ func (x *CheckConfidenceResponse) String() string {
 func (*CheckConfidenceResponse) ProtoMessage() {}
 
 func (x *CheckConfidenceResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_reasoning_v1_reasoning_proto_msgTypes[10]
+	mi := &file_alexus_reasoning_v1_reasoning_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -899,7 +1437,7 @@ func (x *CheckConfidenceResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckConfidenceResponse.ProtoReflect.Descriptor instead.
 func (*CheckConfidenceResponse) Descriptor() ([]byte, []int) {
-	return file_alexus_reasoning_v1_reasoning_proto_rawDescGZIP(), []int{10}
+	return file_alexus_reasoning_v1_reasoning_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *CheckConfidenceResponse) GetDecision() Decision {
@@ -934,7 +1472,7 @@ var File_alexus_reasoning_v1_reasoning_proto protoreflect.FileDescriptor
 
 const file_alexus_reasoning_v1_reasoning_proto_rawDesc = "" +
 	"\n" +
-	"#alexus/reasoning/v1/reasoning.proto\x12\x13alexus.reasoning.v1\x1a\x1dalexus/signal/v1/signal.proto\x1a\x1bbuf/validate/validate.proto\"\x83\x02\n" +
+	"#alexus/reasoning/v1/reasoning.proto\x12\x13alexus.reasoning.v1\x1a\x1dalexus/signal/v1/signal.proto\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xeb\x02\n" +
 	"\x0eClassification\x123\n" +
 	"\x06intent\x18\x01 \x01(\x0e2\x1b.alexus.reasoning.v1.IntentR\x06intent\x126\n" +
 	"\bseverity\x18\x02 \x01(\x0e2\x1a.alexus.signal.v1.SeverityR\bseverity\x127\n" +
@@ -942,7 +1480,17 @@ const file_alexus_reasoning_v1_reasoning_proto_rawDesc = "" +
 	"confidence\x18\x03 \x01(\x01B\x17\xbaH\x14\x12\x12\x19\x00\x00\x00\x00\x00\x00\xf0?)\x00\x00\x00\x00\x00\x00\x00\x00R\n" +
 	"confidence\x12\x1c\n" +
 	"\trationale\x18\x04 \x01(\tR\trationale\x12-\n" +
-	"\x04path\x18\x05 \x01(\x0e2\x19.alexus.reasoning.v1.PathR\x04path\"S\n" +
+	"\x04path\x18\x05 \x01(\x0e2\x19.alexus.reasoning.v1.PathR\x04path\x12'\n" +
+	"\x0ffallback_reason\x18\x06 \x01(\tR\x0efallbackReason\x12=\n" +
+	"\n" +
+	"model_call\x18\a \x01(\v2\x1e.alexus.reasoning.v1.ModelCallR\tmodelCall\"\xae\x01\n" +
+	"\tModelCall\x12\x14\n" +
+	"\x05model\x18\x01 \x01(\tR\x05model\x12#\n" +
+	"\rprompt_tokens\x18\x02 \x01(\x05R\fpromptTokens\x12+\n" +
+	"\x11completion_tokens\x18\x03 \x01(\x05R\x10completionTokens\x12\x1a\n" +
+	"\battempts\x18\x04 \x01(\x05R\battempts\x12\x1d\n" +
+	"\n" +
+	"latency_ms\x18\x05 \x01(\x03R\tlatencyMs\"S\n" +
 	"\x17ClassifyIncidentRequest\x128\n" +
 	"\x06signal\x18\x01 \x01(\v2\x18.alexus.signal.v1.SignalB\x06\xbaH\x03\xc8\x01\x01R\x06signal\"g\n" +
 	"\x18ClassifyIncidentResponse\x12K\n" +
@@ -954,7 +1502,7 @@ const file_alexus_reasoning_v1_reasoning_proto_rawDesc = "" +
 	"\x11RecommendedAction\x12\x12\n" +
 	"\x04kind\x18\x01 \x01(\tR\x04kind\x12\x16\n" +
 	"\x06target\x18\x02 \x01(\tR\x06target\x12\x18\n" +
-	"\asummary\x18\x03 \x01(\tR\asummary\"\xf9\x02\n" +
+	"\asummary\x18\x03 \x01(\tR\asummary\"\xfb\x03\n" +
 	"\tDiagnosis\x123\n" +
 	"\x06branch\x18\x01 \x01(\x0e2\x1b.alexus.reasoning.v1.BranchR\x06branch\x12%\n" +
 	"\x0eprobable_cause\x18\x02 \x01(\tR\rprobableCause\x129\n" +
@@ -964,18 +1512,53 @@ const file_alexus_reasoning_v1_reasoning_proto_rawDesc = "" +
 	"confidence\x18\x05 \x01(\x01B\x17\xbaH\x14\x12\x12\x19\x00\x00\x00\x00\x00\x00\xf0?)\x00\x00\x00\x00\x00\x00\x00\x00R\n" +
 	"confidence\x12\x16\n" +
 	"\x06answer\x18\x06 \x01(\tR\x06answer\x12-\n" +
-	"\x04path\x18\a \x01(\x0e2\x19.alexus.reasoning.v1.PathR\x04path\"\xa0\x01\n" +
+	"\x04path\x18\a \x01(\x0e2\x19.alexus.reasoning.v1.PathR\x04path\x12'\n" +
+	"\x0ffallback_reason\x18\b \x01(\tR\x0efallbackReason\x12=\n" +
+	"\n" +
+	"model_call\x18\t \x01(\v2\x1e.alexus.reasoning.v1.ModelCallR\tmodelCall\x12\x18\n" +
+	"\arunbook\x18\n" +
+	" \x01(\tR\arunbook\"\xa0\x01\n" +
 	"\x0fDiagnoseRequest\x128\n" +
 	"\x06signal\x18\x01 \x01(\v2\x18.alexus.signal.v1.SignalB\x06\xbaH\x03\xc8\x01\x01R\x06signal\x12S\n" +
 	"\x0eclassification\x18\x02 \x01(\v2#.alexus.reasoning.v1.ClassificationB\x06\xbaH\x03\xc8\x01\x01R\x0eclassification\"P\n" +
 	"\x10DiagnoseResponse\x12<\n" +
-	"\tdiagnosis\x18\x01 \x01(\v2\x1e.alexus.reasoning.v1.DiagnosisR\tdiagnosis\"J\n" +
+	"\tdiagnosis\x18\x01 \x01(\v2\x1e.alexus.reasoning.v1.DiagnosisR\tdiagnosis\"\xc4\x01\n" +
 	"\n" +
 	"Thresholds\x12\x1d\n" +
 	"\n" +
 	"execute_at\x18\x01 \x01(\x01R\texecuteAt\x12\x1d\n" +
 	"\n" +
-	"clarify_at\x18\x02 \x01(\x01R\tclarifyAt\"\xb3\x01\n" +
+	"clarify_at\x18\x02 \x01(\x01R\tclarifyAt\x126\n" +
+	"\bseverity\x18\x03 \x01(\x0e2\x1a.alexus.signal.v1.SeverityR\bseverity\x12\x1f\n" +
+	"\vaction_kind\x18\x04 \x01(\tR\n" +
+	"actionKind\x12\x1f\n" +
+	"\vtenant_rule\x18\x05 \x01(\bR\n" +
+	"tenantRule\"\xba\x03\n" +
+	"\rThresholdRule\x12@\n" +
+	"\bseverity\x18\x01 \x01(\x0e2\x1a.alexus.signal.v1.SeverityB\b\xbaH\x05\x82\x01\x02\x10\x01R\bseverity\x12A\n" +
+	"\vaction_kind\x18\x02 \x01(\tB \xbaH\x1dr\x1b2\x19^([a-z][a-z0-9_]{0,31})?$R\n" +
+	"actionKind\x126\n" +
+	"\n" +
+	"execute_at\x18\x03 \x01(\x01B\x17\xbaH\x14\x12\x12\x19\x00\x00\x00\x00\x00\x00\xf0?)\x00\x00\x00\x00\x00\x00\x00\x00R\texecuteAt\x126\n" +
+	"\n" +
+	"clarify_at\x18\x04 \x01(\x01B\x17\xbaH\x14\x12\x12\x19\x00\x00\x00\x00\x00\x00\xf0?)\x00\x00\x00\x00\x00\x00\x00\x00R\tclarifyAt\x129\n" +
+	"\n" +
+	"updated_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt:y\xbaHv\x1at\n" +
+	"'threshold_rule.clarify_at_le_execute_at\x12%clarify_at must not exceed execute_at\x1a\"this.clarify_at <= this.execute_at\"Y\n" +
+	"\x17SetThresholdRuleRequest\x12>\n" +
+	"\x04rule\x18\x01 \x01(\v2\".alexus.reasoning.v1.ThresholdRuleB\x06\xbaH\x03\xc8\x01\x01R\x04rule\"R\n" +
+	"\x18SetThresholdRuleResponse\x126\n" +
+	"\x04rule\x18\x01 \x01(\v2\".alexus.reasoning.v1.ThresholdRuleR\x04rule\"\x1b\n" +
+	"\x19ListThresholdRulesRequest\"\x93\x01\n" +
+	"\x1aListThresholdRulesResponse\x128\n" +
+	"\x05rules\x18\x01 \x03(\v2\".alexus.reasoning.v1.ThresholdRuleR\x05rules\x12;\n" +
+	"\bdefaults\x18\x02 \x01(\v2\x1f.alexus.reasoning.v1.ThresholdsR\bdefaults\"\xa1\x01\n" +
+	"\x1aDeleteThresholdRuleRequest\x12@\n" +
+	"\bseverity\x18\x01 \x01(\x0e2\x1a.alexus.signal.v1.SeverityB\b\xbaH\x05\x82\x01\x02\x10\x01R\bseverity\x12A\n" +
+	"\vaction_kind\x18\x02 \x01(\tB \xbaH\x1dr\x1b2\x19^([a-z][a-z0-9_]{0,31})?$R\n" +
+	"actionKind\"7\n" +
+	"\x1bDeleteThresholdRuleResponse\x12\x18\n" +
+	"\adeleted\x18\x01 \x01(\bR\adeleted\"\xb3\x01\n" +
 	"\x16CheckConfidenceRequest\x12S\n" +
 	"\x0eclassification\x18\x01 \x01(\v2#.alexus.reasoning.v1.ClassificationB\x06\xbaH\x03\xc8\x01\x01R\x0eclassification\x12D\n" +
 	"\tdiagnosis\x18\x02 \x01(\v2\x1e.alexus.reasoning.v1.DiagnosisB\x06\xbaH\x03\xc8\x01\x01R\tdiagnosis\"\xcd\x01\n" +
@@ -1007,11 +1590,14 @@ const file_alexus_reasoning_v1_reasoning_proto_rawDesc = "" +
 	"\x14DECISION_UNSPECIFIED\x10\x00\x12\x14\n" +
 	"\x10DECISION_EXECUTE\x10\x01\x12\x14\n" +
 	"\x10DECISION_CLARIFY\x10\x02\x12\x15\n" +
-	"\x11DECISION_ESCALATE\x10\x032\xca\x02\n" +
+	"\x11DECISION_ESCALATE\x10\x032\xac\x05\n" +
 	"\x10ReasoningService\x12o\n" +
 	"\x10ClassifyIncident\x12,.alexus.reasoning.v1.ClassifyIncidentRequest\x1a-.alexus.reasoning.v1.ClassifyIncidentResponse\x12W\n" +
 	"\bDiagnose\x12$.alexus.reasoning.v1.DiagnoseRequest\x1a%.alexus.reasoning.v1.DiagnoseResponse\x12l\n" +
-	"\x0fCheckConfidence\x12+.alexus.reasoning.v1.CheckConfidenceRequest\x1a,.alexus.reasoning.v1.CheckConfidenceResponseB\xde\x01\n" +
+	"\x0fCheckConfidence\x12+.alexus.reasoning.v1.CheckConfidenceRequest\x1a,.alexus.reasoning.v1.CheckConfidenceResponse\x12o\n" +
+	"\x10SetThresholdRule\x12,.alexus.reasoning.v1.SetThresholdRuleRequest\x1a-.alexus.reasoning.v1.SetThresholdRuleResponse\x12u\n" +
+	"\x12ListThresholdRules\x12..alexus.reasoning.v1.ListThresholdRulesRequest\x1a/.alexus.reasoning.v1.ListThresholdRulesResponse\x12x\n" +
+	"\x13DeleteThresholdRule\x12/.alexus.reasoning.v1.DeleteThresholdRuleRequest\x1a0.alexus.reasoning.v1.DeleteThresholdRuleResponseB\xde\x01\n" +
 	"\x17com.alexus.reasoning.v1B\x0eReasoningProtoP\x01ZEgithub.com/alexus-platform/alexus/gen/alexus/reasoning/v1;reasoningv1\xa2\x02\x03ARX\xaa\x02\x13Alexus.Reasoning.V1\xca\x02\x13Alexus\\Reasoning\\V1\xe2\x02\x1fAlexus\\Reasoning\\V1\\GPBMetadata\xea\x02\x15Alexus::Reasoning::V1b\x06proto3"
 
 var (
@@ -1027,54 +1613,79 @@ func file_alexus_reasoning_v1_reasoning_proto_rawDescGZIP() []byte {
 }
 
 var file_alexus_reasoning_v1_reasoning_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_alexus_reasoning_v1_reasoning_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
+var file_alexus_reasoning_v1_reasoning_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
 var file_alexus_reasoning_v1_reasoning_proto_goTypes = []any{
-	(Intent)(0),                      // 0: alexus.reasoning.v1.Intent
-	(Path)(0),                        // 1: alexus.reasoning.v1.Path
-	(Branch)(0),                      // 2: alexus.reasoning.v1.Branch
-	(Decision)(0),                    // 3: alexus.reasoning.v1.Decision
-	(*Classification)(nil),           // 4: alexus.reasoning.v1.Classification
-	(*ClassifyIncidentRequest)(nil),  // 5: alexus.reasoning.v1.ClassifyIncidentRequest
-	(*ClassifyIncidentResponse)(nil), // 6: alexus.reasoning.v1.ClassifyIncidentResponse
-	(*Evidence)(nil),                 // 7: alexus.reasoning.v1.Evidence
-	(*RecommendedAction)(nil),        // 8: alexus.reasoning.v1.RecommendedAction
-	(*Diagnosis)(nil),                // 9: alexus.reasoning.v1.Diagnosis
-	(*DiagnoseRequest)(nil),          // 10: alexus.reasoning.v1.DiagnoseRequest
-	(*DiagnoseResponse)(nil),         // 11: alexus.reasoning.v1.DiagnoseResponse
-	(*Thresholds)(nil),               // 12: alexus.reasoning.v1.Thresholds
-	(*CheckConfidenceRequest)(nil),   // 13: alexus.reasoning.v1.CheckConfidenceRequest
-	(*CheckConfidenceResponse)(nil),  // 14: alexus.reasoning.v1.CheckConfidenceResponse
-	(v1.Severity)(0),                 // 15: alexus.signal.v1.Severity
-	(*v1.Signal)(nil),                // 16: alexus.signal.v1.Signal
+	(Intent)(0),                         // 0: alexus.reasoning.v1.Intent
+	(Path)(0),                           // 1: alexus.reasoning.v1.Path
+	(Branch)(0),                         // 2: alexus.reasoning.v1.Branch
+	(Decision)(0),                       // 3: alexus.reasoning.v1.Decision
+	(*Classification)(nil),              // 4: alexus.reasoning.v1.Classification
+	(*ModelCall)(nil),                   // 5: alexus.reasoning.v1.ModelCall
+	(*ClassifyIncidentRequest)(nil),     // 6: alexus.reasoning.v1.ClassifyIncidentRequest
+	(*ClassifyIncidentResponse)(nil),    // 7: alexus.reasoning.v1.ClassifyIncidentResponse
+	(*Evidence)(nil),                    // 8: alexus.reasoning.v1.Evidence
+	(*RecommendedAction)(nil),           // 9: alexus.reasoning.v1.RecommendedAction
+	(*Diagnosis)(nil),                   // 10: alexus.reasoning.v1.Diagnosis
+	(*DiagnoseRequest)(nil),             // 11: alexus.reasoning.v1.DiagnoseRequest
+	(*DiagnoseResponse)(nil),            // 12: alexus.reasoning.v1.DiagnoseResponse
+	(*Thresholds)(nil),                  // 13: alexus.reasoning.v1.Thresholds
+	(*ThresholdRule)(nil),               // 14: alexus.reasoning.v1.ThresholdRule
+	(*SetThresholdRuleRequest)(nil),     // 15: alexus.reasoning.v1.SetThresholdRuleRequest
+	(*SetThresholdRuleResponse)(nil),    // 16: alexus.reasoning.v1.SetThresholdRuleResponse
+	(*ListThresholdRulesRequest)(nil),   // 17: alexus.reasoning.v1.ListThresholdRulesRequest
+	(*ListThresholdRulesResponse)(nil),  // 18: alexus.reasoning.v1.ListThresholdRulesResponse
+	(*DeleteThresholdRuleRequest)(nil),  // 19: alexus.reasoning.v1.DeleteThresholdRuleRequest
+	(*DeleteThresholdRuleResponse)(nil), // 20: alexus.reasoning.v1.DeleteThresholdRuleResponse
+	(*CheckConfidenceRequest)(nil),      // 21: alexus.reasoning.v1.CheckConfidenceRequest
+	(*CheckConfidenceResponse)(nil),     // 22: alexus.reasoning.v1.CheckConfidenceResponse
+	(v1.Severity)(0),                    // 23: alexus.signal.v1.Severity
+	(*v1.Signal)(nil),                   // 24: alexus.signal.v1.Signal
+	(*timestamppb.Timestamp)(nil),       // 25: google.protobuf.Timestamp
 }
 var file_alexus_reasoning_v1_reasoning_proto_depIdxs = []int32{
 	0,  // 0: alexus.reasoning.v1.Classification.intent:type_name -> alexus.reasoning.v1.Intent
-	15, // 1: alexus.reasoning.v1.Classification.severity:type_name -> alexus.signal.v1.Severity
+	23, // 1: alexus.reasoning.v1.Classification.severity:type_name -> alexus.signal.v1.Severity
 	1,  // 2: alexus.reasoning.v1.Classification.path:type_name -> alexus.reasoning.v1.Path
-	16, // 3: alexus.reasoning.v1.ClassifyIncidentRequest.signal:type_name -> alexus.signal.v1.Signal
-	4,  // 4: alexus.reasoning.v1.ClassifyIncidentResponse.classification:type_name -> alexus.reasoning.v1.Classification
-	2,  // 5: alexus.reasoning.v1.Diagnosis.branch:type_name -> alexus.reasoning.v1.Branch
-	7,  // 6: alexus.reasoning.v1.Diagnosis.evidence:type_name -> alexus.reasoning.v1.Evidence
-	8,  // 7: alexus.reasoning.v1.Diagnosis.recommended_action:type_name -> alexus.reasoning.v1.RecommendedAction
-	1,  // 8: alexus.reasoning.v1.Diagnosis.path:type_name -> alexus.reasoning.v1.Path
-	16, // 9: alexus.reasoning.v1.DiagnoseRequest.signal:type_name -> alexus.signal.v1.Signal
-	4,  // 10: alexus.reasoning.v1.DiagnoseRequest.classification:type_name -> alexus.reasoning.v1.Classification
-	9,  // 11: alexus.reasoning.v1.DiagnoseResponse.diagnosis:type_name -> alexus.reasoning.v1.Diagnosis
-	4,  // 12: alexus.reasoning.v1.CheckConfidenceRequest.classification:type_name -> alexus.reasoning.v1.Classification
-	9,  // 13: alexus.reasoning.v1.CheckConfidenceRequest.diagnosis:type_name -> alexus.reasoning.v1.Diagnosis
-	3,  // 14: alexus.reasoning.v1.CheckConfidenceResponse.decision:type_name -> alexus.reasoning.v1.Decision
-	12, // 15: alexus.reasoning.v1.CheckConfidenceResponse.thresholds:type_name -> alexus.reasoning.v1.Thresholds
-	5,  // 16: alexus.reasoning.v1.ReasoningService.ClassifyIncident:input_type -> alexus.reasoning.v1.ClassifyIncidentRequest
-	10, // 17: alexus.reasoning.v1.ReasoningService.Diagnose:input_type -> alexus.reasoning.v1.DiagnoseRequest
-	13, // 18: alexus.reasoning.v1.ReasoningService.CheckConfidence:input_type -> alexus.reasoning.v1.CheckConfidenceRequest
-	6,  // 19: alexus.reasoning.v1.ReasoningService.ClassifyIncident:output_type -> alexus.reasoning.v1.ClassifyIncidentResponse
-	11, // 20: alexus.reasoning.v1.ReasoningService.Diagnose:output_type -> alexus.reasoning.v1.DiagnoseResponse
-	14, // 21: alexus.reasoning.v1.ReasoningService.CheckConfidence:output_type -> alexus.reasoning.v1.CheckConfidenceResponse
-	19, // [19:22] is the sub-list for method output_type
-	16, // [16:19] is the sub-list for method input_type
-	16, // [16:16] is the sub-list for extension type_name
-	16, // [16:16] is the sub-list for extension extendee
-	0,  // [0:16] is the sub-list for field type_name
+	5,  // 3: alexus.reasoning.v1.Classification.model_call:type_name -> alexus.reasoning.v1.ModelCall
+	24, // 4: alexus.reasoning.v1.ClassifyIncidentRequest.signal:type_name -> alexus.signal.v1.Signal
+	4,  // 5: alexus.reasoning.v1.ClassifyIncidentResponse.classification:type_name -> alexus.reasoning.v1.Classification
+	2,  // 6: alexus.reasoning.v1.Diagnosis.branch:type_name -> alexus.reasoning.v1.Branch
+	8,  // 7: alexus.reasoning.v1.Diagnosis.evidence:type_name -> alexus.reasoning.v1.Evidence
+	9,  // 8: alexus.reasoning.v1.Diagnosis.recommended_action:type_name -> alexus.reasoning.v1.RecommendedAction
+	1,  // 9: alexus.reasoning.v1.Diagnosis.path:type_name -> alexus.reasoning.v1.Path
+	5,  // 10: alexus.reasoning.v1.Diagnosis.model_call:type_name -> alexus.reasoning.v1.ModelCall
+	24, // 11: alexus.reasoning.v1.DiagnoseRequest.signal:type_name -> alexus.signal.v1.Signal
+	4,  // 12: alexus.reasoning.v1.DiagnoseRequest.classification:type_name -> alexus.reasoning.v1.Classification
+	10, // 13: alexus.reasoning.v1.DiagnoseResponse.diagnosis:type_name -> alexus.reasoning.v1.Diagnosis
+	23, // 14: alexus.reasoning.v1.Thresholds.severity:type_name -> alexus.signal.v1.Severity
+	23, // 15: alexus.reasoning.v1.ThresholdRule.severity:type_name -> alexus.signal.v1.Severity
+	25, // 16: alexus.reasoning.v1.ThresholdRule.updated_at:type_name -> google.protobuf.Timestamp
+	14, // 17: alexus.reasoning.v1.SetThresholdRuleRequest.rule:type_name -> alexus.reasoning.v1.ThresholdRule
+	14, // 18: alexus.reasoning.v1.SetThresholdRuleResponse.rule:type_name -> alexus.reasoning.v1.ThresholdRule
+	14, // 19: alexus.reasoning.v1.ListThresholdRulesResponse.rules:type_name -> alexus.reasoning.v1.ThresholdRule
+	13, // 20: alexus.reasoning.v1.ListThresholdRulesResponse.defaults:type_name -> alexus.reasoning.v1.Thresholds
+	23, // 21: alexus.reasoning.v1.DeleteThresholdRuleRequest.severity:type_name -> alexus.signal.v1.Severity
+	4,  // 22: alexus.reasoning.v1.CheckConfidenceRequest.classification:type_name -> alexus.reasoning.v1.Classification
+	10, // 23: alexus.reasoning.v1.CheckConfidenceRequest.diagnosis:type_name -> alexus.reasoning.v1.Diagnosis
+	3,  // 24: alexus.reasoning.v1.CheckConfidenceResponse.decision:type_name -> alexus.reasoning.v1.Decision
+	13, // 25: alexus.reasoning.v1.CheckConfidenceResponse.thresholds:type_name -> alexus.reasoning.v1.Thresholds
+	6,  // 26: alexus.reasoning.v1.ReasoningService.ClassifyIncident:input_type -> alexus.reasoning.v1.ClassifyIncidentRequest
+	11, // 27: alexus.reasoning.v1.ReasoningService.Diagnose:input_type -> alexus.reasoning.v1.DiagnoseRequest
+	21, // 28: alexus.reasoning.v1.ReasoningService.CheckConfidence:input_type -> alexus.reasoning.v1.CheckConfidenceRequest
+	15, // 29: alexus.reasoning.v1.ReasoningService.SetThresholdRule:input_type -> alexus.reasoning.v1.SetThresholdRuleRequest
+	17, // 30: alexus.reasoning.v1.ReasoningService.ListThresholdRules:input_type -> alexus.reasoning.v1.ListThresholdRulesRequest
+	19, // 31: alexus.reasoning.v1.ReasoningService.DeleteThresholdRule:input_type -> alexus.reasoning.v1.DeleteThresholdRuleRequest
+	7,  // 32: alexus.reasoning.v1.ReasoningService.ClassifyIncident:output_type -> alexus.reasoning.v1.ClassifyIncidentResponse
+	12, // 33: alexus.reasoning.v1.ReasoningService.Diagnose:output_type -> alexus.reasoning.v1.DiagnoseResponse
+	22, // 34: alexus.reasoning.v1.ReasoningService.CheckConfidence:output_type -> alexus.reasoning.v1.CheckConfidenceResponse
+	16, // 35: alexus.reasoning.v1.ReasoningService.SetThresholdRule:output_type -> alexus.reasoning.v1.SetThresholdRuleResponse
+	18, // 36: alexus.reasoning.v1.ReasoningService.ListThresholdRules:output_type -> alexus.reasoning.v1.ListThresholdRulesResponse
+	20, // 37: alexus.reasoning.v1.ReasoningService.DeleteThresholdRule:output_type -> alexus.reasoning.v1.DeleteThresholdRuleResponse
+	32, // [32:38] is the sub-list for method output_type
+	26, // [26:32] is the sub-list for method input_type
+	26, // [26:26] is the sub-list for extension type_name
+	26, // [26:26] is the sub-list for extension extendee
+	0,  // [0:26] is the sub-list for field type_name
 }
 
 func init() { file_alexus_reasoning_v1_reasoning_proto_init() }
@@ -1088,7 +1699,7 @@ func file_alexus_reasoning_v1_reasoning_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_alexus_reasoning_v1_reasoning_proto_rawDesc), len(file_alexus_reasoning_v1_reasoning_proto_rawDesc)),
 			NumEnums:      4,
-			NumMessages:   11,
+			NumMessages:   19,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -22,9 +22,12 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	ReasoningService_ClassifyIncident_FullMethodName = "/alexus.reasoning.v1.ReasoningService/ClassifyIncident"
-	ReasoningService_Diagnose_FullMethodName         = "/alexus.reasoning.v1.ReasoningService/Diagnose"
-	ReasoningService_CheckConfidence_FullMethodName  = "/alexus.reasoning.v1.ReasoningService/CheckConfidence"
+	ReasoningService_ClassifyIncident_FullMethodName    = "/alexus.reasoning.v1.ReasoningService/ClassifyIncident"
+	ReasoningService_Diagnose_FullMethodName            = "/alexus.reasoning.v1.ReasoningService/Diagnose"
+	ReasoningService_CheckConfidence_FullMethodName     = "/alexus.reasoning.v1.ReasoningService/CheckConfidence"
+	ReasoningService_SetThresholdRule_FullMethodName    = "/alexus.reasoning.v1.ReasoningService/SetThresholdRule"
+	ReasoningService_ListThresholdRules_FullMethodName  = "/alexus.reasoning.v1.ReasoningService/ListThresholdRules"
+	ReasoningService_DeleteThresholdRule_FullMethodName = "/alexus.reasoning.v1.ReasoningService/DeleteThresholdRule"
 )
 
 // ReasoningServiceClient is the client API for ReasoningService service.
@@ -44,6 +47,14 @@ type ReasoningServiceClient interface {
 	// CheckConfidence compares the evidence with the tenant's thresholds and
 	// decides whether to execute, clarify or escalate.
 	CheckConfidence(ctx context.Context, in *CheckConfidenceRequest, opts ...grpc.CallOption) (*CheckConfidenceResponse, error)
+	// SetThresholdRule creates or replaces the caller's tenant's thresholds
+	// for one severity and action kind (either may be "any").
+	SetThresholdRule(ctx context.Context, in *SetThresholdRuleRequest, opts ...grpc.CallOption) (*SetThresholdRuleResponse, error)
+	// ListThresholdRules returns the tenant's threshold rules and the plane's
+	// defaults that apply where no rule matches.
+	ListThresholdRules(ctx context.Context, in *ListThresholdRulesRequest, opts ...grpc.CallOption) (*ListThresholdRulesResponse, error)
+	// DeleteThresholdRule removes one of the tenant's threshold rules.
+	DeleteThresholdRule(ctx context.Context, in *DeleteThresholdRuleRequest, opts ...grpc.CallOption) (*DeleteThresholdRuleResponse, error)
 }
 
 type reasoningServiceClient struct {
@@ -84,6 +95,36 @@ func (c *reasoningServiceClient) CheckConfidence(ctx context.Context, in *CheckC
 	return out, nil
 }
 
+func (c *reasoningServiceClient) SetThresholdRule(ctx context.Context, in *SetThresholdRuleRequest, opts ...grpc.CallOption) (*SetThresholdRuleResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SetThresholdRuleResponse)
+	err := c.cc.Invoke(ctx, ReasoningService_SetThresholdRule_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *reasoningServiceClient) ListThresholdRules(ctx context.Context, in *ListThresholdRulesRequest, opts ...grpc.CallOption) (*ListThresholdRulesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListThresholdRulesResponse)
+	err := c.cc.Invoke(ctx, ReasoningService_ListThresholdRules_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *reasoningServiceClient) DeleteThresholdRule(ctx context.Context, in *DeleteThresholdRuleRequest, opts ...grpc.CallOption) (*DeleteThresholdRuleResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DeleteThresholdRuleResponse)
+	err := c.cc.Invoke(ctx, ReasoningService_DeleteThresholdRule_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ReasoningServiceServer is the server API for ReasoningService service.
 // All implementations must embed UnimplementedReasoningServiceServer
 // for forward compatibility.
@@ -101,6 +142,14 @@ type ReasoningServiceServer interface {
 	// CheckConfidence compares the evidence with the tenant's thresholds and
 	// decides whether to execute, clarify or escalate.
 	CheckConfidence(context.Context, *CheckConfidenceRequest) (*CheckConfidenceResponse, error)
+	// SetThresholdRule creates or replaces the caller's tenant's thresholds
+	// for one severity and action kind (either may be "any").
+	SetThresholdRule(context.Context, *SetThresholdRuleRequest) (*SetThresholdRuleResponse, error)
+	// ListThresholdRules returns the tenant's threshold rules and the plane's
+	// defaults that apply where no rule matches.
+	ListThresholdRules(context.Context, *ListThresholdRulesRequest) (*ListThresholdRulesResponse, error)
+	// DeleteThresholdRule removes one of the tenant's threshold rules.
+	DeleteThresholdRule(context.Context, *DeleteThresholdRuleRequest) (*DeleteThresholdRuleResponse, error)
 	mustEmbedUnimplementedReasoningServiceServer()
 }
 
@@ -119,6 +168,15 @@ func (UnimplementedReasoningServiceServer) Diagnose(context.Context, *DiagnoseRe
 }
 func (UnimplementedReasoningServiceServer) CheckConfidence(context.Context, *CheckConfidenceRequest) (*CheckConfidenceResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method CheckConfidence not implemented")
+}
+func (UnimplementedReasoningServiceServer) SetThresholdRule(context.Context, *SetThresholdRuleRequest) (*SetThresholdRuleResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SetThresholdRule not implemented")
+}
+func (UnimplementedReasoningServiceServer) ListThresholdRules(context.Context, *ListThresholdRulesRequest) (*ListThresholdRulesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListThresholdRules not implemented")
+}
+func (UnimplementedReasoningServiceServer) DeleteThresholdRule(context.Context, *DeleteThresholdRuleRequest) (*DeleteThresholdRuleResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method DeleteThresholdRule not implemented")
 }
 func (UnimplementedReasoningServiceServer) mustEmbedUnimplementedReasoningServiceServer() {}
 func (UnimplementedReasoningServiceServer) testEmbeddedByValue()                          {}
@@ -195,6 +253,60 @@ func _ReasoningService_CheckConfidence_Handler(srv interface{}, ctx context.Cont
 	return interceptor(ctx, in, info, handler)
 }
 
+func _ReasoningService_SetThresholdRule_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SetThresholdRuleRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ReasoningServiceServer).SetThresholdRule(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ReasoningService_SetThresholdRule_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ReasoningServiceServer).SetThresholdRule(ctx, req.(*SetThresholdRuleRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ReasoningService_ListThresholdRules_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListThresholdRulesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ReasoningServiceServer).ListThresholdRules(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ReasoningService_ListThresholdRules_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ReasoningServiceServer).ListThresholdRules(ctx, req.(*ListThresholdRulesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ReasoningService_DeleteThresholdRule_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DeleteThresholdRuleRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ReasoningServiceServer).DeleteThresholdRule(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ReasoningService_DeleteThresholdRule_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ReasoningServiceServer).DeleteThresholdRule(ctx, req.(*DeleteThresholdRuleRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // ReasoningService_ServiceDesc is the grpc.ServiceDesc for ReasoningService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -213,6 +325,18 @@ var ReasoningService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "CheckConfidence",
 			Handler:    _ReasoningService_CheckConfidence_Handler,
+		},
+		{
+			MethodName: "SetThresholdRule",
+			Handler:    _ReasoningService_SetThresholdRule_Handler,
+		},
+		{
+			MethodName: "ListThresholdRules",
+			Handler:    _ReasoningService_ListThresholdRules_Handler,
+		},
+		{
+			MethodName: "DeleteThresholdRule",
+			Handler:    _ReasoningService_DeleteThresholdRule_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

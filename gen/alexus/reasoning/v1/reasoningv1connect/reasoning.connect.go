@@ -44,6 +44,15 @@ const (
 	// ReasoningServiceCheckConfidenceProcedure is the fully-qualified name of the ReasoningService's
 	// CheckConfidence RPC.
 	ReasoningServiceCheckConfidenceProcedure = "/alexus.reasoning.v1.ReasoningService/CheckConfidence"
+	// ReasoningServiceSetThresholdRuleProcedure is the fully-qualified name of the ReasoningService's
+	// SetThresholdRule RPC.
+	ReasoningServiceSetThresholdRuleProcedure = "/alexus.reasoning.v1.ReasoningService/SetThresholdRule"
+	// ReasoningServiceListThresholdRulesProcedure is the fully-qualified name of the ReasoningService's
+	// ListThresholdRules RPC.
+	ReasoningServiceListThresholdRulesProcedure = "/alexus.reasoning.v1.ReasoningService/ListThresholdRules"
+	// ReasoningServiceDeleteThresholdRuleProcedure is the fully-qualified name of the
+	// ReasoningService's DeleteThresholdRule RPC.
+	ReasoningServiceDeleteThresholdRuleProcedure = "/alexus.reasoning.v1.ReasoningService/DeleteThresholdRule"
 )
 
 // ReasoningServiceClient is a client for the alexus.reasoning.v1.ReasoningService service.
@@ -57,6 +66,14 @@ type ReasoningServiceClient interface {
 	// CheckConfidence compares the evidence with the tenant's thresholds and
 	// decides whether to execute, clarify or escalate.
 	CheckConfidence(context.Context, *connect.Request[v1.CheckConfidenceRequest]) (*connect.Response[v1.CheckConfidenceResponse], error)
+	// SetThresholdRule creates or replaces the caller's tenant's thresholds
+	// for one severity and action kind (either may be "any").
+	SetThresholdRule(context.Context, *connect.Request[v1.SetThresholdRuleRequest]) (*connect.Response[v1.SetThresholdRuleResponse], error)
+	// ListThresholdRules returns the tenant's threshold rules and the plane's
+	// defaults that apply where no rule matches.
+	ListThresholdRules(context.Context, *connect.Request[v1.ListThresholdRulesRequest]) (*connect.Response[v1.ListThresholdRulesResponse], error)
+	// DeleteThresholdRule removes one of the tenant's threshold rules.
+	DeleteThresholdRule(context.Context, *connect.Request[v1.DeleteThresholdRuleRequest]) (*connect.Response[v1.DeleteThresholdRuleResponse], error)
 }
 
 // NewReasoningServiceClient constructs a client for the alexus.reasoning.v1.ReasoningService
@@ -88,14 +105,35 @@ func NewReasoningServiceClient(httpClient connect.HTTPClient, baseURL string, op
 			connect.WithSchema(reasoningServiceMethods.ByName("CheckConfidence")),
 			connect.WithClientOptions(opts...),
 		),
+		setThresholdRule: connect.NewClient[v1.SetThresholdRuleRequest, v1.SetThresholdRuleResponse](
+			httpClient,
+			baseURL+ReasoningServiceSetThresholdRuleProcedure,
+			connect.WithSchema(reasoningServiceMethods.ByName("SetThresholdRule")),
+			connect.WithClientOptions(opts...),
+		),
+		listThresholdRules: connect.NewClient[v1.ListThresholdRulesRequest, v1.ListThresholdRulesResponse](
+			httpClient,
+			baseURL+ReasoningServiceListThresholdRulesProcedure,
+			connect.WithSchema(reasoningServiceMethods.ByName("ListThresholdRules")),
+			connect.WithClientOptions(opts...),
+		),
+		deleteThresholdRule: connect.NewClient[v1.DeleteThresholdRuleRequest, v1.DeleteThresholdRuleResponse](
+			httpClient,
+			baseURL+ReasoningServiceDeleteThresholdRuleProcedure,
+			connect.WithSchema(reasoningServiceMethods.ByName("DeleteThresholdRule")),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
 // reasoningServiceClient implements ReasoningServiceClient.
 type reasoningServiceClient struct {
-	classifyIncident *connect.Client[v1.ClassifyIncidentRequest, v1.ClassifyIncidentResponse]
-	diagnose         *connect.Client[v1.DiagnoseRequest, v1.DiagnoseResponse]
-	checkConfidence  *connect.Client[v1.CheckConfidenceRequest, v1.CheckConfidenceResponse]
+	classifyIncident    *connect.Client[v1.ClassifyIncidentRequest, v1.ClassifyIncidentResponse]
+	diagnose            *connect.Client[v1.DiagnoseRequest, v1.DiagnoseResponse]
+	checkConfidence     *connect.Client[v1.CheckConfidenceRequest, v1.CheckConfidenceResponse]
+	setThresholdRule    *connect.Client[v1.SetThresholdRuleRequest, v1.SetThresholdRuleResponse]
+	listThresholdRules  *connect.Client[v1.ListThresholdRulesRequest, v1.ListThresholdRulesResponse]
+	deleteThresholdRule *connect.Client[v1.DeleteThresholdRuleRequest, v1.DeleteThresholdRuleResponse]
 }
 
 // ClassifyIncident calls alexus.reasoning.v1.ReasoningService.ClassifyIncident.
@@ -113,6 +151,21 @@ func (c *reasoningServiceClient) CheckConfidence(ctx context.Context, req *conne
 	return c.checkConfidence.CallUnary(ctx, req)
 }
 
+// SetThresholdRule calls alexus.reasoning.v1.ReasoningService.SetThresholdRule.
+func (c *reasoningServiceClient) SetThresholdRule(ctx context.Context, req *connect.Request[v1.SetThresholdRuleRequest]) (*connect.Response[v1.SetThresholdRuleResponse], error) {
+	return c.setThresholdRule.CallUnary(ctx, req)
+}
+
+// ListThresholdRules calls alexus.reasoning.v1.ReasoningService.ListThresholdRules.
+func (c *reasoningServiceClient) ListThresholdRules(ctx context.Context, req *connect.Request[v1.ListThresholdRulesRequest]) (*connect.Response[v1.ListThresholdRulesResponse], error) {
+	return c.listThresholdRules.CallUnary(ctx, req)
+}
+
+// DeleteThresholdRule calls alexus.reasoning.v1.ReasoningService.DeleteThresholdRule.
+func (c *reasoningServiceClient) DeleteThresholdRule(ctx context.Context, req *connect.Request[v1.DeleteThresholdRuleRequest]) (*connect.Response[v1.DeleteThresholdRuleResponse], error) {
+	return c.deleteThresholdRule.CallUnary(ctx, req)
+}
+
 // ReasoningServiceHandler is an implementation of the alexus.reasoning.v1.ReasoningService service.
 type ReasoningServiceHandler interface {
 	// ClassifyIncident decides what the signal is (intent), how bad it is and
@@ -124,6 +177,14 @@ type ReasoningServiceHandler interface {
 	// CheckConfidence compares the evidence with the tenant's thresholds and
 	// decides whether to execute, clarify or escalate.
 	CheckConfidence(context.Context, *connect.Request[v1.CheckConfidenceRequest]) (*connect.Response[v1.CheckConfidenceResponse], error)
+	// SetThresholdRule creates or replaces the caller's tenant's thresholds
+	// for one severity and action kind (either may be "any").
+	SetThresholdRule(context.Context, *connect.Request[v1.SetThresholdRuleRequest]) (*connect.Response[v1.SetThresholdRuleResponse], error)
+	// ListThresholdRules returns the tenant's threshold rules and the plane's
+	// defaults that apply where no rule matches.
+	ListThresholdRules(context.Context, *connect.Request[v1.ListThresholdRulesRequest]) (*connect.Response[v1.ListThresholdRulesResponse], error)
+	// DeleteThresholdRule removes one of the tenant's threshold rules.
+	DeleteThresholdRule(context.Context, *connect.Request[v1.DeleteThresholdRuleRequest]) (*connect.Response[v1.DeleteThresholdRuleResponse], error)
 }
 
 // NewReasoningServiceHandler builds an HTTP handler from the service implementation. It returns the
@@ -151,6 +212,24 @@ func NewReasoningServiceHandler(svc ReasoningServiceHandler, opts ...connect.Han
 		connect.WithSchema(reasoningServiceMethods.ByName("CheckConfidence")),
 		connect.WithHandlerOptions(opts...),
 	)
+	reasoningServiceSetThresholdRuleHandler := connect.NewUnaryHandler(
+		ReasoningServiceSetThresholdRuleProcedure,
+		svc.SetThresholdRule,
+		connect.WithSchema(reasoningServiceMethods.ByName("SetThresholdRule")),
+		connect.WithHandlerOptions(opts...),
+	)
+	reasoningServiceListThresholdRulesHandler := connect.NewUnaryHandler(
+		ReasoningServiceListThresholdRulesProcedure,
+		svc.ListThresholdRules,
+		connect.WithSchema(reasoningServiceMethods.ByName("ListThresholdRules")),
+		connect.WithHandlerOptions(opts...),
+	)
+	reasoningServiceDeleteThresholdRuleHandler := connect.NewUnaryHandler(
+		ReasoningServiceDeleteThresholdRuleProcedure,
+		svc.DeleteThresholdRule,
+		connect.WithSchema(reasoningServiceMethods.ByName("DeleteThresholdRule")),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/alexus.reasoning.v1.ReasoningService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case ReasoningServiceClassifyIncidentProcedure:
@@ -159,6 +238,12 @@ func NewReasoningServiceHandler(svc ReasoningServiceHandler, opts ...connect.Han
 			reasoningServiceDiagnoseHandler.ServeHTTP(w, r)
 		case ReasoningServiceCheckConfidenceProcedure:
 			reasoningServiceCheckConfidenceHandler.ServeHTTP(w, r)
+		case ReasoningServiceSetThresholdRuleProcedure:
+			reasoningServiceSetThresholdRuleHandler.ServeHTTP(w, r)
+		case ReasoningServiceListThresholdRulesProcedure:
+			reasoningServiceListThresholdRulesHandler.ServeHTTP(w, r)
+		case ReasoningServiceDeleteThresholdRuleProcedure:
+			reasoningServiceDeleteThresholdRuleHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -178,4 +263,16 @@ func (UnimplementedReasoningServiceHandler) Diagnose(context.Context, *connect.R
 
 func (UnimplementedReasoningServiceHandler) CheckConfidence(context.Context, *connect.Request[v1.CheckConfidenceRequest]) (*connect.Response[v1.CheckConfidenceResponse], error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("alexus.reasoning.v1.ReasoningService.CheckConfidence is not implemented"))
+}
+
+func (UnimplementedReasoningServiceHandler) SetThresholdRule(context.Context, *connect.Request[v1.SetThresholdRuleRequest]) (*connect.Response[v1.SetThresholdRuleResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("alexus.reasoning.v1.ReasoningService.SetThresholdRule is not implemented"))
+}
+
+func (UnimplementedReasoningServiceHandler) ListThresholdRules(context.Context, *connect.Request[v1.ListThresholdRulesRequest]) (*connect.Response[v1.ListThresholdRulesResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("alexus.reasoning.v1.ReasoningService.ListThresholdRules is not implemented"))
+}
+
+func (UnimplementedReasoningServiceHandler) DeleteThresholdRule(context.Context, *connect.Request[v1.DeleteThresholdRuleRequest]) (*connect.Response[v1.DeleteThresholdRuleResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("alexus.reasoning.v1.ReasoningService.DeleteThresholdRule is not implemented"))
 }
