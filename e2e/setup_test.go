@@ -190,7 +190,7 @@ func alertmanagerPayload(status, fingerprint, alertname string) []byte {
 		"alerts": []map[string]any{{
 			"status":       status,
 			"labels":       map[string]string{"alertname": alertname, "severity": "critical", "instance": "api-1:8080", "service": "api"},
-			"annotations":  map[string]string{"summary": alertname + " is failing", "description": "5xx above 5% for 5m"},
+			"annotations":  map[string]string{"summary": alertname + " is failing", "description": "5xx above 5% for 5m", "runbook_url": "https://runbooks.example.com/" + alertname},
 			"startsAt":     time.Now().Add(-5 * time.Minute).UTC().Format(time.RFC3339),
 			"endsAt":       endsAt,
 			"generatorURL": "http://prometheus.example:9090/graph",

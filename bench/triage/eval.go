@@ -104,7 +104,10 @@ func enumText(name, prefix string) string {
 
 // evaluate runs every case.
 func evaluate(ctx context.Context, set Set, th reasoning.Thresholds) ([]Result, error) {
-	h := reasoning.NewHandler(th)
+	h, err := reasoning.NewHandler(reasoning.Options{Rules: reasoning.FixedThresholds(th)})
+	if err != nil {
+		return nil, err
+	}
 	reg := normalise.Builtin()
 	out := make([]Result, 0, len(set.Cases))
 	for _, c := range set.Cases {

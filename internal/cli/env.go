@@ -51,6 +51,16 @@ func envFloat(key string, def float64) float64 {
 	return def
 }
 
+func envBool(key string, def bool) bool {
+	if v, ok := os.LookupEnv(key); ok {
+		if b, err := strconv.ParseBool(v); err == nil {
+			return b
+		}
+		badEnv = append(badEnv, fmt.Sprintf("%s=%q is not a boolean (true or false)", key, v))
+	}
+	return def
+}
+
 func envList(key string) []string {
 	v := os.Getenv(key)
 	if v == "" {

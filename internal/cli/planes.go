@@ -95,6 +95,14 @@ func (f *meshFlags) register(fs *pflag.FlagSet) {
 	stringFlag(fs, &f.orchestrator.Knowledge.EmbedBaseURL, "embed-base-url", "ALEXUS_EMBED_BASE_URL", "", "OpenAI-compatible embeddings API (OpenAI, LiteLLM, vLLM, Ollama); empty uses the built-in local embedder")
 	stringFlag(fs, &f.orchestrator.Knowledge.EmbedModel, "embed-model", "ALEXUS_EMBED_MODEL", "", "embedding model asked for at ALEXUS_EMBED_BASE_URL")
 	stringFlag(fs, &f.orchestrator.Knowledge.EmbedAPIKey, "embed-api-key", "ALEXUS_EMBED_API_KEY", "", "bearer token for ALEXUS_EMBED_BASE_URL")
+	stringFlag(fs, &f.orchestrator.LLM.BaseURL, "llm-base-url", "ALEXUS_LLM_BASE_URL", "", "OpenAI-compatible chat completions API (OpenAI, LiteLLM, vLLM, Ollama) for the reasoning stages; empty: heuristics only")
+	stringFlag(fs, &f.orchestrator.LLM.Model, "llm-model", "ALEXUS_LLM_MODEL", "", "chat model asked for at ALEXUS_LLM_BASE_URL")
+	stringFlag(fs, &f.orchestrator.LLM.APIKey, "llm-api-key", "ALEXUS_LLM_API_KEY", "", "bearer token for ALEXUS_LLM_BASE_URL")
+	fs.DurationVar(&f.orchestrator.LLM.Timeout, "llm-timeout", envDuration("ALEXUS_LLM_TIMEOUT", o.LLM.Timeout), "time allowed for one model request (ALEXUS_LLM_TIMEOUT)")
+	fs.DurationVar(&f.orchestrator.LLM.StageBudget, "llm-stage-budget", envDuration("ALEXUS_LLM_STAGE_BUDGET", o.LLM.StageBudget), "a stage's whole model time, retries included, before it falls back to the heuristic (ALEXUS_LLM_STAGE_BUDGET)")
+	fs.IntVar(&f.orchestrator.LLM.MaxConcurrentPerTenant, "llm-max-concurrent-per-tenant", envInt("ALEXUS_LLM_MAX_CONCURRENT_PER_TENANT", o.LLM.MaxConcurrentPerTenant), "one tenant's model calls in flight per replica (ALEXUS_LLM_MAX_CONCURRENT_PER_TENANT)")
+	fs.IntVar(&f.orchestrator.LLM.MaxTokens, "llm-max-tokens", envInt("ALEXUS_LLM_MAX_TOKENS", o.LLM.MaxTokens), "completion tokens one model call may use (ALEXUS_LLM_MAX_TOKENS)")
+	fs.BoolVar(&f.orchestrator.LLM.JSONMode, "llm-json-mode", envBool("ALEXUS_LLM_JSON_MODE", false), "ask the model for json_object instead of json_schema output (ALEXUS_LLM_JSON_MODE)")
 
 	// Actions.
 	a := actions.DefaultConfig()

@@ -35,7 +35,7 @@ func Samples(now time.Time) [][]byte {
 	checkout := amAlert{
 		Status:       "firing",
 		Labels:       map[string]string{"alertname": "CheckoutHighErrorRate", "severity": "critical", "service": "checkout", "instance": "checkout-7f9c:8080"},
-		Annotations:  map[string]string{"summary": "Checkout 5xx rate above 5% for 5 minutes", "description": "HTTP 5xx responses from checkout are 7.2% of requests."},
+		Annotations:  map[string]string{"summary": "Checkout 5xx rate above 5% for 5 minutes", "description": "HTTP 5xx responses from checkout are 7.2% of requests.", "runbook_url": "https://runbooks.demo/checkout-5xx"},
 		StartsAt:     now.Add(-5 * time.Minute).UTC(),
 		GeneratorURL: "http://prometheus.demo:9090/graph?g0.expr=rate(http_requests_total%7Bcode%3D~%225..%22%7D%5B5m%5D)",
 		Fingerprint:  "c0ffee0000000001",

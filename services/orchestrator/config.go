@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/alexus-platform/alexus/internal/embed"
+	"github.com/alexus-platform/alexus/internal/llm"
 	"github.com/alexus-platform/alexus/internal/rediskey"
 	"github.com/alexus-platform/alexus/services/orchestrator/pipeline"
 )
@@ -37,6 +38,38 @@ type Config struct {
 	ClarifyAt float64
 	// Knowledge configures the knowledge graph and its embedder.
 	Knowledge KnowledgeConfig
+	// LLM configures the model path of the reasoning stages.
+	LLM LLMConfig
+}
+
+// LLMConfig configures the language model behind ClassifyIncident and
+// Diagnose. Without a base URL every stage takes its heuristic path.
+type LLMConfig struct {
+	// BaseURL is an OpenAI-compatible chat completions API: OpenAI, a
+	// LiteLLM proxy, vLLM or Ollama (ALEXUS_LLM_BASE_URL). Empty: no model.
+	BaseURL string
+	// Model is the chat model asked for (ALEXUS_LLM_MODEL).
+	Model string
+	// APIKey is sent as a bearer token (ALEXUS_LLM_API_KEY).
+	APIKey string
+	// Timeout bounds one request (ALEXUS_LLM_TIMEOUT, default 8s).
+	Timeout time.Duration
+	// StageBudget bounds a stage's whole use of the model, retries
+	// included; past it the stage falls back to the heuristic, so that a
+	// slow model never holds an entry past its EntryTimeout
+	// (ALEXUS_LLM_STAGE_BUDGET, default 8s).
+	StageBudget time.Duration
+	// MaxConcurrentPerTenant bounds one tenant's calls in flight on this
+	// replica; a call that finds them all taken falls back at once
+	// (ALEXUS_LLM_MAX_CONCURRENT_PER_TENANT, default 4).
+	MaxConcurrentPerTenant int
+	// MaxTokens caps the completion tokens of one call
+	// (ALEXUS_LLM_MAX_TOKENS, default 1024).
+	MaxTokens int
+	// JSONMode asks for {"type":"json_object"} instead of a JSON schema,
+	// for servers without structured outputs; answers are still checked
+	// against the schema (ALEXUS_LLM_JSON_MODE).
+	JSONMode bool
 }
 
 // KnowledgeConfig configures the knowledge graph (the Postgres adapter)
@@ -81,6 +114,7 @@ func DefaultConfig() Config {
 		ExecuteAt:            0.8,
 		ClarifyAt:            0.5,
 		Knowledge:            KnowledgeConfig{Dimension: 1536, MaxCachedVectors: 500_000},
+		LLM:                  LLMConfig{Timeout: 8 * time.Second, StageBudget: 8 * time.Second, MaxConcurrentPerTenant: 4, MaxTokens: 1024},
 	}
 }
 
@@ -113,8 +147,26 @@ func (c Config) Validate() error {
 		return fmt.Errorf("orchestrator: graph max cached vectors %d must be at least 1", c.Knowledge.MaxCachedVectors)
 	case c.Knowledge.EmbedBaseURL != "" && c.Knowledge.EmbedModel == "":
 		return errors.New("orchestrator: an embeddings base URL needs a model (ALEXUS_EMBED_MODEL)")
+	case c.LLM.BaseURL != "" && c.LLM.Model == "":
+		return errors.New("orchestrator: a model base URL needs a model (ALEXUS_LLM_MODEL)")
+	case c.LLM.StageBudget <= 0:
+		return fmt.Errorf("orchestrator: model stage budget %v must be positive", c.LLM.StageBudget)
+	}
+	if _, err := c.LLM.client(); err != nil {
+		return fmt.Errorf("orchestrator: %w", err)
 	}
 	return nil
+}
+
+// client builds the configured model client; nil without a base URL.
+func (c LLMConfig) client() (*llm.Client, error) {
+	if c.BaseURL == "" {
+		return nil, nil
+	}
+	return llm.New(llm.Config{
+		BaseURL: c.BaseURL, Model: c.Model, APIKey: c.APIKey, Timeout: c.Timeout,
+		MaxConcurrentPerTenant: c.MaxConcurrentPerTenant, MaxTokens: c.MaxTokens, JSONMode: c.JSONMode,
+	})
 }
 
 // embedder builds the configured embedder.

@@ -24,6 +24,7 @@ import (
 	"github.com/alexus-platform/alexus/services/orchestrator/knowledge"
 	"github.com/alexus-platform/alexus/services/orchestrator/pipeline"
 	"github.com/alexus-platform/alexus/services/orchestrator/reasoning"
+	"github.com/alexus-platform/alexus/services/orchestrator/reasoning/thresholds"
 )
 
 // Deps are what the orchestrator plane talks to.
@@ -54,6 +55,8 @@ type Service struct {
 	log  *zap.Logger
 	// knowledge serves KnowledgeService over the tenant graphs.
 	knowledge *knowledge.Handler
+	// reasoning serves ReasoningService.
+	reasoning *reasoning.Handler
 }
 
 // New checks cfg and deps and returns a Service; Run starts it.
@@ -90,7 +93,22 @@ func New(cfg Config, deps Deps) (*Service, error) {
 	if err != nil {
 		return nil, fmt.Errorf("orchestrator: %w", err)
 	}
-	return &Service{cfg: cfg, deps: deps, log: log, knowledge: kh}, nil
+	model, err := cfg.LLM.client()
+	if err != nil {
+		return nil, fmt.Errorf("orchestrator: model: %w", err)
+	}
+	rh, err := reasoning.NewHandler(reasoning.Options{
+		Rules:       thresholds.New(deps.DB, thresholds.Defaults{ExecuteAt: cfg.ExecuteAt, ClarifyAt: cfg.ClarifyAt}),
+		Model:       model,
+		StageBudget: cfg.LLM.StageBudget,
+		Knowledge:   kh,
+		Catalogue:   reasoning.NewTargetCatalogue(deps.DB),
+		Log:         log,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("orchestrator: %w", err)
+	}
+	return &Service{cfg: cfg, deps: deps, log: log, knowledge: kh, reasoning: rh}, nil
 }
 
 // Run serves ReasoningService and OrchestratorService on lis and consumes
@@ -106,7 +124,7 @@ func (s *Service) Run(ctx context.Context, lis net.Listener) error {
 	incidents := incident.NewStore(s.deps.DB)
 	feed := incident.NewFeed(s.deps.Redis, s.cfg.Namespace)
 	watchDone := make(chan struct{})
-	reasoningv1.RegisterReasoningServiceServer(srv, reasoning.NewHandler(reasoning.Thresholds{ExecuteAt: s.cfg.ExecuteAt, ClarifyAt: s.cfg.ClarifyAt}))
+	reasoningv1.RegisterReasoningServiceServer(srv, s.reasoning)
 	orchestratorv1.RegisterOrchestratorServiceServer(srv, incident.NewHandler(incidents, feed, s.log, watchDone, s.cfg.MaxWatchersPerTenant))
 	knowledgev1.RegisterKnowledgeServiceServer(srv, s.knowledge)
 	health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)

@@ -38,6 +38,7 @@ import (
 	"github.com/alexus-platform/alexus/internal/tenant"
 	"github.com/alexus-platform/alexus/services/orchestrator"
 	"github.com/alexus-platform/alexus/services/orchestrator/incident"
+	"github.com/alexus-platform/alexus/services/orchestrator/reasoning"
 )
 
 const (
@@ -209,7 +210,7 @@ func alert(tn tenant.ID) *signalv1.Signal {
 		Title:       "High error rate on checkout",
 		Resource:    "checkout-1:8080",
 		Labels:      map[string]string{"alertname": "HighErrorRate", "severity": "critical", "instance": "checkout-1:8080"},
-		Annotations: map[string]string{"summary": "High error rate on checkout"},
+		Annotations: map[string]string{"summary": "High error rate on checkout", "runbook_url": "https://runbooks.example.com/checkout"},
 		StartsAt:    timestamppb.New(time.Now().Add(-time.Minute)),
 		ReceivedAt:  timestamppb.Now(),
 		RawPayload:  []byte(`{"version":"4"}`),
@@ -354,6 +355,18 @@ func TestOpenedAlertRunsPipelineToExecute(t *testing.T) {
 	require.Equal(t, "execute", confidence["decision"])
 	require.Equal(t, "0.80", confidence["execute_at"])
 	require.Equal(t, "0.50", confidence["clarify_at"])
+	require.Equal(t, "defaults", confidence["thresholds"])
+	// Every reasoning stage records its path, why it took it, and its
+	// latency; the branch also its runbook.
+	for _, tr := range resp.GetTransitions()[1:4] {
+		_, err := strconv.Atoi(tr.GetDetails()["latency_ms"])
+		require.NoError(t, err, "stage %s records its latency: %v", tr.GetStage(), tr.GetDetails())
+	}
+	for _, tr := range resp.GetTransitions()[1:3] {
+		require.Equal(t, "heuristic", tr.GetDetails()["path"])
+		require.Equal(t, reasoning.NoModel, tr.GetDetails()["fallback_reason"])
+	}
+	require.Equal(t, "https://runbooks.example.com/checkout", resp.GetTransitions()[2].GetDetails()["runbook"])
 
 	calls := b.actions.recorded()
 	require.Len(t, calls, 1)
@@ -761,4 +774,35 @@ func TestEveryRPCRequiresAVerifiedIdentity(t *testing.T) {
 		cancel()
 		require.NotEqual(t, codes.Unauthenticated, status.Code(err), "%s with a valid token: %v", name, err)
 	}
+}
+
+// A tenant's threshold rule, set through the API, decides its incidents
+// and is named in the decision; another tenant keeps the defaults.
+func TestTenantThresholdRuleDecides(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	_, err := b.reasoning.SetThresholdRule(as(acme), &reasoningv1.SetThresholdRuleRequest{Rule: &reasoningv1.ThresholdRule{
+		Severity: signalv1.Severity_SEVERITY_CRITICAL, ActionKind: "webhook", ExecuteAt: 0.99, ClarifyAt: 0.2,
+	}})
+	require.NoError(t, err)
+	_, err = b.reasoning.SetThresholdRule(as(acme), &reasoningv1.SetThresholdRuleRequest{Rule: &reasoningv1.ThresholdRule{ExecuteAt: 0.3, ClarifyAt: 0.4}})
+	require.Equal(t, codes.InvalidArgument, status.Code(err), "clarify_at above execute_at: %v", err)
+
+	sig := alert(acme)
+	b.publish(t, acme, event(signalv1.EventKind_EVENT_KIND_OPENED, sig))
+	resp := b.waitStage(t, acme, sig.GetId(), orchestratorv1.Stage_STAGE_CLARIFY)
+	confidence := resp.GetTransitions()[3].GetDetails()
+	require.Equal(t, "clarify", confidence["decision"])
+	require.Equal(t, "0.99", confidence["execute_at"])
+	require.Equal(t, "tenant rule critical/webhook", confidence["thresholds"])
+
+	other := alert(globex)
+	b.publish(t, globex, event(signalv1.EventKind_EVENT_KIND_OPENED, other))
+	resp = b.waitStage(t, globex, other.GetId(), orchestratorv1.Stage_STAGE_EXECUTE)
+	require.Equal(t, "defaults", resp.GetTransitions()[3].GetDetails()["thresholds"])
+
+	list, err := b.reasoning.ListThresholdRules(as(globex), &reasoningv1.ListThresholdRulesRequest{})
+	require.NoError(t, err)
+	require.Empty(t, list.GetRules(), "acme's rule is not globex's")
+	require.Equal(t, 0.8, list.GetDefaults().GetExecuteAt())
 }

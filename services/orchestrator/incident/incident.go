@@ -84,6 +84,10 @@ type Transition struct {
 // JSON.
 const DetailResponse = "response"
 
+// DetailLatencyMS is the details key holding how long a stage took to run,
+// in milliseconds, before it was stored.
+const DetailLatencyMS = "latency_ms"
+
 // Result is what a write did: the transition it stored (or found already
 // stored) and the incident as it stands afterwards.
 type Result struct {

@@ -144,7 +144,7 @@ func (p *Processor) opened(ctx context.Context, log *zap.Logger, ev *signalv1.Si
 		intent, sev := cls.GetIntent(), cls.GetSeverity()
 		return incident.StageUpdate{
 			Summary:  fmt.Sprintf("classified as %s, %s, confidence %.2f", incident.IntentText(intent), incident.SeverityText(sev), cls.GetConfidence()),
-			Details:  map[string]string{"intent": incident.IntentText(intent), "severity": incident.SeverityText(sev), "confidence": formatConf(cls.GetConfidence()), "path": cls.GetPath().String(), "rationale": cls.GetRationale()},
+			Details:  withPath(map[string]string{"intent": incident.IntentText(intent), "severity": incident.SeverityText(sev), "confidence": formatConf(cls.GetConfidence()), "rationale": cls.GetRationale()}, cls.GetPath(), cls.GetFallbackReason(), cls.GetModelCall()),
 			Intent:   &intent,
 			Severity: &sev,
 		}, nil
@@ -160,7 +160,10 @@ func (p *Processor) opened(ctx context.Context, log *zap.Logger, ev *signalv1.Si
 			return incident.StageUpdate{}, fmt.Errorf("diagnose: %w", err)
 		}
 		proto.Merge(diag, resp.GetDiagnosis())
-		details := map[string]string{"branch": branchText(diag.GetBranch()), "confidence": formatConf(diag.GetConfidence()), "path": diag.GetPath().String()}
+		details := withPath(map[string]string{"branch": branchText(diag.GetBranch()), "confidence": formatConf(diag.GetConfidence())}, diag.GetPath(), diag.GetFallbackReason(), diag.GetModelCall())
+		if rb := diag.GetRunbook(); rb != "" {
+			details["runbook"] = truncate(rb, 500)
+		}
 		summary := "diagnosed as an incident: " + diag.GetProbableCause()
 		if diag.GetBranch() == reasoningv1.Branch_BRANCH_CMDB {
 			details["answer"] = diag.GetAnswer()
@@ -192,6 +195,7 @@ func (p *Processor) opened(ctx context.Context, log *zap.Logger, ev *signalv1.Si
 				"confidence": formatConf(check.GetConfidence()),
 				"execute_at": formatConf(check.GetThresholds().GetExecuteAt()),
 				"clarify_at": formatConf(check.GetThresholds().GetClarifyAt()),
+				"thresholds": thresholdRule(check.GetThresholds()),
 				"reason":     check.GetReason(),
 			},
 			Decision: &decision,
@@ -297,10 +301,12 @@ func (p *Processor) stage(ctx context.Context, id string, done map[incident.Stag
 	if tr, ok := done[st]; ok {
 		return decodeResponse(tr, out)
 	}
+	began := time.Now()
 	u, err := run(ctx)
 	if err != nil {
 		return err
 	}
+	latency := time.Since(began)
 	b, err := protojson.Marshal(out)
 	if err != nil {
 		return fmt.Errorf("encode %s response: %w", st, err)
@@ -310,6 +316,7 @@ func (p *Processor) stage(ctx context.Context, id string, done map[incident.Stag
 		u.Details = map[string]string{}
 	}
 	u.Details[incident.DetailResponse] = string(b)
+	u.Details[incident.DetailLatencyMS] = strconv.FormatInt(latency.Milliseconds(), 10)
 	res, err := p.store.AddStage(ctx, id, u)
 	if err != nil {
 		return fmt.Errorf("store %s of incident %s: %w", st, id, err)
@@ -381,6 +388,36 @@ func (p *Processor) resolved(ctx context.Context, ev *signalv1.SignalEvent) erro
 		}
 	}
 	return nil
+}
+
+// withPath adds to details how a reasoning stage produced its answer: the
+// path, why it fell back to the heuristic, and what the model call cost.
+func withPath(details map[string]string, path reasoningv1.Path, fallback string, call *reasoningv1.ModelCall) map[string]string {
+	details["path"] = incident.EnumText(path.String(), "PATH_")
+	if fallback != "" {
+		details["fallback_reason"] = truncate(fallback, 500)
+	}
+	if call != nil {
+		details["model"] = truncate(call.GetModel(), 200)
+		details["prompt_tokens"] = strconv.Itoa(int(call.GetPromptTokens()))
+		details["completion_tokens"] = strconv.Itoa(int(call.GetCompletionTokens()))
+		details["model_attempts"] = strconv.Itoa(int(call.GetAttempts()))
+		details["model_latency_ms"] = strconv.FormatInt(call.GetLatencyMs(), 10)
+	}
+	return details
+}
+
+// thresholdRule names the threshold rule a decision applied, e.g.
+// "tenant rule critical/webhook", "tenant rule any/any" or "defaults".
+func thresholdRule(th *reasoningv1.Thresholds) string {
+	if !th.GetTenantRule() {
+		return "defaults"
+	}
+	sev := "any"
+	if th.GetSeverity() != 0 {
+		sev = incident.SeverityText(th.GetSeverity())
+	}
+	return "tenant rule " + sev + "/" + cmp.Or(th.GetActionKind(), "any")
 }
 
 func branchText(b reasoningv1.Branch) string { return incident.EnumText(b.String(), "BRANCH_") }

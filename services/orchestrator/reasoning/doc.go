@@ -2,13 +2,36 @@
 // stages (classify, diagnose, check confidence) that the pipeline calls for
 // every signal.
 //
-// This release has no model behind it. Every stage is a heuristic over what
-// the signal itself says (labels, annotations, title, severity), written as
-// plain functions over plain values (Classify, Diagnose, Decide) so they can
-// be tested without a server; Handler only converts proto messages to and
-// from those values. When a model is added, it sits in front of these
-// functions and falls back to them, and every answer keeps saying which path
-// produced it.
+// Every stage has two paths, and every answer says which one produced it
+// (Path), why it fell back when it did (fallback_reason) and what a model
+// call cost (ModelCall):
+//
+//   - The model path (when ALEXUS_LLM_BASE_URL is set): ClassifyIncident
+//     asks an OpenAI-compatible model for structured output against a JSON
+//     schema; Diagnose runs the incident agent, which retrieves from the
+//     tenant's knowledge graph (hybrid search for similar issues, documents
+//     and resolutions, the validated resolutions of the issues found, the
+//     affected CI and its neighbours) and asks for a probable cause whose
+//     every piece of evidence cites a retrieved document ID, and an action
+//     from the tenant's action catalogue. An answer that is not JSON, does
+//     not fit the schema, cites an ID that was not retrieved, names a runbook
+//     that was not retrieved or recommends an action outside the catalogue
+//     is refused, as is a model that times out, is rate limited past its
+//     retries or is busy; the stage then takes the heuristic path. A stage's
+//     whole model time is bounded (StageBudget) so a slow model never holds
+//     an entry past its deadline.
+//   - The heuristic path: plain functions over plain values (Classify,
+//     Diagnose, Decide), testable without a server, described below.
+//
+// CMDB questions go to the CMDB agent whatever the path: it finds the CI
+// the question names and answers by graph traversal (owners, dependents,
+// dependencies, recent changes, neighbours); a model only rewords the
+// answer from the facts found.
+//
+// CheckConfidence applies the tenant's most specific threshold rule for
+// the classification's severity and the recommended action's kind (see
+// package thresholds), and a critical incident without a runbook always
+// escalates.
 //
 // # What Classify reads
 //

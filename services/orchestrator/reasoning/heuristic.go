@@ -53,6 +53,8 @@ type Diagnosis struct {
 	Action     *Action
 	Confidence float64
 	Answer     string
+	// Runbook is the runbook link the signal carries, if any.
+	Runbook string
 }
 
 // Thresholds are the confidence levels a decision is taken against.
@@ -310,6 +312,7 @@ func Diagnose(sig Signal, c Classification) Diagnosis {
 	}
 	if rb := runbook(sig, labels); rb != "" {
 		d.Evidence = append(d.Evidence, fmt.Sprintf("runbook: %s", rb))
+		d.Runbook = rb
 	}
 	cause := cmp.Or(summaryOf(sig), strings.TrimSpace(sig.Description), strings.TrimSpace(sig.Annotations["description"]), strings.TrimSpace(sig.Title))
 	switch c.Intent {
@@ -359,6 +362,8 @@ func detailOf(sig Signal) string {
 // The combined confidence is the lower of the classification's and the
 // diagnosis's: a decision is only as sure as its weakest stage.
 //
+//   - A critical incident without a runbook always escalates, however
+//     confident: nobody has written down how to act on it safely.
 //   - With a recommended action: execute at or above ExecuteAt, clarify
 //     (ask a person to confirm the action) at or above ClarifyAt, escalate
 //     below.
@@ -374,6 +379,9 @@ func Decide(c Classification, d Diagnosis, th Thresholds) Decision {
 	conf := math.Min(c.Confidence, d.Confidence)
 	out := Decision{Confidence: conf, Thresholds: th}
 	switch {
+	case c.Intent == reasoningv1.Intent_INTENT_INCIDENT && c.Severity == signalv1.Severity_SEVERITY_CRITICAL && d.Runbook == "":
+		out.Decision = reasoningv1.Decision_DECISION_ESCALATE
+		out.Reason = "a critical incident without a runbook is always handed to a person"
 	case d.Action != nil && conf >= th.ExecuteAt:
 		out.Decision = reasoningv1.Decision_DECISION_EXECUTE
 		out.Reason = fmt.Sprintf("confidence %.2f is at or above %.2f; %s", conf, th.ExecuteAt, d.Action.Summary)

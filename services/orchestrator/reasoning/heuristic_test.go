@@ -2,6 +2,7 @@ package reasoning_test
 
 import (
 	"context"
+	"maps"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -42,10 +43,16 @@ func TestHeuristics(t *testing.T) {
 		hasAction bool
 	}{
 		{
-			name: "firing alertmanager critical alert executes",
+			name: "firing alertmanager critical alert with a runbook executes",
+			sig: withRunbook(amSignal(critical, map[string]string{"alertname": "HighErrorRate", "severity": "critical", "instance": "api-1:9090"},
+				"High error rate on api", "api-1:9090")),
+			intent: incident, severity: critical, decision: execute, hasAction: true,
+		},
+		{
+			name: "firing critical alert without a runbook escalates however confident",
 			sig: amSignal(critical, map[string]string{"alertname": "HighErrorRate", "severity": "critical", "instance": "api-1:9090"},
 				"High error rate on api", "api-1:9090"),
-			intent: incident, severity: critical, decision: execute, hasAction: true,
+			intent: incident, severity: critical, decision: escalate, hasAction: true,
 		},
 		{
 			name: "firing alertmanager warning alert executes",
@@ -89,11 +96,11 @@ func TestHeuristics(t *testing.T) {
 			intent: change, severity: info, decision: escalate,
 		},
 		{
-			name: "outage without a severity label is inferred critical but clarifies",
+			name: "outage without a severity label is inferred critical, and without a runbook escalates",
 			sig: reasoning.Signal{Firing: true, Severity: warning, Title: "Payment service is down",
 				Labels:      map[string]string{"alertname": "PaymentsDown"},
 				Annotations: map[string]string{"summary": "Payment service is down"}},
-			intent: incident, severity: critical, decision: clarify, hasAction: true,
+			intent: incident, severity: critical, decision: escalate, hasAction: true,
 		},
 		{
 			name: "error rate keyword is inferred error",
@@ -171,22 +178,25 @@ func TestDecideUsesThresholds(t *testing.T) {
 
 func TestHandlerRoundTrip(t *testing.T) {
 	t.Parallel()
-	h := reasoning.NewHandler(defaultThresholds)
+	h, err := reasoning.NewHandler(reasoning.Options{Rules: reasoning.FixedThresholds(defaultThresholds)})
+	require.NoError(t, err)
 	ctx := tenant.WithIdentity(context.Background(), tenant.Identity{Tenant: "acme", Subject: "test"})
 	sig := &signalv1.Signal{
 		Status: signalv1.Status_STATUS_FIRING, Severity: signalv1.Severity_SEVERITY_CRITICAL,
 		Title: "High error rate on api", Resource: "api-1:9090",
 		Labels:      map[string]string{"alertname": "HighErrorRate", "severity": "critical", "instance": "api-1:9090"},
-		Annotations: map[string]string{"summary": "High error rate on api"},
+		Annotations: map[string]string{"summary": "High error rate on api", "runbook_url": "https://runbooks.example.com/api"},
 	}
 	cr, err := h.ClassifyIncident(ctx, &reasoningv1.ClassifyIncidentRequest{Signal: sig})
 	require.NoError(t, err)
 	require.Equal(t, reasoningv1.Path_PATH_HEURISTIC, cr.GetClassification().GetPath())
+	require.Equal(t, reasoning.NoModel, cr.GetClassification().GetFallbackReason())
 
 	dr, err := h.Diagnose(ctx, &reasoningv1.DiagnoseRequest{Signal: sig, Classification: cr.GetClassification()})
 	require.NoError(t, err)
 	require.Equal(t, "webhook", dr.GetDiagnosis().GetRecommendedAction().GetKind())
 	require.Equal(t, "default", dr.GetDiagnosis().GetRecommendedAction().GetTarget())
+	require.Equal(t, "https://runbooks.example.com/api", dr.GetDiagnosis().GetRunbook())
 	for _, e := range dr.GetDiagnosis().GetEvidence() {
 		require.Empty(t, e.GetDocumentId(), "evidence from the signal cites no document")
 	}
@@ -196,6 +206,7 @@ func TestHandlerRoundTrip(t *testing.T) {
 	require.Equal(t, reasoningv1.Decision_DECISION_EXECUTE, ccr.GetDecision())
 	require.Equal(t, 0.8, ccr.GetThresholds().GetExecuteAt())
 	require.Equal(t, 0.5, ccr.GetThresholds().GetClarifyAt())
+	require.False(t, ccr.GetThresholds().GetTenantRule(), "fixed thresholds are the plane's defaults")
 
 	_, err = h.ClassifyIncident(context.Background(), &reasoningv1.ClassifyIncidentRequest{Signal: sig})
 	require.Equal(t, codes.Unauthenticated, status.Code(err), "no tenant in context")
@@ -210,4 +221,14 @@ func amSignal(sev signalv1.Severity, labels map[string]string, summary, resource
 		Labels:      labels,
 		Annotations: map[string]string{"summary": summary},
 	}
+}
+
+// withRunbook adds a runbook link, as Prometheus alerting rules carry one.
+func withRunbook(s reasoning.Signal) reasoning.Signal {
+	s.Annotations = maps.Clone(s.Annotations)
+	if s.Annotations == nil {
+		s.Annotations = map[string]string{}
+	}
+	s.Annotations["runbook_url"] = "https://runbooks.example.com/high-error-rate"
+	return s
 }
