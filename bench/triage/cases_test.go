@@ -4,9 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/alexus-platform/alexus/internal/llm/llmtest"
+	"net/http"
 	"os"
 	"slices"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -108,7 +112,9 @@ func TestCatalogueDecisionRule(t *testing.T) {
 func TestEvaluateRunsEveryCase(t *testing.T) {
 	set := loadTestSet(t)
 	def := orchestrator.DefaultConfig()
-	results, err := evaluate(context.Background(), set, reasoning.Thresholds{ExecuteAt: def.ExecuteAt, ClarifyAt: def.ClarifyAt})
+	h, err := handler(reasoning.Thresholds{ExecuteAt: def.ExecuteAt, ClarifyAt: def.ClarifyAt}, nil)
+	require.NoError(t, err)
+	results, err := evaluate(context.Background(), set, h)
 	require.NoError(t, err)
 	require.Len(t, results, len(set.Cases))
 	for _, r := range results {
@@ -132,4 +138,32 @@ func TestValidateRefusesBadSets(t *testing.T) {
 	bad.Expected.Decision = "ignore"
 	require.ErrorContains(t, Set{Cases: []Case{bad}}.validate(), "decision")
 	require.True(t, slices.Contains(fields, "decision"))
+}
+
+// The model path runs every case through the model and scores its answers;
+// a model that fails part of the time leaves those stages on the heuristic
+// path with the reason counted.
+func TestModelPathEvaluates(t *testing.T) {
+	set := loadTestSet(t)
+	set.Cases = set.Cases[:12]
+	srv := llmtest.New(t, func(call int, req llmtest.Request) llmtest.Reply {
+		if strings.Contains(string(req.ResponseFormat), `"diagnosis"`) {
+			return llmtest.Reply{Status: http.StatusInternalServerError}
+		}
+		return llmtest.JSON(map[string]any{"intent": "noise", "severity": "info", "confidence": 0.9, "rationale": "fake model"})
+	})
+	cfg := orchestrator.DefaultConfig().LLM
+	cfg.BaseURL, cfg.Model, cfg.Timeout = srv.BaseURL(), "fake", 2*time.Second
+	run, err := runModel(context.Background(), set, reasoning.Thresholds{ExecuteAt: 0.8, ClarifyAt: 0.5}, cfg)
+	require.NoError(t, err)
+	require.Len(t, run.results, 12)
+	for _, r := range run.results {
+		require.Equal(t, "noise", r.Got.Intent, r.Case.ID)
+		require.Equal(t, "model", r.Got.Paths[0], r.Case.ID)
+		require.Equal(t, 120, r.Got.PromptTokens+r.Got.CompletionTokens, "classify's tokens only: noise is not diagnosed by the model")
+	}
+	var out bytes.Buffer
+	writeReport(&out, set, score(run.results), reasoning.Thresholds{ExecuteAt: 0.8, ClarifyAt: 0.5}, run)
+	require.Contains(t, out.String(), "classify 12/12, diagnose 0/12")
+	require.Contains(t, out.String(), "| noise and change notices are diagnosed without a model | 12 |")
 }

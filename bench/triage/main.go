@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
+	"time"
 
 	"github.com/alexus-platform/alexus/services/orchestrator"
 	"github.com/alexus-platform/alexus/services/orchestrator/reasoning"
@@ -75,18 +77,72 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	th := reasoning.Thresholds{ExecuteAt: o.executeAt, ClarifyAt: o.clarifyAt}
-	results, err := evaluate(context.Background(), set, th)
+	ctx := context.Background()
+	h, err := handler(th, nil)
+	if err != nil {
+		fmt.Fprintln(stderr, "bench/triage:", err)
+		return 1
+	}
+	results, err := evaluate(ctx, set, h)
 	if err != nil {
 		fmt.Fprintln(stderr, "bench/triage:", err)
 		return 1
 	}
 	if o.verbose {
-		for _, r := range results {
-			fmt.Fprintf(stderr, "%-8s %-14s %-22q want %s/%s/%s got %s/%s/%s conf %.2f; %s\n", r.Case.ID, r.Case.Source, truncate(r.Got.Title, 60),
-				r.Case.Expected.Intent, r.Case.Expected.Severity, r.Case.Expected.Decision,
-				r.Got.Intent, r.Got.Severity, r.Got.Decision, r.Got.Confidence, r.Got.Rationale)
+		printCases(stderr, "heuristic", results)
+	}
+	var model *modelRun
+	if cfg := llmConfigFromEnv(); cfg.BaseURL != "" {
+		model, err = runModel(ctx, set, th, cfg)
+		if err != nil {
+			fmt.Fprintln(stderr, "bench/triage:", err)
+			return 1
+		}
+		if o.verbose {
+			printCases(stderr, "model", model.results)
 		}
 	}
-	writeReport(stdout, set, score(results), th, os.Getenv("ALEXUS_LLM_BASE_URL"))
+	writeReport(stdout, set, score(results), th, model)
 	return 0
+}
+
+func printCases(w io.Writer, path string, results []Result) {
+	for _, r := range results {
+		fmt.Fprintf(w, "%-9s %-8s %-14s %-22q want %s/%s/%s got %s/%s/%s conf %.2f; %s %s\n", path, r.Case.ID, r.Case.Source, truncate(r.Got.Title, 60),
+			r.Case.Expected.Intent, r.Case.Expected.Severity, r.Case.Expected.Decision,
+			r.Got.Intent, r.Got.Severity, r.Got.Decision, r.Got.Confidence, r.Got.Rationale, r.Got.Fallbacks[0])
+	}
+}
+
+// llmConfigFromEnv reads the orchestrator's ALEXUS_LLM_* variables.
+func llmConfigFromEnv() orchestrator.LLMConfig {
+	cfg := orchestrator.DefaultConfig().LLM
+	cfg.BaseURL = os.Getenv("ALEXUS_LLM_BASE_URL")
+	cfg.Model = os.Getenv("ALEXUS_LLM_MODEL")
+	cfg.APIKey = os.Getenv("ALEXUS_LLM_API_KEY")
+	if d, err := time.ParseDuration(os.Getenv("ALEXUS_LLM_TIMEOUT")); err == nil {
+		cfg.Timeout = d
+	}
+	cfg.JSONMode, _ = strconv.ParseBool(os.Getenv("ALEXUS_LLM_JSON_MODE"))
+	return cfg
+}
+
+// runModel evaluates the set on the model path.
+func runModel(ctx context.Context, set Set, th reasoning.Thresholds, cfg orchestrator.LLMConfig) (*modelRun, error) {
+	if cfg.Model == "" {
+		return nil, errors.New("ALEXUS_LLM_BASE_URL is set but ALEXUS_LLM_MODEL is not")
+	}
+	m, err := cfg.Client()
+	if err != nil {
+		return nil, err
+	}
+	h, err := handler(th, m)
+	if err != nil {
+		return nil, err
+	}
+	results, err := evaluate(ctx, set, h)
+	if err != nil {
+		return nil, err
+	}
+	return &modelRun{url: cfg.BaseURL, model: cfg.Model, results: results, scores: score(results)}, nil
 }

@@ -63,10 +63,16 @@ func TestTargetsAndModelLine(t *testing.T) {
 	th := reasoning.Thresholds{ExecuteAt: 0.8, ClarifyAt: 0.5}
 
 	var with, without bytes.Buffer
-	writeReport(&with, set, score(results), th, "http://llm.local:4000")
-	writeReport(&without, set, score(results), th, "")
-	require.Contains(t, with.String(), "model path: not implemented yet (issue 5)")
-	require.NotContains(t, without.String(), "not implemented yet")
+	modelResults := []Result{res("a", "x", [3]string{"incident", "error", "execute"}, [3]string{"incident", "error", "execute"})}
+	modelResults[0].Got.Paths = [2]string{"model", "heuristic"}
+	modelResults[0].Got.Fallbacks = [2]string{"", "the model timed out"}
+	modelResults[0].Got.PromptTokens, modelResults[0].Got.CompletionTokens = 300, 40
+	writeReport(&with, set, score(results), th, &modelRun{url: "http://llm.local:4000/v1", model: "m", results: modelResults, scores: score(modelResults)})
+	writeReport(&without, set, score(results), th, nil)
+	require.Contains(t, with.String(), "| severity | 100.0% (1/1) | 0.0% (0/1) |")
+	require.Contains(t, with.String(), "classify 1/1, diagnose 0/1. Tokens: 300 prompt, 40 completion")
+	require.Contains(t, with.String(), "| the model timed out | 1 |")
+	require.Contains(t, without.String(), "ALEXUS_LLM_BASE_URL is not set")
 	for _, out := range []string{with.String(), without.String()} {
 		require.Contains(t, out, "| intent | 100.0% (1/1) |")
 		require.Contains(t, out, "| severity | 0.0% (0/1) |")

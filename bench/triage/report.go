@@ -19,8 +19,16 @@ func pct(t Tally) string {
 	return fmt.Sprintf("%.1f%% (%d/%d)", 100*t.Accuracy(), t.Hits, t.Total)
 }
 
-// writeReport prints the Markdown report of a heuristic run.
-func writeReport(w io.Writer, set Set, s Scores, th reasoning.Thresholds, modelURL string) {
+// modelRun is the model path's run over the set.
+type modelRun struct {
+	url, model string
+	results    []Result
+	scores     Scores
+}
+
+// writeReport prints the Markdown report of a heuristic run, and of the
+// model path's when model is not nil.
+func writeReport(w io.Writer, set Set, s Scores, th reasoning.Thresholds, model *modelRun) {
 	fmt.Fprintln(w, "# bench/triage")
 	fmt.Fprintln(w)
 	fmt.Fprintf(w, "%d labelled signals from %d sources (testdata/triage/cases.json). Thresholds: execute at %.2f, clarify at %.2f.\n\n",
@@ -67,8 +75,8 @@ func writeReport(w io.Writer, set Set, s Scores, th reasoning.Thresholds, modelU
 
 	fmt.Fprintln(w, "## Model path")
 	fmt.Fprintln(w)
-	if modelURL != "" {
-		fmt.Fprintln(w, "model path: not implemented yet (issue 5)")
+	if model != nil {
+		writeModel(w, s, model)
 	} else {
 		fmt.Fprintln(w, "ALEXUS_LLM_BASE_URL is not set; the model path is not run.")
 	}
@@ -108,4 +116,46 @@ func writeConfusion(w io.Writer, name string, values []string, m map[[2]string]i
 		fmt.Fprintf(w, "| **%s** | %s |\n", want, strings.Join(cells, " | "))
 	}
 	fmt.Fprintln(w)
+}
+
+// writeModel prints the model path's accuracy next to the heuristic's, how
+// often each stage stayed on the model path, why it fell back, and the
+// tokens used.
+func writeModel(w io.Writer, heuristic Scores, m *modelRun) {
+	fmt.Fprintf(w, "Model %q at %s.\n\n", m.model, m.url)
+	fmt.Fprintln(w, "| field | model path | heuristic path |")
+	fmt.Fprintln(w, "| --- | --- | --- |")
+	for _, f := range fields {
+		fmt.Fprintf(w, "| %s | %s | %s |\n", f, pct(m.scores.Overall[f]), pct(heuristic.Overall[f]))
+	}
+	fmt.Fprintln(w)
+	var onModel [2]int
+	reasons := map[string]int{}
+	prompt, completion := 0, 0
+	for _, r := range m.results {
+		for i, p := range r.Got.Paths {
+			if p == "model" {
+				onModel[i]++
+			} else if fb := r.Got.Fallbacks[i]; fb != "" {
+				reasons[fb]++
+			}
+		}
+		prompt += r.Got.PromptTokens
+		completion += r.Got.CompletionTokens
+	}
+	n := len(m.results)
+	fmt.Fprintf(w, "Answered on the model path: classify %d/%d, diagnose %d/%d. Tokens: %d prompt, %d completion (%.0f per case).\n\n",
+		onModel[0], n, onModel[1], n, prompt, completion, float64(prompt+completion)/float64(max(n, 1)))
+	if len(reasons) > 0 {
+		fmt.Fprintln(w, "| fallback reason | stages |")
+		fmt.Fprintln(w, "| --- | ---: |")
+		keys := make([]string, 0, len(reasons))
+		for k := range reasons {
+			keys = append(keys, k)
+		}
+		slices.SortFunc(keys, func(a, b string) int { return reasons[b] - reasons[a] })
+		for _, k := range keys {
+			fmt.Fprintf(w, "| %s | %d |\n", strings.ReplaceAll(k, "|", "/"), reasons[k])
+		}
+	}
 }

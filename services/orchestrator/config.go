@@ -152,14 +152,14 @@ func (c Config) Validate() error {
 	case c.LLM.StageBudget <= 0:
 		return fmt.Errorf("orchestrator: model stage budget %v must be positive", c.LLM.StageBudget)
 	}
-	if _, err := c.LLM.client(); err != nil {
+	if _, err := c.LLM.Client(); err != nil {
 		return fmt.Errorf("orchestrator: %w", err)
 	}
 	return nil
 }
 
-// client builds the configured model client; nil without a base URL.
-func (c LLMConfig) client() (*llm.Client, error) {
+// Client builds the configured model client; nil without a base URL.
+func (c LLMConfig) Client() (*llm.Client, error) {
 	if c.BaseURL == "" {
 		return nil, nil
 	}

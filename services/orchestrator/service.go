@@ -93,7 +93,7 @@ func New(cfg Config, deps Deps) (*Service, error) {
 	if err != nil {
 		return nil, fmt.Errorf("orchestrator: %w", err)
 	}
-	model, err := cfg.LLM.client()
+	model, err := cfg.LLM.Client()
 	if err != nil {
 		return nil, fmt.Errorf("orchestrator: model: %w", err)
 	}

@@ -47,3 +47,10 @@ func (c *TargetCatalogue) Actions(ctx context.Context) ([]CatalogueAction, error
 	}
 	return out, nil
 }
+
+// FixedCatalogue is a catalogue that is the same for every tenant, for
+// evaluation runs and tests without a database.
+type FixedCatalogue []CatalogueAction
+
+// Actions implements Catalogue.
+func (c FixedCatalogue) Actions(context.Context) ([]CatalogueAction, error) { return c, nil }
