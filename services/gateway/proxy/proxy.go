@@ -139,6 +139,36 @@ func (p *Proxy) DeleteThresholdRule(ctx context.Context, req *connect.Request[re
 	return unary(ctx, req, p.c.Reasoning.DeleteThresholdRule)
 }
 
+// GetModelSettings forwards ReasoningService.GetModelSettings.
+func (p *Proxy) GetModelSettings(ctx context.Context, req *connect.Request[reasoningv1.GetModelSettingsRequest]) (*connect.Response[reasoningv1.GetModelSettingsResponse], error) {
+	return unary(ctx, req, p.c.Reasoning.GetModelSettings)
+}
+
+// SetModelSettings forwards ReasoningService.SetModelSettings.
+func (p *Proxy) SetModelSettings(ctx context.Context, req *connect.Request[reasoningv1.SetModelSettingsRequest]) (*connect.Response[reasoningv1.SetModelSettingsResponse], error) {
+	return unary(ctx, req, p.c.Reasoning.SetModelSettings)
+}
+
+// ListTriageItems forwards OrchestratorService.ListTriageItems.
+func (p *Proxy) ListTriageItems(ctx context.Context, req *connect.Request[orchestratorv1.ListTriageItemsRequest]) (*connect.Response[orchestratorv1.ListTriageItemsResponse], error) {
+	return unary(ctx, req, p.c.Orchestrator.ListTriageItems)
+}
+
+// AnswerTriageItem forwards OrchestratorService.AnswerTriageItem.
+func (p *Proxy) AnswerTriageItem(ctx context.Context, req *connect.Request[orchestratorv1.AnswerTriageItemRequest]) (*connect.Response[orchestratorv1.AnswerTriageItemResponse], error) {
+	return unary(ctx, req, p.c.Orchestrator.AnswerTriageItem)
+}
+
+// GetTriageSettings forwards OrchestratorService.GetTriageSettings.
+func (p *Proxy) GetTriageSettings(ctx context.Context, req *connect.Request[orchestratorv1.GetTriageSettingsRequest]) (*connect.Response[orchestratorv1.GetTriageSettingsResponse], error) {
+	return unary(ctx, req, p.c.Orchestrator.GetTriageSettings)
+}
+
+// SetTriageSettings forwards OrchestratorService.SetTriageSettings.
+func (p *Proxy) SetTriageSettings(ctx context.Context, req *connect.Request[orchestratorv1.SetTriageSettingsRequest]) (*connect.Response[orchestratorv1.SetTriageSettingsResponse], error) {
+	return unary(ctx, req, p.c.Orchestrator.SetTriageSettings)
+}
+
 // ExecuteAction forwards ActionService.ExecuteAction.
 func (p *Proxy) ExecuteAction(ctx context.Context, req *connect.Request[actionsv1.ExecuteActionRequest]) (*connect.Response[actionsv1.ExecuteActionResponse], error) {
 	return unary(ctx, req, p.c.Actions.ExecuteAction)

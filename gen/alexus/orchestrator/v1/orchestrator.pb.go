@@ -105,21 +105,25 @@ const (
 	Stage_STAGE_REPEATED Stage = 8
 	// The source resolved the alert.
 	Stage_STAGE_RESOLVED Stage = 9
+	// A person answered the clarify question and the confidence check ran
+	// again with the answer.
+	Stage_STAGE_ANSWERED Stage = 10
 )
 
 // Enum value maps for Stage.
 var (
 	Stage_name = map[int32]string{
-		0: "STAGE_UNSPECIFIED",
-		1: "STAGE_RECEIVED",
-		2: "STAGE_CLASSIFY",
-		3: "STAGE_BRANCH",
-		4: "STAGE_CONFIDENCE",
-		5: "STAGE_EXECUTE",
-		6: "STAGE_CLARIFY",
-		7: "STAGE_ESCALATE",
-		8: "STAGE_REPEATED",
-		9: "STAGE_RESOLVED",
+		0:  "STAGE_UNSPECIFIED",
+		1:  "STAGE_RECEIVED",
+		2:  "STAGE_CLASSIFY",
+		3:  "STAGE_BRANCH",
+		4:  "STAGE_CONFIDENCE",
+		5:  "STAGE_EXECUTE",
+		6:  "STAGE_CLARIFY",
+		7:  "STAGE_ESCALATE",
+		8:  "STAGE_REPEATED",
+		9:  "STAGE_RESOLVED",
+		10: "STAGE_ANSWERED",
 	}
 	Stage_value = map[string]int32{
 		"STAGE_UNSPECIFIED": 0,
@@ -132,6 +136,7 @@ var (
 		"STAGE_ESCALATE":    7,
 		"STAGE_REPEATED":    8,
 		"STAGE_RESOLVED":    9,
+		"STAGE_ANSWERED":    10,
 	}
 )
 
@@ -160,6 +165,112 @@ func (x Stage) Number() protoreflect.EnumNumber {
 // Deprecated: Use Stage.Descriptor instead.
 func (Stage) EnumDescriptor() ([]byte, []int) {
 	return file_alexus_orchestrator_v1_orchestrator_proto_rawDescGZIP(), []int{1}
+}
+
+// TriageKind says why an incident is in the triage queue.
+type TriageKind int32
+
+const (
+	// Not set.
+	TriageKind_TRIAGE_KIND_UNSPECIFIED TriageKind = 0
+	// The pipeline asks a person a question before it acts.
+	TriageKind_TRIAGE_KIND_CLARIFY TriageKind = 1
+	// The pipeline handed the incident to a person.
+	TriageKind_TRIAGE_KIND_ESCALATE TriageKind = 2
+)
+
+// Enum value maps for TriageKind.
+var (
+	TriageKind_name = map[int32]string{
+		0: "TRIAGE_KIND_UNSPECIFIED",
+		1: "TRIAGE_KIND_CLARIFY",
+		2: "TRIAGE_KIND_ESCALATE",
+	}
+	TriageKind_value = map[string]int32{
+		"TRIAGE_KIND_UNSPECIFIED": 0,
+		"TRIAGE_KIND_CLARIFY":     1,
+		"TRIAGE_KIND_ESCALATE":    2,
+	}
+)
+
+func (x TriageKind) Enum() *TriageKind {
+	p := new(TriageKind)
+	*p = x
+	return p
+}
+
+func (x TriageKind) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (TriageKind) Descriptor() protoreflect.EnumDescriptor {
+	return file_alexus_orchestrator_v1_orchestrator_proto_enumTypes[2].Descriptor()
+}
+
+func (TriageKind) Type() protoreflect.EnumType {
+	return &file_alexus_orchestrator_v1_orchestrator_proto_enumTypes[2]
+}
+
+func (x TriageKind) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use TriageKind.Descriptor instead.
+func (TriageKind) EnumDescriptor() ([]byte, []int) {
+	return file_alexus_orchestrator_v1_orchestrator_proto_rawDescGZIP(), []int{2}
+}
+
+// TriageState is where a triage item stands.
+type TriageState int32
+
+const (
+	// Not set.
+	TriageState_TRIAGE_STATE_UNSPECIFIED TriageState = 0
+	// Waiting for a person.
+	TriageState_TRIAGE_STATE_OPEN TriageState = 1
+	// Answered (clarify) or acknowledged (escalate).
+	TriageState_TRIAGE_STATE_ANSWERED TriageState = 2
+)
+
+// Enum value maps for TriageState.
+var (
+	TriageState_name = map[int32]string{
+		0: "TRIAGE_STATE_UNSPECIFIED",
+		1: "TRIAGE_STATE_OPEN",
+		2: "TRIAGE_STATE_ANSWERED",
+	}
+	TriageState_value = map[string]int32{
+		"TRIAGE_STATE_UNSPECIFIED": 0,
+		"TRIAGE_STATE_OPEN":        1,
+		"TRIAGE_STATE_ANSWERED":    2,
+	}
+)
+
+func (x TriageState) Enum() *TriageState {
+	p := new(TriageState)
+	*p = x
+	return p
+}
+
+func (x TriageState) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (TriageState) Descriptor() protoreflect.EnumDescriptor {
+	return file_alexus_orchestrator_v1_orchestrator_proto_enumTypes[3].Descriptor()
+}
+
+func (TriageState) Type() protoreflect.EnumType {
+	return &file_alexus_orchestrator_v1_orchestrator_proto_enumTypes[3]
+}
+
+func (x TriageState) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use TriageState.Descriptor instead.
+func (TriageState) EnumDescriptor() ([]byte, []int) {
+	return file_alexus_orchestrator_v1_orchestrator_proto_rawDescGZIP(), []int{3}
 }
 
 // Incident is one alert's journey through the pipeline.
@@ -859,6 +970,633 @@ func (x *WatchIncidentsResponse) GetIncident() *Incident {
 	return nil
 }
 
+// TriageItem is one entry of the triage queue.
+type TriageItem struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Identifier (UUID).
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// The incident it is about.
+	IncidentId string `protobuf:"bytes,2,opt,name=incident_id,json=incidentId,proto3" json:"incident_id,omitempty"`
+	// Clarify or escalate.
+	Kind TriageKind `protobuf:"varint,3,opt,name=kind,proto3,enum=alexus.orchestrator.v1.TriageKind" json:"kind,omitempty"`
+	// Open or answered.
+	State TriageState `protobuf:"varint,4,opt,name=state,proto3,enum=alexus.orchestrator.v1.TriageState" json:"state,omitempty"`
+	// The incident's title.
+	Title string `protobuf:"bytes,5,opt,name=title,proto3" json:"title,omitempty"`
+	// The incident's severity.
+	Severity v1.Severity `protobuf:"varint,6,opt,name=severity,proto3,enum=alexus.signal.v1.Severity" json:"severity,omitempty"`
+	// Clarify: the question asked. Escalate: why the incident was handed over.
+	Question string `protobuf:"bytes,7,opt,name=question,proto3" json:"question,omitempty"`
+	// Escalate: where the incident was routed (an owner CI's id, or the
+	// tenant's default route); empty when no route is configured.
+	Route string `protobuf:"bytes,8,opt,name=route,proto3" json:"route,omitempty"`
+	// How the route was chosen: "owner of <ci>", "default route" or "none".
+	RouteReason string `protobuf:"bytes,9,opt,name=route_reason,json=routeReason,proto3" json:"route_reason,omitempty"`
+	// The diagnosis the pipeline reached, attached for the person.
+	Diagnosis *v11.Diagnosis `protobuf:"bytes,10,opt,name=diagnosis,proto3" json:"diagnosis,omitempty"`
+	// The recommended action a clarify question asks to confirm, if any.
+	RecommendedAction *v11.RecommendedAction `protobuf:"bytes,11,opt,name=recommended_action,json=recommendedAction,proto3" json:"recommended_action,omitempty"`
+	// The answer given.
+	Answer string `protobuf:"bytes,12,opt,name=answer,proto3" json:"answer,omitempty"`
+	// Who answered (the caller's subject).
+	AnsweredBy string `protobuf:"bytes,13,opt,name=answered_by,json=answeredBy,proto3" json:"answered_by,omitempty"`
+	// When the item was put in the queue.
+	CreatedAt *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
+	// When it was answered; unset while open.
+	AnsweredAt    *timestamppb.Timestamp `protobuf:"bytes,15,opt,name=answered_at,json=answeredAt,proto3" json:"answered_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TriageItem) Reset() {
+	*x = TriageItem{}
+	mi := &file_alexus_orchestrator_v1_orchestrator_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TriageItem) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TriageItem) ProtoMessage() {}
+
+func (x *TriageItem) ProtoReflect() protoreflect.Message {
+	mi := &file_alexus_orchestrator_v1_orchestrator_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TriageItem.ProtoReflect.Descriptor instead.
+func (*TriageItem) Descriptor() ([]byte, []int) {
+	return file_alexus_orchestrator_v1_orchestrator_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *TriageItem) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *TriageItem) GetIncidentId() string {
+	if x != nil {
+		return x.IncidentId
+	}
+	return ""
+}
+
+func (x *TriageItem) GetKind() TriageKind {
+	if x != nil {
+		return x.Kind
+	}
+	return TriageKind_TRIAGE_KIND_UNSPECIFIED
+}
+
+func (x *TriageItem) GetState() TriageState {
+	if x != nil {
+		return x.State
+	}
+	return TriageState_TRIAGE_STATE_UNSPECIFIED
+}
+
+func (x *TriageItem) GetTitle() string {
+	if x != nil {
+		return x.Title
+	}
+	return ""
+}
+
+func (x *TriageItem) GetSeverity() v1.Severity {
+	if x != nil {
+		return x.Severity
+	}
+	return v1.Severity(0)
+}
+
+func (x *TriageItem) GetQuestion() string {
+	if x != nil {
+		return x.Question
+	}
+	return ""
+}
+
+func (x *TriageItem) GetRoute() string {
+	if x != nil {
+		return x.Route
+	}
+	return ""
+}
+
+func (x *TriageItem) GetRouteReason() string {
+	if x != nil {
+		return x.RouteReason
+	}
+	return ""
+}
+
+func (x *TriageItem) GetDiagnosis() *v11.Diagnosis {
+	if x != nil {
+		return x.Diagnosis
+	}
+	return nil
+}
+
+func (x *TriageItem) GetRecommendedAction() *v11.RecommendedAction {
+	if x != nil {
+		return x.RecommendedAction
+	}
+	return nil
+}
+
+func (x *TriageItem) GetAnswer() string {
+	if x != nil {
+		return x.Answer
+	}
+	return ""
+}
+
+func (x *TriageItem) GetAnsweredBy() string {
+	if x != nil {
+		return x.AnsweredBy
+	}
+	return ""
+}
+
+func (x *TriageItem) GetCreatedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreatedAt
+	}
+	return nil
+}
+
+func (x *TriageItem) GetAnsweredAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.AnsweredAt
+	}
+	return nil
+}
+
+// ListTriageItemsRequest filters and pages the triage queue.
+type ListTriageItemsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Only items of this kind; unspecified lists both.
+	Kind TriageKind `protobuf:"varint,1,opt,name=kind,proto3,enum=alexus.orchestrator.v1.TriageKind" json:"kind,omitempty"`
+	// Only items in this state; unspecified lists both.
+	State TriageState `protobuf:"varint,2,opt,name=state,proto3,enum=alexus.orchestrator.v1.TriageState" json:"state,omitempty"`
+	// At most this many items (default 50, at most 500).
+	PageSize int32 `protobuf:"varint,3,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// The next_page_token of the previous page.
+	PageToken     string `protobuf:"bytes,4,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListTriageItemsRequest) Reset() {
+	*x = ListTriageItemsRequest{}
+	mi := &file_alexus_orchestrator_v1_orchestrator_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListTriageItemsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListTriageItemsRequest) ProtoMessage() {}
+
+func (x *ListTriageItemsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_alexus_orchestrator_v1_orchestrator_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListTriageItemsRequest.ProtoReflect.Descriptor instead.
+func (*ListTriageItemsRequest) Descriptor() ([]byte, []int) {
+	return file_alexus_orchestrator_v1_orchestrator_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *ListTriageItemsRequest) GetKind() TriageKind {
+	if x != nil {
+		return x.Kind
+	}
+	return TriageKind_TRIAGE_KIND_UNSPECIFIED
+}
+
+func (x *ListTriageItemsRequest) GetState() TriageState {
+	if x != nil {
+		return x.State
+	}
+	return TriageState_TRIAGE_STATE_UNSPECIFIED
+}
+
+func (x *ListTriageItemsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListTriageItemsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+// ListTriageItemsResponse is one page of the triage queue.
+type ListTriageItemsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The items, newest first.
+	Items []*TriageItem `protobuf:"bytes,1,rep,name=items,proto3" json:"items,omitempty"`
+	// Token of the next page; empty on the last.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListTriageItemsResponse) Reset() {
+	*x = ListTriageItemsResponse{}
+	mi := &file_alexus_orchestrator_v1_orchestrator_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListTriageItemsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListTriageItemsResponse) ProtoMessage() {}
+
+func (x *ListTriageItemsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_alexus_orchestrator_v1_orchestrator_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListTriageItemsResponse.ProtoReflect.Descriptor instead.
+func (*ListTriageItemsResponse) Descriptor() ([]byte, []int) {
+	return file_alexus_orchestrator_v1_orchestrator_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *ListTriageItemsResponse) GetItems() []*TriageItem {
+	if x != nil {
+		return x.Items
+	}
+	return nil
+}
+
+func (x *ListTriageItemsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+// AnswerTriageItemRequest answers one item.
+type AnswerTriageItemRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The item.
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// The answer. For a clarify question that confirms an action, "yes"
+	// (or confirm, approve, proceed, go ahead) executes it and "no" (or
+	// reject, decline, don't) escalates; other text is weighed by the
+	// confidence check.
+	Answer        string `protobuf:"bytes,2,opt,name=answer,proto3" json:"answer,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AnswerTriageItemRequest) Reset() {
+	*x = AnswerTriageItemRequest{}
+	mi := &file_alexus_orchestrator_v1_orchestrator_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AnswerTriageItemRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AnswerTriageItemRequest) ProtoMessage() {}
+
+func (x *AnswerTriageItemRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_alexus_orchestrator_v1_orchestrator_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AnswerTriageItemRequest.ProtoReflect.Descriptor instead.
+func (*AnswerTriageItemRequest) Descriptor() ([]byte, []int) {
+	return file_alexus_orchestrator_v1_orchestrator_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *AnswerTriageItemRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *AnswerTriageItemRequest) GetAnswer() string {
+	if x != nil {
+		return x.Answer
+	}
+	return ""
+}
+
+// AnswerTriageItemResponse carries the answered item.
+type AnswerTriageItemResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The item as stored.
+	Item          *TriageItem `protobuf:"bytes,1,opt,name=item,proto3" json:"item,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AnswerTriageItemResponse) Reset() {
+	*x = AnswerTriageItemResponse{}
+	mi := &file_alexus_orchestrator_v1_orchestrator_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AnswerTriageItemResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AnswerTriageItemResponse) ProtoMessage() {}
+
+func (x *AnswerTriageItemResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_alexus_orchestrator_v1_orchestrator_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AnswerTriageItemResponse.ProtoReflect.Descriptor instead.
+func (*AnswerTriageItemResponse) Descriptor() ([]byte, []int) {
+	return file_alexus_orchestrator_v1_orchestrator_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *AnswerTriageItemResponse) GetItem() *TriageItem {
+	if x != nil {
+		return x.Item
+	}
+	return nil
+}
+
+// TriageSettings are a tenant's triage queue settings.
+type TriageSettings struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Where escalations go when the affected CI has no owner, e.g. a team's
+	// name or an on-call rotation; empty for nowhere.
+	DefaultRoute  string `protobuf:"bytes,1,opt,name=default_route,json=defaultRoute,proto3" json:"default_route,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TriageSettings) Reset() {
+	*x = TriageSettings{}
+	mi := &file_alexus_orchestrator_v1_orchestrator_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TriageSettings) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TriageSettings) ProtoMessage() {}
+
+func (x *TriageSettings) ProtoReflect() protoreflect.Message {
+	mi := &file_alexus_orchestrator_v1_orchestrator_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TriageSettings.ProtoReflect.Descriptor instead.
+func (*TriageSettings) Descriptor() ([]byte, []int) {
+	return file_alexus_orchestrator_v1_orchestrator_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *TriageSettings) GetDefaultRoute() string {
+	if x != nil {
+		return x.DefaultRoute
+	}
+	return ""
+}
+
+// GetTriageSettingsRequest asks for the tenant's settings.
+type GetTriageSettingsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetTriageSettingsRequest) Reset() {
+	*x = GetTriageSettingsRequest{}
+	mi := &file_alexus_orchestrator_v1_orchestrator_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetTriageSettingsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetTriageSettingsRequest) ProtoMessage() {}
+
+func (x *GetTriageSettingsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_alexus_orchestrator_v1_orchestrator_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetTriageSettingsRequest.ProtoReflect.Descriptor instead.
+func (*GetTriageSettingsRequest) Descriptor() ([]byte, []int) {
+	return file_alexus_orchestrator_v1_orchestrator_proto_rawDescGZIP(), []int{16}
+}
+
+// GetTriageSettingsResponse carries them.
+type GetTriageSettingsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The settings.
+	Settings      *TriageSettings `protobuf:"bytes,1,opt,name=settings,proto3" json:"settings,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetTriageSettingsResponse) Reset() {
+	*x = GetTriageSettingsResponse{}
+	mi := &file_alexus_orchestrator_v1_orchestrator_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetTriageSettingsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetTriageSettingsResponse) ProtoMessage() {}
+
+func (x *GetTriageSettingsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_alexus_orchestrator_v1_orchestrator_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetTriageSettingsResponse.ProtoReflect.Descriptor instead.
+func (*GetTriageSettingsResponse) Descriptor() ([]byte, []int) {
+	return file_alexus_orchestrator_v1_orchestrator_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *GetTriageSettingsResponse) GetSettings() *TriageSettings {
+	if x != nil {
+		return x.Settings
+	}
+	return nil
+}
+
+// SetTriageSettingsRequest replaces the tenant's settings.
+type SetTriageSettingsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The settings.
+	Settings      *TriageSettings `protobuf:"bytes,1,opt,name=settings,proto3" json:"settings,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetTriageSettingsRequest) Reset() {
+	*x = SetTriageSettingsRequest{}
+	mi := &file_alexus_orchestrator_v1_orchestrator_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetTriageSettingsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetTriageSettingsRequest) ProtoMessage() {}
+
+func (x *SetTriageSettingsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_alexus_orchestrator_v1_orchestrator_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetTriageSettingsRequest.ProtoReflect.Descriptor instead.
+func (*SetTriageSettingsRequest) Descriptor() ([]byte, []int) {
+	return file_alexus_orchestrator_v1_orchestrator_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *SetTriageSettingsRequest) GetSettings() *TriageSettings {
+	if x != nil {
+		return x.Settings
+	}
+	return nil
+}
+
+// SetTriageSettingsResponse carries the stored settings.
+type SetTriageSettingsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The settings.
+	Settings      *TriageSettings `protobuf:"bytes,1,opt,name=settings,proto3" json:"settings,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetTriageSettingsResponse) Reset() {
+	*x = SetTriageSettingsResponse{}
+	mi := &file_alexus_orchestrator_v1_orchestrator_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetTriageSettingsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetTriageSettingsResponse) ProtoMessage() {}
+
+func (x *SetTriageSettingsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_alexus_orchestrator_v1_orchestrator_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetTriageSettingsResponse.ProtoReflect.Descriptor instead.
+func (*SetTriageSettingsResponse) Descriptor() ([]byte, []int) {
+	return file_alexus_orchestrator_v1_orchestrator_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *SetTriageSettingsResponse) GetSettings() *TriageSettings {
+	if x != nil {
+		return x.Settings
+	}
+	return nil
+}
+
 var File_alexus_orchestrator_v1_orchestrator_proto protoreflect.FileDescriptor
 
 const file_alexus_orchestrator_v1_orchestrator_proto_rawDesc = "" +
@@ -925,11 +1663,58 @@ const file_alexus_orchestrator_v1_orchestrator_proto_rawDesc = "" +
 	"\n" +
 	"transition\x18\x01 \x01(\v2\".alexus.orchestrator.v1.TransitionR\n" +
 	"transition\x12<\n" +
-	"\bincident\x18\x02 \x01(\v2 .alexus.orchestrator.v1.IncidentR\bincident*i\n" +
+	"\bincident\x18\x02 \x01(\v2 .alexus.orchestrator.v1.IncidentR\bincident\"\x99\x05\n" +
+	"\n" +
+	"TriageItem\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1f\n" +
+	"\vincident_id\x18\x02 \x01(\tR\n" +
+	"incidentId\x126\n" +
+	"\x04kind\x18\x03 \x01(\x0e2\".alexus.orchestrator.v1.TriageKindR\x04kind\x129\n" +
+	"\x05state\x18\x04 \x01(\x0e2#.alexus.orchestrator.v1.TriageStateR\x05state\x12\x14\n" +
+	"\x05title\x18\x05 \x01(\tR\x05title\x126\n" +
+	"\bseverity\x18\x06 \x01(\x0e2\x1a.alexus.signal.v1.SeverityR\bseverity\x12\x1a\n" +
+	"\bquestion\x18\a \x01(\tR\bquestion\x12\x14\n" +
+	"\x05route\x18\b \x01(\tR\x05route\x12!\n" +
+	"\froute_reason\x18\t \x01(\tR\vrouteReason\x12<\n" +
+	"\tdiagnosis\x18\n" +
+	" \x01(\v2\x1e.alexus.reasoning.v1.DiagnosisR\tdiagnosis\x12U\n" +
+	"\x12recommended_action\x18\v \x01(\v2&.alexus.reasoning.v1.RecommendedActionR\x11recommendedAction\x12\x16\n" +
+	"\x06answer\x18\f \x01(\tR\x06answer\x12\x1f\n" +
+	"\vanswered_by\x18\r \x01(\tR\n" +
+	"answeredBy\x129\n" +
+	"\n" +
+	"created_at\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x12;\n" +
+	"\vanswered_at\x18\x0f \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"answeredAt\"\xf1\x01\n" +
+	"\x16ListTriageItemsRequest\x12@\n" +
+	"\x04kind\x18\x01 \x01(\x0e2\".alexus.orchestrator.v1.TriageKindB\b\xbaH\x05\x82\x01\x02\x10\x01R\x04kind\x12C\n" +
+	"\x05state\x18\x02 \x01(\x0e2#.alexus.orchestrator.v1.TriageStateB\b\xbaH\x05\x82\x01\x02\x10\x01R\x05state\x12'\n" +
+	"\tpage_size\x18\x03 \x01(\x05B\n" +
+	"\xbaH\a\x1a\x05\x18\xf4\x03(\x00R\bpageSize\x12'\n" +
+	"\n" +
+	"page_token\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\tpageToken\"{\n" +
+	"\x17ListTriageItemsResponse\x128\n" +
+	"\x05items\x18\x01 \x03(\v2\".alexus.orchestrator.v1.TriageItemR\x05items\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"W\n" +
+	"\x17AnswerTriageItemRequest\x12\x18\n" +
+	"\x02id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x02id\x12\"\n" +
+	"\x06answer\x18\x02 \x01(\tB\n" +
+	"\xbaH\ar\x05\x10\x01\x18\xa0\x1fR\x06answer\"R\n" +
+	"\x18AnswerTriageItemResponse\x126\n" +
+	"\x04item\x18\x01 \x01(\v2\".alexus.orchestrator.v1.TriageItemR\x04item\"?\n" +
+	"\x0eTriageSettings\x12-\n" +
+	"\rdefault_route\x18\x01 \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\fdefaultRoute\"\x1a\n" +
+	"\x18GetTriageSettingsRequest\"_\n" +
+	"\x19GetTriageSettingsResponse\x12B\n" +
+	"\bsettings\x18\x01 \x01(\v2&.alexus.orchestrator.v1.TriageSettingsR\bsettings\"f\n" +
+	"\x18SetTriageSettingsRequest\x12J\n" +
+	"\bsettings\x18\x01 \x01(\v2&.alexus.orchestrator.v1.TriageSettingsB\x06\xbaH\x03\xc8\x01\x01R\bsettings\"_\n" +
+	"\x19SetTriageSettingsResponse\x12B\n" +
+	"\bsettings\x18\x01 \x01(\v2&.alexus.orchestrator.v1.TriageSettingsR\bsettings*i\n" +
 	"\x0eIncidentStatus\x12\x1f\n" +
 	"\x1bINCIDENT_STATUS_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14INCIDENT_STATUS_OPEN\x10\x01\x12\x1c\n" +
-	"\x18INCIDENT_STATUS_RESOLVED\x10\x02*\xd0\x01\n" +
+	"\x18INCIDENT_STATUS_RESOLVED\x10\x02*\xe4\x01\n" +
 	"\x05Stage\x12\x15\n" +
 	"\x11STAGE_UNSPECIFIED\x10\x00\x12\x12\n" +
 	"\x0eSTAGE_RECEIVED\x10\x01\x12\x12\n" +
@@ -940,12 +1725,27 @@ const file_alexus_orchestrator_v1_orchestrator_proto_rawDesc = "" +
 	"\rSTAGE_CLARIFY\x10\x06\x12\x12\n" +
 	"\x0eSTAGE_ESCALATE\x10\a\x12\x12\n" +
 	"\x0eSTAGE_REPEATED\x10\b\x12\x12\n" +
-	"\x0eSTAGE_RESOLVED\x10\t2\xc6\x03\n" +
+	"\x0eSTAGE_RESOLVED\x10\t\x12\x12\n" +
+	"\x0eSTAGE_ANSWERED\x10\n" +
+	"*\\\n" +
+	"\n" +
+	"TriageKind\x12\x1b\n" +
+	"\x17TRIAGE_KIND_UNSPECIFIED\x10\x00\x12\x17\n" +
+	"\x13TRIAGE_KIND_CLARIFY\x10\x01\x12\x18\n" +
+	"\x14TRIAGE_KIND_ESCALATE\x10\x02*]\n" +
+	"\vTriageState\x12\x1c\n" +
+	"\x18TRIAGE_STATE_UNSPECIFIED\x10\x00\x12\x15\n" +
+	"\x11TRIAGE_STATE_OPEN\x10\x01\x12\x19\n" +
+	"\x15TRIAGE_STATE_ANSWERED\x10\x022\xa5\a\n" +
 	"\x13OrchestratorService\x12f\n" +
 	"\vGetIncident\x12*.alexus.orchestrator.v1.GetIncidentRequest\x1a+.alexus.orchestrator.v1.GetIncidentResponse\x12l\n" +
 	"\rListIncidents\x12,.alexus.orchestrator.v1.ListIncidentsRequest\x1a-.alexus.orchestrator.v1.ListIncidentsResponse\x12q\n" +
 	"\x0eWatchIncidents\x12-.alexus.orchestrator.v1.WatchIncidentsRequest\x1a..alexus.orchestrator.v1.WatchIncidentsResponse0\x01\x12f\n" +
-	"\vListSignals\x12*.alexus.orchestrator.v1.ListSignalsRequest\x1a+.alexus.orchestrator.v1.ListSignalsResponseB\xf6\x01\n" +
+	"\vListSignals\x12*.alexus.orchestrator.v1.ListSignalsRequest\x1a+.alexus.orchestrator.v1.ListSignalsResponse\x12r\n" +
+	"\x0fListTriageItems\x12..alexus.orchestrator.v1.ListTriageItemsRequest\x1a/.alexus.orchestrator.v1.ListTriageItemsResponse\x12u\n" +
+	"\x10AnswerTriageItem\x12/.alexus.orchestrator.v1.AnswerTriageItemRequest\x1a0.alexus.orchestrator.v1.AnswerTriageItemResponse\x12x\n" +
+	"\x11GetTriageSettings\x120.alexus.orchestrator.v1.GetTriageSettingsRequest\x1a1.alexus.orchestrator.v1.GetTriageSettingsResponse\x12x\n" +
+	"\x11SetTriageSettings\x120.alexus.orchestrator.v1.SetTriageSettingsRequest\x1a1.alexus.orchestrator.v1.SetTriageSettingsResponseB\xf6\x01\n" +
 	"\x1acom.alexus.orchestrator.v1B\x11OrchestratorProtoP\x01ZKgithub.com/alexus-platform/alexus/gen/alexus/orchestrator/v1;orchestratorv1\xa2\x02\x03AOX\xaa\x02\x16Alexus.Orchestrator.V1\xca\x02\x16Alexus\\Orchestrator\\V1\xe2\x02\"Alexus\\Orchestrator\\V1\\GPBMetadata\xea\x02\x18Alexus::Orchestrator::V1b\x06proto3"
 
 var (
@@ -960,59 +1760,95 @@ func file_alexus_orchestrator_v1_orchestrator_proto_rawDescGZIP() []byte {
 	return file_alexus_orchestrator_v1_orchestrator_proto_rawDescData
 }
 
-var file_alexus_orchestrator_v1_orchestrator_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_alexus_orchestrator_v1_orchestrator_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
+var file_alexus_orchestrator_v1_orchestrator_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
+var file_alexus_orchestrator_v1_orchestrator_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
 var file_alexus_orchestrator_v1_orchestrator_proto_goTypes = []any{
-	(IncidentStatus)(0),            // 0: alexus.orchestrator.v1.IncidentStatus
-	(Stage)(0),                     // 1: alexus.orchestrator.v1.Stage
-	(*Incident)(nil),               // 2: alexus.orchestrator.v1.Incident
-	(*Transition)(nil),             // 3: alexus.orchestrator.v1.Transition
-	(*GetIncidentRequest)(nil),     // 4: alexus.orchestrator.v1.GetIncidentRequest
-	(*GetIncidentResponse)(nil),    // 5: alexus.orchestrator.v1.GetIncidentResponse
-	(*ListIncidentsRequest)(nil),   // 6: alexus.orchestrator.v1.ListIncidentsRequest
-	(*ListIncidentsResponse)(nil),  // 7: alexus.orchestrator.v1.ListIncidentsResponse
-	(*ListSignalsRequest)(nil),     // 8: alexus.orchestrator.v1.ListSignalsRequest
-	(*ListSignalsResponse)(nil),    // 9: alexus.orchestrator.v1.ListSignalsResponse
-	(*WatchIncidentsRequest)(nil),  // 10: alexus.orchestrator.v1.WatchIncidentsRequest
-	(*WatchIncidentsResponse)(nil), // 11: alexus.orchestrator.v1.WatchIncidentsResponse
-	nil,                            // 12: alexus.orchestrator.v1.Transition.DetailsEntry
-	(v1.Severity)(0),               // 13: alexus.signal.v1.Severity
-	(v11.Intent)(0),                // 14: alexus.reasoning.v1.Intent
-	(v11.Decision)(0),              // 15: alexus.reasoning.v1.Decision
-	(*timestamppb.Timestamp)(nil),  // 16: google.protobuf.Timestamp
-	(*v1.Signal)(nil),              // 17: alexus.signal.v1.Signal
+	(IncidentStatus)(0),               // 0: alexus.orchestrator.v1.IncidentStatus
+	(Stage)(0),                        // 1: alexus.orchestrator.v1.Stage
+	(TriageKind)(0),                   // 2: alexus.orchestrator.v1.TriageKind
+	(TriageState)(0),                  // 3: alexus.orchestrator.v1.TriageState
+	(*Incident)(nil),                  // 4: alexus.orchestrator.v1.Incident
+	(*Transition)(nil),                // 5: alexus.orchestrator.v1.Transition
+	(*GetIncidentRequest)(nil),        // 6: alexus.orchestrator.v1.GetIncidentRequest
+	(*GetIncidentResponse)(nil),       // 7: alexus.orchestrator.v1.GetIncidentResponse
+	(*ListIncidentsRequest)(nil),      // 8: alexus.orchestrator.v1.ListIncidentsRequest
+	(*ListIncidentsResponse)(nil),     // 9: alexus.orchestrator.v1.ListIncidentsResponse
+	(*ListSignalsRequest)(nil),        // 10: alexus.orchestrator.v1.ListSignalsRequest
+	(*ListSignalsResponse)(nil),       // 11: alexus.orchestrator.v1.ListSignalsResponse
+	(*WatchIncidentsRequest)(nil),     // 12: alexus.orchestrator.v1.WatchIncidentsRequest
+	(*WatchIncidentsResponse)(nil),    // 13: alexus.orchestrator.v1.WatchIncidentsResponse
+	(*TriageItem)(nil),                // 14: alexus.orchestrator.v1.TriageItem
+	(*ListTriageItemsRequest)(nil),    // 15: alexus.orchestrator.v1.ListTriageItemsRequest
+	(*ListTriageItemsResponse)(nil),   // 16: alexus.orchestrator.v1.ListTriageItemsResponse
+	(*AnswerTriageItemRequest)(nil),   // 17: alexus.orchestrator.v1.AnswerTriageItemRequest
+	(*AnswerTriageItemResponse)(nil),  // 18: alexus.orchestrator.v1.AnswerTriageItemResponse
+	(*TriageSettings)(nil),            // 19: alexus.orchestrator.v1.TriageSettings
+	(*GetTriageSettingsRequest)(nil),  // 20: alexus.orchestrator.v1.GetTriageSettingsRequest
+	(*GetTriageSettingsResponse)(nil), // 21: alexus.orchestrator.v1.GetTriageSettingsResponse
+	(*SetTriageSettingsRequest)(nil),  // 22: alexus.orchestrator.v1.SetTriageSettingsRequest
+	(*SetTriageSettingsResponse)(nil), // 23: alexus.orchestrator.v1.SetTriageSettingsResponse
+	nil,                               // 24: alexus.orchestrator.v1.Transition.DetailsEntry
+	(v1.Severity)(0),                  // 25: alexus.signal.v1.Severity
+	(v11.Intent)(0),                   // 26: alexus.reasoning.v1.Intent
+	(v11.Decision)(0),                 // 27: alexus.reasoning.v1.Decision
+	(*timestamppb.Timestamp)(nil),     // 28: google.protobuf.Timestamp
+	(*v1.Signal)(nil),                 // 29: alexus.signal.v1.Signal
+	(*v11.Diagnosis)(nil),             // 30: alexus.reasoning.v1.Diagnosis
+	(*v11.RecommendedAction)(nil),     // 31: alexus.reasoning.v1.RecommendedAction
 }
 var file_alexus_orchestrator_v1_orchestrator_proto_depIdxs = []int32{
 	0,  // 0: alexus.orchestrator.v1.Incident.status:type_name -> alexus.orchestrator.v1.IncidentStatus
-	13, // 1: alexus.orchestrator.v1.Incident.severity:type_name -> alexus.signal.v1.Severity
-	14, // 2: alexus.orchestrator.v1.Incident.intent:type_name -> alexus.reasoning.v1.Intent
-	15, // 3: alexus.orchestrator.v1.Incident.decision:type_name -> alexus.reasoning.v1.Decision
+	25, // 1: alexus.orchestrator.v1.Incident.severity:type_name -> alexus.signal.v1.Severity
+	26, // 2: alexus.orchestrator.v1.Incident.intent:type_name -> alexus.reasoning.v1.Intent
+	27, // 3: alexus.orchestrator.v1.Incident.decision:type_name -> alexus.reasoning.v1.Decision
 	1,  // 4: alexus.orchestrator.v1.Incident.stage:type_name -> alexus.orchestrator.v1.Stage
-	16, // 5: alexus.orchestrator.v1.Incident.created_at:type_name -> google.protobuf.Timestamp
-	16, // 6: alexus.orchestrator.v1.Incident.last_seen_at:type_name -> google.protobuf.Timestamp
-	16, // 7: alexus.orchestrator.v1.Incident.resolved_at:type_name -> google.protobuf.Timestamp
+	28, // 5: alexus.orchestrator.v1.Incident.created_at:type_name -> google.protobuf.Timestamp
+	28, // 6: alexus.orchestrator.v1.Incident.last_seen_at:type_name -> google.protobuf.Timestamp
+	28, // 7: alexus.orchestrator.v1.Incident.resolved_at:type_name -> google.protobuf.Timestamp
 	1,  // 8: alexus.orchestrator.v1.Transition.stage:type_name -> alexus.orchestrator.v1.Stage
-	12, // 9: alexus.orchestrator.v1.Transition.details:type_name -> alexus.orchestrator.v1.Transition.DetailsEntry
-	16, // 10: alexus.orchestrator.v1.Transition.at:type_name -> google.protobuf.Timestamp
-	2,  // 11: alexus.orchestrator.v1.GetIncidentResponse.incident:type_name -> alexus.orchestrator.v1.Incident
-	3,  // 12: alexus.orchestrator.v1.GetIncidentResponse.transitions:type_name -> alexus.orchestrator.v1.Transition
-	2,  // 13: alexus.orchestrator.v1.ListIncidentsResponse.incidents:type_name -> alexus.orchestrator.v1.Incident
-	17, // 14: alexus.orchestrator.v1.ListSignalsResponse.signals:type_name -> alexus.signal.v1.Signal
-	3,  // 15: alexus.orchestrator.v1.WatchIncidentsResponse.transition:type_name -> alexus.orchestrator.v1.Transition
-	2,  // 16: alexus.orchestrator.v1.WatchIncidentsResponse.incident:type_name -> alexus.orchestrator.v1.Incident
-	4,  // 17: alexus.orchestrator.v1.OrchestratorService.GetIncident:input_type -> alexus.orchestrator.v1.GetIncidentRequest
-	6,  // 18: alexus.orchestrator.v1.OrchestratorService.ListIncidents:input_type -> alexus.orchestrator.v1.ListIncidentsRequest
-	10, // 19: alexus.orchestrator.v1.OrchestratorService.WatchIncidents:input_type -> alexus.orchestrator.v1.WatchIncidentsRequest
-	8,  // 20: alexus.orchestrator.v1.OrchestratorService.ListSignals:input_type -> alexus.orchestrator.v1.ListSignalsRequest
-	5,  // 21: alexus.orchestrator.v1.OrchestratorService.GetIncident:output_type -> alexus.orchestrator.v1.GetIncidentResponse
-	7,  // 22: alexus.orchestrator.v1.OrchestratorService.ListIncidents:output_type -> alexus.orchestrator.v1.ListIncidentsResponse
-	11, // 23: alexus.orchestrator.v1.OrchestratorService.WatchIncidents:output_type -> alexus.orchestrator.v1.WatchIncidentsResponse
-	9,  // 24: alexus.orchestrator.v1.OrchestratorService.ListSignals:output_type -> alexus.orchestrator.v1.ListSignalsResponse
-	21, // [21:25] is the sub-list for method output_type
-	17, // [17:21] is the sub-list for method input_type
-	17, // [17:17] is the sub-list for extension type_name
-	17, // [17:17] is the sub-list for extension extendee
-	0,  // [0:17] is the sub-list for field type_name
+	24, // 9: alexus.orchestrator.v1.Transition.details:type_name -> alexus.orchestrator.v1.Transition.DetailsEntry
+	28, // 10: alexus.orchestrator.v1.Transition.at:type_name -> google.protobuf.Timestamp
+	4,  // 11: alexus.orchestrator.v1.GetIncidentResponse.incident:type_name -> alexus.orchestrator.v1.Incident
+	5,  // 12: alexus.orchestrator.v1.GetIncidentResponse.transitions:type_name -> alexus.orchestrator.v1.Transition
+	4,  // 13: alexus.orchestrator.v1.ListIncidentsResponse.incidents:type_name -> alexus.orchestrator.v1.Incident
+	29, // 14: alexus.orchestrator.v1.ListSignalsResponse.signals:type_name -> alexus.signal.v1.Signal
+	5,  // 15: alexus.orchestrator.v1.WatchIncidentsResponse.transition:type_name -> alexus.orchestrator.v1.Transition
+	4,  // 16: alexus.orchestrator.v1.WatchIncidentsResponse.incident:type_name -> alexus.orchestrator.v1.Incident
+	2,  // 17: alexus.orchestrator.v1.TriageItem.kind:type_name -> alexus.orchestrator.v1.TriageKind
+	3,  // 18: alexus.orchestrator.v1.TriageItem.state:type_name -> alexus.orchestrator.v1.TriageState
+	25, // 19: alexus.orchestrator.v1.TriageItem.severity:type_name -> alexus.signal.v1.Severity
+	30, // 20: alexus.orchestrator.v1.TriageItem.diagnosis:type_name -> alexus.reasoning.v1.Diagnosis
+	31, // 21: alexus.orchestrator.v1.TriageItem.recommended_action:type_name -> alexus.reasoning.v1.RecommendedAction
+	28, // 22: alexus.orchestrator.v1.TriageItem.created_at:type_name -> google.protobuf.Timestamp
+	28, // 23: alexus.orchestrator.v1.TriageItem.answered_at:type_name -> google.protobuf.Timestamp
+	2,  // 24: alexus.orchestrator.v1.ListTriageItemsRequest.kind:type_name -> alexus.orchestrator.v1.TriageKind
+	3,  // 25: alexus.orchestrator.v1.ListTriageItemsRequest.state:type_name -> alexus.orchestrator.v1.TriageState
+	14, // 26: alexus.orchestrator.v1.ListTriageItemsResponse.items:type_name -> alexus.orchestrator.v1.TriageItem
+	14, // 27: alexus.orchestrator.v1.AnswerTriageItemResponse.item:type_name -> alexus.orchestrator.v1.TriageItem
+	19, // 28: alexus.orchestrator.v1.GetTriageSettingsResponse.settings:type_name -> alexus.orchestrator.v1.TriageSettings
+	19, // 29: alexus.orchestrator.v1.SetTriageSettingsRequest.settings:type_name -> alexus.orchestrator.v1.TriageSettings
+	19, // 30: alexus.orchestrator.v1.SetTriageSettingsResponse.settings:type_name -> alexus.orchestrator.v1.TriageSettings
+	6,  // 31: alexus.orchestrator.v1.OrchestratorService.GetIncident:input_type -> alexus.orchestrator.v1.GetIncidentRequest
+	8,  // 32: alexus.orchestrator.v1.OrchestratorService.ListIncidents:input_type -> alexus.orchestrator.v1.ListIncidentsRequest
+	12, // 33: alexus.orchestrator.v1.OrchestratorService.WatchIncidents:input_type -> alexus.orchestrator.v1.WatchIncidentsRequest
+	10, // 34: alexus.orchestrator.v1.OrchestratorService.ListSignals:input_type -> alexus.orchestrator.v1.ListSignalsRequest
+	15, // 35: alexus.orchestrator.v1.OrchestratorService.ListTriageItems:input_type -> alexus.orchestrator.v1.ListTriageItemsRequest
+	17, // 36: alexus.orchestrator.v1.OrchestratorService.AnswerTriageItem:input_type -> alexus.orchestrator.v1.AnswerTriageItemRequest
+	20, // 37: alexus.orchestrator.v1.OrchestratorService.GetTriageSettings:input_type -> alexus.orchestrator.v1.GetTriageSettingsRequest
+	22, // 38: alexus.orchestrator.v1.OrchestratorService.SetTriageSettings:input_type -> alexus.orchestrator.v1.SetTriageSettingsRequest
+	7,  // 39: alexus.orchestrator.v1.OrchestratorService.GetIncident:output_type -> alexus.orchestrator.v1.GetIncidentResponse
+	9,  // 40: alexus.orchestrator.v1.OrchestratorService.ListIncidents:output_type -> alexus.orchestrator.v1.ListIncidentsResponse
+	13, // 41: alexus.orchestrator.v1.OrchestratorService.WatchIncidents:output_type -> alexus.orchestrator.v1.WatchIncidentsResponse
+	11, // 42: alexus.orchestrator.v1.OrchestratorService.ListSignals:output_type -> alexus.orchestrator.v1.ListSignalsResponse
+	16, // 43: alexus.orchestrator.v1.OrchestratorService.ListTriageItems:output_type -> alexus.orchestrator.v1.ListTriageItemsResponse
+	18, // 44: alexus.orchestrator.v1.OrchestratorService.AnswerTriageItem:output_type -> alexus.orchestrator.v1.AnswerTriageItemResponse
+	21, // 45: alexus.orchestrator.v1.OrchestratorService.GetTriageSettings:output_type -> alexus.orchestrator.v1.GetTriageSettingsResponse
+	23, // 46: alexus.orchestrator.v1.OrchestratorService.SetTriageSettings:output_type -> alexus.orchestrator.v1.SetTriageSettingsResponse
+	39, // [39:47] is the sub-list for method output_type
+	31, // [31:39] is the sub-list for method input_type
+	31, // [31:31] is the sub-list for extension type_name
+	31, // [31:31] is the sub-list for extension extendee
+	0,  // [0:31] is the sub-list for field type_name
 }
 
 func init() { file_alexus_orchestrator_v1_orchestrator_proto_init() }
@@ -1025,8 +1861,8 @@ func file_alexus_orchestrator_v1_orchestrator_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_alexus_orchestrator_v1_orchestrator_proto_rawDesc), len(file_alexus_orchestrator_v1_orchestrator_proto_rawDesc)),
-			NumEnums:      2,
-			NumMessages:   11,
+			NumEnums:      4,
+			NumMessages:   21,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

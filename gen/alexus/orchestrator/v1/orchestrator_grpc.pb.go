@@ -22,10 +22,14 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	OrchestratorService_GetIncident_FullMethodName    = "/alexus.orchestrator.v1.OrchestratorService/GetIncident"
-	OrchestratorService_ListIncidents_FullMethodName  = "/alexus.orchestrator.v1.OrchestratorService/ListIncidents"
-	OrchestratorService_WatchIncidents_FullMethodName = "/alexus.orchestrator.v1.OrchestratorService/WatchIncidents"
-	OrchestratorService_ListSignals_FullMethodName    = "/alexus.orchestrator.v1.OrchestratorService/ListSignals"
+	OrchestratorService_GetIncident_FullMethodName       = "/alexus.orchestrator.v1.OrchestratorService/GetIncident"
+	OrchestratorService_ListIncidents_FullMethodName     = "/alexus.orchestrator.v1.OrchestratorService/ListIncidents"
+	OrchestratorService_WatchIncidents_FullMethodName    = "/alexus.orchestrator.v1.OrchestratorService/WatchIncidents"
+	OrchestratorService_ListSignals_FullMethodName       = "/alexus.orchestrator.v1.OrchestratorService/ListSignals"
+	OrchestratorService_ListTriageItems_FullMethodName   = "/alexus.orchestrator.v1.OrchestratorService/ListTriageItems"
+	OrchestratorService_AnswerTriageItem_FullMethodName  = "/alexus.orchestrator.v1.OrchestratorService/AnswerTriageItem"
+	OrchestratorService_GetTriageSettings_FullMethodName = "/alexus.orchestrator.v1.OrchestratorService/GetTriageSettings"
+	OrchestratorService_SetTriageSettings_FullMethodName = "/alexus.orchestrator.v1.OrchestratorService/SetTriageSettings"
 )
 
 // OrchestratorServiceClient is the client API for OrchestratorService service.
@@ -48,6 +52,20 @@ type OrchestratorServiceClient interface {
 	// raw payloads. The ingest plane uses it to preview a fingerprint
 	// override against the tenant's history.
 	ListSignals(ctx context.Context, in *ListSignalsRequest, opts ...grpc.CallOption) (*ListSignalsResponse, error)
+	// ListTriageItems pages through the tenant's triage queue: the questions
+	// the pipeline asked (clarify) and the incidents it handed to a person
+	// (escalate), newest first.
+	ListTriageItems(ctx context.Context, in *ListTriageItemsRequest, opts ...grpc.CallOption) (*ListTriageItemsResponse, error)
+	// AnswerTriageItem answers an open clarify question, which resumes the
+	// incident's pipeline at the confidence check with the answer added, or
+	// acknowledges an escalation. Answering an item again with the same text
+	// is a no-op; with another text it is FAILED_PRECONDITION.
+	AnswerTriageItem(ctx context.Context, in *AnswerTriageItemRequest, opts ...grpc.CallOption) (*AnswerTriageItemResponse, error)
+	// GetTriageSettings returns where the tenant's escalations go when the
+	// affected CI has no owner.
+	GetTriageSettings(ctx context.Context, in *GetTriageSettingsRequest, opts ...grpc.CallOption) (*GetTriageSettingsResponse, error)
+	// SetTriageSettings sets the tenant's default escalation route.
+	SetTriageSettings(ctx context.Context, in *SetTriageSettingsRequest, opts ...grpc.CallOption) (*SetTriageSettingsResponse, error)
 }
 
 type orchestratorServiceClient struct {
@@ -107,6 +125,46 @@ func (c *orchestratorServiceClient) ListSignals(ctx context.Context, in *ListSig
 	return out, nil
 }
 
+func (c *orchestratorServiceClient) ListTriageItems(ctx context.Context, in *ListTriageItemsRequest, opts ...grpc.CallOption) (*ListTriageItemsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListTriageItemsResponse)
+	err := c.cc.Invoke(ctx, OrchestratorService_ListTriageItems_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *orchestratorServiceClient) AnswerTriageItem(ctx context.Context, in *AnswerTriageItemRequest, opts ...grpc.CallOption) (*AnswerTriageItemResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(AnswerTriageItemResponse)
+	err := c.cc.Invoke(ctx, OrchestratorService_AnswerTriageItem_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *orchestratorServiceClient) GetTriageSettings(ctx context.Context, in *GetTriageSettingsRequest, opts ...grpc.CallOption) (*GetTriageSettingsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetTriageSettingsResponse)
+	err := c.cc.Invoke(ctx, OrchestratorService_GetTriageSettings_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *orchestratorServiceClient) SetTriageSettings(ctx context.Context, in *SetTriageSettingsRequest, opts ...grpc.CallOption) (*SetTriageSettingsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SetTriageSettingsResponse)
+	err := c.cc.Invoke(ctx, OrchestratorService_SetTriageSettings_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // OrchestratorServiceServer is the server API for OrchestratorService service.
 // All implementations must embed UnimplementedOrchestratorServiceServer
 // for forward compatibility.
@@ -127,6 +185,20 @@ type OrchestratorServiceServer interface {
 	// raw payloads. The ingest plane uses it to preview a fingerprint
 	// override against the tenant's history.
 	ListSignals(context.Context, *ListSignalsRequest) (*ListSignalsResponse, error)
+	// ListTriageItems pages through the tenant's triage queue: the questions
+	// the pipeline asked (clarify) and the incidents it handed to a person
+	// (escalate), newest first.
+	ListTriageItems(context.Context, *ListTriageItemsRequest) (*ListTriageItemsResponse, error)
+	// AnswerTriageItem answers an open clarify question, which resumes the
+	// incident's pipeline at the confidence check with the answer added, or
+	// acknowledges an escalation. Answering an item again with the same text
+	// is a no-op; with another text it is FAILED_PRECONDITION.
+	AnswerTriageItem(context.Context, *AnswerTriageItemRequest) (*AnswerTriageItemResponse, error)
+	// GetTriageSettings returns where the tenant's escalations go when the
+	// affected CI has no owner.
+	GetTriageSettings(context.Context, *GetTriageSettingsRequest) (*GetTriageSettingsResponse, error)
+	// SetTriageSettings sets the tenant's default escalation route.
+	SetTriageSettings(context.Context, *SetTriageSettingsRequest) (*SetTriageSettingsResponse, error)
 	mustEmbedUnimplementedOrchestratorServiceServer()
 }
 
@@ -148,6 +220,18 @@ func (UnimplementedOrchestratorServiceServer) WatchIncidents(*WatchIncidentsRequ
 }
 func (UnimplementedOrchestratorServiceServer) ListSignals(context.Context, *ListSignalsRequest) (*ListSignalsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListSignals not implemented")
+}
+func (UnimplementedOrchestratorServiceServer) ListTriageItems(context.Context, *ListTriageItemsRequest) (*ListTriageItemsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListTriageItems not implemented")
+}
+func (UnimplementedOrchestratorServiceServer) AnswerTriageItem(context.Context, *AnswerTriageItemRequest) (*AnswerTriageItemResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method AnswerTriageItem not implemented")
+}
+func (UnimplementedOrchestratorServiceServer) GetTriageSettings(context.Context, *GetTriageSettingsRequest) (*GetTriageSettingsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetTriageSettings not implemented")
+}
+func (UnimplementedOrchestratorServiceServer) SetTriageSettings(context.Context, *SetTriageSettingsRequest) (*SetTriageSettingsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SetTriageSettings not implemented")
 }
 func (UnimplementedOrchestratorServiceServer) mustEmbedUnimplementedOrchestratorServiceServer() {}
 func (UnimplementedOrchestratorServiceServer) testEmbeddedByValue()                             {}
@@ -235,6 +319,78 @@ func _OrchestratorService_ListSignals_Handler(srv interface{}, ctx context.Conte
 	return interceptor(ctx, in, info, handler)
 }
 
+func _OrchestratorService_ListTriageItems_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListTriageItemsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(OrchestratorServiceServer).ListTriageItems(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: OrchestratorService_ListTriageItems_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(OrchestratorServiceServer).ListTriageItems(ctx, req.(*ListTriageItemsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _OrchestratorService_AnswerTriageItem_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(AnswerTriageItemRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(OrchestratorServiceServer).AnswerTriageItem(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: OrchestratorService_AnswerTriageItem_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(OrchestratorServiceServer).AnswerTriageItem(ctx, req.(*AnswerTriageItemRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _OrchestratorService_GetTriageSettings_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetTriageSettingsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(OrchestratorServiceServer).GetTriageSettings(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: OrchestratorService_GetTriageSettings_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(OrchestratorServiceServer).GetTriageSettings(ctx, req.(*GetTriageSettingsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _OrchestratorService_SetTriageSettings_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SetTriageSettingsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(OrchestratorServiceServer).SetTriageSettings(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: OrchestratorService_SetTriageSettings_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(OrchestratorServiceServer).SetTriageSettings(ctx, req.(*SetTriageSettingsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // OrchestratorService_ServiceDesc is the grpc.ServiceDesc for OrchestratorService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -253,6 +409,22 @@ var OrchestratorService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListSignals",
 			Handler:    _OrchestratorService_ListSignals_Handler,
+		},
+		{
+			MethodName: "ListTriageItems",
+			Handler:    _OrchestratorService_ListTriageItems_Handler,
+		},
+		{
+			MethodName: "AnswerTriageItem",
+			Handler:    _OrchestratorService_AnswerTriageItem_Handler,
+		},
+		{
+			MethodName: "GetTriageSettings",
+			Handler:    _OrchestratorService_GetTriageSettings_Handler,
+		},
+		{
+			MethodName: "SetTriageSettings",
+			Handler:    _OrchestratorService_SetTriageSettings_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

@@ -1346,7 +1346,10 @@ type CheckConfidenceRequest struct {
 	// The signal's classification.
 	Classification *Classification `protobuf:"bytes,1,opt,name=classification,proto3" json:"classification,omitempty"`
 	// The signal's diagnosis.
-	Diagnosis     *Diagnosis `protobuf:"bytes,2,opt,name=diagnosis,proto3" json:"diagnosis,omitempty"`
+	Diagnosis *Diagnosis `protobuf:"bytes,2,opt,name=diagnosis,proto3" json:"diagnosis,omitempty"`
+	// A person's answer to the clarify question asked about this signal;
+	// empty on the first check.
+	Clarification string `protobuf:"bytes,3,opt,name=clarification,proto3" json:"clarification,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1393,6 +1396,13 @@ func (x *CheckConfidenceRequest) GetDiagnosis() *Diagnosis {
 		return x.Diagnosis
 	}
 	return nil
+}
+
+func (x *CheckConfidenceRequest) GetClarification() string {
+	if x != nil {
+		return x.Clarification
+	}
+	return ""
 }
 
 // CheckConfidenceResponse carries the decision.
@@ -1466,6 +1476,322 @@ func (x *CheckConfidenceResponse) GetReason() string {
 		return x.Reason
 	}
 	return ""
+}
+
+// ModelSettings are a tenant's settings of the model path. Zero fields take
+// the deployment's values.
+type ModelSettings struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The chat model asked for; empty: the deployment's.
+	Model string `protobuf:"bytes,1,opt,name=model,proto3" json:"model,omitempty"`
+	// Whether the tenant stored its own API key (never returned).
+	ApiKeySet bool `protobuf:"varint,2,opt,name=api_key_set,json=apiKeySet,proto3" json:"api_key_set,omitempty"`
+	// Time allowed for one model request, in milliseconds; 0: the
+	// deployment's.
+	TimeoutMs int32 `protobuf:"varint,3,opt,name=timeout_ms,json=timeoutMs,proto3" json:"timeout_ms,omitempty"`
+	// Tokens (prompt and completion) the tenant's calls may use per calendar
+	// month (UTC); 0: no budget. Past it, stages fall back to the heuristic.
+	MonthlyTokenBudget int64 `protobuf:"varint,4,opt,name=monthly_token_budget,json=monthlyTokenBudget,proto3" json:"monthly_token_budget,omitempty"`
+	// Tokens used so far this month; ignored on input.
+	TokensUsedThisMonth int64 `protobuf:"varint,5,opt,name=tokens_used_this_month,json=tokensUsedThisMonth,proto3" json:"tokens_used_this_month,omitempty"`
+	// The model the tenant's calls use; ignored on input.
+	EffectiveModel string `protobuf:"bytes,6,opt,name=effective_model,json=effectiveModel,proto3" json:"effective_model,omitempty"`
+	// Whether the deployment has a model at all (ALEXUS_LLM_BASE_URL);
+	// ignored on input. Without one every stage takes the heuristic path.
+	ModelConfigured bool `protobuf:"varint,7,opt,name=model_configured,json=modelConfigured,proto3" json:"model_configured,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *ModelSettings) Reset() {
+	*x = ModelSettings{}
+	mi := &file_alexus_reasoning_v1_reasoning_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ModelSettings) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ModelSettings) ProtoMessage() {}
+
+func (x *ModelSettings) ProtoReflect() protoreflect.Message {
+	mi := &file_alexus_reasoning_v1_reasoning_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ModelSettings.ProtoReflect.Descriptor instead.
+func (*ModelSettings) Descriptor() ([]byte, []int) {
+	return file_alexus_reasoning_v1_reasoning_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *ModelSettings) GetModel() string {
+	if x != nil {
+		return x.Model
+	}
+	return ""
+}
+
+func (x *ModelSettings) GetApiKeySet() bool {
+	if x != nil {
+		return x.ApiKeySet
+	}
+	return false
+}
+
+func (x *ModelSettings) GetTimeoutMs() int32 {
+	if x != nil {
+		return x.TimeoutMs
+	}
+	return 0
+}
+
+func (x *ModelSettings) GetMonthlyTokenBudget() int64 {
+	if x != nil {
+		return x.MonthlyTokenBudget
+	}
+	return 0
+}
+
+func (x *ModelSettings) GetTokensUsedThisMonth() int64 {
+	if x != nil {
+		return x.TokensUsedThisMonth
+	}
+	return 0
+}
+
+func (x *ModelSettings) GetEffectiveModel() string {
+	if x != nil {
+		return x.EffectiveModel
+	}
+	return ""
+}
+
+func (x *ModelSettings) GetModelConfigured() bool {
+	if x != nil {
+		return x.ModelConfigured
+	}
+	return false
+}
+
+// GetModelSettingsRequest asks for the tenant's settings.
+type GetModelSettingsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetModelSettingsRequest) Reset() {
+	*x = GetModelSettingsRequest{}
+	mi := &file_alexus_reasoning_v1_reasoning_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetModelSettingsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetModelSettingsRequest) ProtoMessage() {}
+
+func (x *GetModelSettingsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_alexus_reasoning_v1_reasoning_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetModelSettingsRequest.ProtoReflect.Descriptor instead.
+func (*GetModelSettingsRequest) Descriptor() ([]byte, []int) {
+	return file_alexus_reasoning_v1_reasoning_proto_rawDescGZIP(), []int{20}
+}
+
+// GetModelSettingsResponse carries them.
+type GetModelSettingsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The settings.
+	Settings      *ModelSettings `protobuf:"bytes,1,opt,name=settings,proto3" json:"settings,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetModelSettingsResponse) Reset() {
+	*x = GetModelSettingsResponse{}
+	mi := &file_alexus_reasoning_v1_reasoning_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetModelSettingsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetModelSettingsResponse) ProtoMessage() {}
+
+func (x *GetModelSettingsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_alexus_reasoning_v1_reasoning_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetModelSettingsResponse.ProtoReflect.Descriptor instead.
+func (*GetModelSettingsResponse) Descriptor() ([]byte, []int) {
+	return file_alexus_reasoning_v1_reasoning_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *GetModelSettingsResponse) GetSettings() *ModelSettings {
+	if x != nil {
+		return x.Settings
+	}
+	return nil
+}
+
+// SetModelSettingsRequest replaces the tenant's settings.
+type SetModelSettingsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The chat model; empty: the deployment's.
+	Model string `protobuf:"bytes,1,opt,name=model,proto3" json:"model,omitempty"`
+	// A new API key; empty keeps the stored one (see clear_api_key).
+	ApiKey string `protobuf:"bytes,2,opt,name=api_key,json=apiKey,proto3" json:"api_key,omitempty"`
+	// Removes the stored API key, so the deployment's is used.
+	ClearApiKey bool `protobuf:"varint,3,opt,name=clear_api_key,json=clearApiKey,proto3" json:"clear_api_key,omitempty"`
+	// Time allowed for one model request, in milliseconds; 0: the
+	// deployment's.
+	TimeoutMs int32 `protobuf:"varint,4,opt,name=timeout_ms,json=timeoutMs,proto3" json:"timeout_ms,omitempty"`
+	// Tokens the tenant's calls may use per calendar month; 0: no budget.
+	MonthlyTokenBudget int64 `protobuf:"varint,5,opt,name=monthly_token_budget,json=monthlyTokenBudget,proto3" json:"monthly_token_budget,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
+}
+
+func (x *SetModelSettingsRequest) Reset() {
+	*x = SetModelSettingsRequest{}
+	mi := &file_alexus_reasoning_v1_reasoning_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetModelSettingsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetModelSettingsRequest) ProtoMessage() {}
+
+func (x *SetModelSettingsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_alexus_reasoning_v1_reasoning_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetModelSettingsRequest.ProtoReflect.Descriptor instead.
+func (*SetModelSettingsRequest) Descriptor() ([]byte, []int) {
+	return file_alexus_reasoning_v1_reasoning_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *SetModelSettingsRequest) GetModel() string {
+	if x != nil {
+		return x.Model
+	}
+	return ""
+}
+
+func (x *SetModelSettingsRequest) GetApiKey() string {
+	if x != nil {
+		return x.ApiKey
+	}
+	return ""
+}
+
+func (x *SetModelSettingsRequest) GetClearApiKey() bool {
+	if x != nil {
+		return x.ClearApiKey
+	}
+	return false
+}
+
+func (x *SetModelSettingsRequest) GetTimeoutMs() int32 {
+	if x != nil {
+		return x.TimeoutMs
+	}
+	return 0
+}
+
+func (x *SetModelSettingsRequest) GetMonthlyTokenBudget() int64 {
+	if x != nil {
+		return x.MonthlyTokenBudget
+	}
+	return 0
+}
+
+// SetModelSettingsResponse carries the stored settings.
+type SetModelSettingsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The settings.
+	Settings      *ModelSettings `protobuf:"bytes,1,opt,name=settings,proto3" json:"settings,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetModelSettingsResponse) Reset() {
+	*x = SetModelSettingsResponse{}
+	mi := &file_alexus_reasoning_v1_reasoning_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetModelSettingsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetModelSettingsResponse) ProtoMessage() {}
+
+func (x *SetModelSettingsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_alexus_reasoning_v1_reasoning_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetModelSettingsResponse.ProtoReflect.Descriptor instead.
+func (*SetModelSettingsResponse) Descriptor() ([]byte, []int) {
+	return file_alexus_reasoning_v1_reasoning_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *SetModelSettingsResponse) GetSettings() *ModelSettings {
+	if x != nil {
+		return x.Settings
+	}
+	return nil
 }
 
 var File_alexus_reasoning_v1_reasoning_proto protoreflect.FileDescriptor
@@ -1558,10 +1884,11 @@ const file_alexus_reasoning_v1_reasoning_proto_rawDesc = "" +
 	"\vaction_kind\x18\x02 \x01(\tB \xbaH\x1dr\x1b2\x19^([a-z][a-z0-9_]{0,31})?$R\n" +
 	"actionKind\"7\n" +
 	"\x1bDeleteThresholdRuleResponse\x12\x18\n" +
-	"\adeleted\x18\x01 \x01(\bR\adeleted\"\xb3\x01\n" +
+	"\adeleted\x18\x01 \x01(\bR\adeleted\"\xe3\x01\n" +
 	"\x16CheckConfidenceRequest\x12S\n" +
 	"\x0eclassification\x18\x01 \x01(\v2#.alexus.reasoning.v1.ClassificationB\x06\xbaH\x03\xc8\x01\x01R\x0eclassification\x12D\n" +
-	"\tdiagnosis\x18\x02 \x01(\v2\x1e.alexus.reasoning.v1.DiagnosisB\x06\xbaH\x03\xc8\x01\x01R\tdiagnosis\"\xcd\x01\n" +
+	"\tdiagnosis\x18\x02 \x01(\v2\x1e.alexus.reasoning.v1.DiagnosisB\x06\xbaH\x03\xc8\x01\x01R\tdiagnosis\x12.\n" +
+	"\rclarification\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\xa0\x1fR\rclarification\"\xcd\x01\n" +
 	"\x17CheckConfidenceResponse\x129\n" +
 	"\bdecision\x18\x01 \x01(\x0e2\x1d.alexus.reasoning.v1.DecisionR\bdecision\x12\x1e\n" +
 	"\n" +
@@ -1570,7 +1897,28 @@ const file_alexus_reasoning_v1_reasoning_proto_rawDesc = "" +
 	"\n" +
 	"thresholds\x18\x03 \x01(\v2\x1f.alexus.reasoning.v1.ThresholdsR\n" +
 	"thresholds\x12\x16\n" +
-	"\x06reason\x18\x04 \x01(\tR\x06reason*{\n" +
+	"\x06reason\x18\x04 \x01(\tR\x06reason\"\x9f\x02\n" +
+	"\rModelSettings\x12\x14\n" +
+	"\x05model\x18\x01 \x01(\tR\x05model\x12\x1e\n" +
+	"\vapi_key_set\x18\x02 \x01(\bR\tapiKeySet\x12\x1d\n" +
+	"\n" +
+	"timeout_ms\x18\x03 \x01(\x05R\ttimeoutMs\x120\n" +
+	"\x14monthly_token_budget\x18\x04 \x01(\x03R\x12monthlyTokenBudget\x123\n" +
+	"\x16tokens_used_this_month\x18\x05 \x01(\x03R\x13tokensUsedThisMonth\x12'\n" +
+	"\x0feffective_model\x18\x06 \x01(\tR\x0eeffectiveModel\x12)\n" +
+	"\x10model_configured\x18\a \x01(\bR\x0fmodelConfigured\"\x19\n" +
+	"\x17GetModelSettingsRequest\"Z\n" +
+	"\x18GetModelSettingsResponse\x12>\n" +
+	"\bsettings\x18\x01 \x01(\v2\".alexus.reasoning.v1.ModelSettingsR\bsettings\"\xfd\x01\n" +
+	"\x17SetModelSettingsRequest\x124\n" +
+	"\x05model\x18\x01 \x01(\tB\x1e\xbaH\x1br\x19\x18\x80\x022\x14^[A-Za-z0-9._:/@-]*$R\x05model\x12!\n" +
+	"\aapi_key\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\x80 R\x06apiKey\x12\"\n" +
+	"\rclear_api_key\x18\x03 \x01(\bR\vclearApiKey\x12*\n" +
+	"\n" +
+	"timeout_ms\x18\x04 \x01(\x05B\v\xbaH\b\x1a\x06\x18\xc0\xa9\a(\x00R\ttimeoutMs\x129\n" +
+	"\x14monthly_token_budget\x18\x05 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\x12monthlyTokenBudget\"Z\n" +
+	"\x18SetModelSettingsResponse\x12>\n" +
+	"\bsettings\x18\x01 \x01(\v2\".alexus.reasoning.v1.ModelSettingsR\bsettings*{\n" +
 	"\x06Intent\x12\x16\n" +
 	"\x12INTENT_UNSPECIFIED\x10\x00\x12\x13\n" +
 	"\x0fINTENT_INCIDENT\x10\x01\x12\x18\n" +
@@ -1590,14 +1938,16 @@ const file_alexus_reasoning_v1_reasoning_proto_rawDesc = "" +
 	"\x14DECISION_UNSPECIFIED\x10\x00\x12\x14\n" +
 	"\x10DECISION_EXECUTE\x10\x01\x12\x14\n" +
 	"\x10DECISION_CLARIFY\x10\x02\x12\x15\n" +
-	"\x11DECISION_ESCALATE\x10\x032\xac\x05\n" +
+	"\x11DECISION_ESCALATE\x10\x032\x8e\a\n" +
 	"\x10ReasoningService\x12o\n" +
 	"\x10ClassifyIncident\x12,.alexus.reasoning.v1.ClassifyIncidentRequest\x1a-.alexus.reasoning.v1.ClassifyIncidentResponse\x12W\n" +
 	"\bDiagnose\x12$.alexus.reasoning.v1.DiagnoseRequest\x1a%.alexus.reasoning.v1.DiagnoseResponse\x12l\n" +
 	"\x0fCheckConfidence\x12+.alexus.reasoning.v1.CheckConfidenceRequest\x1a,.alexus.reasoning.v1.CheckConfidenceResponse\x12o\n" +
 	"\x10SetThresholdRule\x12,.alexus.reasoning.v1.SetThresholdRuleRequest\x1a-.alexus.reasoning.v1.SetThresholdRuleResponse\x12u\n" +
 	"\x12ListThresholdRules\x12..alexus.reasoning.v1.ListThresholdRulesRequest\x1a/.alexus.reasoning.v1.ListThresholdRulesResponse\x12x\n" +
-	"\x13DeleteThresholdRule\x12/.alexus.reasoning.v1.DeleteThresholdRuleRequest\x1a0.alexus.reasoning.v1.DeleteThresholdRuleResponseB\xde\x01\n" +
+	"\x13DeleteThresholdRule\x12/.alexus.reasoning.v1.DeleteThresholdRuleRequest\x1a0.alexus.reasoning.v1.DeleteThresholdRuleResponse\x12o\n" +
+	"\x10GetModelSettings\x12,.alexus.reasoning.v1.GetModelSettingsRequest\x1a-.alexus.reasoning.v1.GetModelSettingsResponse\x12o\n" +
+	"\x10SetModelSettings\x12,.alexus.reasoning.v1.SetModelSettingsRequest\x1a-.alexus.reasoning.v1.SetModelSettingsResponseB\xde\x01\n" +
 	"\x17com.alexus.reasoning.v1B\x0eReasoningProtoP\x01ZEgithub.com/alexus-platform/alexus/gen/alexus/reasoning/v1;reasoningv1\xa2\x02\x03ARX\xaa\x02\x13Alexus.Reasoning.V1\xca\x02\x13Alexus\\Reasoning\\V1\xe2\x02\x1fAlexus\\Reasoning\\V1\\GPBMetadata\xea\x02\x15Alexus::Reasoning::V1b\x06proto3"
 
 var (
@@ -1613,7 +1963,7 @@ func file_alexus_reasoning_v1_reasoning_proto_rawDescGZIP() []byte {
 }
 
 var file_alexus_reasoning_v1_reasoning_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_alexus_reasoning_v1_reasoning_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
+var file_alexus_reasoning_v1_reasoning_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
 var file_alexus_reasoning_v1_reasoning_proto_goTypes = []any{
 	(Intent)(0),                         // 0: alexus.reasoning.v1.Intent
 	(Path)(0),                           // 1: alexus.reasoning.v1.Path
@@ -1638,54 +1988,65 @@ var file_alexus_reasoning_v1_reasoning_proto_goTypes = []any{
 	(*DeleteThresholdRuleResponse)(nil), // 20: alexus.reasoning.v1.DeleteThresholdRuleResponse
 	(*CheckConfidenceRequest)(nil),      // 21: alexus.reasoning.v1.CheckConfidenceRequest
 	(*CheckConfidenceResponse)(nil),     // 22: alexus.reasoning.v1.CheckConfidenceResponse
-	(v1.Severity)(0),                    // 23: alexus.signal.v1.Severity
-	(*v1.Signal)(nil),                   // 24: alexus.signal.v1.Signal
-	(*timestamppb.Timestamp)(nil),       // 25: google.protobuf.Timestamp
+	(*ModelSettings)(nil),               // 23: alexus.reasoning.v1.ModelSettings
+	(*GetModelSettingsRequest)(nil),     // 24: alexus.reasoning.v1.GetModelSettingsRequest
+	(*GetModelSettingsResponse)(nil),    // 25: alexus.reasoning.v1.GetModelSettingsResponse
+	(*SetModelSettingsRequest)(nil),     // 26: alexus.reasoning.v1.SetModelSettingsRequest
+	(*SetModelSettingsResponse)(nil),    // 27: alexus.reasoning.v1.SetModelSettingsResponse
+	(v1.Severity)(0),                    // 28: alexus.signal.v1.Severity
+	(*v1.Signal)(nil),                   // 29: alexus.signal.v1.Signal
+	(*timestamppb.Timestamp)(nil),       // 30: google.protobuf.Timestamp
 }
 var file_alexus_reasoning_v1_reasoning_proto_depIdxs = []int32{
 	0,  // 0: alexus.reasoning.v1.Classification.intent:type_name -> alexus.reasoning.v1.Intent
-	23, // 1: alexus.reasoning.v1.Classification.severity:type_name -> alexus.signal.v1.Severity
+	28, // 1: alexus.reasoning.v1.Classification.severity:type_name -> alexus.signal.v1.Severity
 	1,  // 2: alexus.reasoning.v1.Classification.path:type_name -> alexus.reasoning.v1.Path
 	5,  // 3: alexus.reasoning.v1.Classification.model_call:type_name -> alexus.reasoning.v1.ModelCall
-	24, // 4: alexus.reasoning.v1.ClassifyIncidentRequest.signal:type_name -> alexus.signal.v1.Signal
+	29, // 4: alexus.reasoning.v1.ClassifyIncidentRequest.signal:type_name -> alexus.signal.v1.Signal
 	4,  // 5: alexus.reasoning.v1.ClassifyIncidentResponse.classification:type_name -> alexus.reasoning.v1.Classification
 	2,  // 6: alexus.reasoning.v1.Diagnosis.branch:type_name -> alexus.reasoning.v1.Branch
 	8,  // 7: alexus.reasoning.v1.Diagnosis.evidence:type_name -> alexus.reasoning.v1.Evidence
 	9,  // 8: alexus.reasoning.v1.Diagnosis.recommended_action:type_name -> alexus.reasoning.v1.RecommendedAction
 	1,  // 9: alexus.reasoning.v1.Diagnosis.path:type_name -> alexus.reasoning.v1.Path
 	5,  // 10: alexus.reasoning.v1.Diagnosis.model_call:type_name -> alexus.reasoning.v1.ModelCall
-	24, // 11: alexus.reasoning.v1.DiagnoseRequest.signal:type_name -> alexus.signal.v1.Signal
+	29, // 11: alexus.reasoning.v1.DiagnoseRequest.signal:type_name -> alexus.signal.v1.Signal
 	4,  // 12: alexus.reasoning.v1.DiagnoseRequest.classification:type_name -> alexus.reasoning.v1.Classification
 	10, // 13: alexus.reasoning.v1.DiagnoseResponse.diagnosis:type_name -> alexus.reasoning.v1.Diagnosis
-	23, // 14: alexus.reasoning.v1.Thresholds.severity:type_name -> alexus.signal.v1.Severity
-	23, // 15: alexus.reasoning.v1.ThresholdRule.severity:type_name -> alexus.signal.v1.Severity
-	25, // 16: alexus.reasoning.v1.ThresholdRule.updated_at:type_name -> google.protobuf.Timestamp
+	28, // 14: alexus.reasoning.v1.Thresholds.severity:type_name -> alexus.signal.v1.Severity
+	28, // 15: alexus.reasoning.v1.ThresholdRule.severity:type_name -> alexus.signal.v1.Severity
+	30, // 16: alexus.reasoning.v1.ThresholdRule.updated_at:type_name -> google.protobuf.Timestamp
 	14, // 17: alexus.reasoning.v1.SetThresholdRuleRequest.rule:type_name -> alexus.reasoning.v1.ThresholdRule
 	14, // 18: alexus.reasoning.v1.SetThresholdRuleResponse.rule:type_name -> alexus.reasoning.v1.ThresholdRule
 	14, // 19: alexus.reasoning.v1.ListThresholdRulesResponse.rules:type_name -> alexus.reasoning.v1.ThresholdRule
 	13, // 20: alexus.reasoning.v1.ListThresholdRulesResponse.defaults:type_name -> alexus.reasoning.v1.Thresholds
-	23, // 21: alexus.reasoning.v1.DeleteThresholdRuleRequest.severity:type_name -> alexus.signal.v1.Severity
+	28, // 21: alexus.reasoning.v1.DeleteThresholdRuleRequest.severity:type_name -> alexus.signal.v1.Severity
 	4,  // 22: alexus.reasoning.v1.CheckConfidenceRequest.classification:type_name -> alexus.reasoning.v1.Classification
 	10, // 23: alexus.reasoning.v1.CheckConfidenceRequest.diagnosis:type_name -> alexus.reasoning.v1.Diagnosis
 	3,  // 24: alexus.reasoning.v1.CheckConfidenceResponse.decision:type_name -> alexus.reasoning.v1.Decision
 	13, // 25: alexus.reasoning.v1.CheckConfidenceResponse.thresholds:type_name -> alexus.reasoning.v1.Thresholds
-	6,  // 26: alexus.reasoning.v1.ReasoningService.ClassifyIncident:input_type -> alexus.reasoning.v1.ClassifyIncidentRequest
-	11, // 27: alexus.reasoning.v1.ReasoningService.Diagnose:input_type -> alexus.reasoning.v1.DiagnoseRequest
-	21, // 28: alexus.reasoning.v1.ReasoningService.CheckConfidence:input_type -> alexus.reasoning.v1.CheckConfidenceRequest
-	15, // 29: alexus.reasoning.v1.ReasoningService.SetThresholdRule:input_type -> alexus.reasoning.v1.SetThresholdRuleRequest
-	17, // 30: alexus.reasoning.v1.ReasoningService.ListThresholdRules:input_type -> alexus.reasoning.v1.ListThresholdRulesRequest
-	19, // 31: alexus.reasoning.v1.ReasoningService.DeleteThresholdRule:input_type -> alexus.reasoning.v1.DeleteThresholdRuleRequest
-	7,  // 32: alexus.reasoning.v1.ReasoningService.ClassifyIncident:output_type -> alexus.reasoning.v1.ClassifyIncidentResponse
-	12, // 33: alexus.reasoning.v1.ReasoningService.Diagnose:output_type -> alexus.reasoning.v1.DiagnoseResponse
-	22, // 34: alexus.reasoning.v1.ReasoningService.CheckConfidence:output_type -> alexus.reasoning.v1.CheckConfidenceResponse
-	16, // 35: alexus.reasoning.v1.ReasoningService.SetThresholdRule:output_type -> alexus.reasoning.v1.SetThresholdRuleResponse
-	18, // 36: alexus.reasoning.v1.ReasoningService.ListThresholdRules:output_type -> alexus.reasoning.v1.ListThresholdRulesResponse
-	20, // 37: alexus.reasoning.v1.ReasoningService.DeleteThresholdRule:output_type -> alexus.reasoning.v1.DeleteThresholdRuleResponse
-	32, // [32:38] is the sub-list for method output_type
-	26, // [26:32] is the sub-list for method input_type
-	26, // [26:26] is the sub-list for extension type_name
-	26, // [26:26] is the sub-list for extension extendee
-	0,  // [0:26] is the sub-list for field type_name
+	23, // 26: alexus.reasoning.v1.GetModelSettingsResponse.settings:type_name -> alexus.reasoning.v1.ModelSettings
+	23, // 27: alexus.reasoning.v1.SetModelSettingsResponse.settings:type_name -> alexus.reasoning.v1.ModelSettings
+	6,  // 28: alexus.reasoning.v1.ReasoningService.ClassifyIncident:input_type -> alexus.reasoning.v1.ClassifyIncidentRequest
+	11, // 29: alexus.reasoning.v1.ReasoningService.Diagnose:input_type -> alexus.reasoning.v1.DiagnoseRequest
+	21, // 30: alexus.reasoning.v1.ReasoningService.CheckConfidence:input_type -> alexus.reasoning.v1.CheckConfidenceRequest
+	15, // 31: alexus.reasoning.v1.ReasoningService.SetThresholdRule:input_type -> alexus.reasoning.v1.SetThresholdRuleRequest
+	17, // 32: alexus.reasoning.v1.ReasoningService.ListThresholdRules:input_type -> alexus.reasoning.v1.ListThresholdRulesRequest
+	19, // 33: alexus.reasoning.v1.ReasoningService.DeleteThresholdRule:input_type -> alexus.reasoning.v1.DeleteThresholdRuleRequest
+	24, // 34: alexus.reasoning.v1.ReasoningService.GetModelSettings:input_type -> alexus.reasoning.v1.GetModelSettingsRequest
+	26, // 35: alexus.reasoning.v1.ReasoningService.SetModelSettings:input_type -> alexus.reasoning.v1.SetModelSettingsRequest
+	7,  // 36: alexus.reasoning.v1.ReasoningService.ClassifyIncident:output_type -> alexus.reasoning.v1.ClassifyIncidentResponse
+	12, // 37: alexus.reasoning.v1.ReasoningService.Diagnose:output_type -> alexus.reasoning.v1.DiagnoseResponse
+	22, // 38: alexus.reasoning.v1.ReasoningService.CheckConfidence:output_type -> alexus.reasoning.v1.CheckConfidenceResponse
+	16, // 39: alexus.reasoning.v1.ReasoningService.SetThresholdRule:output_type -> alexus.reasoning.v1.SetThresholdRuleResponse
+	18, // 40: alexus.reasoning.v1.ReasoningService.ListThresholdRules:output_type -> alexus.reasoning.v1.ListThresholdRulesResponse
+	20, // 41: alexus.reasoning.v1.ReasoningService.DeleteThresholdRule:output_type -> alexus.reasoning.v1.DeleteThresholdRuleResponse
+	25, // 42: alexus.reasoning.v1.ReasoningService.GetModelSettings:output_type -> alexus.reasoning.v1.GetModelSettingsResponse
+	27, // 43: alexus.reasoning.v1.ReasoningService.SetModelSettings:output_type -> alexus.reasoning.v1.SetModelSettingsResponse
+	36, // [36:44] is the sub-list for method output_type
+	28, // [28:36] is the sub-list for method input_type
+	28, // [28:28] is the sub-list for extension type_name
+	28, // [28:28] is the sub-list for extension extendee
+	0,  // [0:28] is the sub-list for field type_name
 }
 
 func init() { file_alexus_reasoning_v1_reasoning_proto_init() }
@@ -1699,7 +2060,7 @@ func file_alexus_reasoning_v1_reasoning_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_alexus_reasoning_v1_reasoning_proto_rawDesc), len(file_alexus_reasoning_v1_reasoning_proto_rawDesc)),
 			NumEnums:      4,
-			NumMessages:   19,
+			NumMessages:   24,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -28,6 +28,8 @@ const (
 	ReasoningService_SetThresholdRule_FullMethodName    = "/alexus.reasoning.v1.ReasoningService/SetThresholdRule"
 	ReasoningService_ListThresholdRules_FullMethodName  = "/alexus.reasoning.v1.ReasoningService/ListThresholdRules"
 	ReasoningService_DeleteThresholdRule_FullMethodName = "/alexus.reasoning.v1.ReasoningService/DeleteThresholdRule"
+	ReasoningService_GetModelSettings_FullMethodName    = "/alexus.reasoning.v1.ReasoningService/GetModelSettings"
+	ReasoningService_SetModelSettings_FullMethodName    = "/alexus.reasoning.v1.ReasoningService/SetModelSettings"
 )
 
 // ReasoningServiceClient is the client API for ReasoningService service.
@@ -55,6 +57,12 @@ type ReasoningServiceClient interface {
 	ListThresholdRules(ctx context.Context, in *ListThresholdRulesRequest, opts ...grpc.CallOption) (*ListThresholdRulesResponse, error)
 	// DeleteThresholdRule removes one of the tenant's threshold rules.
 	DeleteThresholdRule(ctx context.Context, in *DeleteThresholdRuleRequest, opts ...grpc.CallOption) (*DeleteThresholdRuleResponse, error)
+	// GetModelSettings returns the tenant's model settings and this month's
+	// token use.
+	GetModelSettings(ctx context.Context, in *GetModelSettingsRequest, opts ...grpc.CallOption) (*GetModelSettingsResponse, error)
+	// SetModelSettings replaces the tenant's model settings. The API key is
+	// stored sealed and never returned.
+	SetModelSettings(ctx context.Context, in *SetModelSettingsRequest, opts ...grpc.CallOption) (*SetModelSettingsResponse, error)
 }
 
 type reasoningServiceClient struct {
@@ -125,6 +133,26 @@ func (c *reasoningServiceClient) DeleteThresholdRule(ctx context.Context, in *De
 	return out, nil
 }
 
+func (c *reasoningServiceClient) GetModelSettings(ctx context.Context, in *GetModelSettingsRequest, opts ...grpc.CallOption) (*GetModelSettingsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetModelSettingsResponse)
+	err := c.cc.Invoke(ctx, ReasoningService_GetModelSettings_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *reasoningServiceClient) SetModelSettings(ctx context.Context, in *SetModelSettingsRequest, opts ...grpc.CallOption) (*SetModelSettingsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SetModelSettingsResponse)
+	err := c.cc.Invoke(ctx, ReasoningService_SetModelSettings_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ReasoningServiceServer is the server API for ReasoningService service.
 // All implementations must embed UnimplementedReasoningServiceServer
 // for forward compatibility.
@@ -150,6 +178,12 @@ type ReasoningServiceServer interface {
 	ListThresholdRules(context.Context, *ListThresholdRulesRequest) (*ListThresholdRulesResponse, error)
 	// DeleteThresholdRule removes one of the tenant's threshold rules.
 	DeleteThresholdRule(context.Context, *DeleteThresholdRuleRequest) (*DeleteThresholdRuleResponse, error)
+	// GetModelSettings returns the tenant's model settings and this month's
+	// token use.
+	GetModelSettings(context.Context, *GetModelSettingsRequest) (*GetModelSettingsResponse, error)
+	// SetModelSettings replaces the tenant's model settings. The API key is
+	// stored sealed and never returned.
+	SetModelSettings(context.Context, *SetModelSettingsRequest) (*SetModelSettingsResponse, error)
 	mustEmbedUnimplementedReasoningServiceServer()
 }
 
@@ -177,6 +211,12 @@ func (UnimplementedReasoningServiceServer) ListThresholdRules(context.Context, *
 }
 func (UnimplementedReasoningServiceServer) DeleteThresholdRule(context.Context, *DeleteThresholdRuleRequest) (*DeleteThresholdRuleResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method DeleteThresholdRule not implemented")
+}
+func (UnimplementedReasoningServiceServer) GetModelSettings(context.Context, *GetModelSettingsRequest) (*GetModelSettingsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetModelSettings not implemented")
+}
+func (UnimplementedReasoningServiceServer) SetModelSettings(context.Context, *SetModelSettingsRequest) (*SetModelSettingsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SetModelSettings not implemented")
 }
 func (UnimplementedReasoningServiceServer) mustEmbedUnimplementedReasoningServiceServer() {}
 func (UnimplementedReasoningServiceServer) testEmbeddedByValue()                          {}
@@ -307,6 +347,42 @@ func _ReasoningService_DeleteThresholdRule_Handler(srv interface{}, ctx context.
 	return interceptor(ctx, in, info, handler)
 }
 
+func _ReasoningService_GetModelSettings_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetModelSettingsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ReasoningServiceServer).GetModelSettings(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ReasoningService_GetModelSettings_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ReasoningServiceServer).GetModelSettings(ctx, req.(*GetModelSettingsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ReasoningService_SetModelSettings_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SetModelSettingsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ReasoningServiceServer).SetModelSettings(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ReasoningService_SetModelSettings_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ReasoningServiceServer).SetModelSettings(ctx, req.(*SetModelSettingsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // ReasoningService_ServiceDesc is the grpc.ServiceDesc for ReasoningService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -337,6 +413,14 @@ var ReasoningService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "DeleteThresholdRule",
 			Handler:    _ReasoningService_DeleteThresholdRule_Handler,
+		},
+		{
+			MethodName: "GetModelSettings",
+			Handler:    _ReasoningService_GetModelSettings_Handler,
+		},
+		{
+			MethodName: "SetModelSettings",
+			Handler:    _ReasoningService_SetModelSettings_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -157,6 +157,9 @@ const (
 	EventKind_EVENT_KIND_REPEATED EventKind = 2
 	// The resolved notification of an open signal.
 	EventKind_EVENT_KIND_RESOLVED EventKind = 3
+	// A person answered the clarify question of the signal's incident
+	// (written by the orchestrator, not by ingest).
+	EventKind_EVENT_KIND_ANSWERED EventKind = 4
 )
 
 // Enum value maps for EventKind.
@@ -166,12 +169,14 @@ var (
 		1: "EVENT_KIND_OPENED",
 		2: "EVENT_KIND_REPEATED",
 		3: "EVENT_KIND_RESOLVED",
+		4: "EVENT_KIND_ANSWERED",
 	}
 	EventKind_value = map[string]int32{
 		"EVENT_KIND_UNSPECIFIED": 0,
 		"EVENT_KIND_OPENED":      1,
 		"EVENT_KIND_REPEATED":    2,
 		"EVENT_KIND_RESOLVED":    3,
+		"EVENT_KIND_ANSWERED":    4,
 	}
 )
 
@@ -434,7 +439,9 @@ type SignalEvent struct {
 	// occurrence for REPEATED and RESOLVED.
 	SignalId string `protobuf:"bytes,2,opt,name=signal_id,json=signalId,proto3" json:"signal_id,omitempty"`
 	// The alert as normalised from this payload.
-	Signal        *Signal `protobuf:"bytes,3,opt,name=signal,proto3" json:"signal,omitempty"`
+	Signal *Signal `protobuf:"bytes,3,opt,name=signal,proto3" json:"signal,omitempty"`
+	// ANSWERED: the triage item that was answered.
+	TriageItemId  string `protobuf:"bytes,4,opt,name=triage_item_id,json=triageItemId,proto3" json:"triage_item_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -490,6 +497,13 @@ func (x *SignalEvent) GetSignal() *Signal {
 	return nil
 }
 
+func (x *SignalEvent) GetTriageItemId() string {
+	if x != nil {
+		return x.TriageItemId
+	}
+	return ""
+}
+
 var File_alexus_signal_v1_signal_proto protoreflect.FileDescriptor
 
 const file_alexus_signal_v1_signal_proto_rawDesc = "" +
@@ -525,11 +539,12 @@ const file_alexus_signal_v1_signal_proto_rawDesc = "" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a>\n" +
 	"\x10AnnotationsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x8d\x01\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xb3\x01\n" +
 	"\vSignalEvent\x12/\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x1b.alexus.signal.v1.EventKindR\x04kind\x12\x1b\n" +
 	"\tsignal_id\x18\x02 \x01(\tR\bsignalId\x120\n" +
-	"\x06signal\x18\x03 \x01(\v2\x18.alexus.signal.v1.SignalR\x06signal*a\n" +
+	"\x06signal\x18\x03 \x01(\v2\x18.alexus.signal.v1.SignalR\x06signal\x12$\n" +
+	"\x0etriage_item_id\x18\x04 \x01(\tR\ftriageItemId*a\n" +
 	"\x06Status\x12\x16\n" +
 	"\x12STATUS_UNSPECIFIED\x10\x00\x12\x11\n" +
 	"\rSTATUS_FIRING\x10\x01\x12\x13\n" +
@@ -540,12 +555,13 @@ const file_alexus_signal_v1_signal_proto_rawDesc = "" +
 	"\rSEVERITY_INFO\x10\x01\x12\x14\n" +
 	"\x10SEVERITY_WARNING\x10\x02\x12\x12\n" +
 	"\x0eSEVERITY_ERROR\x10\x03\x12\x15\n" +
-	"\x11SEVERITY_CRITICAL\x10\x04*p\n" +
+	"\x11SEVERITY_CRITICAL\x10\x04*\x89\x01\n" +
 	"\tEventKind\x12\x1a\n" +
 	"\x16EVENT_KIND_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11EVENT_KIND_OPENED\x10\x01\x12\x17\n" +
 	"\x13EVENT_KIND_REPEATED\x10\x02\x12\x17\n" +
-	"\x13EVENT_KIND_RESOLVED\x10\x03B\xc6\x01\n" +
+	"\x13EVENT_KIND_RESOLVED\x10\x03\x12\x17\n" +
+	"\x13EVENT_KIND_ANSWERED\x10\x04B\xc6\x01\n" +
 	"\x14com.alexus.signal.v1B\vSignalProtoP\x01Z?github.com/alexus-platform/alexus/gen/alexus/signal/v1;signalv1\xa2\x02\x03ASX\xaa\x02\x10Alexus.Signal.V1\xca\x02\x10Alexus\\Signal\\V1\xe2\x02\x1cAlexus\\Signal\\V1\\GPBMetadata\xea\x02\x12Alexus::Signal::V1b\x06proto3"
 
 var (

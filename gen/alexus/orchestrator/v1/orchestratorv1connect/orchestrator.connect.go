@@ -47,6 +47,18 @@ const (
 	// OrchestratorServiceListSignalsProcedure is the fully-qualified name of the OrchestratorService's
 	// ListSignals RPC.
 	OrchestratorServiceListSignalsProcedure = "/alexus.orchestrator.v1.OrchestratorService/ListSignals"
+	// OrchestratorServiceListTriageItemsProcedure is the fully-qualified name of the
+	// OrchestratorService's ListTriageItems RPC.
+	OrchestratorServiceListTriageItemsProcedure = "/alexus.orchestrator.v1.OrchestratorService/ListTriageItems"
+	// OrchestratorServiceAnswerTriageItemProcedure is the fully-qualified name of the
+	// OrchestratorService's AnswerTriageItem RPC.
+	OrchestratorServiceAnswerTriageItemProcedure = "/alexus.orchestrator.v1.OrchestratorService/AnswerTriageItem"
+	// OrchestratorServiceGetTriageSettingsProcedure is the fully-qualified name of the
+	// OrchestratorService's GetTriageSettings RPC.
+	OrchestratorServiceGetTriageSettingsProcedure = "/alexus.orchestrator.v1.OrchestratorService/GetTriageSettings"
+	// OrchestratorServiceSetTriageSettingsProcedure is the fully-qualified name of the
+	// OrchestratorService's SetTriageSettings RPC.
+	OrchestratorServiceSetTriageSettingsProcedure = "/alexus.orchestrator.v1.OrchestratorService/SetTriageSettings"
 )
 
 // OrchestratorServiceClient is a client for the alexus.orchestrator.v1.OrchestratorService service.
@@ -64,6 +76,20 @@ type OrchestratorServiceClient interface {
 	// raw payloads. The ingest plane uses it to preview a fingerprint
 	// override against the tenant's history.
 	ListSignals(context.Context, *connect.Request[v1.ListSignalsRequest]) (*connect.Response[v1.ListSignalsResponse], error)
+	// ListTriageItems pages through the tenant's triage queue: the questions
+	// the pipeline asked (clarify) and the incidents it handed to a person
+	// (escalate), newest first.
+	ListTriageItems(context.Context, *connect.Request[v1.ListTriageItemsRequest]) (*connect.Response[v1.ListTriageItemsResponse], error)
+	// AnswerTriageItem answers an open clarify question, which resumes the
+	// incident's pipeline at the confidence check with the answer added, or
+	// acknowledges an escalation. Answering an item again with the same text
+	// is a no-op; with another text it is FAILED_PRECONDITION.
+	AnswerTriageItem(context.Context, *connect.Request[v1.AnswerTriageItemRequest]) (*connect.Response[v1.AnswerTriageItemResponse], error)
+	// GetTriageSettings returns where the tenant's escalations go when the
+	// affected CI has no owner.
+	GetTriageSettings(context.Context, *connect.Request[v1.GetTriageSettingsRequest]) (*connect.Response[v1.GetTriageSettingsResponse], error)
+	// SetTriageSettings sets the tenant's default escalation route.
+	SetTriageSettings(context.Context, *connect.Request[v1.SetTriageSettingsRequest]) (*connect.Response[v1.SetTriageSettingsResponse], error)
 }
 
 // NewOrchestratorServiceClient constructs a client for the
@@ -101,15 +127,43 @@ func NewOrchestratorServiceClient(httpClient connect.HTTPClient, baseURL string,
 			connect.WithSchema(orchestratorServiceMethods.ByName("ListSignals")),
 			connect.WithClientOptions(opts...),
 		),
+		listTriageItems: connect.NewClient[v1.ListTriageItemsRequest, v1.ListTriageItemsResponse](
+			httpClient,
+			baseURL+OrchestratorServiceListTriageItemsProcedure,
+			connect.WithSchema(orchestratorServiceMethods.ByName("ListTriageItems")),
+			connect.WithClientOptions(opts...),
+		),
+		answerTriageItem: connect.NewClient[v1.AnswerTriageItemRequest, v1.AnswerTriageItemResponse](
+			httpClient,
+			baseURL+OrchestratorServiceAnswerTriageItemProcedure,
+			connect.WithSchema(orchestratorServiceMethods.ByName("AnswerTriageItem")),
+			connect.WithClientOptions(opts...),
+		),
+		getTriageSettings: connect.NewClient[v1.GetTriageSettingsRequest, v1.GetTriageSettingsResponse](
+			httpClient,
+			baseURL+OrchestratorServiceGetTriageSettingsProcedure,
+			connect.WithSchema(orchestratorServiceMethods.ByName("GetTriageSettings")),
+			connect.WithClientOptions(opts...),
+		),
+		setTriageSettings: connect.NewClient[v1.SetTriageSettingsRequest, v1.SetTriageSettingsResponse](
+			httpClient,
+			baseURL+OrchestratorServiceSetTriageSettingsProcedure,
+			connect.WithSchema(orchestratorServiceMethods.ByName("SetTriageSettings")),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
 // orchestratorServiceClient implements OrchestratorServiceClient.
 type orchestratorServiceClient struct {
-	getIncident    *connect.Client[v1.GetIncidentRequest, v1.GetIncidentResponse]
-	listIncidents  *connect.Client[v1.ListIncidentsRequest, v1.ListIncidentsResponse]
-	watchIncidents *connect.Client[v1.WatchIncidentsRequest, v1.WatchIncidentsResponse]
-	listSignals    *connect.Client[v1.ListSignalsRequest, v1.ListSignalsResponse]
+	getIncident       *connect.Client[v1.GetIncidentRequest, v1.GetIncidentResponse]
+	listIncidents     *connect.Client[v1.ListIncidentsRequest, v1.ListIncidentsResponse]
+	watchIncidents    *connect.Client[v1.WatchIncidentsRequest, v1.WatchIncidentsResponse]
+	listSignals       *connect.Client[v1.ListSignalsRequest, v1.ListSignalsResponse]
+	listTriageItems   *connect.Client[v1.ListTriageItemsRequest, v1.ListTriageItemsResponse]
+	answerTriageItem  *connect.Client[v1.AnswerTriageItemRequest, v1.AnswerTriageItemResponse]
+	getTriageSettings *connect.Client[v1.GetTriageSettingsRequest, v1.GetTriageSettingsResponse]
+	setTriageSettings *connect.Client[v1.SetTriageSettingsRequest, v1.SetTriageSettingsResponse]
 }
 
 // GetIncident calls alexus.orchestrator.v1.OrchestratorService.GetIncident.
@@ -132,6 +186,26 @@ func (c *orchestratorServiceClient) ListSignals(ctx context.Context, req *connec
 	return c.listSignals.CallUnary(ctx, req)
 }
 
+// ListTriageItems calls alexus.orchestrator.v1.OrchestratorService.ListTriageItems.
+func (c *orchestratorServiceClient) ListTriageItems(ctx context.Context, req *connect.Request[v1.ListTriageItemsRequest]) (*connect.Response[v1.ListTriageItemsResponse], error) {
+	return c.listTriageItems.CallUnary(ctx, req)
+}
+
+// AnswerTriageItem calls alexus.orchestrator.v1.OrchestratorService.AnswerTriageItem.
+func (c *orchestratorServiceClient) AnswerTriageItem(ctx context.Context, req *connect.Request[v1.AnswerTriageItemRequest]) (*connect.Response[v1.AnswerTriageItemResponse], error) {
+	return c.answerTriageItem.CallUnary(ctx, req)
+}
+
+// GetTriageSettings calls alexus.orchestrator.v1.OrchestratorService.GetTriageSettings.
+func (c *orchestratorServiceClient) GetTriageSettings(ctx context.Context, req *connect.Request[v1.GetTriageSettingsRequest]) (*connect.Response[v1.GetTriageSettingsResponse], error) {
+	return c.getTriageSettings.CallUnary(ctx, req)
+}
+
+// SetTriageSettings calls alexus.orchestrator.v1.OrchestratorService.SetTriageSettings.
+func (c *orchestratorServiceClient) SetTriageSettings(ctx context.Context, req *connect.Request[v1.SetTriageSettingsRequest]) (*connect.Response[v1.SetTriageSettingsResponse], error) {
+	return c.setTriageSettings.CallUnary(ctx, req)
+}
+
 // OrchestratorServiceHandler is an implementation of the alexus.orchestrator.v1.OrchestratorService
 // service.
 type OrchestratorServiceHandler interface {
@@ -148,6 +222,20 @@ type OrchestratorServiceHandler interface {
 	// raw payloads. The ingest plane uses it to preview a fingerprint
 	// override against the tenant's history.
 	ListSignals(context.Context, *connect.Request[v1.ListSignalsRequest]) (*connect.Response[v1.ListSignalsResponse], error)
+	// ListTriageItems pages through the tenant's triage queue: the questions
+	// the pipeline asked (clarify) and the incidents it handed to a person
+	// (escalate), newest first.
+	ListTriageItems(context.Context, *connect.Request[v1.ListTriageItemsRequest]) (*connect.Response[v1.ListTriageItemsResponse], error)
+	// AnswerTriageItem answers an open clarify question, which resumes the
+	// incident's pipeline at the confidence check with the answer added, or
+	// acknowledges an escalation. Answering an item again with the same text
+	// is a no-op; with another text it is FAILED_PRECONDITION.
+	AnswerTriageItem(context.Context, *connect.Request[v1.AnswerTriageItemRequest]) (*connect.Response[v1.AnswerTriageItemResponse], error)
+	// GetTriageSettings returns where the tenant's escalations go when the
+	// affected CI has no owner.
+	GetTriageSettings(context.Context, *connect.Request[v1.GetTriageSettingsRequest]) (*connect.Response[v1.GetTriageSettingsResponse], error)
+	// SetTriageSettings sets the tenant's default escalation route.
+	SetTriageSettings(context.Context, *connect.Request[v1.SetTriageSettingsRequest]) (*connect.Response[v1.SetTriageSettingsResponse], error)
 }
 
 // NewOrchestratorServiceHandler builds an HTTP handler from the service implementation. It returns
@@ -181,6 +269,30 @@ func NewOrchestratorServiceHandler(svc OrchestratorServiceHandler, opts ...conne
 		connect.WithSchema(orchestratorServiceMethods.ByName("ListSignals")),
 		connect.WithHandlerOptions(opts...),
 	)
+	orchestratorServiceListTriageItemsHandler := connect.NewUnaryHandler(
+		OrchestratorServiceListTriageItemsProcedure,
+		svc.ListTriageItems,
+		connect.WithSchema(orchestratorServiceMethods.ByName("ListTriageItems")),
+		connect.WithHandlerOptions(opts...),
+	)
+	orchestratorServiceAnswerTriageItemHandler := connect.NewUnaryHandler(
+		OrchestratorServiceAnswerTriageItemProcedure,
+		svc.AnswerTriageItem,
+		connect.WithSchema(orchestratorServiceMethods.ByName("AnswerTriageItem")),
+		connect.WithHandlerOptions(opts...),
+	)
+	orchestratorServiceGetTriageSettingsHandler := connect.NewUnaryHandler(
+		OrchestratorServiceGetTriageSettingsProcedure,
+		svc.GetTriageSettings,
+		connect.WithSchema(orchestratorServiceMethods.ByName("GetTriageSettings")),
+		connect.WithHandlerOptions(opts...),
+	)
+	orchestratorServiceSetTriageSettingsHandler := connect.NewUnaryHandler(
+		OrchestratorServiceSetTriageSettingsProcedure,
+		svc.SetTriageSettings,
+		connect.WithSchema(orchestratorServiceMethods.ByName("SetTriageSettings")),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/alexus.orchestrator.v1.OrchestratorService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case OrchestratorServiceGetIncidentProcedure:
@@ -191,6 +303,14 @@ func NewOrchestratorServiceHandler(svc OrchestratorServiceHandler, opts ...conne
 			orchestratorServiceWatchIncidentsHandler.ServeHTTP(w, r)
 		case OrchestratorServiceListSignalsProcedure:
 			orchestratorServiceListSignalsHandler.ServeHTTP(w, r)
+		case OrchestratorServiceListTriageItemsProcedure:
+			orchestratorServiceListTriageItemsHandler.ServeHTTP(w, r)
+		case OrchestratorServiceAnswerTriageItemProcedure:
+			orchestratorServiceAnswerTriageItemHandler.ServeHTTP(w, r)
+		case OrchestratorServiceGetTriageSettingsProcedure:
+			orchestratorServiceGetTriageSettingsHandler.ServeHTTP(w, r)
+		case OrchestratorServiceSetTriageSettingsProcedure:
+			orchestratorServiceSetTriageSettingsHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -214,4 +334,20 @@ func (UnimplementedOrchestratorServiceHandler) WatchIncidents(context.Context, *
 
 func (UnimplementedOrchestratorServiceHandler) ListSignals(context.Context, *connect.Request[v1.ListSignalsRequest]) (*connect.Response[v1.ListSignalsResponse], error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("alexus.orchestrator.v1.OrchestratorService.ListSignals is not implemented"))
+}
+
+func (UnimplementedOrchestratorServiceHandler) ListTriageItems(context.Context, *connect.Request[v1.ListTriageItemsRequest]) (*connect.Response[v1.ListTriageItemsResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("alexus.orchestrator.v1.OrchestratorService.ListTriageItems is not implemented"))
+}
+
+func (UnimplementedOrchestratorServiceHandler) AnswerTriageItem(context.Context, *connect.Request[v1.AnswerTriageItemRequest]) (*connect.Response[v1.AnswerTriageItemResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("alexus.orchestrator.v1.OrchestratorService.AnswerTriageItem is not implemented"))
+}
+
+func (UnimplementedOrchestratorServiceHandler) GetTriageSettings(context.Context, *connect.Request[v1.GetTriageSettingsRequest]) (*connect.Response[v1.GetTriageSettingsResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("alexus.orchestrator.v1.OrchestratorService.GetTriageSettings is not implemented"))
+}
+
+func (UnimplementedOrchestratorServiceHandler) SetTriageSettings(context.Context, *connect.Request[v1.SetTriageSettingsRequest]) (*connect.Response[v1.SetTriageSettingsResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("alexus.orchestrator.v1.OrchestratorService.SetTriageSettings is not implemented"))
 }

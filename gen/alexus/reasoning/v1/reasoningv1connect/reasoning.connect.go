@@ -53,6 +53,12 @@ const (
 	// ReasoningServiceDeleteThresholdRuleProcedure is the fully-qualified name of the
 	// ReasoningService's DeleteThresholdRule RPC.
 	ReasoningServiceDeleteThresholdRuleProcedure = "/alexus.reasoning.v1.ReasoningService/DeleteThresholdRule"
+	// ReasoningServiceGetModelSettingsProcedure is the fully-qualified name of the ReasoningService's
+	// GetModelSettings RPC.
+	ReasoningServiceGetModelSettingsProcedure = "/alexus.reasoning.v1.ReasoningService/GetModelSettings"
+	// ReasoningServiceSetModelSettingsProcedure is the fully-qualified name of the ReasoningService's
+	// SetModelSettings RPC.
+	ReasoningServiceSetModelSettingsProcedure = "/alexus.reasoning.v1.ReasoningService/SetModelSettings"
 )
 
 // ReasoningServiceClient is a client for the alexus.reasoning.v1.ReasoningService service.
@@ -74,6 +80,12 @@ type ReasoningServiceClient interface {
 	ListThresholdRules(context.Context, *connect.Request[v1.ListThresholdRulesRequest]) (*connect.Response[v1.ListThresholdRulesResponse], error)
 	// DeleteThresholdRule removes one of the tenant's threshold rules.
 	DeleteThresholdRule(context.Context, *connect.Request[v1.DeleteThresholdRuleRequest]) (*connect.Response[v1.DeleteThresholdRuleResponse], error)
+	// GetModelSettings returns the tenant's model settings and this month's
+	// token use.
+	GetModelSettings(context.Context, *connect.Request[v1.GetModelSettingsRequest]) (*connect.Response[v1.GetModelSettingsResponse], error)
+	// SetModelSettings replaces the tenant's model settings. The API key is
+	// stored sealed and never returned.
+	SetModelSettings(context.Context, *connect.Request[v1.SetModelSettingsRequest]) (*connect.Response[v1.SetModelSettingsResponse], error)
 }
 
 // NewReasoningServiceClient constructs a client for the alexus.reasoning.v1.ReasoningService
@@ -123,6 +135,18 @@ func NewReasoningServiceClient(httpClient connect.HTTPClient, baseURL string, op
 			connect.WithSchema(reasoningServiceMethods.ByName("DeleteThresholdRule")),
 			connect.WithClientOptions(opts...),
 		),
+		getModelSettings: connect.NewClient[v1.GetModelSettingsRequest, v1.GetModelSettingsResponse](
+			httpClient,
+			baseURL+ReasoningServiceGetModelSettingsProcedure,
+			connect.WithSchema(reasoningServiceMethods.ByName("GetModelSettings")),
+			connect.WithClientOptions(opts...),
+		),
+		setModelSettings: connect.NewClient[v1.SetModelSettingsRequest, v1.SetModelSettingsResponse](
+			httpClient,
+			baseURL+ReasoningServiceSetModelSettingsProcedure,
+			connect.WithSchema(reasoningServiceMethods.ByName("SetModelSettings")),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
@@ -134,6 +158,8 @@ type reasoningServiceClient struct {
 	setThresholdRule    *connect.Client[v1.SetThresholdRuleRequest, v1.SetThresholdRuleResponse]
 	listThresholdRules  *connect.Client[v1.ListThresholdRulesRequest, v1.ListThresholdRulesResponse]
 	deleteThresholdRule *connect.Client[v1.DeleteThresholdRuleRequest, v1.DeleteThresholdRuleResponse]
+	getModelSettings    *connect.Client[v1.GetModelSettingsRequest, v1.GetModelSettingsResponse]
+	setModelSettings    *connect.Client[v1.SetModelSettingsRequest, v1.SetModelSettingsResponse]
 }
 
 // ClassifyIncident calls alexus.reasoning.v1.ReasoningService.ClassifyIncident.
@@ -166,6 +192,16 @@ func (c *reasoningServiceClient) DeleteThresholdRule(ctx context.Context, req *c
 	return c.deleteThresholdRule.CallUnary(ctx, req)
 }
 
+// GetModelSettings calls alexus.reasoning.v1.ReasoningService.GetModelSettings.
+func (c *reasoningServiceClient) GetModelSettings(ctx context.Context, req *connect.Request[v1.GetModelSettingsRequest]) (*connect.Response[v1.GetModelSettingsResponse], error) {
+	return c.getModelSettings.CallUnary(ctx, req)
+}
+
+// SetModelSettings calls alexus.reasoning.v1.ReasoningService.SetModelSettings.
+func (c *reasoningServiceClient) SetModelSettings(ctx context.Context, req *connect.Request[v1.SetModelSettingsRequest]) (*connect.Response[v1.SetModelSettingsResponse], error) {
+	return c.setModelSettings.CallUnary(ctx, req)
+}
+
 // ReasoningServiceHandler is an implementation of the alexus.reasoning.v1.ReasoningService service.
 type ReasoningServiceHandler interface {
 	// ClassifyIncident decides what the signal is (intent), how bad it is and
@@ -185,6 +221,12 @@ type ReasoningServiceHandler interface {
 	ListThresholdRules(context.Context, *connect.Request[v1.ListThresholdRulesRequest]) (*connect.Response[v1.ListThresholdRulesResponse], error)
 	// DeleteThresholdRule removes one of the tenant's threshold rules.
 	DeleteThresholdRule(context.Context, *connect.Request[v1.DeleteThresholdRuleRequest]) (*connect.Response[v1.DeleteThresholdRuleResponse], error)
+	// GetModelSettings returns the tenant's model settings and this month's
+	// token use.
+	GetModelSettings(context.Context, *connect.Request[v1.GetModelSettingsRequest]) (*connect.Response[v1.GetModelSettingsResponse], error)
+	// SetModelSettings replaces the tenant's model settings. The API key is
+	// stored sealed and never returned.
+	SetModelSettings(context.Context, *connect.Request[v1.SetModelSettingsRequest]) (*connect.Response[v1.SetModelSettingsResponse], error)
 }
 
 // NewReasoningServiceHandler builds an HTTP handler from the service implementation. It returns the
@@ -230,6 +272,18 @@ func NewReasoningServiceHandler(svc ReasoningServiceHandler, opts ...connect.Han
 		connect.WithSchema(reasoningServiceMethods.ByName("DeleteThresholdRule")),
 		connect.WithHandlerOptions(opts...),
 	)
+	reasoningServiceGetModelSettingsHandler := connect.NewUnaryHandler(
+		ReasoningServiceGetModelSettingsProcedure,
+		svc.GetModelSettings,
+		connect.WithSchema(reasoningServiceMethods.ByName("GetModelSettings")),
+		connect.WithHandlerOptions(opts...),
+	)
+	reasoningServiceSetModelSettingsHandler := connect.NewUnaryHandler(
+		ReasoningServiceSetModelSettingsProcedure,
+		svc.SetModelSettings,
+		connect.WithSchema(reasoningServiceMethods.ByName("SetModelSettings")),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/alexus.reasoning.v1.ReasoningService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case ReasoningServiceClassifyIncidentProcedure:
@@ -244,6 +298,10 @@ func NewReasoningServiceHandler(svc ReasoningServiceHandler, opts ...connect.Han
 			reasoningServiceListThresholdRulesHandler.ServeHTTP(w, r)
 		case ReasoningServiceDeleteThresholdRuleProcedure:
 			reasoningServiceDeleteThresholdRuleHandler.ServeHTTP(w, r)
+		case ReasoningServiceGetModelSettingsProcedure:
+			reasoningServiceGetModelSettingsHandler.ServeHTTP(w, r)
+		case ReasoningServiceSetModelSettingsProcedure:
+			reasoningServiceSetModelSettingsHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -275,4 +333,12 @@ func (UnimplementedReasoningServiceHandler) ListThresholdRules(context.Context, 
 
 func (UnimplementedReasoningServiceHandler) DeleteThresholdRule(context.Context, *connect.Request[v1.DeleteThresholdRuleRequest]) (*connect.Response[v1.DeleteThresholdRuleResponse], error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("alexus.reasoning.v1.ReasoningService.DeleteThresholdRule is not implemented"))
+}
+
+func (UnimplementedReasoningServiceHandler) GetModelSettings(context.Context, *connect.Request[v1.GetModelSettingsRequest]) (*connect.Response[v1.GetModelSettingsResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("alexus.reasoning.v1.ReasoningService.GetModelSettings is not implemented"))
+}
+
+func (UnimplementedReasoningServiceHandler) SetModelSettings(context.Context, *connect.Request[v1.SetModelSettingsRequest]) (*connect.Response[v1.SetModelSettingsResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("alexus.reasoning.v1.ReasoningService.SetModelSettings is not implemented"))
 }
