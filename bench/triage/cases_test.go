@@ -163,7 +163,7 @@ func TestModelPathEvaluates(t *testing.T) {
 		require.Equal(t, 120, r.Got.PromptTokens+r.Got.CompletionTokens, "classify's tokens only: noise is not diagnosed by the model")
 	}
 	var out bytes.Buffer
-	writeReport(&out, set, score(run.results), reasoning.Thresholds{ExecuteAt: 0.8, ClarifyAt: 0.5}, run)
+	writeReport(&out, set, "testdata/triage/cases.json", score(run.results), reasoning.Thresholds{ExecuteAt: 0.8, ClarifyAt: 0.5}, run)
 	require.Contains(t, out.String(), "classify 12/12, diagnose 0/12")
 	require.Contains(t, out.String(), "| noise and change notices are diagnosed without a model | 12 |")
 }

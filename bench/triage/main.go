@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 // options are the command-line flags.
 type options struct {
 	root      string
+	set       string
 	generate  bool
 	executeAt float64
 	clarifyAt float64
@@ -29,7 +31,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs := flag.NewFlagSet("bench/triage", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.root, "root", ".", "repository root, where testdata/triage is")
-	fs.BoolVar(&o.generate, "generate", false, "rewrite testdata/triage/cases.json from the catalogue and exit")
+	fs.StringVar(&o.set, "set", "cases", "labelled set to score: cases (testdata/triage/cases.json, in-sample) or heldout (testdata/triage/heldout.json)")
+	fs.BoolVar(&o.generate, "generate", false, "rewrite testdata/triage/cases.json and heldout.json from their catalogues and exit")
 	fs.Float64Var(&o.executeAt, "execute-at", def.ExecuteAt, "confidence at or above which an action executes (the orchestrator's default)")
 	fs.Float64Var(&o.clarifyAt, "clarify-at", def.ClarifyAt, "confidence at or above which a person is asked (the orchestrator's default)")
 	fs.BoolVar(&o.verbose, "v", false, "also print every case's normalised signal and answer to stderr")
@@ -38,6 +41,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	}
 	if !(o.executeAt > 0 && o.executeAt <= 1) || !(o.clarifyAt >= 0 && o.clarifyAt <= o.executeAt) {
 		return o, errors.New("want 0 <= -clarify-at <= -execute-at <= 1 and -execute-at > 0")
+	}
+	if !slices.ContainsFunc(sets, func(s setSpec) bool { return s.name == o.set }) {
+		return o, fmt.Errorf("-set %q: want cases or heldout", o.set)
 	}
 	return o, nil
 }
@@ -55,18 +61,29 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "bench/triage:", err)
 		return 2
 	}
-	path := casesPath(o.root)
 	if o.generate {
-		set, err := generate()
-		if err == nil {
-			err = writeSet(path, set)
+		for _, sp := range sets {
+			path := sp.path(o.root)
+			set, err := sp.generate()
+			if err == nil {
+				err = writeSet(path, set)
+			}
+			if err != nil {
+				fmt.Fprintln(stderr, "bench/triage:", err)
+				return 1
+			}
+			fmt.Fprintf(stderr, "wrote %d cases to %s\n", len(set.Cases), path)
 		}
-		if err != nil {
-			fmt.Fprintln(stderr, "bench/triage:", err)
-			return 1
-		}
-		fmt.Fprintf(stderr, "wrote %d cases to %s\n", len(set.Cases), path)
 		return 0
+	}
+	var path string
+	for _, sp := range sets {
+		if sp.name == o.set {
+			path = sp.path(o.root)
+		}
+	}
+	if o.set != "cases" {
+		fmt.Fprintf(stderr, "bench/triage: scoring the %s set, %s\n", o.set, path)
 	}
 	set, err := loadSet(path)
 	if err == nil {
@@ -102,7 +119,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 			printCases(stderr, "model", model.results)
 		}
 	}
-	writeReport(stdout, set, score(results), th, model)
+	writeReport(stdout, set, "testdata/triage/"+o.set+".json", score(results), th, model)
 	return 0
 }
 
@@ -132,7 +149,7 @@ func runModel(ctx context.Context, set Set, th reasoning.Thresholds, cfg orchest
 	if cfg.Model == "" {
 		return nil, errors.New("ALEXUS_LLM_BASE_URL is set but ALEXUS_LLM_MODEL is not")
 	}
-	m, err := cfg.Client()
+	m, err := cfg.Client(nil)
 	if err != nil {
 		return nil, err
 	}

@@ -67,8 +67,8 @@ func TestTargetsAndModelLine(t *testing.T) {
 	modelResults[0].Got.Paths = [2]string{"model", "heuristic"}
 	modelResults[0].Got.Fallbacks = [2]string{"", "the model timed out"}
 	modelResults[0].Got.PromptTokens, modelResults[0].Got.CompletionTokens = 300, 40
-	writeReport(&with, set, score(results), th, &modelRun{url: "http://llm.local:4000/v1", model: "m", results: modelResults, scores: score(modelResults)})
-	writeReport(&without, set, score(results), th, nil)
+	writeReport(&with, set, "testdata/triage/cases.json", score(results), th, &modelRun{url: "http://llm.local:4000/v1", model: "m", results: modelResults, scores: score(modelResults)})
+	writeReport(&without, set, "testdata/triage/cases.json", score(results), th, nil)
 	require.Contains(t, with.String(), "| severity | 100.0% (1/1) | 0.0% (0/1) |")
 	require.Contains(t, with.String(), "classify 1/1, diagnose 0/1. Tokens: 300 prompt, 40 completion")
 	require.Contains(t, with.String(), "| the model timed out | 1 |")

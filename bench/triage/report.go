@@ -28,11 +28,11 @@ type modelRun struct {
 
 // writeReport prints the Markdown report of a heuristic run, and of the
 // model path's when model is not nil.
-func writeReport(w io.Writer, set Set, s Scores, th reasoning.Thresholds, model *modelRun) {
+func writeReport(w io.Writer, set Set, file string, s Scores, th reasoning.Thresholds, model *modelRun) {
 	fmt.Fprintln(w, "# bench/triage")
 	fmt.Fprintln(w)
-	fmt.Fprintf(w, "%d labelled signals from %d sources (testdata/triage/cases.json). Thresholds: execute at %.2f, clarify at %.2f.\n\n",
-		len(set.Cases), len(s.Sources), th.ExecuteAt, th.ClarifyAt)
+	fmt.Fprintf(w, "%d labelled signals from %d sources (%s). Thresholds: execute at %.2f, clarify at %.2f.\n\n",
+		len(set.Cases), len(s.Sources), file, th.ExecuteAt, th.ClarifyAt)
 
 	fmt.Fprintln(w, "## Heuristic path")
 	fmt.Fprintln(w)

@@ -73,6 +73,17 @@ type Request struct {
 	MaxTokens int
 	// Temperature, if set, overrides Config.Temperature.
 	Temperature *float64
+
+	// Model, APIKey and Timeout, when set, replace the tenant's settings
+	// (Config.Tenants, else the Config's own) for this call only: they
+	// carry settings a caller keeps elsewhere, such as a tenant's own
+	// model and key stored by the reasoning plane. Zero values leave the
+	// client's settings alone. APIKey is checked as Config.APIKey is and,
+	// like it, never appears in an error; Timeout bounds each request as
+	// Config.Timeout does.
+	Model   string
+	APIKey  string
+	Timeout time.Duration
 }
 
 // Response is the answer to one call.
@@ -174,9 +185,12 @@ func (c *Client) Complete(ctx context.Context, req Request) (*Response, error) {
 	if err != nil {
 		return nil, fmt.Errorf("llm: %w", err)
 	}
-	s := c.cfg.settingsFor(t)
+	s, overrideErr := c.cfg.settingsFor(t).with(req)
 	fail := func(attempts int, err error) error {
 		return fmt.Errorf("llm: tenant %q, model %q, %d attempt(s): %w", t, s.model, attempts, err)
+	}
+	if overrideErr != nil {
+		return nil, fail(0, overrideErr)
 	}
 	body, err := c.encode(req, s)
 	if err != nil {
@@ -317,7 +331,8 @@ func (c *Client) post(ctx context.Context, body []byte, s settings) (*chatRespon
 		return nil, c.transportError(ctx, rctx, err, s.timeout)
 	}
 	if resp.StatusCode/100 != 2 {
-		apiErr := openaiapi.ParseError(resp.StatusCode, data, c.keys...)
+		// s.apiKey may be a request's own key, which c.keys lacks.
+		apiErr := openaiapi.ParseError(resp.StatusCode, data, append([]string{s.apiKey}, c.keys...)...)
 		if !openaiapi.RetryableStatus(resp.StatusCode) {
 			return nil, backoff.Permanent(apiErr)
 		}

@@ -294,3 +294,28 @@ func (c Config) settingsFor(id tenant.ID) settings {
 	}
 	return s
 }
+
+// with applies a Request's own Model, APIKey and Timeout over s. On a bad
+// value it returns s unchanged and an error that names the field but never
+// the key.
+func (s settings) with(req Request) (settings, error) {
+	if err := validateKey(req.APIKey); err != nil {
+		return s, fmt.Errorf("request: %w", err)
+	}
+	switch {
+	case req.Model != "" && strings.TrimSpace(req.Model) == "":
+		return s, errors.New("request: model must not be blank")
+	case req.Timeout < 0:
+		return s, fmt.Errorf("request: timeout %s must not be negative", req.Timeout)
+	}
+	if req.Model != "" {
+		s.model = req.Model
+	}
+	if req.APIKey != "" {
+		s.apiKey = req.APIKey
+	}
+	if req.Timeout != 0 {
+		s.timeout = req.Timeout
+	}
+	return s, nil
+}

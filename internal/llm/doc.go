@@ -3,7 +3,9 @@
 // base URL.
 //
 // A Client holds one provider's settings and, per tenant, overrides of the
-// model, key, timeout, token budget and concurrency. Each call reads its
+// model, key, timeout, token budget and concurrency; a Request may also
+// carry its own model, key and timeout, for per-tenant settings the caller
+// keeps elsewhere (the reasoning plane's, in Postgres). Each call reads its
 // tenant from the context, waits briefly for one of that tenant's slots
 // (ErrBusy rather than an unbounded queue, so one tenant's burst cannot
 // stall another's calls), retries 408, 429, 5xx, timeouts and broken

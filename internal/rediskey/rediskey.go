@@ -60,5 +60,9 @@ const (
 	Transitions  = "transitions"  // Pub/Sub channel of incident transitions
 )
 
+// SignalEventField is the field of a signal stream entry that holds the
+// marshalled signalv1.SignalEvent.
+const SignalEventField = "event"
+
 // StreamRegistry is the global set of tenant IDs that have a signal stream.
 const StreamRegistry = "streams"

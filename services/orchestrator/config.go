@@ -152,20 +152,23 @@ func (c Config) Validate() error {
 	case c.LLM.StageBudget <= 0:
 		return fmt.Errorf("orchestrator: model stage budget %v must be positive", c.LLM.StageBudget)
 	}
-	if _, err := c.LLM.Client(); err != nil {
+	if _, err := c.LLM.Client(nil); err != nil {
 		return fmt.Errorf("orchestrator: %w", err)
 	}
 	return nil
 }
 
-// Client builds the configured model client; nil without a base URL.
-func (c LLMConfig) Client() (*llm.Client, error) {
+// Client builds the configured model client, which tells meter (nil for
+// none) the tokens of every call and, when meter is also an llm.Budgeter,
+// asks it before each; nil without a base URL.
+func (c LLMConfig) Client(meter llm.Meter) (*llm.Client, error) {
 	if c.BaseURL == "" {
 		return nil, nil
 	}
 	return llm.New(llm.Config{
 		BaseURL: c.BaseURL, Model: c.Model, APIKey: c.APIKey, Timeout: c.Timeout,
 		MaxConcurrentPerTenant: c.MaxConcurrentPerTenant, MaxTokens: c.MaxTokens, JSONMode: c.JSONMode,
+		Meter: meter,
 	})
 }
 

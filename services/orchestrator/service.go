@@ -24,6 +24,7 @@ import (
 	"github.com/alexus-platform/alexus/services/orchestrator/knowledge"
 	"github.com/alexus-platform/alexus/services/orchestrator/pipeline"
 	"github.com/alexus-platform/alexus/services/orchestrator/reasoning"
+	"github.com/alexus-platform/alexus/services/orchestrator/reasoning/modelsettings"
 	"github.com/alexus-platform/alexus/services/orchestrator/reasoning/thresholds"
 )
 
@@ -33,8 +34,8 @@ type Deps struct {
 	Log *zap.Logger
 	// DB is the application-role pool holding incidents.
 	DB *store.DB
-	// Keys opens tenants' sealed secrets (their embedding API keys); nil
-	// when no key ring is configured.
+	// Keys seals and opens tenants' secrets (their embedding and model API
+	// keys); nil when no key ring is configured.
 	Keys *secretbox.Keyring
 	// Redis holds the signal streams and carries the transition feed.
 	Redis *redis.Client
@@ -93,7 +94,10 @@ func New(cfg Config, deps Deps) (*Service, error) {
 	if err != nil {
 		return nil, fmt.Errorf("orchestrator: %w", err)
 	}
-	model, err := cfg.LLM.Client()
+	// The tenants' model settings are also the client's meter, so their
+	// token use is recorded and their budgets enforced.
+	settings := modelsettings.New(deps.DB, deps.Keys, log)
+	model, err := cfg.LLM.Client(settings)
 	if err != nil {
 		return nil, fmt.Errorf("orchestrator: model: %w", err)
 	}
@@ -103,6 +107,7 @@ func New(cfg Config, deps Deps) (*Service, error) {
 		StageBudget: cfg.LLM.StageBudget,
 		Knowledge:   kh,
 		Catalogue:   reasoning.NewTargetCatalogue(deps.DB),
+		Settings:    settings,
 		Log:         log,
 	})
 	if err != nil {
@@ -140,7 +145,8 @@ func (s *Service) Run(ctx context.Context, lis net.Listener) error {
 	consumeCtx, stopConsuming := context.WithCancel(ctx)
 	defer stopConsuming()
 	consumer := pipeline.NewConsumer(s.cfg.ConsumerConfig, s.cfg.Namespace, s.deps.Redis,
-		pipeline.NewProcessor(incidents, feed, s.deps.Reasoning, s.deps.Actions, s.log), s.log)
+		pipeline.NewProcessor(incidents, feed, s.deps.Reasoning, s.deps.Actions,
+			pipeline.OwnerRouter{Owners: s.knowledge, DefaultRoute: incidents.DefaultRoute}, s.log), s.log)
 	var consuming sync.WaitGroup
 	consuming.Add(1)
 	go func() {

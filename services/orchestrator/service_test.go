@@ -26,6 +26,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	actionsv1 "github.com/alexus-platform/alexus/gen/alexus/actions/v1"
+	knowledgev1 "github.com/alexus-platform/alexus/gen/alexus/knowledge/v1"
 	orchestratorv1 "github.com/alexus-platform/alexus/gen/alexus/orchestrator/v1"
 	reasoningv1 "github.com/alexus-platform/alexus/gen/alexus/reasoning/v1"
 	signalv1 "github.com/alexus-platform/alexus/gen/alexus/signal/v1"
@@ -119,6 +120,7 @@ type bundle struct {
 	actions   *fakeActions
 	reasoning *countingReasoning
 	client    orchestratorv1.OrchestratorServiceClient
+	knowledge knowledgev1.KnowledgeServiceClient
 }
 
 // setup starts an orchestrator on a fresh database and Redis namespace,
@@ -190,6 +192,7 @@ func setup(t *testing.T, mutate ...func(*orchestrator.Config)) *bundle {
 	return &bundle{
 		db: db, rdb: rdb, space: space, cfg: cfg, secret: secret, signer: signer, addr: lis.Addr().String(),
 		actions: actions, reasoning: reasoning, client: orchestratorv1.NewOrchestratorServiceClient(conn),
+		knowledge: knowledgev1.NewKnowledgeServiceClient(conn),
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	orchestratorv1 "github.com/alexus-platform/alexus/gen/alexus/orchestrator/v1"
+	signalv1 "github.com/alexus-platform/alexus/gen/alexus/signal/v1"
 	"github.com/alexus-platform/alexus/internal/rediskey"
 	"github.com/alexus-platform/alexus/internal/tenant"
 )
@@ -96,3 +97,23 @@ func (s *Subscription) Next(ctx context.Context) (*orchestratorv1.WatchIncidents
 
 // Close unsubscribes and releases the connection.
 func (s *Subscription) Close() error { return s.ps.Close() }
+
+// Resume puts an ANSWERED event for the incident of signalID on the
+// tenant's signal stream, so the pipeline (on whichever replica reads it)
+// resumes that incident with the answer of triage item itemID. The stream
+// gives the resumption the pipeline's retries and dead-lettering.
+func (f *Feed) Resume(ctx context.Context, signalID, itemID string) error {
+	t, err := tenant.Require(ctx)
+	if err != nil {
+		return err
+	}
+	b, err := proto.Marshal(&signalv1.SignalEvent{Kind: signalv1.EventKind_EVENT_KIND_ANSWERED, SignalId: signalID, TriageItemId: itemID})
+	if err != nil {
+		return fmt.Errorf("marshal answered event: %w", err)
+	}
+	err = f.rdb.XAdd(ctx, &redis.XAddArgs{Stream: f.space.Tenant(t, rediskey.SignalStream), Values: []any{rediskey.SignalEventField, b}}).Err()
+	if err != nil {
+		return fmt.Errorf("queue the answer of triage item %s: %w", itemID, err)
+	}
+	return nil
+}

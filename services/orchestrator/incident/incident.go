@@ -27,6 +27,9 @@ const (
 	StageEscalate   Stage = "escalate"
 	StageRepeated   Stage = "repeated"
 	StageResolved   Stage = "resolved"
+	// StageAnswered is the confidence check rerun with a person's answer
+	// to the clarify question.
+	StageAnswered Stage = "answered"
 )
 
 // Once reports whether s can happen only once per incident.

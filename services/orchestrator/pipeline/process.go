@@ -16,8 +16,10 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	actionsv1 "github.com/alexus-platform/alexus/gen/alexus/actions/v1"
+	orchestratorv1 "github.com/alexus-platform/alexus/gen/alexus/orchestrator/v1"
 	reasoningv1 "github.com/alexus-platform/alexus/gen/alexus/reasoning/v1"
 	signalv1 "github.com/alexus-platform/alexus/gen/alexus/signal/v1"
+	"github.com/alexus-platform/alexus/internal/rediskey"
 	"github.com/alexus-platform/alexus/internal/tenant"
 	"github.com/alexus-platform/alexus/services/orchestrator/incident"
 )
@@ -27,7 +29,7 @@ import (
 const SystemSubject = "system:orchestrator"
 
 // EventField is the stream entry field holding the SignalEvent.
-const EventField = "event"
+const EventField = rediskey.SignalEventField
 
 // Processor is the stage machine: it turns one signal-stream entry into
 // stored, published incident transitions.
@@ -36,12 +38,13 @@ type Processor struct {
 	feed      *incident.Feed
 	reasoning reasoningv1.ReasoningServiceClient
 	actions   actionsv1.ActionServiceClient
+	router    Router
 	log       *zap.Logger
 }
 
-// NewProcessor returns a Processor.
-func NewProcessor(store *incident.Store, feed *incident.Feed, reasoning reasoningv1.ReasoningServiceClient, actions actionsv1.ActionServiceClient, log *zap.Logger) *Processor {
-	return &Processor{store: store, feed: feed, reasoning: reasoning, actions: actions, log: log}
+// NewProcessor returns a Processor. router picks where escalations go.
+func NewProcessor(store *incident.Store, feed *incident.Feed, reasoning reasoningv1.ReasoningServiceClient, actions actionsv1.ActionServiceClient, router Router, log *zap.Logger) *Processor {
+	return &Processor{store: store, feed: feed, reasoning: reasoning, actions: actions, router: router, log: log}
 }
 
 // Key orders entries by signal: the events of one signal go to one worker.
@@ -80,6 +83,8 @@ func (p *Processor) Handle(ctx context.Context, e Entry) error {
 		return p.repeated(ctx, ev, e.ID)
 	case signalv1.EventKind_EVENT_KIND_RESOLVED:
 		return p.resolved(ctx, ev)
+	case signalv1.EventKind_EVENT_KIND_ANSWERED:
+		return p.answered(ctx, log, ev)
 	default:
 		return Permanent(fmt.Errorf("unknown event kind %d", ev.GetKind()))
 	}
@@ -243,12 +248,117 @@ func (p *Processor) decide(ctx context.Context, id string, inc incident.Incident
 		stage = incident.StageClarify
 	}
 	resp := &reasoningv1.CheckConfidenceResponse{Decision: check.GetDecision(), Reason: reason}
-	return p.stage(ctx, id, done, stage, resp, func(context.Context) (incident.StageUpdate, error) {
+	return p.stage(ctx, id, done, stage, resp, func(ctx context.Context) (incident.StageUpdate, error) {
+		details := map[string]string{"reason": reason}
+		item := incident.NewTriageItem{IncidentID: id, Kind: incident.TriageClarify, Question: question(reason, diag), Diagnosis: diag}
+		summary := "clarify: " + item.Question
+		if stage == incident.StageEscalate {
+			route, why, err := p.router.Route(ctx, sig.GetResource())
+			if err != nil {
+				return incident.StageUpdate{}, fmt.Errorf("route the escalation: %w", err)
+			}
+			item.Kind, item.Question, item.Route, item.RouteReason = incident.TriageEscalate, reason, route, why
+			details["route"], details["route_reason"] = route, why
+			summary = fmt.Sprintf("escalated to %s: %s", cmp.Or(route, "nobody (no route configured)"), reason)
+		}
+		queued, err := p.store.Queue(ctx, item)
+		if err != nil {
+			return incident.StageUpdate{}, fmt.Errorf("queue %s: %w", item.Kind, err)
+		}
+		details["triage_item_id"] = queued.GetId()
+		return incident.StageUpdate{Summary: truncate(summary, 300), Details: details}, nil
+	})
+}
+
+// question is what a clarify item asks: to confirm the recommended action,
+// or whether an alert without one needs attention.
+func question(reason string, diag *reasoningv1.Diagnosis) string {
+	if a := diag.GetRecommendedAction(); a != nil {
+		return truncate(fmt.Sprintf("%s. Run it? Answer yes to run it, no to keep it with a person.", cmp.Or(a.GetSummary(), a.GetKind()+" "+a.GetTarget())), 1000)
+	}
+	return truncate(reason+" Answer yes if it does, no if not.", 1000)
+}
+
+// answered resumes an incident whose clarify question a person answered:
+// the confidence check runs again with the answer (stored as the answered
+// stage), then the incident executes or escalates. A second clarify is
+// never taken. A redelivered event finds the stages stored and runs none
+// of them again.
+func (p *Processor) answered(ctx context.Context, log *zap.Logger, ev *signalv1.SignalEvent) error {
+	t, err := tenant.Require(ctx)
+	if err != nil {
+		return err
+	}
+	if _, err := uuid.Parse(ev.GetSignalId()); err != nil {
+		return Permanent(fmt.Errorf("answered event has signal_id %q, not a UUID", ev.GetSignalId()))
+	}
+	id := incident.IDFor(t, ev.GetSignalId())
+	inc, trs, err := p.store.Get(ctx, id)
+	if errors.Is(err, incident.ErrNotFound) {
+		return Permanent(err)
+	}
+	if err != nil {
+		return fmt.Errorf("load incident: %w", err)
+	}
+	item, err := p.store.TriageItem(ctx, ev.GetTriageItemId())
+	switch {
+	case errors.Is(err, incident.ErrTriageNotFound):
+		return Permanent(err)
+	case err != nil:
+		return fmt.Errorf("load triage item: %w", err)
+	case item.GetIncidentId() != id || item.GetKind() != orchestratorv1.TriageKind_TRIAGE_KIND_CLARIFY || item.GetState() != orchestratorv1.TriageState_TRIAGE_STATE_ANSWERED:
+		return Permanent(fmt.Errorf("triage item %s is not an answered clarify question of incident %s", item.GetId(), id))
+	}
+	done := make(map[incident.Stage]incident.Transition, len(trs))
+	for _, tr := range trs {
+		done[tr.Stage] = tr
+	}
+	cls, diag := &reasoningv1.Classification{}, &reasoningv1.Diagnosis{}
+	if err := p.stage(ctx, id, done, incident.StageClassify, cls, nil); err != nil {
+		return err
+	}
+	if err := p.stage(ctx, id, done, incident.StageBranch, diag, nil); err != nil {
+		return err
+	}
+	check := &reasoningv1.CheckConfidenceResponse{}
+	err = p.stage(ctx, id, done, incident.StageAnswered, check, func(ctx context.Context) (incident.StageUpdate, error) {
+		resp, err := p.reasoning.CheckConfidence(ctx, &reasoningv1.CheckConfidenceRequest{Classification: cls, Diagnosis: diag, Clarification: item.GetAnswer()})
+		if err != nil {
+			return incident.StageUpdate{}, fmt.Errorf("check confidence with the answer: %w", err)
+		}
+		proto.Merge(check, resp)
+		if check.GetDecision() == reasoningv1.Decision_DECISION_CLARIFY {
+			check.Decision = reasoningv1.Decision_DECISION_ESCALATE
+			check.Reason = "still unsure after the answer; " + check.GetReason()
+		}
+		decision := check.GetDecision()
 		return incident.StageUpdate{
-			Summary: truncate(string(stage)+": "+reason, 300),
-			Details: map[string]string{"reason": reason},
+			Summary: truncate(fmt.Sprintf("%s answered %q; decided to %s", item.GetAnsweredBy(), item.GetAnswer(), incident.DecisionText(decision)), 300),
+			Details: map[string]string{
+				"decision":       incident.DecisionText(decision),
+				"confidence":     formatConf(check.GetConfidence()),
+				"reason":         check.GetReason(),
+				"answer":         truncate(item.GetAnswer(), 1000),
+				"answered_by":    item.GetAnsweredBy(),
+				"triage_item_id": item.GetId(),
+			},
+			Decision: &decision,
 		}, nil
 	})
+	if err != nil {
+		return err
+	}
+	for _, st := range []incident.Stage{incident.StageExecute, incident.StageEscalate} {
+		if _, ok := done[st]; ok {
+			return nil
+		}
+	}
+	sig := &signalv1.Signal{Id: inc.SignalID, Title: inc.Title, Resource: inc.Resource}
+	if err := p.decide(ctx, id, inc, sig, cls, diag, check, done); err != nil {
+		return err
+	}
+	log.Info("incident decided after an answer", zap.String("incident_id", id), zap.String("decision", incident.DecisionText(check.GetDecision())))
+	return nil
 }
 
 func (p *Processor) execute(ctx context.Context, id string, inc incident.Incident, sig *signalv1.Signal, cls *reasoningv1.Classification, diag *reasoningv1.Diagnosis, check *reasoningv1.CheckConfidenceResponse, done map[incident.Stage]incident.Transition) error {
@@ -300,6 +410,9 @@ func (p *Processor) execute(ctx context.Context, id string, inc incident.Inciden
 func (p *Processor) stage(ctx context.Context, id string, done map[incident.Stage]incident.Transition, st incident.Stage, out proto.Message, run func(context.Context) (incident.StageUpdate, error)) error {
 	if tr, ok := done[st]; ok {
 		return decodeResponse(tr, out)
+	}
+	if run == nil {
+		return Permanent(fmt.Errorf("incident %s has no stored %s stage to resume from", id, st))
 	}
 	began := time.Now()
 	u, err := run(ctx)

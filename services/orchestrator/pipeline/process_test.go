@@ -39,7 +39,7 @@ func setupProcessor(t *testing.T) *processBundle {
 	return &processBundle{
 		ctx:   ctx,
 		store: st,
-		proc:  pipeline.NewProcessor(st, incident.NewFeed(rdb, space), nil, nil, zaptest.NewLogger(t)),
+		proc:  pipeline.NewProcessor(st, incident.NewFeed(rdb, space), nil, nil, pipeline.OwnerRouter{DefaultRoute: st.DefaultRoute}, zaptest.NewLogger(t)),
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
 	knowledgev1 "github.com/alexus-platform/alexus/gen/alexus/knowledge/v1"
@@ -87,6 +88,13 @@ func answerCMDB(ctx context.Context, kn Knowledge, sig *signalv1.Signal, c *reas
 		verb = "depends on"
 	case askChanges:
 		nodes, err = traverseNodes(ctx, kn, ci.GetId(), knowledgev1.Direction_DIRECTION_INCOMING, 1, knowledgev1.EdgeType_EDGE_TYPE_AFFECTS)
+		// Runbooks concern a CI without being something that happened to
+		// it; the rest (changes, issues, postmortems) are its history,
+		// newest first.
+		nodes = slices.DeleteFunc(nodes, func(n *knowledgev1.Node) bool { return n.GetType() == "runbook" })
+		slices.SortStableFunc(nodes, func(a, b *knowledgev1.Node) int {
+			return b.GetUpdatedAt().AsTime().Compare(a.GetUpdatedAt().AsTime())
+		})
 		verb = "was recently concerned by"
 	default:
 		nodes, err = traverseNodes(ctx, kn, ci.GetId(), knowledgev1.Direction_DIRECTION_BOTH, 1)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -42,6 +43,10 @@ type Options struct {
 	// Catalogue lists the actions a diagnosis may recommend; required with
 	// a Model.
 	Catalogue Catalogue
+	// Settings are the tenants' own model settings, applied to their model
+	// calls and served by Get/SetModelSettings; nil for none (every tenant
+	// on the Model's settings).
+	Settings ModelSettings
 	// StageBudget bounds a stage's whole use of the model, retries
 	// included, after which the stage falls back (default 8s).
 	StageBudget time.Duration
@@ -93,7 +98,14 @@ func (h *Handler) ClassifyIncident(ctx context.Context, req *reasoningv1.Classif
 	}
 	mctx, cancel := context.WithTimeout(ctx, h.o.StageBudget)
 	defer cancel()
-	c, call, err := classifyWithModel(mctx, h.o.Model, sig)
+	var (
+		c    *reasoningv1.Classification
+		call *reasoningv1.ModelCall
+	)
+	o, err := h.tenantOverrides(mctx)
+	if err == nil {
+		c, call, err = classifyWithModel(mctx, h.o.Model, o, sig)
+	}
 	if err != nil {
 		c = ClassificationToProto(Classify(SignalFromProto(sig)))
 		c.FallbackReason, c.ModelCall = h.fellBack(t, "classify", err), call
@@ -142,7 +154,11 @@ func (h *Handler) Diagnose(ctx context.Context, req *reasoningv1.DiagnoseRequest
 	if err != nil {
 		return heuristic(h.fellBack(t, "diagnose", err)), nil
 	}
-	d, call, err := diagnoseWithModel(ctx, h.o.Model, sig, docs, catalogue)
+	o, err := h.tenantOverrides(ctx)
+	if err != nil {
+		return heuristic(h.fellBack(t, "diagnose", err)), nil
+	}
+	d, call, err := diagnoseWithModel(ctx, h.o.Model, o, sig, docs, catalogue)
 	if err != nil {
 		resp := heuristic(h.fellBack(t, "diagnose", err))
 		resp.Diagnosis.ModelCall = call
@@ -169,7 +185,12 @@ func (h *Handler) answer(ctx context.Context, t tenant.ID, sig *signalv1.Signal,
 	default:
 		mctx, cancel := context.WithTimeout(ctx, h.o.StageBudget)
 		defer cancel()
-		answer, call, err := phraseWithModel(mctx, h.o.Model, cmpOr(sig.GetDescription(), sig.GetTitle()), facts)
+		o, err := h.tenantOverrides(mctx)
+		if err != nil {
+			d.FallbackReason = h.fellBack(t, "diagnose", err)
+			break
+		}
+		answer, call, err := phraseWithModel(mctx, h.o.Model, o, cmpOr(sig.GetDescription(), sig.GetTitle()), facts)
 		d.ModelCall = call
 		if err != nil {
 			d.FallbackReason = h.fellBack(t, "diagnose", err)
@@ -202,7 +223,11 @@ func (h *Handler) CheckConfidence(ctx context.Context, req *reasoningv1.CheckCon
 	if err != nil {
 		return nil, rpc.StatusOf(ctx, h.log, "read confidence thresholds", err)
 	}
-	d := Decide(ClassificationFromProto(cls), DiagnosisFromProto(diag), Thresholds{ExecuteAt: th.GetExecuteAt(), ClarifyAt: th.GetClarifyAt()})
+	c, dg, limits := ClassificationFromProto(cls), DiagnosisFromProto(diag), Thresholds{ExecuteAt: th.GetExecuteAt(), ClarifyAt: th.GetClarifyAt()}
+	d := Decide(c, dg, limits)
+	if a := strings.TrimSpace(req.GetClarification()); a != "" {
+		d = DecideAnswered(c, dg, a, limits)
+	}
 	return &reasoningv1.CheckConfidenceResponse{Decision: d.Decision, Confidence: d.Confidence, Thresholds: th, Reason: d.Reason}, nil
 }
 

@@ -72,20 +72,20 @@ type modelClassification struct {
 
 // classifyWithModel asks the model to classify sig. The ModelCall is set
 // whenever the model answered, also when the answer is refused.
-func classifyWithModel(ctx context.Context, m *llm.Client, sig *signalv1.Signal) (*reasoningv1.Classification, *reasoningv1.ModelCall, error) {
+func classifyWithModel(ctx context.Context, m *llm.Client, o overrides, sig *signalv1.Signal) (*reasoningv1.Classification, *reasoningv1.ModelCall, error) {
 	data, err := signalPrompt(sig)
 	if err != nil {
 		return nil, nil, err
 	}
 	var out modelClassification
-	resp, err := llm.CompleteJSON(ctx, m, llm.Request{
+	resp, err := llm.CompleteJSON(ctx, m, o.apply(llm.Request{
 		Messages: []llm.Message{
 			{Role: llm.RoleSystem, Content: classifyInstructions},
 			{Role: llm.RoleUser, Content: "Alert:\n" + data},
 		},
 		Schema:    classificationSchema,
 		MaxTokens: 300,
-	}, &out)
+	}), &out)
 	call := modelCall(resp)
 	if err != nil {
 		return nil, call, err
@@ -185,7 +185,7 @@ func fallbackReason(err error) string {
 		return fmt.Sprintf("the model API answered %d", api.StatusCode)
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return "the stage's deadline passed while waiting for the model"
-	case errors.Is(err, errUngrounded):
+	case errors.Is(err, errUngrounded), errors.Is(err, errSettings):
 		return clipReason(err)
 	}
 	return "the model call failed: " + clipReason(err)

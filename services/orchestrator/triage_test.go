@@ -1,0 +1,164 @@
+package orchestrator_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	knowledgev1 "github.com/alexus-platform/alexus/gen/alexus/knowledge/v1"
+	orchestratorv1 "github.com/alexus-platform/alexus/gen/alexus/orchestrator/v1"
+	reasoningv1 "github.com/alexus-platform/alexus/gen/alexus/reasoning/v1"
+	signalv1 "github.com/alexus-platform/alexus/gen/alexus/signal/v1"
+	"github.com/alexus-platform/alexus/internal/rediskey"
+	"github.com/alexus-platform/alexus/internal/tenant"
+	"github.com/alexus-platform/alexus/services/orchestrator/incident"
+)
+
+// unsure makes tn's critical webhook incidents clarify: no confidence the
+// heuristics reach executes them.
+func (b *bundle) unsure(t *testing.T, tn tenant.ID) {
+	t.Helper()
+	_, err := b.reasoning.SetThresholdRule(as(tn), &reasoningv1.SetThresholdRuleRequest{Rule: &reasoningv1.ThresholdRule{
+		Severity: signalv1.Severity_SEVERITY_CRITICAL, ActionKind: "webhook", ExecuteAt: 1, ClarifyAt: 0.1,
+	}})
+	require.NoError(t, err)
+}
+
+// openItem returns tn's only open triage item of kind.
+func (b *bundle) openItem(t *testing.T, tn tenant.ID, kind orchestratorv1.TriageKind) *orchestratorv1.TriageItem {
+	t.Helper()
+	list, err := b.client.ListTriageItems(as(tn), &orchestratorv1.ListTriageItemsRequest{Kind: kind, State: orchestratorv1.TriageState_TRIAGE_STATE_OPEN})
+	require.NoError(t, err)
+	require.Len(t, list.GetItems(), 1)
+	return list.GetItems()[0]
+}
+
+// A clarify question goes to the triage queue; answering yes resumes the
+// pipeline at the confidence check, which executes the action once, even
+// when the answer is delivered twice.
+func TestClarifyAnsweredYesExecutes(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.unsure(t, acme)
+	sig := alert(acme)
+	b.publish(t, acme, event(signalv1.EventKind_EVENT_KIND_OPENED, sig))
+	resp := b.waitStage(t, acme, sig.GetId(), orchestratorv1.Stage_STAGE_CLARIFY)
+	incID := resp.GetIncident().GetId()
+
+	item := b.openItem(t, acme, orchestratorv1.TriageKind_TRIAGE_KIND_CLARIFY)
+	require.Equal(t, incID, item.GetIncidentId())
+	require.Contains(t, item.GetQuestion(), "Run it?")
+	require.Equal(t, "default", item.GetRecommendedAction().GetTarget())
+	require.NotEmpty(t, item.GetDiagnosis().GetProbableCause(), "the diagnosis is attached")
+	require.Equal(t, "High error rate on checkout", item.GetTitle())
+	require.Equal(t, item.GetId(), resp.GetTransitions()[4].GetDetails()["triage_item_id"])
+	require.Empty(t, b.actions.recorded(), "nothing runs before the answer")
+
+	ans, err := b.client.AnswerTriageItem(as(acme), &orchestratorv1.AnswerTriageItemRequest{Id: item.GetId(), Answer: "Yes, go ahead"})
+	require.NoError(t, err)
+	require.Equal(t, orchestratorv1.TriageState_TRIAGE_STATE_ANSWERED, ans.GetItem().GetState())
+	require.Equal(t, "user:test", ans.GetItem().GetAnsweredBy())
+
+	resp = b.waitStage(t, acme, sig.GetId(), orchestratorv1.Stage_STAGE_EXECUTE)
+	require.Equal(t, []orchestratorv1.Stage{
+		orchestratorv1.Stage_STAGE_RECEIVED, orchestratorv1.Stage_STAGE_CLASSIFY, orchestratorv1.Stage_STAGE_BRANCH,
+		orchestratorv1.Stage_STAGE_CONFIDENCE, orchestratorv1.Stage_STAGE_CLARIFY, orchestratorv1.Stage_STAGE_ANSWERED,
+		orchestratorv1.Stage_STAGE_EXECUTE,
+	}, stages(resp.GetTransitions()))
+	answered := resp.GetTransitions()[5].GetDetails()
+	require.Equal(t, "execute", answered["decision"])
+	require.Equal(t, "Yes, go ahead", answered["answer"])
+	require.Equal(t, "user:test", answered["answered_by"])
+	require.Equal(t, reasoningv1.Decision_DECISION_EXECUTE, resp.GetIncident().GetDecision())
+
+	// The same answer again is a no-op that queues the resumption again;
+	// the pipeline finds every stage stored and runs none twice.
+	_, err = b.client.AnswerTriageItem(as(acme), &orchestratorv1.AnswerTriageItemRequest{Id: item.GetId(), Answer: "Yes, go ahead"})
+	require.NoError(t, err)
+	_, err = b.client.AnswerTriageItem(as(acme), &orchestratorv1.AnswerTriageItemRequest{Id: item.GetId(), Answer: "no"})
+	require.Equal(t, codes.FailedPrecondition, status.Code(err), "%v", err)
+	last, err := b.rdb.XRevRangeN(context.Background(), b.space.Tenant(acme, rediskey.SignalStream), "+", "-", 1).Result()
+	require.NoError(t, err)
+	require.Len(t, last, 1)
+	b.waitSettled(t, acme, last[0].ID)
+	require.Len(t, b.actions.recorded(), 1, "the action ran once")
+	resp, err = b.client.GetIncident(as(acme), &orchestratorv1.GetIncidentRequest{Id: incID})
+	require.NoError(t, err)
+	require.Len(t, resp.GetTransitions(), 7)
+
+	// Another tenant can neither see nor answer the item.
+	list, err := b.client.ListTriageItems(as(globex), &orchestratorv1.ListTriageItemsRequest{})
+	require.NoError(t, err)
+	require.Empty(t, list.GetItems())
+	_, err = b.client.AnswerTriageItem(as(globex), &orchestratorv1.AnswerTriageItemRequest{Id: item.GetId(), Answer: "yes"})
+	require.Equal(t, codes.NotFound, status.Code(err))
+}
+
+// Answering no escalates to the owner of the affected CI in the tenant's
+// knowledge graph, with the diagnosis attached.
+func TestClarifyAnsweredNoEscalatesToTheOwner(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.unsure(t, acme)
+	sig := alert(acme)
+	_, err := b.knowledge.UpsertNodes(as(acme), &knowledgev1.UpsertNodesRequest{Nodes: []*knowledgev1.Node{
+		{Id: sig.GetResource(), Kind: knowledgev1.NodeKind_NODE_KIND_CI, Type: "service", Title: "checkout"},
+		{Id: "team-payments", Kind: knowledgev1.NodeKind_NODE_KIND_CI, Type: "team", Title: "Payments team"},
+	}})
+	require.NoError(t, err)
+	_, err = b.knowledge.UpsertEdges(as(acme), &knowledgev1.UpsertEdgesRequest{Edges: []*knowledgev1.Edge{
+		{From: sig.GetResource(), To: "team-payments", Type: knowledgev1.EdgeType_EDGE_TYPE_OWNED_BY},
+	}})
+	require.NoError(t, err)
+
+	b.publish(t, acme, event(signalv1.EventKind_EVENT_KIND_OPENED, sig))
+	b.waitStage(t, acme, sig.GetId(), orchestratorv1.Stage_STAGE_CLARIFY)
+	item := b.openItem(t, acme, orchestratorv1.TriageKind_TRIAGE_KIND_CLARIFY)
+	_, err = b.client.AnswerTriageItem(as(acme), &orchestratorv1.AnswerTriageItemRequest{Id: item.GetId(), Answer: "No - this is a planned load test"})
+	require.NoError(t, err)
+
+	resp := b.waitStage(t, acme, sig.GetId(), orchestratorv1.Stage_STAGE_ESCALATE)
+	esc := resp.GetTransitions()[len(resp.GetTransitions())-1].GetDetails()
+	require.Equal(t, "team-payments", esc["route"])
+	require.Equal(t, "owner of "+sig.GetResource()+" (Payments team)", esc["route_reason"])
+	require.Contains(t, esc["reason"], "a person declined")
+	require.Empty(t, b.actions.recorded())
+
+	escalation := b.openItem(t, acme, orchestratorv1.TriageKind_TRIAGE_KIND_ESCALATE)
+	require.Equal(t, "team-payments", escalation.GetRoute())
+	require.NotEmpty(t, escalation.GetDiagnosis().GetProbableCause())
+	// Acknowledging an escalation does not resume anything.
+	_, err = b.client.AnswerTriageItem(as(acme), &orchestratorv1.AnswerTriageItemRequest{Id: escalation.GetId(), Answer: "on it"})
+	require.NoError(t, err)
+}
+
+// An escalation on a CI without an owner goes to the tenant's default
+// route; with none configured it is still queued, routed nowhere.
+func TestEscalationTakesTheDefaultRoute(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	_, err := b.client.SetTriageSettings(as(globex), &orchestratorv1.SetTriageSettingsRequest{Settings: &orchestratorv1.TriageSettings{DefaultRoute: "oncall-platform"}})
+	require.NoError(t, err)
+	got, err := b.client.GetTriageSettings(as(globex), &orchestratorv1.GetTriageSettingsRequest{})
+	require.NoError(t, err)
+	require.Equal(t, "oncall-platform", got.GetSettings().GetDefaultRoute())
+
+	for tn, want := range map[tenant.ID][2]string{globex: {"oncall-platform", "default route"}, acme: {"", "none"}} {
+		sig := alert(tn)
+		delete(sig.Annotations, "runbook_url") // critical without a runbook: always escalated
+		b.publish(t, tn, event(signalv1.EventKind_EVENT_KIND_OPENED, sig))
+		resp := b.waitStage(t, tn, sig.GetId(), orchestratorv1.Stage_STAGE_ESCALATE)
+		esc := resp.GetTransitions()[4].GetDetails()
+		require.Equal(t, want[0], esc["route"], "tenant %s", tn)
+		require.Equal(t, want[1], esc["route_reason"], "tenant %s", tn)
+		item := b.openItem(t, tn, orchestratorv1.TriageKind_TRIAGE_KIND_ESCALATE)
+		require.Equal(t, want[0], item.GetRoute())
+		require.Equal(t, incident.IDFor(tn, sig.GetId()), item.GetIncidentId())
+	}
+
+	_, err = b.client.SetTriageSettings(as(acme), &orchestratorv1.SetTriageSettingsRequest{Settings: &orchestratorv1.TriageSettings{DefaultRoute: "bad\nroute"}})
+	require.Equal(t, codes.InvalidArgument, status.Code(err))
+}
