@@ -427,7 +427,10 @@ func catalogue() []spec {
 
 // expectedDecision applies the guide's decision rule (README.md, "Decision").
 func expectedDecision(s spec) string {
-	action := s.Intent == "incident" && !s.Resolved && s.Variant != "incident.acknowledged" && s.Severity != "info"
+	// An acknowledged alert (PagerDuty's incident.acknowledged, Opsgenie's
+	// Acknowledge action) already has a person on it: nothing to run.
+	acknowledged := s.Variant == "incident.acknowledged" || (s.Source == "opsgenie" && s.Variant == "Acknowledge")
+	action := s.Intent == "incident" && !s.Resolved && !acknowledged && s.Severity != "info"
 	switch {
 	case action && s.Severity == "critical" && s.Runbook == "":
 		return "escalate"

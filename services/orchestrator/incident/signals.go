@@ -37,11 +37,7 @@ func (s *Store) ListSignals(ctx context.Context, source string, pageSize int, pa
 	if err != nil {
 		return nil, "", err
 	}
-	if pageSize <= 0 {
-		pageSize = DefaultSignalPageSize
-	}
-	pageSize = min(pageSize, MaxSignalPageSize)
-	after, err := decodeCursor(pageToken)
+	pageSize, after, err := pageOf(pageSize, DefaultSignalPageSize, MaxSignalPageSize, pageToken)
 	if err != nil {
 		return nil, "", err
 	}

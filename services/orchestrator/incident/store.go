@@ -365,11 +365,7 @@ func (s *Store) List(ctx context.Context, pageSize int, pageToken string) ([]Inc
 	if err != nil {
 		return nil, "", err
 	}
-	if pageSize <= 0 {
-		pageSize = DefaultPageSize
-	}
-	pageSize = min(pageSize, MaxPageSize)
-	after, err := decodeCursor(pageToken)
+	pageSize, after, err := pageOf(pageSize, DefaultPageSize, MaxPageSize, pageToken)
 	if err != nil {
 		return nil, "", err
 	}
@@ -406,6 +402,16 @@ func (s *Store) List(ctx context.Context, pageSize int, pageToken string) ([]Inc
 	}
 	out, next := page(out, pageSize, func(inc Incident) cursor { return cursor{at: inc.CreatedAt, id: inc.ID} })
 	return out, next, nil
+}
+
+// pageOf reads a page request: the page size (def when not positive, at
+// most max) and the position the token names (nil for the first page).
+func pageOf(pageSize, def, max int, token string) (int, *cursor, error) {
+	if pageSize <= 0 {
+		pageSize = def
+	}
+	after, err := decodeCursor(token)
+	return min(pageSize, max), after, err
 }
 
 // page cuts rows, read with LIMIT pageSize+1, to one page, and returns the

@@ -145,11 +145,7 @@ func (s *Store) ListTriage(ctx context.Context, f TriageFilter, pageSize int, pa
 	if err != nil {
 		return nil, "", err
 	}
-	if pageSize <= 0 {
-		pageSize = DefaultPageSize
-	}
-	pageSize = min(pageSize, MaxPageSize)
-	after, err := decodeCursor(pageToken)
+	pageSize, after, err := pageOf(pageSize, DefaultPageSize, MaxPageSize, pageToken)
 	if err != nil {
 		return nil, "", err
 	}
