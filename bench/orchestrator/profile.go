@@ -1,0 +1,138 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// profile is one plane's CPU profile taken during the drain.
+type profile struct {
+	plane string
+	path  string
+	// top is `go tool pprof -top` of the profile.
+	top string
+	err error
+}
+
+// captureProfile takes a CPU profile of p for seconds through its pprof
+// server and writes it to dir/<plane>.pprof. The server starts with the
+// plane, so a refused connection is retried for a few seconds.
+func captureProfile(ctx context.Context, p *plane, seconds int, dir string) profile {
+	out := profile{plane: p.name, path: filepath.Join(dir, p.name+".pprof")}
+	if p.pprofAddr == "" {
+		out.err = fmt.Errorf("alexus %s serves no pprof", p.name)
+		return out
+	}
+	url := fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", p.pprofAddr, seconds)
+	client := &http.Client{Timeout: time.Duration(seconds)*time.Second + 30*time.Second}
+	var resp *http.Response
+	for attempt := 0; ; attempt++ {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, http.NoBody)
+		if err != nil {
+			out.err = err
+			return out
+		}
+		resp, err = client.Do(req)
+		if err == nil {
+			break
+		}
+		if attempt == 20 || ctx.Err() != nil {
+			out.err = fmt.Errorf("profile alexus %s: %w", p.name, err)
+			return out
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
+		out.err = fmt.Errorf("profile alexus %s: %s: %s", p.name, resp.Status, b)
+		return out
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		out.err = err
+		return out
+	}
+	f, err := os.Create(out.path)
+	if err != nil {
+		out.err = err
+		return out
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		f.Close()
+		out.err = fmt.Errorf("profile alexus %s: %w", p.name, err)
+		return out
+	}
+	if err := f.Close(); err != nil {
+		out.err = err
+		return out
+	}
+	top, err := exec.CommandContext(ctx, "go", "tool", "pprof", "-top", "-nodecount=25", out.path).CombinedOutput()
+	if err != nil {
+		out.err = fmt.Errorf("go tool pprof -top %s: %w\n%s", out.path, err, top)
+		return out
+	}
+	out.top = strings.TrimSpace(string(top))
+	return out
+}
+
+// helpFlag matches a flag line of `alexus <plane> --help`: name, type, the
+// variable named at the end of its usage, and its default.
+var helpFlag = regexp.MustCompile(`--([a-z0-9-]+) (int|int64|float|float64|duration|string)\s.*\((ALEXUS_[A-Z0-9_]+)\)(?: \(default ([^)]*)\))?`)
+
+// reportedSettings are the settings that bound the orchestrator's
+// throughput, listed in the report with the value the run used.
+var reportedSettings = []string{
+	"ALEXUS_ORCHESTRATOR_CONCURRENCY",
+	"ALEXUS_ORCHESTRATOR_READ_COUNT",
+	"ALEXUS_POSTGRES_MAX_CONNS",
+	"ALEXUS_ACTIONS_WORKERS",
+}
+
+// planeSettings reads the reported settings' defaults from a plane's help
+// text and says, for each, the value the run used: its default, or what a
+// -plane-env set. A setting the help does not list is left out.
+func planeSettings(help string, planeEnv []string) []string {
+	defaults := map[string]string{}
+	for _, line := range strings.Split(help, "\n") {
+		m := helpFlag.FindStringSubmatch(line)
+		if m == nil {
+			continue
+		}
+		def := m[4]
+		if def == "" {
+			// pflag prints no default for a zero value.
+			def = "0"
+		}
+		defaults[m[3]] = def
+	}
+	set := map[string]string{}
+	for _, kv := range planeEnv {
+		k, v, _ := strings.Cut(kv, "=")
+		set[k] = v
+	}
+	var out []string
+	for _, k := range reportedSettings {
+		def, ok := defaults[k]
+		if !ok {
+			continue
+		}
+		note := "default"
+		if k == "ALEXUS_POSTGRES_MAX_CONNS" && def == "0" {
+			note = "default: pgx's, max(4, cores) per plane; the action plane takes workers + 16"
+		}
+		if v, ok := set[k]; ok {
+			out = append(out, fmt.Sprintf("%s=%s (-plane-env; default %s)", k, v, def))
+			continue
+		}
+		out = append(out, fmt.Sprintf("%s=%s (%s)", k, def, note))
+	}
+	return out
+}
