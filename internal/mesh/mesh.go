@@ -135,10 +135,18 @@ func Start(ctx context.Context, log *zap.Logger, cfg Config) (_ *Mesh, err error
 	)
 	if cfg.runs(Gateway) || cfg.runs(Ingest) || cfg.runs(Orchestrator) || cfg.runs(Actions) {
 		sc := cfg.Store
-		if cfg.runs(Actions) && sc.MaxConns == 0 {
+		if sc.MaxConns == 0 {
 			// Each running job holds a connection while it records its
-			// result; leave headroom for the RPCs.
-			sc.MaxConns = int32(cfg.Actions.Workers + 16)
+			// result; leave headroom for the RPCs. The pipeline's entries
+			// each hold one while they store a stage: a quarter of them
+			// (at least 8, at most 32) keeps Postgres busy without queueing
+			// on the pool or holding idle connections.
+			if cfg.runs(Actions) {
+				sc.MaxConns += int32(cfg.Actions.Workers + 16)
+			}
+			if cfg.runs(Orchestrator) {
+				sc.MaxConns += int32(min(max(cfg.Orchestrator.Concurrency/4, 8), 32)) + 8
+			}
 		}
 		if db, err = store.Open(ctx, sc); err != nil {
 			return nil, err
@@ -191,9 +199,15 @@ func Start(ctx context.Context, log *zap.Logger, cfg Config) (_ *Mesh, err error
 			}
 			runners[p] = s
 		case Orchestrator:
-			reasoning, err := dial(m.Addrs.Reasoning)
-			if err != nil {
-				return nil, err
+			// The pipeline calls its own plane's ReasoningService in process;
+			// a separate reasoning address is dialled.
+			var reasoning reasoningv1.ReasoningServiceClient
+			if m.Addrs.Reasoning != m.Addrs.Orchestrator {
+				cc, err := dial(m.Addrs.Reasoning)
+				if err != nil {
+					return nil, err
+				}
+				reasoning = reasoningv1.NewReasoningServiceClient(cc)
 			}
 			act, err := dial(m.Addrs.Actions)
 			if err != nil {
@@ -201,7 +215,7 @@ func Start(ctx context.Context, log *zap.Logger, cfg Config) (_ *Mesh, err error
 			}
 			s, err := orchestrator.New(cfg.Orchestrator, orchestrator.Deps{
 				Log: plog, DB: db, Redis: rdb, Verifier: verifier, Keys: cfg.SecretKeys,
-				Reasoning: reasoningv1.NewReasoningServiceClient(reasoning),
+				Reasoning: reasoning,
 				Actions:   actionsv1.NewActionServiceClient(act),
 			})
 			if err != nil {

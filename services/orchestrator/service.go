@@ -42,8 +42,9 @@ type Deps struct {
 	// Verifier checks the internal identity token on every RPC.
 	Verifier *tenant.Verifier
 	// Reasoning is the ReasoningService the pipeline calls for each stage:
-	// a client dialled (rpc.Dial, so it signs the pipeline's identity) to
-	// this plane's own address or to a reasoning replica.
+	// a client dialled (rpc.Dial, so it signs the pipeline's identity) to a
+	// reasoning replica. Nil: this plane's own ReasoningService, called in
+	// process.
 	Reasoning reasoningv1.ReasoningServiceClient
 	// Actions is the action plane's client, dialled with rpc.Dial.
 	Actions actionsv1.ActionServiceClient
@@ -72,8 +73,6 @@ func New(cfg Config, deps Deps) (*Service, error) {
 		return nil, errors.New("orchestrator: deps.Redis is required")
 	case deps.Verifier == nil:
 		return nil, errors.New("orchestrator: deps.Verifier is required")
-	case deps.Reasoning == nil:
-		return nil, errors.New("orchestrator: deps.Reasoning is required")
 	case deps.Actions == nil:
 		return nil, errors.New("orchestrator: deps.Actions is required")
 	}
@@ -145,7 +144,7 @@ func (s *Service) Run(ctx context.Context, lis net.Listener) error {
 	consumeCtx, stopConsuming := context.WithCancel(ctx)
 	defer stopConsuming()
 	consumer := pipeline.NewConsumer(s.cfg.ConsumerConfig, s.cfg.Namespace, s.deps.Redis,
-		pipeline.NewProcessor(incidents, feed, s.deps.Reasoning, s.deps.Actions,
+		pipeline.NewProcessor(incidents, feed, s.reasoner(), s.deps.Actions,
 			pipeline.OwnerRouter{Owners: s.knowledge, DefaultRoute: incidents.DefaultRoute}, s.log), s.log)
 	var consuming sync.WaitGroup
 	consuming.Add(1)
@@ -179,4 +178,13 @@ func (s *Service) Run(ctx context.Context, lis net.Listener) error {
 	}
 	s.log.Info("orchestrator stopped")
 	return runErr
+}
+
+// reasoner is what the pipeline calls for its stages: the configured
+// ReasoningService client, else this plane's own handler in process.
+func (s *Service) reasoner() pipeline.Reasoner {
+	if s.deps.Reasoning != nil {
+		return s.deps.Reasoning
+	}
+	return reasoning.InProcess{H: s.reasoning}
 }

@@ -33,18 +33,35 @@ func NewFeed(rdb redis.UniversalClient, space rediskey.Space) *Feed {
 	return &Feed{rdb: rdb, space: space}
 }
 
-// Publish sends r to the watchers of the context's tenant.
-func (f *Feed) Publish(ctx context.Context, r Result) error {
+// Publish sends rs, in order, to the watchers of the context's tenant, in
+// one round trip.
+func (f *Feed) Publish(ctx context.Context, rs ...Result) error {
 	t, err := tenant.Require(ctx)
 	if err != nil {
 		return err
 	}
-	b, err := proto.Marshal(WatchResponse(r))
-	if err != nil {
-		return fmt.Errorf("marshal %s transition of incident %s: %w", r.Transition.Stage, r.Transition.IncidentID, err)
+	if len(rs) == 0 {
+		return nil
 	}
-	if err := f.rdb.Publish(ctx, f.space.Tenant(t, rediskey.Transitions), b).Err(); err != nil {
-		return fmt.Errorf("publish %s transition of incident %s: %w", r.Transition.Stage, r.Transition.IncidentID, err)
+	channel := f.space.Tenant(t, rediskey.Transitions)
+	msgs := make([][]byte, len(rs))
+	for i, r := range rs {
+		if msgs[i], err = proto.Marshal(WatchResponse(r)); err != nil {
+			return fmt.Errorf("marshal %s transition of incident %s: %w", r.Transition.Stage, r.Transition.IncidentID, err)
+		}
+	}
+	if len(msgs) == 1 {
+		err = f.rdb.Publish(ctx, channel, msgs[0]).Err()
+	} else {
+		_, err = f.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for _, m := range msgs {
+				p.Publish(ctx, channel, m)
+			}
+			return nil
+		})
+	}
+	if err != nil {
+		return fmt.Errorf("publish %d transition(s) of incident %s: %w", len(rs), rs[0].Transition.IncidentID, err)
 	}
 	return nil
 }

@@ -129,29 +129,8 @@ type StageUpdate struct {
 	Intent   *reasoningv1.Intent
 	Severity *signalv1.Severity
 	Decision *reasoningv1.Decision
-}
-
-// AddStage stores u as the incident's next transition and updates the
-// incident in the same transaction. When u.Stage happens once per incident
-// and is already stored, nothing is written and the stored transition is
-// returned with New false.
-func (s *Store) AddStage(ctx context.Context, incidentID string, u StageUpdate) (Result, error) {
-	t, err := tenant.Require(ctx)
-	if err != nil {
-		return Result{}, err
-	}
-	var out Result
-	err = s.db.WithTenant(ctx, func(tx pgx.Tx) error {
-		if err := lockByID(ctx, tx, t, incidentID); err != nil {
-			return err
-		}
-		out, err = addTransition(ctx, tx, t, incidentID, u)
-		return err
-	})
-	if err != nil {
-		return Result{}, err
-	}
-	return out, nil
+	// Triage, when set, is queued with the stage (AddStages only).
+	Triage *NewTriageItem
 }
 
 // Repeat counts one more occurrence of the signal for the stream entry

@@ -44,39 +44,6 @@ type NewTriageItem struct {
 	Diagnosis   *reasoningv1.Diagnosis
 }
 
-// Queue puts an item in the triage queue, or returns the incident's item
-// of that kind when an earlier delivery queued it already.
-func (s *Store) Queue(ctx context.Context, it NewTriageItem) (*orchestratorv1.TriageItem, error) {
-	t, err := tenant.Require(ctx)
-	if err != nil {
-		return nil, err
-	}
-	diag, err := protojson.Marshal(it.Diagnosis)
-	if err != nil {
-		return nil, fmt.Errorf("encode the diagnosis of incident %s: %w", it.IncidentID, err)
-	}
-	var action []byte
-	if a := it.Diagnosis.GetRecommendedAction(); a != nil {
-		if action, err = protojson.Marshal(a); err != nil {
-			return nil, fmt.Errorf("encode the action of incident %s: %w", it.IncidentID, err)
-		}
-	}
-	var out *orchestratorv1.TriageItem
-	err = s.db.WithTenant(ctx, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `
-			INSERT INTO triage_items (tenant_id, incident_id, kind, question, route, route_reason, diagnosis, recommended_action)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-			ON CONFLICT (tenant_id, incident_id, kind) DO NOTHING`,
-			string(t), it.IncidentID, it.Kind, it.Question, it.Route, it.RouteReason, diag, action)
-		if err != nil {
-			return fmt.Errorf("queue %s item of incident %s: %w", it.Kind, it.IncidentID, err)
-		}
-		out, err = scanTriage(tx.QueryRow(ctx, selectTriage+` WHERE q.tenant_id = $1 AND q.incident_id = $2 AND q.kind = $3`, string(t), it.IncidentID, it.Kind))
-		return err
-	})
-	return out, err
-}
-
 // TriageItem returns one item of the context's tenant.
 func (s *Store) TriageItem(ctx context.Context, id string) (*orchestratorv1.TriageItem, error) {
 	t, err := tenant.Require(ctx)

@@ -20,10 +20,16 @@
 // per hash slot, each naming only the streams of that slot.
 //
 // Processor is the stage machine each entry runs: it opens the incident,
-// calls ClassifyIncident, Diagnose and CheckConfidence through the typed
-// ReasoningService client, then executes (through the ActionService),
-// clarifies or escalates. Each stage is stored as a transition before the
-// next begins, so a redelivered entry resumes where the last delivery
-// stopped and never runs a finished stage twice. The tenant of every entry
+// calls ClassifyIncident, Diagnose and CheckConfidence (in process, or
+// through a ReasoningService client), then executes (through the
+// ActionService), clarifies or escalates, queueing clarify questions and
+// escalations in the triage queue; an ANSWERED event resumes a clarified
+// incident at the confidence check with the person's answer. A stage that
+// asked a model is stored as a transition before the next begins; stages
+// answered without one are stored together with the next stored stage, in
+// one transaction, and always before anything acts on a decision. So a
+// redelivered entry resumes at the first stage without a stored result,
+// never repeats a model call or a stored stage, and at worst reruns
+// heuristic stages, which give the same answers. The tenant of every entry
 // is the one in its stream's key, never the one its payload names.
 package pipeline

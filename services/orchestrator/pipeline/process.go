@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/uuid"
 	"go.uber.org/zap"
+	"google.golang.org/grpc"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
@@ -36,14 +37,22 @@ const EventField = rediskey.SignalEventField
 type Processor struct {
 	store     *incident.Store
 	feed      *incident.Feed
-	reasoning reasoningv1.ReasoningServiceClient
+	reasoning Reasoner
 	actions   actionsv1.ActionServiceClient
 	router    Router
 	log       *zap.Logger
 }
 
+// Reasoner runs the reasoning stages: a ReasoningService client, or
+// reasoning.InProcess when the service runs in this process.
+type Reasoner interface {
+	ClassifyIncident(ctx context.Context, in *reasoningv1.ClassifyIncidentRequest, opts ...grpc.CallOption) (*reasoningv1.ClassifyIncidentResponse, error)
+	Diagnose(ctx context.Context, in *reasoningv1.DiagnoseRequest, opts ...grpc.CallOption) (*reasoningv1.DiagnoseResponse, error)
+	CheckConfidence(ctx context.Context, in *reasoningv1.CheckConfidenceRequest, opts ...grpc.CallOption) (*reasoningv1.CheckConfidenceResponse, error)
+}
+
 // NewProcessor returns a Processor. router picks where escalations go.
-func NewProcessor(store *incident.Store, feed *incident.Feed, reasoning reasoningv1.ReasoningServiceClient, actions actionsv1.ActionServiceClient, router Router, log *zap.Logger) *Processor {
+func NewProcessor(store *incident.Store, feed *incident.Feed, reasoning Reasoner, actions actionsv1.ActionServiceClient, router Router, log *zap.Logger) *Processor {
 	return &Processor{store: store, feed: feed, reasoning: reasoning, actions: actions, router: router, log: log}
 }
 
@@ -128,15 +137,16 @@ func (p *Processor) opened(ctx context.Context, log *zap.Logger, ev *signalv1.Si
 	}
 	id := op.Incident.ID
 	log = log.With(zap.String("incident_id", id))
-	done := make(map[incident.Stage]incident.Transition, len(op.Transitions))
-	for _, tr := range op.Transitions {
-		done[tr.Stage] = tr
-		// Transitions stored by an earlier delivery are published again, as
-		// that delivery may have stopped before publishing them; watchers
-		// drop repeats by incident ID and sequence.
-		if err := p.feed.Publish(ctx, incident.Result{Incident: op.Incident, Transition: tr}); err != nil {
-			return err
-		}
+	done := newProgress(op.Transitions)
+	// Transitions stored by an earlier delivery are published again, as
+	// that delivery may have stopped before publishing them; watchers drop
+	// repeats by incident ID and sequence.
+	again := make([]incident.Result, len(op.Transitions))
+	for i, tr := range op.Transitions {
+		again[i] = incident.Result{Incident: op.Incident, Transition: tr}
+	}
+	if err := p.feed.Publish(ctx, again...); err != nil {
+		return err
 	}
 
 	cls := &reasoningv1.Classification{}
@@ -211,7 +221,7 @@ func (p *Processor) opened(ctx context.Context, log *zap.Logger, ev *signalv1.Si
 	}
 
 	for _, st := range []incident.Stage{incident.StageExecute, incident.StageClarify, incident.StageEscalate} {
-		if _, ok := done[st]; ok {
+		if _, ok := done.stored[st]; ok {
 			return nil
 		}
 	}
@@ -228,7 +238,7 @@ var webhookTarget = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
 // decide runs the decision's stage: execute hands the recommended action to
 // the action plane under a key derived from the incident, so a retried
 // execute performs the action once; clarify and escalate record why.
-func (p *Processor) decide(ctx context.Context, id string, inc incident.Incident, sig *signalv1.Signal, cls *reasoningv1.Classification, diag *reasoningv1.Diagnosis, check *reasoningv1.CheckConfidenceResponse, done map[incident.Stage]incident.Transition) error {
+func (p *Processor) decide(ctx context.Context, id string, inc incident.Incident, sig *signalv1.Signal, cls *reasoningv1.Classification, diag *reasoningv1.Diagnosis, check *reasoningv1.CheckConfidenceResponse, done *progress) error {
 	reason := check.GetReason()
 	stage := incident.StageEscalate
 	switch check.GetDecision() {
@@ -261,12 +271,8 @@ func (p *Processor) decide(ctx context.Context, id string, inc incident.Incident
 			details["route"], details["route_reason"] = route, why
 			summary = fmt.Sprintf("escalated to %s: %s", cmp.Or(route, "nobody (no route configured)"), reason)
 		}
-		queued, err := p.store.Queue(ctx, item)
-		if err != nil {
-			return incident.StageUpdate{}, fmt.Errorf("queue %s: %w", item.Kind, err)
-		}
-		details["triage_item_id"] = queued.GetId()
-		return incident.StageUpdate{Summary: truncate(summary, 300), Details: details}, nil
+		details["triage_item_id"] = incident.TriageItemID(id, item.Kind)
+		return incident.StageUpdate{Summary: truncate(summary, 300), Details: details, Triage: &item}, nil
 	})
 }
 
@@ -309,10 +315,7 @@ func (p *Processor) answered(ctx context.Context, log *zap.Logger, ev *signalv1.
 	case item.GetIncidentId() != id || item.GetKind() != orchestratorv1.TriageKind_TRIAGE_KIND_CLARIFY || item.GetState() != orchestratorv1.TriageState_TRIAGE_STATE_ANSWERED:
 		return Permanent(fmt.Errorf("triage item %s is not an answered clarify question of incident %s", item.GetId(), id))
 	}
-	done := make(map[incident.Stage]incident.Transition, len(trs))
-	for _, tr := range trs {
-		done[tr.Stage] = tr
-	}
+	done := newProgress(trs)
 	cls, diag := &reasoningv1.Classification{}, &reasoningv1.Diagnosis{}
 	if err := p.stage(ctx, id, done, incident.StageClassify, cls, nil); err != nil {
 		return err
@@ -349,7 +352,7 @@ func (p *Processor) answered(ctx context.Context, log *zap.Logger, ev *signalv1.
 		return err
 	}
 	for _, st := range []incident.Stage{incident.StageExecute, incident.StageEscalate} {
-		if _, ok := done[st]; ok {
+		if _, ok := done.stored[st]; ok {
 			return nil
 		}
 	}
@@ -361,7 +364,11 @@ func (p *Processor) answered(ctx context.Context, log *zap.Logger, ev *signalv1.
 	return nil
 }
 
-func (p *Processor) execute(ctx context.Context, id string, inc incident.Incident, sig *signalv1.Signal, cls *reasoningv1.Classification, diag *reasoningv1.Diagnosis, check *reasoningv1.CheckConfidenceResponse, done map[incident.Stage]incident.Transition) error {
+func (p *Processor) execute(ctx context.Context, id string, inc incident.Incident, sig *signalv1.Signal, cls *reasoningv1.Classification, diag *reasoningv1.Diagnosis, check *reasoningv1.CheckConfidenceResponse, done *progress) error {
+	// The decision is stored before anything acts on it.
+	if err := p.flush(ctx, id, done); err != nil {
+		return err
+	}
 	a := diag.GetRecommendedAction()
 	key := "incident/" + id + "/execute"
 	action := &actionsv1.Action{}
@@ -404,11 +411,40 @@ func (p *Processor) execute(ctx context.Context, id string, inc incident.Inciden
 	})
 }
 
-// stage stores and publishes one stage, or, when an earlier delivery stored
-// it, decodes its stored response into out without running it. run fills
-// out and returns the transition to store; out is stored with it.
-func (p *Processor) stage(ctx context.Context, id string, done map[incident.Stage]incident.Transition, st incident.Stage, out proto.Message, run func(context.Context) (incident.StageUpdate, error)) error {
-	if tr, ok := done[st]; ok {
+// progress is what an entry's run knows of its incident's stages: those
+// stored (by this run or an earlier delivery) and those computed but not
+// stored yet.
+type progress struct {
+	stored  map[incident.Stage]incident.Transition
+	pending []incident.StageUpdate
+}
+
+func newProgress(trs []incident.Transition) *progress {
+	pr := &progress{stored: make(map[incident.Stage]incident.Transition, len(trs)+5)}
+	for _, tr := range trs {
+		pr.stored[tr.Stage] = tr
+	}
+	return pr
+}
+
+// deferrable are the stages a run may keep in memory until the next stage
+// is stored: answered without a model, they cost nothing to run again.
+var deferrable = map[incident.Stage]bool{
+	incident.StageClassify: true, incident.StageBranch: true, incident.StageConfidence: true, incident.StageAnswered: true,
+}
+
+// stage runs one stage, or, when an earlier delivery stored it, decodes its
+// stored response into out without running it. run fills out and returns
+// the transition to store; out is stored with it.
+//
+// A stage that asked a model is stored (with any stages kept before it)
+// before the next begins, so a crash never repeats a model call. A stage
+// answered without one is kept in memory and stored with the next stored
+// stage, in the same transaction: every decision is stored together with
+// the cheap stages that led to it, in one round trip, and a crash before
+// that store reruns those stages, which gives the same answers.
+func (p *Processor) stage(ctx context.Context, id string, done *progress, st incident.Stage, out proto.Message, run func(context.Context) (incident.StageUpdate, error)) error {
+	if tr, ok := done.stored[st]; ok {
 		return decodeResponse(tr, out)
 	}
 	if run == nil {
@@ -430,18 +466,41 @@ func (p *Processor) stage(ctx context.Context, id string, done map[incident.Stag
 	}
 	u.Details[incident.DetailResponse] = string(b)
 	u.Details[incident.DetailLatencyMS] = strconv.FormatInt(latency.Milliseconds(), 10)
-	res, err := p.store.AddStage(ctx, id, u)
+	done.pending = append(done.pending, u)
+	if deferrable[st] && !askedModel(out) {
+		return nil
+	}
+	return p.flush(ctx, id, done)
+}
+
+// flush stores the stages a run kept in memory, in one transaction, and
+// publishes them. When another delivery stored one of them first, nothing
+// is stored and the entry is retried, to resume from what that delivery
+// stored.
+func (p *Processor) flush(ctx context.Context, id string, done *progress) error {
+	if len(done.pending) == 0 {
+		return nil
+	}
+	res, err := p.store.AddStages(ctx, id, done.pending)
 	if err != nil {
-		return fmt.Errorf("store %s of incident %s: %w", st, id, err)
+		return fmt.Errorf("store %d stage(s) of incident %s: %w", len(done.pending), id, err)
 	}
-	done[st] = res.Transition
-	if !res.New {
-		// Another delivery stored this stage first; carry on from its
-		// result so both agree on what happened.
-		proto.Reset(out)
-		return decodeResponse(res.Transition, out)
+	done.pending = nil
+	for _, r := range res {
+		done.stored[r.Transition.Stage] = r.Transition
 	}
-	return p.feed.Publish(ctx, res)
+	return p.feed.Publish(ctx, res...)
+}
+
+// askedModel reports whether a stage's answer came from a model call.
+func askedModel(out proto.Message) bool {
+	switch m := out.(type) {
+	case *reasoningv1.Classification:
+		return m.GetModelCall() != nil
+	case *reasoningv1.Diagnosis:
+		return m.GetModelCall() != nil
+	}
+	return false
 }
 
 func decodeResponse(tr incident.Transition, out proto.Message) error {

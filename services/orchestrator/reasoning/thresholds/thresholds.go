@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -29,16 +30,42 @@ type Defaults struct {
 	ExecuteAt, ClarifyAt float64
 }
 
+// CacheTTL is how long a replica answers Resolve from the tenant's rules as
+// it last read them. Resolve runs once per signal; the rules change rarely.
+// This replica's own Set and Delete take effect at once, another replica's
+// within CacheTTL.
+const CacheTTL = 2 * time.Second
+
 // Store reads and writes tenants' threshold rules. Every query runs in a
 // transaction scoped to the context's verified tenant.
 type Store struct {
 	db  *store.DB
 	def Defaults
+
+	mu    sync.Mutex
+	rules map[tenant.ID]cachedRules
+	// writes counts this replica's writes, so a read that a write overtook
+	// is not cached.
+	writes uint64
+}
+
+// cachedRules are a tenant's rules as read at a time.
+type cachedRules struct {
+	rules []*reasoningv1.ThresholdRule
+	at    time.Time
 }
 
 // New returns a Store over db that falls back to def.
 func New(db *store.DB, def Defaults) *Store {
-	return &Store{db: db, def: def}
+	return &Store{db: db, def: def, rules: map[tenant.ID]cachedRules{}}
+}
+
+// forget drops the cached rules of t after a write.
+func (s *Store) forget(t tenant.ID) {
+	s.mu.Lock()
+	delete(s.rules, t)
+	s.writes++
+	s.mu.Unlock()
 }
 
 // severityText is the stored form of each severity a rule may name; the
@@ -115,6 +142,7 @@ func (s *Store) Set(ctx context.Context, r *reasoningv1.ThresholdRule) (*reasoni
 		return nil, err
 	}
 	var at time.Time
+	defer s.forget(t)
 	err = s.db.WithTenant(ctx, func(tx pgx.Tx) error {
 		return tx.QueryRow(ctx, `
 			INSERT INTO reasoning_thresholds (tenant_id, severity, action_kind, execute_at, clarify_at)
@@ -205,6 +233,7 @@ func (s *Store) Delete(ctx context.Context, sev signalv1.Severity, kind string) 
 		return false, err
 	}
 	var deleted bool
+	defer s.forget(t)
 	err = s.db.WithTenant(ctx, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `DELETE FROM reasoning_thresholds WHERE tenant_id = $1 AND severity = $2 AND action_kind = $3`,
 			string(t), text, kind)
@@ -221,45 +250,39 @@ func (s *Store) Delete(ctx context.Context, sev signalv1.Severity, kind string) 
 // whose recommended action is of kind kind (empty when there is none): the
 // tenant's most specific matching rule, or the defaults when none matches.
 // A severity no rule can name (unspecified or undefined) or a kind no rule
-// can name matches only the rules that cover any.
+// can name matches only the rules that cover any. The rules are read at
+// most once per CacheTTL per tenant.
 func (s *Store) Resolve(ctx context.Context, sev signalv1.Severity, kind string) (*reasoningv1.Thresholds, error) {
 	t, err := tenant.Require(ctx)
 	if err != nil {
 		return nil, err
 	}
-	var (
-		th      reasoningv1.Thresholds
-		ruleSev string
-	)
-	err = s.db.WithTenant(ctx, func(tx pgx.Tx) error {
-		// At most four rows match, all on the primary key; false sorts
-		// before true, so the ORDER BY is the specificity order.
-		err := tx.QueryRow(ctx, `
-			SELECT severity, action_kind, execute_at, clarify_at
-			FROM reasoning_thresholds
-			WHERE tenant_id = $1 AND severity IN ($2, '') AND action_kind IN ($3, '')
-			ORDER BY severity = '', action_kind = ''
-			LIMIT 1`,
-			string(t), severityText[sev], kind).Scan(&ruleSev, &th.ActionKind, &th.ExecuteAt, &th.ClarifyAt)
-		switch {
-		case errors.Is(err, pgx.ErrNoRows):
-			return nil
-		case err != nil:
-			return err
+	s.mu.Lock()
+	c, ok := s.rules[t]
+	writes := s.writes
+	s.mu.Unlock()
+	if !ok || time.Since(c.at) >= CacheTTL {
+		c.at = time.Now()
+		if c.rules, err = s.List(ctx); err != nil {
+			return nil, fmt.Errorf("resolve thresholds: %w", err)
 		}
-		th.TenantRule = true
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("resolve thresholds: %w", err)
+		s.mu.Lock()
+		if s.writes == writes {
+			s.rules[t] = c
+		}
+		s.mu.Unlock()
 	}
-	if !th.TenantRule {
-		return s.Defaults(), nil
+	// List orders rules most specific first, so the first match wins.
+	for _, r := range c.rules {
+		if (r.GetSeverity() == signalv1.Severity_SEVERITY_UNSPECIFIED || r.GetSeverity() == sev) &&
+			(r.GetActionKind() == "" || r.GetActionKind() == kind) {
+			return &reasoningv1.Thresholds{
+				ExecuteAt: r.GetExecuteAt(), ClarifyAt: r.GetClarifyAt(),
+				Severity: r.GetSeverity(), ActionKind: r.GetActionKind(), TenantRule: true,
+			}, nil
+		}
 	}
-	if th.Severity, err = parseSeverity(ruleSev); err != nil {
-		return nil, fmt.Errorf("resolve thresholds: %w", err)
-	}
-	return &th, nil
+	return s.Defaults(), nil
 }
 
 // Defaults returns the plane's thresholds, which apply where no tenant rule

@@ -1,0 +1,162 @@
+package incident
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/alexus-platform/alexus/internal/tenant"
+)
+
+// ErrStageStored reports that a stage AddStages was given is stored
+// already: another delivery of the same entry got there first. Nothing of
+// the call was stored; the caller resumes from the stored stages.
+var ErrStageStored = errors.New("stage already stored")
+
+// triageNamespace derives triage item IDs from their incident and kind, so
+// a redelivered stage names the item it queued before.
+var triageNamespace = uuid.MustParse("6c1b1d1e-52a1-4c43-9a55-2b7b6c1f0d1a")
+
+// TriageItemID is the ID of the incident's triage item of kind.
+func TriageItemID(incidentID, kind string) string {
+	return uuid.NewSHA1(triageNamespace, []byte(incidentID+"/"+kind)).String()
+}
+
+// AddStages stores us as the incident's next transitions, in order, and
+// updates the incident once, all in one transaction sent in one round
+// trip; a stage with a Triage item also queues that item. When any stage
+// that happens once is stored already, nothing is stored and the error
+// wraps ErrStageStored.
+func (s *Store) AddStages(ctx context.Context, incidentID string, us []StageUpdate) ([]Result, error) {
+	t, err := tenant.Require(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if len(us) == 0 {
+		return nil, nil
+	}
+	stages := make([]string, len(us))
+	summaries := make([]string, len(us))
+	details := make([][]byte, len(us))
+	var last StageUpdate
+	for i, u := range us {
+		stages[i], summaries[i] = string(u.Stage), u.Summary
+		if details[i], err = jsonMap(u.Details); err != nil {
+			return nil, fmt.Errorf("encode %s details of incident %s: %w", u.Stage, incidentID, err)
+		}
+		last.Stage = u.Stage
+		last.Intent = cmpPtr(u.Intent, last.Intent)
+		last.Severity = cmpPtr(u.Severity, last.Severity)
+		last.Decision = cmpPtr(u.Decision, last.Decision)
+	}
+	var out []Result
+	err = s.db.WithTenant(ctx, func(tx pgx.Tx) error {
+		b := &pgx.Batch{}
+		b.Queue(`SELECT id::text FROM incidents WHERE tenant_id = $1 AND id = $2 FOR UPDATE`, string(t), incidentID)
+		// The partial unique index turns a stage stored by another delivery
+		// into a skipped row; the count of rows returned tells.
+		b.Queue(`
+			INSERT INTO incident_transitions (tenant_id, incident_id, sequence, stage, summary, details)
+			SELECT $1, $2, coalesce((SELECT max(sequence) FROM incident_transitions WHERE tenant_id = $1 AND incident_id = $2), 0) + u.ord, u.stage, u.summary, u.details
+			FROM unnest($3::text[], $4::text[], $5::jsonb[]) WITH ORDINALITY AS u(stage, summary, details, ord)
+			ON CONFLICT (tenant_id, incident_id, stage) WHERE stage IN ('received', 'classify', 'branch', 'confidence', 'execute', 'clarify', 'escalate', 'resolved', 'answered') DO NOTHING
+			RETURNING incident_id::text, sequence, stage, summary, details, at`,
+			string(t), incidentID, stages, summaries, details)
+		for _, u := range us {
+			if it := u.Triage; it != nil {
+				if err := queueTriage(b, t, it); err != nil {
+					return err
+				}
+			}
+		}
+		b.Queue(`
+			UPDATE incidents SET
+			  stage = CASE WHEN $3 = 'repeated' OR (status = 'resolved' AND $3 <> 'resolved') THEN stage ELSE $3 END,
+			  intent = coalesce($4, intent),
+			  severity = coalesce($5, severity),
+			  decision = coalesce($6, decision),
+			  updated_at = now()
+			WHERE tenant_id = $1 AND id = $2`,
+			string(t), incidentID, string(last.Stage), optText(last.Intent, IntentText), optText(last.Severity, SeverityText), optText(last.Decision, DecisionText))
+		b.Queue(selectIncident+` WHERE i.tenant_id = $1 AND i.id = $2`, string(t), incidentID)
+		br := tx.SendBatch(ctx, b)
+		defer br.Close()
+
+		var locked string
+		if err := br.QueryRow().Scan(&locked); errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("incident %s: %w", incidentID, ErrNotFound)
+		} else if err != nil {
+			return fmt.Errorf("lock incident %s: %w", incidentID, err)
+		}
+		rows, err := br.Query()
+		if err != nil {
+			return fmt.Errorf("insert transitions of incident %s: %w", incidentID, err)
+		}
+		trs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Transition, error) { return scanTransition(r) })
+		if err != nil {
+			return fmt.Errorf("insert transitions of incident %s: %w", incidentID, err)
+		}
+		if len(trs) != len(us) {
+			return fmt.Errorf("store %d stages of incident %s: %w", len(us), incidentID, ErrStageStored)
+		}
+		for _, u := range us {
+			if u.Triage != nil {
+				if _, err := br.Exec(); err != nil {
+					return fmt.Errorf("queue %s item of incident %s: %w", u.Triage.Kind, incidentID, err)
+				}
+			}
+		}
+		if _, err := br.Exec(); err != nil {
+			return fmt.Errorf("update incident %s: %w", incidentID, err)
+		}
+		rows, err = br.Query()
+		if err != nil {
+			return fmt.Errorf("load incident %s: %w", incidentID, err)
+		}
+		inc, err := pgx.CollectExactlyOneRow(rows, scanIncident)
+		if err != nil {
+			return fmt.Errorf("load incident %s: %w", incidentID, err)
+		}
+		for _, tr := range trs {
+			out = append(out, Result{Incident: inc, Transition: tr, New: true})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// queueTriage adds the insert of a triage item to b; an item of the same
+// incident and kind stored before is kept.
+func queueTriage(b *pgx.Batch, t tenant.ID, it *NewTriageItem) error {
+	diag, err := protojson.Marshal(it.Diagnosis)
+	if err != nil {
+		return fmt.Errorf("encode the diagnosis of incident %s: %w", it.IncidentID, err)
+	}
+	var action []byte
+	if a := it.Diagnosis.GetRecommendedAction(); a != nil {
+		if action, err = protojson.Marshal(a); err != nil {
+			return fmt.Errorf("encode the action of incident %s: %w", it.IncidentID, err)
+		}
+	}
+	b.Queue(`
+		INSERT INTO triage_items (tenant_id, id, incident_id, kind, question, route, route_reason, diagnosis, recommended_action)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+		ON CONFLICT (tenant_id, incident_id, kind) DO NOTHING`,
+		string(t), TriageItemID(it.IncidentID, it.Kind), it.IncidentID, it.Kind, it.Question, it.Route, it.RouteReason, diag, action)
+	return nil
+}
+
+// cmpPtr is p when set, else def: the later stage's field wins.
+func cmpPtr[T any](p, def *T) *T {
+	if p != nil {
+		return p
+	}
+	return def
+}
