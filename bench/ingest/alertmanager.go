@@ -9,8 +9,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"syscall"
 	"time"
+
+	"github.com/alexus-platform/alexus/bench/internal/harness"
 )
 
 // alertmanagerConfig routes everything to a receiver with no integrations,
@@ -29,11 +30,9 @@ receivers:
 
 // alertmanagerProc is a running Prometheus Alertmanager.
 type alertmanagerProc struct {
-	cmd     *exec.Cmd
-	addr    string
-	dir     string
-	logPath string
-	exited  chan struct{}
+	proc *harness.Process
+	addr string
+	dir  string
 }
 
 // alertmanagerNames are the names an Alertmanager binary has on PATH:
@@ -65,7 +64,7 @@ func startAlertmanager(ctx context.Context, bin string, timeout time.Duration) (
 	if err != nil {
 		return nil, err
 	}
-	am := &alertmanagerProc{dir: dir, logPath: filepath.Join(dir, "alertmanager.log"), exited: make(chan struct{})}
+	am := &alertmanagerProc{dir: dir}
 	defer func() {
 		if err != nil {
 			am.close()
@@ -75,14 +74,10 @@ func startAlertmanager(ctx context.Context, bin string, timeout time.Duration) (
 	if err := os.WriteFile(cfgPath, []byte(alertmanagerConfig), 0o600); err != nil {
 		return nil, err
 	}
-	if am.addr, err = freeAddr(); err != nil {
+	if am.addr, err = harness.FreeAddr(); err != nil {
 		return nil, err
 	}
-	logFile, err := os.Create(am.logPath)
-	if err != nil {
-		return nil, err
-	}
-	am.cmd = exec.Command(bin,
+	cmd := exec.Command(bin,
 		"--config.file="+cfgPath,
 		"--storage.path="+filepath.Join(dir, "data"),
 		"--web.listen-address="+am.addr,
@@ -90,23 +85,15 @@ func startAlertmanager(ctx context.Context, bin string, timeout time.Duration) (
 		"--cluster.listen-address=",
 		"--log.level=warn",
 	)
-	am.cmd.Stdout, am.cmd.Stderr = logFile, logFile
-	am.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := am.cmd.Start(); err != nil {
-		logFile.Close()
-		return nil, fmt.Errorf("start %s: %w", bin, err)
+	if am.proc, err = harness.StartProcess("alertmanager", cmd, filepath.Join(dir, "alertmanager.log")); err != nil {
+		return nil, err
 	}
-	go func() {
-		_ = am.cmd.Wait()
-		logFile.Close()
-		close(am.exited)
-	}()
 
 	deadline := time.Now().Add(timeout)
 	for {
 		select {
-		case <-am.exited:
-			return nil, fmt.Errorf("alertmanager exited while starting; its log:\n%s", tail(am.logPath, 20))
+		case <-am.proc.Exited():
+			return nil, fmt.Errorf("while starting: %w", am.proc.Gone())
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		case <-time.After(200 * time.Millisecond):
@@ -119,7 +106,7 @@ func startAlertmanager(ctx context.Context, bin string, timeout time.Duration) (
 			}
 		}
 		if time.Now().After(deadline) {
-			return nil, fmt.Errorf("alertmanager not ready at %s after %s; its log:\n%s", am.addr, timeout, tail(am.logPath, 20))
+			return nil, fmt.Errorf("alertmanager not ready at %s after %s; its log:\n%s", am.addr, timeout, harness.Tail(am.proc.LogPath, 20))
 		}
 	}
 }
@@ -136,22 +123,12 @@ func (am *alertmanagerProc) target() target {
 	}
 }
 
-func (am *alertmanagerProc) pid() int { return am.cmd.Process.Pid }
+func (am *alertmanagerProc) pid() int { return am.proc.PID() }
 
 // close stops Alertmanager and removes its folder.
 func (am *alertmanagerProc) close() {
-	if am.cmd != nil && am.cmd.Process != nil {
-		select {
-		case <-am.exited:
-		default:
-			_ = am.cmd.Process.Signal(syscall.SIGTERM)
-			select {
-			case <-am.exited:
-			case <-time.After(10 * time.Second):
-				_ = am.cmd.Process.Kill()
-				<-am.exited
-			}
-		}
+	if am.proc != nil {
+		_ = am.proc.Stop()
 	}
 	os.RemoveAll(am.dir)
 }

@@ -40,7 +40,7 @@ type appendReq struct {
 }
 
 // startCeiling listens on a free loopback port and starts the batcher.
-func startCeiling(redisURL, namespace string) (*ceiling, error) {
+func startCeiling(redisURL string, namespace rediskey.Space) (*ceiling, error) {
 	opt, err := redis.ParseURL(redisURL)
 	if err != nil {
 		return nil, err
@@ -52,7 +52,7 @@ func startCeiling(redisURL, namespace string) (*ceiling, error) {
 	c := &ceiling{
 		addr:    lis.Addr().String(),
 		rdb:     redis.NewClient(opt),
-		stream:  rediskey.Space(namespace).Tenant(tenant.ID(benchTenant), "ceiling"),
+		stream:  namespace.Tenant(tenant.ID(benchTenant), "ceiling"),
 		appends: make(chan *appendReq, 4*ceilingMaxBatch),
 		quit:    make(chan struct{}),
 		stopped: make(chan struct{}),

@@ -3,14 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
-)
 
-// limitFlag matches a flag line of `alexus ingest --help`: name, type, the
-// variable named at the end of its usage, and its default.
-var limitFlag = regexp.MustCompile(`--([a-z0-9-]+) (int|int64|float|float64|duration|string)\s.*\((ALEXUS_[A-Z0-9_]+)\)(?: \(default ([^)]*)\))?`)
+	"github.com/alexus-platform/alexus/bench/internal/harness"
+)
 
 // limitSettings looks in the binary's help for the limits that would cap a
 // one-tenant benchmark at a configured number instead of the machine's:
@@ -20,16 +17,15 @@ var limitFlag = regexp.MustCompile(`--([a-z0-9-]+) (int|int64|float|float64|dura
 //     connection of the benchmark belongs to the one bench tenant.
 //
 // The other bounds (the replica's in-flight bound, body sizes) are part of
-// what is measured and keep their defaults. Each limit found is listed in
-// the report with what was done to it.
-func (s *stack) limitSettings(ctx context.Context) ([]string, error) {
-	help, err := s.alexus(ctx, "ingest", "--help")
+// what is measured and keep their defaults. It returns the settings and,
+// for the report, a note on each limit found and what was done to it.
+func limitSettings(ctx context.Context, s *harness.Stack, concurrency int) (env, notes []string, err error) {
+	help, err := s.Alexus(ctx, "ingest", "--help")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	env, notes := limitEnv(help, s.cfg.concurrency)
-	s.limitNotes = notes
-	return env, nil
+	env, notes = limitEnv(help, concurrency)
+	return env, notes, nil
 }
 
 // limitEnv returns the settings limitSettings makes for a help text, and a
@@ -39,12 +35,8 @@ func limitEnv(help string, concurrency int) (env, notes []string) {
 		env = append(env, variable+"="+value)
 		notes = append(notes, fmt.Sprintf("--%s set to %s (%s)%s", name, value, variable, why))
 	}
-	for _, line := range strings.Split(help, "\n") {
-		m := limitFlag.FindStringSubmatch(line)
-		if m == nil {
-			continue
-		}
-		name, typ, variable, def := m[1], m[2], m[3], m[4]
+	for _, f := range harness.ParseHelp(help) {
+		name, typ, variable, def := f.Flag, f.Type, f.Env, f.Default
 		if def == "" {
 			// pflag prints no default for a zero value.
 			def = "its zero default"

@@ -1,21 +1,19 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"flag"
-	"fmt"
 	"os"
-	"os/signal"
-	"strings"
-	"syscall"
 	"time"
+
+	"github.com/alexus-platform/alexus/bench/internal/harness"
 )
 
 // options are the command-line flags.
 type options struct {
-	postgresURL     string
-	redisURL        string
+	// Flags are the stack's: stores, planes' log level and settings, and
+	// how long a process may take to become ready.
+	harness.Flags
 	mix             string
 	dup             float64
 	concurrency     int
@@ -26,32 +24,15 @@ type options struct {
 	ceiling         bool
 	alertmanager    bool
 	alertmanagerBin string
-	logLevel        string
-	planeEnv        envList
-	readyTimeout    time.Duration
 	settle          time.Duration
 	rounds          int
 	seed            uint64
 }
 
-// envList is a repeatable KEY=VALUE flag.
-type envList []string
-
-func (e *envList) String() string { return strings.Join(*e, " ") }
-
-func (e *envList) Set(v string) error {
-	if k, _, ok := strings.Cut(v, "="); !ok || k == "" {
-		return fmt.Errorf("%q is not KEY=VALUE", v)
-	}
-	*e = append(*e, v)
-	return nil
-}
-
 func parseFlags(args []string) (options, error) {
 	var o options
 	fs := flag.NewFlagSet("bench/ingest", flag.ContinueOnError)
-	fs.StringVar(&o.postgresURL, "postgres-url", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable", "admin URL of the Postgres server; a fresh database alexus_bench_<rand> is created on it and dropped at the end")
-	fs.StringVar(&o.redisURL, "redis-url", "redis://127.0.0.1:6379/0", "Redis URL; everything goes under a fresh namespace deleted at the end")
+	o.Register(fs, "ALEXUS_POSTGRES_MAX_CONNS=16", "process")
 	fs.StringVar(&o.mix, "mix", "", "sources and weights, e.g. alertmanager=5,generic=1 (default: every registered source with a generator, weighted by defaultWeights)")
 	fs.Float64Var(&o.dup, "dup", 0.3, "share of requests that repeat an earlier accepted alert's payload (0-1)")
 	fs.IntVar(&o.concurrency, "c", 32, "concurrent keep-alive connections, one request in flight on each")
@@ -62,9 +43,6 @@ func parseFlags(args []string) (options, error) {
 	fs.BoolVar(&o.ceiling, "ceiling", true, "also measure the bare net/http + pipelined XADD ceiling")
 	fs.BoolVar(&o.alertmanager, "alertmanager", false, "also drive Prometheus Alertmanager's v2 API with the same alerts")
 	fs.StringVar(&o.alertmanagerBin, "alertmanager-bin", "", "alertmanager binary (default: alertmanager, else prometheus-alertmanager, on PATH)")
-	fs.StringVar(&o.logLevel, "log-level", "info", "ALEXUS_LOG_LEVEL of the planes (info is the production default)")
-	fs.Var(&o.planeEnv, "plane-env", "extra KEY=VALUE for both planes, e.g. ALEXUS_POSTGRES_MAX_CONNS=16 (repeatable)")
-	fs.DurationVar(&o.readyTimeout, "ready-timeout", time.Minute, "how long each process may take to become ready")
 	fs.DurationVar(&o.settle, "settle", 3*time.Second, "pause before each system's run, so the previous one's work has drained")
 	fs.IntVar(&o.rounds, "rounds", 1, "split -n (or -d) into this many rounds, the systems taking turns, so background load on a shared machine weighs on each alike")
 	fs.Uint64Var(&o.seed, "seed", 1, "seed of the duplicate choice")
@@ -85,33 +63,5 @@ func parseFlags(args []string) (options, error) {
 }
 
 func main() {
-	os.Exit(run(os.Args[1:]))
-}
-
-func run(args []string) int {
-	o, err := parseFlags(args)
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		fmt.Fprintln(os.Stderr, "bench/ingest:", err)
-		return 2
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	rep, err := bench(ctx, o, os.Stderr)
-	if rep != nil {
-		rep.print(os.Stdout)
-	}
-	switch {
-	case ctx.Err() != nil:
-		fmt.Fprintln(os.Stderr, "bench/ingest: interrupted; everything it started was stopped and removed")
-		return 130
-	case errors.Is(err, errMismatch):
-		return 1
-	case err != nil:
-		fmt.Fprintln(os.Stderr, "bench/ingest:", err)
-		return 1
-	}
-	return 0
+	os.Exit(harness.Main("bench/ingest", os.Args[1:], parseFlags, bench))
 }

@@ -7,20 +7,19 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/alexus-platform/alexus/bench/internal/harness"
+	"github.com/alexus-platform/alexus/bench/internal/procstat"
 )
 
 // bench prepares Alexus, runs every system and returns the report. Whatever
 // it started is stopped and removed before it returns, also on Ctrl-C.
 func bench(ctx context.Context, o options, log io.Writer) (_ *report, err error) {
-	root, err := repoRoot()
+	root, err := harness.RepoRoot()
 	if err != nil {
 		return nil, err
 	}
@@ -34,21 +33,11 @@ func bench(ctx context.Context, o options, log io.Writer) (_ *report, err error)
 	}
 	rep := &report{opts: o, mix: mix, args: os.Args[1:]}
 
-	st, err := startStack(ctx, stackConfig{
-		repoRoot:     root,
-		postgresURL:  o.postgresURL,
-		redisURL:     o.redisURL,
-		sources:      sources,
-		logLevel:     o.logLevel,
-		planeEnv:     o.planeEnv,
-		readyTimeout: o.readyTimeout,
-		concurrency:  o.concurrency,
-		log:          log,
-	})
+	st, err := startStack(ctx, harness.Config{Flags: o.Flags, RepoRoot: root, Log: log}, sources, o.concurrency)
 	if err != nil {
 		return nil, err
 	}
-	defer st.close()
+	defer st.Close()
 	rep.limitNotes = st.limitNotes
 
 	// Every system gets the same alerts: generators with the same mix and
@@ -58,18 +47,18 @@ func bench(ctx context.Context, o options, log io.Writer) (_ *report, err error)
 	alexus := &system{
 		target: target{
 			name:          "Alexus (gateway + ingest)",
-			url:           func(a alert) string { return "http://" + st.gatewayAddr + "/v1/webhooks/" + a.Source },
+			url:           func(a alert) string { return "http://" + st.gateway.Addr + "/v1/webhooks/" + a.Source },
 			authorization: func(a alert) string { return "Bearer " + st.tokens[a.Source] },
 			render:        func(a alert) payload { return renderers[a.Source](a) },
 			accepted:      http.StatusAccepted,
 		},
-		gen: newGenerator(mix, base), names: names, pids: pids, backends: st.postgresBackends,
+		gen: newGenerator(mix, base), names: names, pids: pids, backends: st.PostgresBackends(0),
 	}
 	systems := []*system{alexus}
 
 	var bare *system
 	if o.ceiling {
-		c, err := startCeiling(o.redisURL, st.namespace)
+		c, err := startCeiling(o.RedisURL, st.Namespace)
 		if err != nil {
 			return rep, fmt.Errorf("ceiling server: %w", err)
 		}
@@ -97,7 +86,7 @@ func bench(ctx context.Context, o options, log io.Writer) (_ *report, err error)
 		if err != nil {
 			rep.amNote = "not run: " + err.Error()
 		} else {
-			proc, err := startAlertmanager(ctx, bin, o.readyTimeout)
+			proc, err := startAlertmanager(ctx, bin, o.ReadyTimeout)
 			if err != nil {
 				return rep, err
 			}
@@ -126,7 +115,7 @@ func bench(ctx context.Context, o options, log io.Writer) (_ *report, err error)
 			if o.rounds > 1 {
 				fmt.Fprintf(log, "round %d of %d: ", round+1, o.rounds)
 			}
-			if err := s.run(ctx, o, cfg, st.rdb, log); err != nil {
+			if err := s.run(ctx, o, cfg, st.Redis, log); err != nil {
 				return rep, err
 			}
 			if s == alexus {
@@ -142,7 +131,7 @@ func bench(ctx context.Context, o options, log io.Writer) (_ *report, err error)
 	}
 
 	fmt.Fprintln(log, "counting the stream")
-	count, err := countStream(ctx, st.rdb, signalStream(st.namespace))
+	count, err := countStream(ctx, st.Redis, signalStream(st.Namespace))
 	if err != nil {
 		return rep, err
 	}
@@ -157,7 +146,7 @@ func bench(ctx context.Context, o options, log io.Writer) (_ *report, err error)
 			return rep, err
 		case n != int64(bare.phase.result.accepted):
 			rep.ceilingCheck = fmt.Sprintf("MISMATCH: the ceiling stream holds %d entries for %d 202 answers", n, bare.phase.result.accepted)
-			mismatch = errMismatch
+			mismatch = harness.ErrMismatch
 		default:
 			rep.ceilingCheck = fmt.Sprintf("the ceiling stream holds %d entries, one per 202", n)
 		}
@@ -225,20 +214,20 @@ func runPhase(ctx context.Context, o options, s *system, cfg loadConfig, rdb *re
 	case <-time.After(o.settle):
 	}
 	fmt.Fprintf(log, "driving %s: %s\n", t.name, describeLoad(cfg))
-	redisBefore, err := redisCPU(ctx, rdb)
+	redisBefore, err := procstat.RedisCPU(ctx, rdb)
 	if err != nil {
 		return nil, err
 	}
-	var pg *groupCPU
+	var pg *procstat.GroupWatcher
 	if s.backends != nil {
-		if pg, err = watchGroup(s.backends); err != nil {
+		if pg, err = procstat.WatchGroup(s.backends); err != nil {
 			return nil, fmt.Errorf("postgres backends: %w", err)
 		}
 	}
-	load := loadAverage()
-	w := watch(slices.Concat(s.names, []string{"bench"}), slices.Concat(s.pids, []int{os.Getpid()}))
+	load := procstat.LoadAverage()
+	w := procstat.Watch(slices.Concat(s.names, []string{"bench"}), slices.Concat(s.pids, []int{os.Getpid()}))
 	res := drive(ctx, t, s.gen, cfg, &s.state, log)
-	usage, err := w.stop()
+	usage, err := w.Stop()
 	if err != nil {
 		return nil, err
 	}
@@ -247,17 +236,17 @@ func runPhase(ctx context.Context, o options, s *system, cfg loadConfig, rdb *re
 		procs:     usage[:len(usage)-1],
 		bench:     usage[len(usage)-1],
 		loadStart: load,
-		loadEnd:   loadAverage(),
+		loadEnd:   procstat.LoadAverage(),
 	}
 	if pg != nil {
-		if ph.postgresCPU, ph.postgresProcs, err = pg.stop(); err != nil {
+		if ph.postgresCPU, ph.postgresProcs, err = pg.Stop(); err != nil {
 			return nil, fmt.Errorf("postgres backends: %w", err)
 		}
 	}
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
 	}
-	redisAfter, err := redisCPU(ctx, rdb)
+	redisAfter, err := procstat.RedisCPU(ctx, rdb)
 	if err != nil {
 		return nil, err
 	}
@@ -275,38 +264,4 @@ func describeLoad(cfg loadConfig) string {
 		pace = fmt.Sprintf(", paced to %.0f/s", cfg.rate)
 	}
 	return fmt.Sprintf("%s, %d connections, %.0f%% duplicates%s", amount, cfg.concurrency, 100*cfg.dup, pace)
-}
-
-// repoRoot is the folder of the main module's go.mod, where
-// `go build ./cmd/alexus` must run.
-func repoRoot() (string, error) {
-	out, err := exec.Command("go", "env", "GOMOD").Output()
-	if err != nil {
-		return "", fmt.Errorf("go env GOMOD: %w", err)
-	}
-	mod := strings.TrimSpace(string(out))
-	if mod == "" || mod == os.DevNull {
-		return "", errors.New("run from inside the alexus repository (go env GOMOD is empty)")
-	}
-	return filepath.Dir(mod), nil
-}
-
-// redisCPU is the Redis server's user+sys CPU time so far (INFO cpu).
-func redisCPU(ctx context.Context, rdb *redis.Client) (time.Duration, error) {
-	info, err := rdb.Info(ctx, "cpu").Result()
-	if err != nil {
-		return 0, fmt.Errorf("redis INFO cpu: %w", err)
-	}
-	var total float64
-	for _, line := range strings.Split(info, "\n") {
-		k, v, ok := strings.Cut(strings.TrimSpace(line), ":")
-		if ok && (k == "used_cpu_user" || k == "used_cpu_sys") {
-			f, err := strconv.ParseFloat(v, 64)
-			if err != nil {
-				return 0, fmt.Errorf("redis INFO cpu: %s=%q", k, v)
-			}
-			total += f
-		}
-	}
-	return time.Duration(total * float64(time.Second)), nil
 }

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/alexus-platform/alexus/bench/internal/procstat"
 )
 
 // phase is one system's run and what it cost.
@@ -15,10 +17,10 @@ type phase struct {
 	result *loadResult
 	// procs are the system's own processes; none for the in-process
 	// ceiling.
-	procs []procUsage
+	procs []procstat.Usage
 	// bench is this process over the phase: the load generator, plus the
 	// ceiling server during the ceiling's phase.
-	bench procUsage
+	bench procstat.Usage
 	// redisCPU is the Redis server's CPU time over the phase.
 	redisCPU time.Duration
 	// postgresCPU is the CPU time of the Postgres backends serving the
@@ -34,23 +36,13 @@ type phase struct {
 func (p *phase) merge(o *phase) {
 	p.result.merge(o.result)
 	for i := range p.procs {
-		p.procs[i].add(o.procs[i])
+		p.procs[i].Add(o.procs[i])
 	}
-	p.bench.add(o.bench)
+	p.bench.Add(o.bench)
 	p.redisCPU += o.redisCPU
 	p.postgresCPU += o.postgresCPU
 	p.postgresProcs = max(p.postgresProcs, o.postgresProcs)
 	p.loadEnd = o.loadEnd
-}
-
-// add adds a later run of the same process: CPU and wall time add up, the
-// peak is the highest, the final RSS the last.
-func (u *procUsage) add(o procUsage) {
-	u.cpu.user += o.cpu.user
-	u.cpu.sys += o.cpu.sys
-	u.wall += o.wall
-	u.mem.hwm = max(u.mem.hwm, o.mem.hwm)
-	u.mem.rss = o.mem.rss
 }
 
 // report is everything printed at the end.
@@ -67,16 +59,17 @@ type report struct {
 	amNote       string
 }
 
-func (r *report) print(w io.Writer) {
+// Print writes the report in Markdown.
+func (r *report) Print(w io.Writer) {
 	fmt.Fprintf(w, "\n## Ingest benchmark\n\n")
 	fmt.Fprintf(w, "- command: `go run ./bench/ingest %s`\n", strings.Join(r.args, " "))
 	fmt.Fprintf(w, "- machine: %d cores (load generator included), %s\n", runtime.NumCPU(), runtime.Version())
 	fmt.Fprintf(w, "- mix: %s; duplicates: %.0f%%; connections: %d; rounds: %d\n", formatMix(r.mix), 100*r.opts.dup, r.opts.concurrency, r.opts.rounds)
-	fmt.Fprintf(w, "- planes' log level: %s\n", r.opts.logLevel)
+	fmt.Fprintf(w, "- planes' log level: %s\n", r.opts.LogLevel)
 	for _, n := range r.limitNotes {
 		fmt.Fprintf(w, "- limits: %s\n", n)
 	}
-	for _, e := range r.opts.planeEnv {
+	for _, e := range r.opts.PlaneEnv {
 		fmt.Fprintf(w, "- plane setting: %s\n", e)
 	}
 
@@ -136,9 +129,9 @@ func (r *report) print(w io.Writer) {
 			continue
 		}
 		bench := p.bench
-		bench.name = "bench (load generator)"
+		bench.Name = "bench (load generator)"
 		if p == r.ceiling {
-			bench.name = "bench (load generator + ceiling server)"
+			bench.Name = "bench (load generator + ceiling server)"
 		}
 		per := func(d time.Duration) string {
 			if p.result.accepted == 0 {
@@ -146,9 +139,9 @@ func (r *report) print(w io.Writer) {
 			}
 			return fmt.Sprintf("%.0f µs", float64(d.Microseconds())/float64(p.result.accepted))
 		}
-		for _, u := range append(append([]procUsage{}, p.procs...), bench) {
+		for _, u := range append(append([]procstat.Usage{}, p.procs...), bench) {
 			fmt.Fprintf(w, "| %s | %s | %.2f | %.2f | %.0f%% | %s | %s | %s |\n",
-				p.result.system, u.name, u.cpu.user.Seconds(), u.cpu.sys.Seconds(), u.corePercent(), per(u.cpu.total()), mb(u.mem.hwm), mb(u.mem.rss))
+				p.result.system, u.Name, u.CPU.User.Seconds(), u.CPU.Sys.Seconds(), u.CorePercent(), per(u.CPU.Total()), procstat.MB(u.Mem.HWM), procstat.MB(u.Mem.RSS))
 		}
 		fmt.Fprintf(w, "| %s | redis-server (INFO cpu) | | | %.0f%% | %s | | |\n",
 			p.result.system, 100*p.redisCPU.Seconds()/p.result.elapsed.Seconds(), per(p.redisCPU))
@@ -193,9 +186,9 @@ func (r *report) printTargets(w io.Writer) {
 	}
 	var hwm int64
 	for _, u := range r.alexus.procs {
-		hwm += u.mem.hwm
+		hwm += u.Mem.HWM
 	}
-	fmt.Fprintf(w, "- gateway + ingest peak RSS < 200 MB: %s (%s)\n", yes(hwm < 200<<20), mb(hwm))
+	fmt.Fprintf(w, "- gateway + ingest peak RSS < 200 MB: %s (%s)\n", yes(hwm < 200<<20), procstat.MB(hwm))
 	if r.opts.rate > 0 {
 		p99 := r.alexus.result.quantile(0.99)
 		fmt.Fprintf(w, "- p99 < 25 ms at %.0f requests/s: %s (%s); the target holds if this rate is half the sustained maximum of an unpaced run\n",
@@ -215,13 +208,13 @@ func (r *report) ratio(p *phase) string {
 
 func cpuCell(p *phase) string {
 	if len(p.procs) == 0 {
-		return fmt.Sprintf("in bench process (%.0f%% with load gen)", p.bench.corePercent())
+		return fmt.Sprintf("in bench process (%.0f%% with load gen)", p.bench.CorePercent())
 	}
 	var total float64
 	parts := make([]string, len(p.procs))
 	for i, u := range p.procs {
-		total += u.corePercent()
-		parts[i] = fmt.Sprintf("%s %.0f%%", u.name, u.corePercent())
+		total += u.CorePercent()
+		parts[i] = fmt.Sprintf("%s %.0f%%", u.Name, u.CorePercent())
 	}
 	if len(p.procs) == 1 {
 		return fmt.Sprintf("%.0f%%", total)
@@ -236,21 +229,17 @@ func rssCell(p *phase) string {
 	var total int64
 	parts := make([]string, len(p.procs))
 	for i, u := range p.procs {
-		total += u.mem.hwm
-		parts[i] = fmt.Sprintf("%s %s", u.name, mb(u.mem.hwm))
+		total += u.Mem.HWM
+		parts[i] = fmt.Sprintf("%s %s", u.Name, procstat.MB(u.Mem.HWM))
 	}
 	if len(p.procs) == 1 {
-		return mb(total)
+		return procstat.MB(total)
 	}
-	return fmt.Sprintf("%s (%s)", mb(total), strings.Join(parts, ", "))
+	return fmt.Sprintf("%s (%s)", procstat.MB(total), strings.Join(parts, ", "))
 }
 
 func ms(d time.Duration) string {
 	return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond))
-}
-
-func mb(b int64) string {
-	return fmt.Sprintf("%.0f MB", float64(b)/(1<<20))
 }
 
 func yes(ok bool) string {

@@ -2,18 +2,16 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/redis/go-redis/v9"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/alexus-platform/alexus/bench/internal/harness"
 	signalv1 "github.com/alexus-platform/alexus/gen/alexus/signal/v1"
 	"github.com/alexus-platform/alexus/internal/rediskey"
 	"github.com/alexus-platform/alexus/internal/tenant"
 )
-
-var errMismatch = errors.New("the stream does not match what was accepted")
 
 // xrangeChunk is how many entries one XRANGE reads.
 const xrangeChunk = 5000
@@ -28,8 +26,8 @@ type streamCount struct {
 }
 
 // signalStream is the key ingest appends the bench tenant's events to.
-func signalStream(namespace string) string {
-	return rediskey.Space(namespace).Tenant(tenant.ID(benchTenant), rediskey.SignalStream)
+func signalStream(namespace rediskey.Space) string {
+	return namespace.Tenant(tenant.ID(benchTenant), rediskey.SignalStream)
 }
 
 // countStream reads the whole stream in chunks and counts its events.
@@ -99,7 +97,7 @@ func countStream(ctx context.Context, rdb *redis.Client, key string) (streamCoun
 // verdict compares the stream with what the generator saw accepted: every
 // distinct alert accepted on its first delivery opened exactly one signal,
 // and every accepted delivery appended exactly one event. It returns the
-// lines to print and errMismatch when they disagree.
+// lines to print and harness.ErrMismatch when they disagree.
 func verdict(c streamCount, r *loadResult) ([]string, error) {
 	lines := []string{
 		fmt.Sprintf("stream: %d entries: %d OPENED, %d REPEATED, %d RESOLVED, %d other", c.entries, c.opened, c.repeated, c.resolved, c.other),
@@ -122,5 +120,5 @@ func verdict(c streamCount, r *loadResult) ([]string, error) {
 	for _, b := range bad {
 		lines = append(lines, "MISMATCH: "+b)
 	}
-	return lines, errMismatch
+	return lines, harness.ErrMismatch
 }

@@ -11,6 +11,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/alexus-platform/alexus/bench/internal/harness"
+	"github.com/alexus-platform/alexus/bench/internal/procstat"
 	signalv1 "github.com/alexus-platform/alexus/gen/alexus/signal/v1"
 	"github.com/alexus-platform/alexus/internal/rediskey"
 )
@@ -20,7 +22,7 @@ import (
 // Whatever it started is stopped and removed before it returns, also on
 // Ctrl-C.
 func bench(ctx context.Context, o options, log io.Writer) (*report, error) {
-	root, err := repoRoot()
+	root, err := harness.RepoRoot()
 	if err != nil {
 		return nil, err
 	}
@@ -36,31 +38,27 @@ func bench(ctx context.Context, o options, log io.Writer) (*report, error) {
 		sources: countDistinct(templates, func(t template) string { return t.sig.GetSource() }),
 	}
 
-	st, err := startStack(ctx, stackConfig{
-		repoRoot:     root,
-		postgresURL:  o.postgresURL,
-		redisURL:     o.redisURL,
-		logLevel:     o.logLevel,
-		planeEnv:     o.planeEnv,
-		bin:          o.bin,
-		readyTimeout: o.readyTimeout,
-		pprof:        o.profileDir != "",
-		keep:         o.keep,
-		log:          log,
+	st, err := startStack(ctx, harness.Config{
+		Flags:    o.Flags,
+		RepoRoot: root,
+		Bin:      o.bin,
+		Pprof:    o.profileDir != "",
+		Keep:     o.keep,
+		Log:      log,
 	})
 	if err != nil {
 		return nil, err
 	}
 	defer st.close()
-	if help, err := st.alexus(ctx, "orchestrator", "--help"); err == nil {
-		rep.settings = planeSettings(help, o.planeEnv)
+	if help, err := st.Alexus(ctx, "orchestrator", "--help"); err == nil {
+		rep.settings = planeSettings(help, o.PlaneEnv)
 	}
 	conn, err := st.adminConn(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
-	stall := max(o.readyTimeout, 30*time.Second)
+	stall := max(o.ReadyTimeout, 30*time.Second)
 
 	var ids []string
 	if o.warmup > 0 {
@@ -69,15 +67,15 @@ func bench(ctx context.Context, o options, log io.Writer) (*report, error) {
 		}
 	}
 
-	fmt.Fprintf(log, "writing %d signals to %s\n", o.signals, st.namespace.Tenant(benchTenant, rediskey.SignalStream))
+	fmt.Fprintf(log, "writing %d signals to %s\n", o.signals, st.Namespace.Tenant(benchTenant, rediskey.SignalStream))
 	start := time.Now()
-	measured, err := writeSignals(ctx, st.rdb, st.namespace, sigs[o.warmup:])
+	measured, err := writeSignals(ctx, st.Redis, st.Namespace, sigs[o.warmup:])
 	if err != nil {
 		return nil, fmt.Errorf("write signals: %w", err)
 	}
 	rep.writeTime = time.Since(start)
 	ids = append(ids, measured...)
-	events, err := streamEvents(ctx, st.rdb, st.namespace)
+	events, err := streamEvents(ctx, st.Redis, st.Namespace)
 	if err != nil {
 		return nil, err
 	}
@@ -85,16 +83,16 @@ func bench(ctx context.Context, o options, log io.Writer) (*report, error) {
 		return nil, fmt.Errorf("the stream does not hold what was written: %w", err)
 	}
 
-	redisBefore, err := redisCPU(ctx, st.rdb)
+	redisBefore, err := procstat.RedisCPU(ctx, st.Redis)
 	if err != nil {
 		return nil, err
 	}
-	pg, err := watchGroup(st.postgresBackends(int(conn.PgConn().PID())))
+	pg, err := procstat.WatchGroup(st.PostgresBackends(int(conn.PgConn().PID())))
 	if err != nil {
 		return nil, fmt.Errorf("postgres backends: %w", err)
 	}
-	rep.loadStart = loadAverage()
-	machineBefore, err := readMachineCPU()
+	rep.loadStart = procstat.LoadAverage()
+	machineBefore, err := procstat.ReadMachineCPU()
 	if err != nil {
 		return nil, err
 	}
@@ -103,8 +101,8 @@ func bench(ctx context.Context, o options, log io.Writer) (*report, error) {
 	if err := st.startOrchestrator(); err != nil {
 		return nil, err
 	}
-	w := watch([]string{"alexus orchestrator", "alexus actions", "bench (poller, webhook receiver)"},
-		[]int{st.orchestrator.pid(), st.actions.pid(), os.Getpid()})
+	w := procstat.Watch([]string{"alexus orchestrator", "alexus actions", "bench (poller, webhook receiver)"},
+		[]int{st.orchestrator.PID(), st.actions.PID(), os.Getpid()})
 	profiles := make(chan []profile, 1)
 	onOpened := func() {}
 	if o.profileDir != "" {
@@ -112,7 +110,7 @@ func bench(ctx context.Context, o options, log io.Writer) (*report, error) {
 			fmt.Fprintf(log, "profiling the planes for %ds into %s\n", o.profileSeconds, o.profileDir)
 			go func() {
 				done := make(chan profile, 2)
-				for _, p := range []*plane{st.orchestrator, st.actions} {
+				for _, p := range []*harness.Plane{st.orchestrator, st.actions} {
 					go func() { done <- captureProfile(ctx, p, o.profileSeconds, o.profileDir) }()
 				}
 				profiles <- []profile{<-done, <-done}
@@ -121,41 +119,41 @@ func bench(ctx context.Context, o options, log io.Writer) (*report, error) {
 	} else {
 		profiles <- nil
 	}
-	polls, err := drain(ctx, conn, st.rdb, st.namespace, st.orchestrator, o.warmup, len(ids), o.poll, o.timeout, stall, onOpened, log)
+	polls, err := drain(ctx, conn, st.Redis, st.Namespace, st.orchestrator, o.warmup, len(ids), o.poll, o.timeout, stall, onOpened, log)
 	if err != nil {
 		return nil, err
 	}
 	end := polls[len(polls)-1]
-	usage, err := w.stop()
+	usage, err := w.Stop()
 	if err != nil {
 		return nil, err
 	}
 	rep.orchestrator, rep.actions, rep.bench = usage[0], usage[1], usage[2]
-	if rep.postgresCPU, rep.postgresProcs, err = pg.stop(); err != nil {
+	if rep.postgresCPU, rep.postgresProcs, err = pg.Stop(); err != nil {
 		return nil, fmt.Errorf("postgres backends: %w", err)
 	}
-	redisAfter, err := redisCPU(ctx, st.rdb)
+	redisAfter, err := procstat.RedisCPU(ctx, st.Redis)
 	if err != nil {
 		return nil, err
 	}
 	rep.redisCPU = redisAfter - redisBefore
-	rep.loadEnd = loadAverage()
-	machineAfter, err := readMachineCPU()
+	rep.loadEnd = procstat.LoadAverage()
+	machineAfter, err := procstat.ReadMachineCPU()
 	if err != nil {
 		return nil, err
 	}
-	rep.machineCPU = machineBefore.busyTime(machineAfter)
-	rep.wall = end.at.Sub(st.orchestrator.started)
+	rep.machineCPU = machineBefore.BusyTime(machineAfter)
+	rep.wall = end.at.Sub(st.orchestrator.Started)
 	rep.polls = len(polls)
 	rep.deliveriesAtEnd = st.deliveries.Load()
 	fmt.Fprintf(log, "all %d decided; checking\n", o.signals)
 
 	// The consumer acknowledges an entry just after its last stage is
 	// stored; give the last ones a moment.
-	if rep.pending, err = waitAcked(ctx, st.rdb, st.namespace, 10*time.Second); err != nil {
+	if rep.pending, err = waitAcked(ctx, st.Redis, st.Namespace, 10*time.Second); err != nil {
 		return rep, err
 	}
-	deadLetters, err := st.rdb.XLen(ctx, st.namespace.Tenant(benchTenant, rediskey.DeadLetters)).Result()
+	deadLetters, err := st.Redis.XLen(ctx, st.Namespace.Tenant(benchTenant, rediskey.DeadLetters)).Result()
 	if err != nil {
 		return rep, fmt.Errorf("dead-letter stream: %w", err)
 	}
@@ -183,7 +181,7 @@ func bench(ctx context.Context, o options, log io.Writer) (*report, error) {
 	rep.deliveriesFinal = waitDeliveries(ctx, st, int64(rep.outcome.decisions[stageExecute]), 30*time.Second)
 	rep.profiles = <-profiles
 	if len(rep.outcome.problems) > 0 {
-		return rep, errMismatch
+		return rep, harness.ErrMismatch
 	}
 	return rep, nil
 }
@@ -200,14 +198,14 @@ func bench(ctx context.Context, o options, log io.Writer) (*report, error) {
 // that has them.
 func warmUp(ctx context.Context, st *stack, conn *pgx.Conn, sigs []*signalv1.Signal, o options, stall time.Duration, log io.Writer) ([]string, error) {
 	fmt.Fprintf(log, "warm-up: %d signals through the pipeline, then ANALYZE\n", len(sigs))
-	ids, err := writeSignals(ctx, st.rdb, st.namespace, sigs)
+	ids, err := writeSignals(ctx, st.Redis, st.Namespace, sigs)
 	if err != nil {
 		return nil, fmt.Errorf("write signals: %w", err)
 	}
 	if err := st.startOrchestrator(); err != nil {
 		return nil, err
 	}
-	if _, err := drain(ctx, conn, st.rdb, st.namespace, st.orchestrator, 0, len(ids), o.poll, o.timeout, stall, nil, log); err != nil {
+	if _, err := drain(ctx, conn, st.Redis, st.Namespace, st.orchestrator, 0, len(ids), o.poll, o.timeout, stall, nil, log); err != nil {
 		return nil, err
 	}
 	if err := st.stopOrchestrator(); err != nil {
@@ -323,7 +321,7 @@ func waitDeliveries(ctx context.Context, st *stack, want int64, limit time.Durat
 		if got >= want || time.Now().After(deadline) || ctx.Err() != nil {
 			return got
 		}
-		if err := st.actions.gone(); err != nil {
+		if err := st.actions.Gone(); err != nil {
 			return got
 		}
 		select {

@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/alexus-platform/alexus/bench/internal/harness"
 	"github.com/alexus-platform/alexus/internal/rediskey"
 )
 
@@ -85,7 +86,7 @@ const ackGrace = 5 * time.Second
 // base is the number of entries acknowledged before (by a warm-up), for
 // the progress lines; opened, when not nil, is called once, at the first
 // poll that finds an entry read beyond base.
-func drain(ctx context.Context, conn *pgx.Conn, rdb *redis.Client, space rediskey.Space, orch *plane, base, total int, interval, timeout, stall time.Duration, opened func(), log io.Writer) ([]progress, error) {
+func drain(ctx context.Context, conn *pgx.Conn, rdb *redis.Client, space rediskey.Space, orch *harness.Plane, base, total int, interval, timeout, stall time.Duration, opened func(), log io.Writer) ([]progress, error) {
 	var polls []progress
 	deadline := time.Now().Add(timeout)
 	lastMove, last := time.Now(), progress{read: -1}
@@ -98,7 +99,7 @@ func drain(ctx context.Context, conn *pgx.Conn, rdb *redis.Client, space rediske
 			return polls, ctx.Err()
 		case <-tick.C:
 		}
-		if err := orch.gone(); err != nil {
+		if err := orch.Gone(); err != nil {
 			return polls, err
 		}
 		p, err := groupProgress(ctx, rdb, space)
@@ -131,9 +132,9 @@ func drain(ctx context.Context, conn *pgx.Conn, rdb *redis.Client, space rediske
 		}
 		switch {
 		case time.Now().After(deadline):
-			return polls, fmt.Errorf("only %d of %d entries done after -timeout %s; orchestrator log:\n%s", p.acked-int64(base), total-base, timeout, tail(orch.logPath, 20))
+			return polls, fmt.Errorf("only %d of %d entries done after -timeout %s; orchestrator log:\n%s", p.acked-int64(base), total-base, timeout, harness.Tail(orch.LogPath, 20))
 		case time.Since(lastMove) > stall:
-			return polls, fmt.Errorf("no progress for %s at %d read, %d of %d done; orchestrator log:\n%s", stall, p.read-int64(base), p.acked-int64(base), total-base, tail(orch.logPath, 20))
+			return polls, fmt.Errorf("no progress for %s at %d read, %d of %d done; orchestrator log:\n%s", stall, p.read-int64(base), p.acked-int64(base), total-base, harness.Tail(orch.LogPath, 20))
 		}
 	}
 }

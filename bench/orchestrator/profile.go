@@ -8,9 +8,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"time"
+
+	"github.com/alexus-platform/alexus/bench/internal/harness"
 )
 
 // profile is one plane's CPU profile taken during the drain.
@@ -25,13 +26,13 @@ type profile struct {
 // captureProfile takes a CPU profile of p for seconds through its pprof
 // server and writes it to dir/<plane>.pprof. The server starts with the
 // plane, so a refused connection is retried for a few seconds.
-func captureProfile(ctx context.Context, p *plane, seconds int, dir string) profile {
-	out := profile{plane: p.name, path: filepath.Join(dir, p.name+".pprof")}
-	if p.pprofAddr == "" {
-		out.err = fmt.Errorf("alexus %s serves no pprof", p.name)
+func captureProfile(ctx context.Context, p *harness.Plane, seconds int, dir string) profile {
+	out := profile{plane: p.Role, path: filepath.Join(dir, p.Role+".pprof")}
+	if p.PprofAddr == "" {
+		out.err = fmt.Errorf("%s serves no pprof", p.Name)
 		return out
 	}
-	url := fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", p.pprofAddr, seconds)
+	url := fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", p.PprofAddr, seconds)
 	client := &http.Client{Timeout: time.Duration(seconds)*time.Second + 30*time.Second}
 	var resp *http.Response
 	for attempt := 0; ; attempt++ {
@@ -45,7 +46,7 @@ func captureProfile(ctx context.Context, p *plane, seconds int, dir string) prof
 			break
 		}
 		if attempt == 20 || ctx.Err() != nil {
-			out.err = fmt.Errorf("profile alexus %s: %w", p.name, err)
+			out.err = fmt.Errorf("profile %s: %w", p.Name, err)
 			return out
 		}
 		time.Sleep(250 * time.Millisecond)
@@ -53,7 +54,7 @@ func captureProfile(ctx context.Context, p *plane, seconds int, dir string) prof
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
-		out.err = fmt.Errorf("profile alexus %s: %s: %s", p.name, resp.Status, b)
+		out.err = fmt.Errorf("profile %s: %s: %s", p.Name, resp.Status, b)
 		return out
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -67,7 +68,7 @@ func captureProfile(ctx context.Context, p *plane, seconds int, dir string) prof
 	}
 	if _, err := io.Copy(f, resp.Body); err != nil {
 		f.Close()
-		out.err = fmt.Errorf("profile alexus %s: %w", p.name, err)
+		out.err = fmt.Errorf("profile %s: %w", p.Name, err)
 		return out
 	}
 	if err := f.Close(); err != nil {
@@ -83,10 +84,6 @@ func captureProfile(ctx context.Context, p *plane, seconds int, dir string) prof
 	return out
 }
 
-// helpFlag matches a flag line of `alexus <plane> --help`: name, type, the
-// variable named at the end of its usage, and its default.
-var helpFlag = regexp.MustCompile(`--([a-z0-9-]+) (int|int64|float|float64|duration|string)\s.*\((ALEXUS_[A-Z0-9_]+)\)(?: \(default ([^)]*)\))?`)
-
 // reportedSettings are the settings that bound the orchestrator's
 // throughput, listed in the report with the value the run used.
 var reportedSettings = []string{
@@ -101,17 +98,13 @@ var reportedSettings = []string{
 // -plane-env set. A setting the help does not list is left out.
 func planeSettings(help string, planeEnv []string) []string {
 	defaults := map[string]string{}
-	for _, line := range strings.Split(help, "\n") {
-		m := helpFlag.FindStringSubmatch(line)
-		if m == nil {
-			continue
-		}
-		def := m[4]
+	for _, f := range harness.ParseHelp(help) {
+		def := f.Default
 		if def == "" {
 			// pflag prints no default for a zero value.
 			def = "0"
 		}
-		defaults[m[3]] = def
+		defaults[f.Env] = def
 	}
 	set := map[string]string{}
 	for _, kv := range planeEnv {

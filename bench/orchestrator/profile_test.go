@@ -21,16 +21,3 @@ func TestPlaneSettings(t *testing.T) {
 		"ALEXUS_ACTIONS_WORKERS=32 (default)",
 	}, got)
 }
-
-func TestParseMachineCPU(t *testing.T) {
-	t.Parallel()
-	m, err := parseMachineCPU("cpu  100 5 50 1000 20 3 2 1 7 0")
-	require.NoError(t, err)
-	require.Equal(t, machineCPU{busy: 161, all: 1181}, m)
-	later, err := parseMachineCPU("cpu  200 5 50 1000 20 3 2 1 7 0")
-	require.NoError(t, err)
-	require.Equal(t, int64(100), later.busy-m.busy)
-
-	_, err = parseMachineCPU("cpu0 1 2 3")
-	require.Error(t, err)
-}

@@ -6,6 +6,8 @@ import (
 	"runtime"
 	"strings"
 	"time"
+
+	"github.com/alexus-platform/alexus/bench/internal/procstat"
 )
 
 // target is the issue's throughput target for the heuristic path.
@@ -30,7 +32,7 @@ type report struct {
 	wall  time.Duration
 	polls int
 
-	orchestrator, actions, bench procUsage
+	orchestrator, actions, bench procstat.Usage
 	redisCPU, postgresCPU        time.Duration
 	postgresProcs                int
 	loadStart, loadEnd           string
@@ -57,7 +59,8 @@ func (r *report) rate() float64 {
 	return float64(r.opts.signals) / r.window.length().Seconds()
 }
 
-func (r *report) print(w io.Writer) {
+// Print writes the report in Markdown.
+func (r *report) Print(w io.Writer) {
 	o := r.opts
 	fmt.Fprintf(w, "\n## Orchestrator benchmark: heuristic path\n\n")
 	fmt.Fprintf(w, "- command: `go run ./bench/orchestrator %s`\n", strings.Join(r.args, " "))
@@ -70,11 +73,11 @@ func (r *report) print(w io.Writer) {
 	}
 	fmt.Fprintf(w, "- signals: copies of %d firing signals that ingest's normalisers make from %d cases of testdata/triage/cases.json (%d sources), taken in turn, each with its own fingerprint; written with ingest's own store (services/ingest/dedup) in %s\n",
 		r.templates, r.cases, r.sources, r.writeTime.Round(time.Millisecond))
-	fmt.Fprintf(w, "- planes' log level: %s\n", o.logLevel)
+	fmt.Fprintf(w, "- planes' log level: %s\n", o.LogLevel)
 	for _, s := range r.settings {
 		fmt.Fprintf(w, "- setting: %s\n", s)
 	}
-	for _, e := range o.planeEnv {
+	for _, e := range o.PlaneEnv {
 		fmt.Fprintf(w, "- plane setting: %s\n", e)
 	}
 	if o.profileDir != "" {
@@ -114,23 +117,23 @@ func (r *report) print(w io.Writer) {
 	}
 
 	fmt.Fprintf(w, "\n### Resources\n\n")
-	fmt.Fprintf(w, "Over %s, from the orchestrator's start until every incident was seen decided. CPU is user+sys time as %% of one core (%d%% = every core); CPU per signal divides it by -n; peak RSS is VmHWM.\n\n", seconds(r.orchestrator.wall), 100*runtime.NumCPU())
+	fmt.Fprintf(w, "Over %s, from the orchestrator's start until every incident was seen decided. CPU is user+sys time as %% of one core (%d%% = every core); CPU per signal divides it by -n; peak RSS is VmHWM.\n\n", seconds(r.orchestrator.Wall), 100*runtime.NumCPU())
 	fmt.Fprintf(w, "| process | user s | sys s | %% of a core | CPU per signal | peak RSS | final RSS |\n")
 	fmt.Fprintf(w, "| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n")
 	per := func(d time.Duration) string {
 		return fmt.Sprintf("%.0f µs", float64(d.Microseconds())/float64(o.signals))
 	}
-	for _, u := range []procUsage{r.orchestrator, r.actions, r.bench} {
+	for _, u := range []procstat.Usage{r.orchestrator, r.actions, r.bench} {
 		fmt.Fprintf(w, "| %s | %.2f | %.2f | %.0f%% | %s | %s | %s |\n",
-			u.name, u.cpu.user.Seconds(), u.cpu.sys.Seconds(), u.corePercent(), per(u.cpu.total()), mb(u.mem.hwm), mb(u.mem.rss))
+			u.Name, u.CPU.User.Seconds(), u.CPU.Sys.Seconds(), u.CorePercent(), per(u.CPU.Total()), procstat.MB(u.Mem.HWM), procstat.MB(u.Mem.RSS))
 	}
-	wall := r.orchestrator.wall.Seconds()
+	wall := r.orchestrator.Wall.Seconds()
 	fmt.Fprintf(w, "| redis-server (INFO cpu) | | | %.0f%% | %s | | |\n", 100*r.redisCPU.Seconds()/wall, per(r.redisCPU))
 	fmt.Fprintf(w, "| postgres (%d backends of the bench database, the poller's excluded) | | | %.0f%% | %s | | |\n",
 		r.postgresProcs, 100*r.postgresCPU.Seconds()/wall, per(r.postgresCPU))
-	sum := r.orchestrator.cpu.total() + r.actions.cpu.total() + r.redisCPU + r.postgresCPU
+	sum := r.orchestrator.CPU.Total() + r.actions.CPU.Total() + r.redisCPU + r.postgresCPU
 	fmt.Fprintf(w, "| **orchestrator + actions + Redis + Postgres** | | | **%.0f%%** | **%s** | | |\n", 100*sum.Seconds()/wall, per(sum))
-	others := r.machineCPU - sum - r.bench.cpu.total()
+	others := r.machineCPU - sum - r.bench.CPU.Total()
 	fmt.Fprintf(w, "| other work on the machine (/proc/stat busy time minus the rows above; Postgres's WAL writer and checkpointer included) | | | %.0f%% | | | |\n", 100*others.Seconds()/wall)
 	if others.Seconds()/wall > 0.2 {
 		fmt.Fprintf(w, "\n**Other work used %.0f%% of a core during the run**: the planes, Redis and Postgres had that much less of the machine, so signals/s is lower than on an idle machine; CPU per signal is the steadier figure.\n", 100*others.Seconds()/wall)
@@ -192,10 +195,6 @@ func seconds(d time.Duration) string {
 
 func ms(d time.Duration) string {
 	return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond))
-}
-
-func mb(b int64) string {
-	return fmt.Sprintf("%.0f MB", float64(b)/(1<<20))
 }
 
 func yes(ok bool) string {

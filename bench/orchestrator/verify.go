@@ -2,16 +2,11 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
 )
-
-// errMismatch reports that the stored incidents do not match the signals
-// written: the run's figures are then not to be trusted.
-var errMismatch = errors.New("stored incidents do not match the signals written")
 
 // incidentRow is what the check reads of one incident.
 type incidentRow struct {
