@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"sync"
 	"testing"
 	"time"
@@ -80,6 +81,7 @@ func setup(t *testing.T) *bundle {
 	cfg.Orchestrator.DiscoverInterval = 50 * time.Millisecond
 	cfg.Actions.WebhookSecret = webhookSecret
 	cfg.Actions.PollInterval = 100 * time.Millisecond
+	cfg.Actions.EgressAllow = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")} // the sink listens on loopback
 
 	ctx, cancel := context.WithCancel(context.Background())
 	m, err := mesh.Start(ctx, zaptest.NewLogger(t), cfg)

@@ -34,7 +34,8 @@ type stack struct {
 // action plane serves. On error, whatever was made is undone.
 func startStack(ctx context.Context, cfg harness.Config) (_ *stack, err error) {
 	cfg.Settings = func(context.Context, *harness.Stack) ([]string, error) {
-		return []string{"ALEXUS_ACTIONS_WEBHOOK_SECRET=" + harness.RandSecret()}, nil
+		// The webhook receiver listens on loopback.
+		return []string{"ALEXUS_ACTIONS_WEBHOOK_SECRET=" + harness.RandSecret(), "ALEXUS_ACTIONS_EGRESS_ALLOW=127.0.0.0/8"}, nil
 	}
 	s := &stack{}
 	if s.Stack, err = harness.Start(ctx, cfg); err != nil {

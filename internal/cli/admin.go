@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
+	"github.com/alexus-platform/alexus/internal/egress"
 	"github.com/alexus-platform/alexus/internal/provision"
 	"github.com/alexus-platform/alexus/internal/store"
 	"github.com/alexus-platform/alexus/internal/tenant"
@@ -79,7 +81,54 @@ func newTenantCmd(_ *globals) *cobra.Command {
 	s.registerPostgres(create.Flags())
 	create.Flags().StringVar(&webhookURL, "webhook-url", "", "URL of the tenant's \"default\" remediation webhook target (set or replaced, also for an existing tenant)")
 	create.Flags().StringVar(&display, "display-name", "", "human name of the tenant")
-	cmd.AddCommand(create)
+	cmd.AddCommand(create, newAllowEgressCmd())
+	return cmd
+}
+
+// newAllowEgressCmd lets an operator open (or close) non-public networks to
+// one tenant's actions; there is no API for it, so a tenant cannot widen its
+// own reach.
+func newAllowEgressCmd() *cobra.Command {
+	var (
+		s      storeFlags
+		revoke bool
+	)
+	cmd := &cobra.Command{
+		Use:   "allow-egress NAME CIDR...",
+		Short: "Let a tenant's actions reach private, loopback or link-local networks (or, with --revoke, stop them)",
+		Long: "Actions (webhooks, automation endpoints) may call any public address. Every other address is refused\n" +
+			"when the action plane connects, unless ALEXUS_ACTIONS_EGRESS_ALLOW allows it for every tenant or this\n" +
+			"command allows it for one. A CIDR or a single address; the change is audited.",
+		Args: cobra.MinimumNArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			nets := make([]netip.Prefix, 0, len(args)-1)
+			for _, a := range args[1:] {
+				n, err := egress.ParsePrefix(a)
+				if err != nil {
+					return err
+				}
+				nets = append(nets, n)
+			}
+			ctx, db, err := s.tenantDB(cmd, args[0])
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			for _, n := range nets {
+				if err := provision.AllowEgress(ctx, db, n, revoke); err != nil {
+					return err
+				}
+			}
+			all, err := provision.EgressNetworks(ctx, db)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "tenant %s may reach, beyond public addresses: %v\n", args[0], all)
+			return nil
+		},
+	}
+	s.registerPostgres(cmd.Flags())
+	cmd.Flags().BoolVar(&revoke, "revoke", false, "remove the networks instead")
 	return cmd
 }
 

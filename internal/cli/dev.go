@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"time"
@@ -122,6 +123,11 @@ prints what it gets. Ctrl-C stops everything this command started.`,
 			}
 			if cfg.Gateway.DevDefaultWebhookURL, err = startSink(ctx, out, sinkAddr, cfg.Actions.WebhookSecret); err != nil {
 				return err
+			}
+			// The demo receiver listens on this host; production keeps
+			// loopback unreachable unless the operator allows it.
+			if len(cfg.Actions.EgressAllow) == 0 {
+				cfg.Actions.EgressAllow = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
 			}
 			m, err := mesh.Start(ctx, log, cfg)
 			if err != nil {

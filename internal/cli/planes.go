@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/alexus-platform/alexus/internal/egress"
 	"github.com/alexus-platform/alexus/internal/mesh"
 	"github.com/alexus-platform/alexus/services/actions"
 	"github.com/alexus-platform/alexus/services/gateway"
@@ -29,6 +30,7 @@ type meshFlags struct {
 	orchestrator  orchestrator.Config
 	actions       actions.Config
 	webhookSecret string
+	egressAllow   string
 }
 
 func (f *meshFlags) register(fs *pflag.FlagSet) {
@@ -113,6 +115,7 @@ func (f *meshFlags) register(fs *pflag.FlagSet) {
 	fs.IntVar(&f.actions.Workers, "actions-workers", envInt("ALEXUS_ACTIONS_WORKERS", a.Workers), "webhook jobs run at once (ALEXUS_ACTIONS_WORKERS)")
 	fs.DurationVar(&f.actions.PollInterval, "actions-poll-interval", envDuration("ALEXUS_ACTIONS_POLL_INTERVAL", a.PollInterval), "how often due jobs are looked for (ALEXUS_ACTIONS_POLL_INTERVAL)")
 	fs.DurationVar(&f.actions.ShutdownTimeout, "actions-shutdown-timeout", envDuration("ALEXUS_ACTIONS_SHUTDOWN_TIMEOUT", a.ShutdownTimeout), "wait for running jobs at shutdown (ALEXUS_ACTIONS_SHUTDOWN_TIMEOUT)")
+	stringFlag(fs, &f.egressAllow, "actions-egress-allow", "ALEXUS_ACTIONS_EGRESS_ALLOW", "", "comma-separated CIDRs of non-public networks every tenant's actions may reach (default none; public addresses are always reachable)")
 }
 
 // config turns the flags into a mesh configuration for planes.
@@ -132,6 +135,9 @@ func (f *meshFlags) config(planes ...mesh.Plane) (mesh.Config, error) {
 		if f.actions.WebhookSecret, err = secretBytes("ALEXUS_ACTIONS_WEBHOOK_SECRET", f.webhookSecret); err != nil {
 			return mesh.Config{}, err
 		}
+	}
+	if f.actions.EgressAllow, err = egress.ParsePrefixes(f.egressAllow); err != nil {
+		return mesh.Config{}, fmt.Errorf("ALEXUS_ACTIONS_EGRESS_ALLOW: %w", err)
 	}
 	if f.stores.internalSecret == "" {
 		return mesh.Config{}, fmt.Errorf("set ALEXUS_INTERNAL_TOKEN_SECRET (at least 32 bytes, the same on every plane)")

@@ -11,6 +11,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -306,4 +307,50 @@ func OpenSigningSecret(keys *secretbox.Keyring, r ResolvedToken) ([]byte, error)
 func HashToken(token string) []byte {
 	h := sha256.Sum256([]byte(token))
 	return h[:]
+}
+
+// EventEgressAllowed and EventEgressRevoked audit changes of a tenant's
+// egress allow-list.
+const (
+	EventEgressAllowed = "egress.allowed"
+	EventEgressRevoked = "egress.revoked"
+)
+
+// AllowEgress lets the context's tenant's actions reach the non-public
+// network n (see internal/egress), or, with revoke, stops it; either is
+// audited. It is an operator's tool: no API calls it.
+func AllowEgress(ctx context.Context, db *store.DB, n netip.Prefix, revoke bool) error {
+	t, err := tenant.Require(ctx)
+	if err != nil {
+		return err
+	}
+	n = n.Masked()
+	return db.WithTenant(ctx, func(tx pgx.Tx) error {
+		q, event := `INSERT INTO tenant_egress_allowlist (tenant_id, network) VALUES ($1, $2) ON CONFLICT DO NOTHING`, EventEgressAllowed
+		if revoke {
+			q, event = `DELETE FROM tenant_egress_allowlist WHERE tenant_id = $1 AND network = $2`, EventEgressRevoked
+		}
+		if _, err := tx.Exec(ctx, q, string(t), n); err != nil {
+			return fmt.Errorf("%s %s for %s: %w", event, n, t, err)
+		}
+		return audit.Append(ctx, tx, event, "egress/"+n.String(), nil)
+	})
+}
+
+// EgressNetworks returns the non-public networks the context's tenant's
+// actions may reach.
+func EgressNetworks(ctx context.Context, db *store.DB) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	err := db.WithTenant(ctx, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `SELECT network FROM tenant_egress_allowlist ORDER BY network`)
+		if err != nil {
+			return err
+		}
+		out, err = pgx.CollectRows(rows, pgx.RowTo[netip.Prefix])
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read the egress allow-list: %w", err)
+	}
+	return out, nil
 }

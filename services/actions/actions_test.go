@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -116,6 +117,8 @@ func setup(t *testing.T, opts ...func(*options)) *bundle {
 	o.cfg.Workers = 8
 	o.cfg.PollInterval = 50 * time.Millisecond
 	o.cfg.ShutdownTimeout = 10 * time.Second
+	// The test receivers listen on loopback.
+	o.cfg.EgressAllow = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
 	for _, fn := range opts {
 		fn(&o)
 	}

@@ -3,6 +3,7 @@ package actions
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"time"
 )
 
@@ -29,6 +30,12 @@ type Config struct {
 	// in flight to finish before cancelling them; a cancelled job is retried
 	// later, never lost. ALEXUS_ACTIONS_SHUTDOWN_TIMEOUT.
 	ShutdownTimeout time.Duration
+	// EgressAllow are the non-public networks (loopback, private,
+	// link-local, ...) every tenant's actions may reach; public addresses
+	// need no entry, and a tenant's own list (alexus tenant allow-egress)
+	// adds to these. Empty by default: no action reaches an internal
+	// address. ALEXUS_ACTIONS_EGRESS_ALLOW, comma-separated CIDRs.
+	EgressAllow []netip.Prefix
 }
 
 // MinWebhookSecretLen is the shortest accepted webhook secret (256 bits).
@@ -65,6 +72,11 @@ func (c Config) Validate() error {
 		return fmt.Errorf("actions: PollInterval %s must be at least 1ms", c.PollInterval)
 	case c.ShutdownTimeout <= 0:
 		return fmt.Errorf("actions: ShutdownTimeout %s must be positive", c.ShutdownTimeout)
+	}
+	for _, p := range c.EgressAllow {
+		if !p.IsValid() {
+			return fmt.Errorf("actions: EgressAllow holds an invalid network %q", p)
+		}
 	}
 	return nil
 }

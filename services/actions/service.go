@@ -17,6 +17,7 @@ import (
 
 	actionsv1 "github.com/alexus-platform/alexus/gen/alexus/actions/v1"
 	"github.com/alexus-platform/alexus/internal/rpc"
+	"github.com/alexus-platform/alexus/internal/egress"
 	"github.com/alexus-platform/alexus/internal/store"
 	"github.com/alexus-platform/alexus/internal/tenant"
 	"github.com/alexus-platform/alexus/services/actions/action"
@@ -78,8 +79,11 @@ func New(cfg Config, deps Deps) (*Service, error) {
 	})
 
 	workers := river.NewWorkers()
-	worker := webhook.NewWorker(webhook.WorkerConfig{Secret: cfg.WebhookSecret, Timeout: cfg.WebhookTimeout},
-		s.log.Named("webhook"), deps.DB, s.actions)
+	worker := webhook.NewWorker(webhook.WorkerConfig{
+		Secret:  cfg.WebhookSecret,
+		Timeout: cfg.WebhookTimeout,
+		Egress:  &egress.Policy{Allow: cfg.EgressAllow, TenantAllow: webhook.TenantNetworks(deps.DB)},
+	}, s.log.Named("webhook"), deps.DB, s.actions)
 	if err := river.AddWorkerSafely(workers, worker); err != nil {
 		return nil, fmt.Errorf("register webhook worker: %w", err)
 	}

@@ -2,8 +2,11 @@ package webhook_test
 
 import (
 	"context"
+	"github.com/alexus-platform/alexus/internal/egress"
+	"github.com/alexus-platform/alexus/internal/store"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -39,6 +42,7 @@ func TestSignAndVerify(t *testing.T) {
 
 type bundle struct {
 	ctx        context.Context
+	db         *store.DB
 	store      *action.Store
 	log        *audit.Log
 	worker     *webhook.Worker
@@ -61,13 +65,25 @@ func setup(t *testing.T) *bundle {
 	ctx := tenant.WithIdentity(context.Background(), tenant.Identity{Tenant: "acme", Subject: "user:alice"})
 	_, err := provision.EnsureTenant(ctx, sb.DB, provision.TenantOptions{DefaultWebhookURL: srv.URL})
 	require.NoError(t, err)
+	// The receiver listens on loopback, which the tenant may reach only by
+	// its egress allow-list.
+	require.NoError(t, provision.AllowEgress(ctx, sb.DB, netip.MustParsePrefix("127.0.0.0/8"), false))
 
 	// The job queue is not under test here: recording an action enqueues
 	// nothing, and the worker is called directly.
 	st := action.NewStore(sb.DB, func(context.Context, pgx.Tx, action.Action) error { return nil })
-	w := webhook.NewWorker(webhook.WorkerConfig{Secret: make([]byte, 32), Timeout: 5 * time.Second},
-		zaptest.NewLogger(t), sb.DB, st)
-	return &bundle{ctx: ctx, store: st, log: audit.NewLog(sb.DB), worker: w, deliveries: &deliveries, status: &answer}
+	b := &bundle{ctx: ctx, db: sb.DB, store: st, log: audit.NewLog(sb.DB), deliveries: &deliveries, status: &answer}
+	b.worker = b.newWorker(t)
+	return b
+}
+
+// newWorker is a worker that reads the tenant's egress allow-list afresh.
+func (b *bundle) newWorker(t *testing.T) *webhook.Worker {
+	t.Helper()
+	return webhook.NewWorker(webhook.WorkerConfig{
+		Secret: make([]byte, 32), Timeout: 5 * time.Second,
+		Egress: &egress.Policy{TenantAllow: webhook.TenantNetworks(b.db)},
+	}, zaptest.NewLogger(t), b.db, b.store)
 }
 
 // maxAttempts is the MaxAttempts of the jobs job makes.
@@ -236,4 +252,38 @@ func TestWorkerLastAttemptFailureRecordsFailed(t *testing.T) {
 			require.Equal(t, action.EventFailed, events[len(events)-1])
 		})
 	}
+}
+
+// A target on an address the tenant may not reach (loopback, private,
+// link-local, ...) fails at once, without a connection and without
+// retries; allowing its network for the tenant lets the next action
+// through, and the change is audited.
+func TestWorkerRefusesAddressesOutsideTheEgressPolicy(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	require.NoError(t, provision.AllowEgress(b.ctx, b.db, netip.MustParsePrefix("127.0.0.0/8"), true))
+	// The allow-list is read at most every few seconds; a fresh worker
+	// reads it now.
+	b.worker = b.newWorker(t)
+
+	a := b.execute(t, "k1")
+	err := b.worker.Work(context.Background(), job(a.ID, 1))
+	var cancel *rivertype.JobCancelError
+	require.ErrorAs(t, err, &cancel, "a refusal is not retried")
+	require.EqualValues(t, 0, b.deliveries.Load(), "nothing reached the receiver")
+	got, err := b.store.Get(b.ctx, a.ID)
+	require.NoError(t, err)
+	require.Equal(t, action.StatusFailed, got.Status)
+	require.Equal(t, "refused: 127.0.0.1 is a loopback address this tenant may not reach", got.Result)
+
+	require.NoError(t, provision.AllowEgress(b.ctx, b.db, netip.MustParsePrefix("127.0.0.1/32"), false))
+	b.worker = b.newWorker(t)
+	a = b.execute(t, "k2")
+	require.NoError(t, b.worker.Work(context.Background(), job(a.ID, 1)))
+	require.EqualValues(t, 1, b.deliveries.Load())
+
+	page, err := b.log.List(b.ctx, audit.Query{Subject: "egress/127.0.0.1/32"})
+	require.NoError(t, err)
+	require.Len(t, page.Entries, 1)
+	require.Equal(t, provision.EventEgressAllowed, page.Entries[0].Event)
 }

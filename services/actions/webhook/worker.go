@@ -9,14 +9,18 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 	"go.uber.org/zap"
 
+	"github.com/alexus-platform/alexus/internal/egress"
+	"github.com/alexus-platform/alexus/internal/provision"
 	"github.com/alexus-platform/alexus/internal/store"
 	"github.com/alexus-platform/alexus/internal/tenant"
 	"github.com/alexus-platform/alexus/services/actions/action"
@@ -40,6 +44,9 @@ type WorkerConfig struct {
 	Secret []byte
 	// Timeout bounds one HTTP delivery, connection to last header.
 	Timeout time.Duration
+	// Egress decides which addresses a delivery may connect to, when it
+	// dials; nil refuses every non-public address.
+	Egress *egress.Policy
 }
 
 // Worker delivers webhook actions.
@@ -57,6 +64,10 @@ type Worker struct {
 // NewWorker returns a Worker that reads targets through db and records
 // outcomes through actions.
 func NewWorker(cfg WorkerConfig, log *zap.Logger, db *store.DB, actions *action.Store) *Worker {
+	policy := cfg.Egress
+	if policy == nil {
+		policy = &egress.Policy{}
+	}
 	return &Worker{
 		log:     log,
 		db:      db,
@@ -65,6 +76,17 @@ func NewWorker(cfg WorkerConfig, log *zap.Logger, db *store.DB, actions *action.
 		timeout: cfg.Timeout,
 		http: &http.Client{
 			Timeout: cfg.Timeout,
+			// Every connection is checked against the tenant's egress policy
+			// at dial time, and no proxy from the environment is used, as it
+			// would make the connection for us, unchecked.
+			Transport: &http.Transport{
+				DialContext:         policy.DialContext,
+				Proxy:               nil,
+				ForceAttemptHTTP2:   true,
+				MaxIdleConns:        100,
+				IdleConnTimeout:     90 * time.Second,
+				TLSHandshakeTimeout: 10 * time.Second,
+			},
 			// A redirect would turn the POST into a GET to an address the
 			// tenant never registered; a 3xx is reported as a failure instead.
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
@@ -136,7 +158,16 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 		return river.JobCancel(errors.New(result))
 	}
 
-	result, ok := w.deliver(ctx, target, a, t, job.Attempt)
+	result, ok, refused := w.deliver(ctx, target, a, t, job.Attempt)
+	if refused {
+		// The target's address is outside what the tenant may reach;
+		// retrying would only be refused again.
+		if err := w.record(ctx, log, job, action.Outcome{Status: action.StatusFailed, Result: result, Attempt: job.Attempt}); err != nil && !errors.Is(err, action.ErrNotPending) {
+			return err
+		}
+		log.Warn("webhook target refused by the egress policy; action failed", zap.String("target", a.Webhook.Target), zap.String("result", result))
+		return river.JobCancel(errors.New(result))
+	}
 	if !ok && ctx.Err() != nil {
 		// The job's own context ended (shutdown or job timeout); this is not
 		// the receiver's failure, and River will run the job again unless
@@ -203,9 +234,9 @@ func (w *Worker) record(ctx context.Context, log *zap.Logger, job *river.Job[Arg
 	return err
 }
 
-// deliver posts the action once and reports the result text and whether the
-// receiver accepted it.
-func (w *Worker) deliver(ctx context.Context, target string, a action.Action, t tenant.ID, attempt int) (string, bool) {
+// deliver posts the action once and reports the result text, whether the
+// receiver accepted it, and whether the egress policy refused the address.
+func (w *Worker) deliver(ctx context.Context, target string, a action.Action, t tenant.ID, attempt int) (result string, ok, refused bool) {
 	body, err := json.Marshal(payload{
 		ActionID:       a.ID,
 		IdempotencyKey: a.IdempotencyKey,
@@ -216,13 +247,13 @@ func (w *Worker) deliver(ctx context.Context, target string, a action.Action, t 
 		Attempt:        attempt,
 	})
 	if err != nil {
-		return fmt.Sprintf("encode body: %v", err), false
+		return fmt.Sprintf("encode body: %v", err), false, false
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
 	if err != nil {
 		// The URL is the tenant's configuration and may embed credentials,
 		// so the result says only that it is unusable.
-		return "invalid target URL", false
+		return "invalid target URL", false, false
 	}
 	ts := strconv.FormatInt(time.Now().Unix(), 10)
 	req.Header.Set("Content-Type", "application/json")
@@ -231,13 +262,54 @@ func (w *Worker) deliver(ctx context.Context, target string, a action.Action, t 
 	req.Header.Set(HeaderIdempotencyKey, a.IdempotencyKey)
 
 	resp, err := w.http.Do(req)
+	var ref *egress.RefusedError
+	if errors.As(err, &ref) {
+		return ref.Error(), false, true
+	}
 	if err != nil {
-		return describe(err, w.timeout), false
+		return describe(err, w.timeout), false, false
 	}
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxResponseDrain))
-	result := "HTTP " + strconv.Itoa(resp.StatusCode)
-	return result, resp.StatusCode >= 200 && resp.StatusCode < 300
+	return "HTTP " + strconv.Itoa(resp.StatusCode), resp.StatusCode >= 200 && resp.StatusCode < 300, false
+}
+
+// tenantNetworksTTL is how long a replica uses a tenant's egress allow-list
+// as it last read it; an operator's change reaches every replica within it.
+const tenantNetworksTTL = 5 * time.Second
+
+// TenantNetworks returns an egress.Policy TenantAllow that reads the
+// context's tenant's allow-list through db, at most once per
+// tenantNetworksTTL per tenant.
+func TenantNetworks(db *store.DB) func(context.Context) ([]netip.Prefix, error) {
+	type entry struct {
+		nets []netip.Prefix
+		at   time.Time
+	}
+	var (
+		mu    sync.Mutex
+		cache = map[tenant.ID]entry{}
+	)
+	return func(ctx context.Context) ([]netip.Prefix, error) {
+		t, err := tenant.Require(ctx)
+		if err != nil {
+			return nil, err
+		}
+		mu.Lock()
+		e, ok := cache[t]
+		mu.Unlock()
+		if ok && time.Since(e.at) < tenantNetworksTTL {
+			return e.nets, nil
+		}
+		nets, err := provision.EgressNetworks(ctx, db)
+		if err != nil {
+			return nil, err
+		}
+		mu.Lock()
+		cache[t] = entry{nets: nets, at: time.Now()}
+		mu.Unlock()
+		return nets, nil
+	}
 }
 
 // describe says why a request failed without repeating its URL, which may
