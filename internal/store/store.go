@@ -117,11 +117,18 @@ func (db *DB) CheckRole(ctx context.Context) error {
 // commits when fn returns nil and rolls back otherwise. A context without a
 // verified tenant fails before touching the database.
 func (db *DB) WithTenant(ctx context.Context, fn func(pgx.Tx) error) error {
+	return db.WithTenantTx(ctx, pgx.TxOptions{}, fn)
+}
+
+// WithTenantTx is WithTenant with explicit transaction options, for a reader
+// that must see several tables at one instant (a read-only repeatable-read
+// snapshot) or a writer that needs a stricter isolation level.
+func (db *DB) WithTenantTx(ctx context.Context, opts pgx.TxOptions, fn func(pgx.Tx) error) error {
 	t, err := tenant.Require(ctx)
 	if err != nil {
 		return err
 	}
-	return pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+	return pgx.BeginTxFunc(ctx, db.pool, opts, func(tx pgx.Tx) error {
 		// set_config(..., true) is SET LOCAL with a bind parameter.
 		if _, err := tx.Exec(ctx, "SELECT set_config('app.tenant_id', $1, true)", string(t)); err != nil {
 			return fmt.Errorf("set tenant for transaction: %w", err)

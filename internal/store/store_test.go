@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
+	"github.com/alexus-platform/alexus/internal/audit"
 	"github.com/alexus-platform/alexus/internal/store"
 	"github.com/alexus-platform/alexus/internal/store/storetest"
 	"github.com/alexus-platform/alexus/internal/tenant"
@@ -26,8 +27,7 @@ func addTenant(t *testing.T, db *store.DB, id tenant.ID) {
 		if err != nil {
 			return err
 		}
-		_, err = tx.Exec(context.Background(), `INSERT INTO audit_log (tenant_id, actor, event, subject) VALUES ($1, 'test', 'tenant.created', 'tenant')`, string(id))
-		return err
+		return audit.Append(ctxFor(id), tx, "tenant.created", "tenant", nil)
 	})
 	require.NoError(t, err)
 }
@@ -94,11 +94,13 @@ func TestTenantIsolation(t *testing.T) {
 	})
 
 	t.Run("the app role cannot rewrite the audit log", func(t *testing.T) {
-		err := b.DB.WithTenant(ctxFor("acme"), func(tx pgx.Tx) error {
-			_, err := tx.Exec(ctx, "UPDATE audit_log SET actor = 'someone else'")
-			return err
-		})
-		require.ErrorContains(t, err, "permission denied")
+		for _, stmt := range []string{"UPDATE audit_log SET actor = 'someone else'", "DELETE FROM audit_log"} {
+			err := b.DB.WithTenant(ctxFor("acme"), func(tx pgx.Tx) error {
+				_, err := tx.Exec(ctx, stmt)
+				return err
+			})
+			require.ErrorContains(t, err, "permission denied", stmt)
+		}
 	})
 }
 
@@ -179,7 +181,9 @@ func TestEveryTenantTableHasForcedRLS(t *testing.T) {
 	// And with no tenant set, the application role reads nothing from any,
 	// even where rows exist (written here as the admin, which skips RLS).
 	_, err = admin.Exec(ctx, `INSERT INTO tenants (id) VALUES ('acme');
-		INSERT INTO audit_log (tenant_id, actor, event, subject) VALUES ('acme', 'admin', 'x', 'y')`)
+		INSERT INTO audit_chain_heads (tenant_id) VALUES ('acme');
+		INSERT INTO audit_log (tenant_id, actor, event, subject, seq, prev_hash, hash)
+		  VALUES ('acme', 'admin', 'x', 'y', 1, decode(repeat('00', 32), 'hex'), decode(repeat('00', 32), 'hex'))`)
 	require.NoError(t, err)
 	for _, table := range tables {
 		var n int

@@ -36,6 +36,7 @@ import (
 	"github.com/alexus-platform/alexus/internal/tenant"
 	"github.com/alexus-platform/alexus/services/actions"
 	"github.com/alexus-platform/alexus/services/actions/action"
+	actionsaudit "github.com/alexus-platform/alexus/services/actions/audit"
 	"github.com/alexus-platform/alexus/services/actions/webhook"
 )
 
@@ -529,10 +530,14 @@ func TestListAuditLogPages(t *testing.T) {
 				return err
 			}
 		}
-		// Other planes may store non-string details; they come back as JSON
-		// text rather than vanishing.
-		_, err := tx.Exec(context.Background(),
-			`INSERT INTO audit_log (tenant_id, actor, event, subject, details) VALUES ('acme', 'test', 'test.numbers', 'test/y', '{"n": 3, "ok": true}')`)
+		// Rows written before the writer took only string pairs may hold
+		// other JSON; it comes back as JSON text rather than vanishing. (The
+		// row is written off the chain here, with a made-up link, since only
+		// the listing is under test.)
+		_, err := tx.Exec(context.Background(), `
+			INSERT INTO audit_log (tenant_id, actor, event, subject, details, seq, prev_hash, hash)
+			VALUES ('acme', 'test', 'test.numbers', 'test/y', '{"n": 3, "ok": true}', 1000,
+			        decode(repeat('00', 32), 'hex'), decode(repeat('00', 32), 'hex'))`)
 		return err
 	})
 	require.NoError(t, err)
@@ -581,6 +586,106 @@ func TestListAuditLogPages(t *testing.T) {
 	} {
 		_, err := b.client.ListAuditLog(as("acme"), &actionsv1.ListAuditLogRequest{PageToken: tok})
 		require.Equal(t, codes.InvalidArgument, status.Code(err), "%s: %v", name, err)
+	}
+}
+
+// ListAuditLog filters by actor, event (exact or prefix), subject and time,
+// pages within the filters, and returns each entry's place in the chain.
+func TestListAuditLogFilters(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.addTenant(t, "acme") // "tenant.created" by user:alice
+	bob := tenant.WithIdentity(context.Background(), tenant.Identity{Tenant: "acme", Subject: "user:bob"})
+	for i, w := range []struct {
+		ctx            context.Context
+		event, subject string
+	}{
+		{as("acme"), "thing.started", "thing/1"},
+		{bob, "thing.started", "thing/2"},
+		{bob, "thing.finished", "thing/2"},
+		{as("acme"), "thing.finished", "thing/1"},
+		{bob, "other.done", "thing/1"},
+		{bob, "thing_x.done", "thing/3"},
+	} {
+		// One transaction each, so each entry has a time of its own.
+		require.NoError(t, b.db.WithTenant(w.ctx, func(tx pgx.Tx) error {
+			return audit.Append(w.ctx, tx, w.event, w.subject, map[string]string{"i": string(rune('0' + i))})
+		}), i)
+	}
+
+	list := func(req *actionsv1.ListAuditLogRequest) []*actionsv1.AuditEntry {
+		t.Helper()
+		resp, err := b.client.ListAuditLog(as("acme"), req)
+		require.NoError(t, err)
+		return resp.GetEntries()
+	}
+	subjects := func(entries []*actionsv1.AuditEntry) []string {
+		out := make([]string, 0, len(entries))
+		for _, e := range entries {
+			out = append(out, e.GetEvent()+" "+e.GetSubject())
+		}
+		return out
+	}
+
+	all := list(&actionsv1.ListAuditLogRequest{})
+	require.Len(t, all, 7)
+	for i, e := range all {
+		require.EqualValues(t, len(all)-i, e.GetSeq(), "newest first, seqs without gaps")
+		require.Len(t, e.GetHash(), 32)
+		if i+1 < len(all) {
+			require.Equal(t, all[i+1].GetHash(), e.GetPrevHash(), "each entry links to the one before it")
+		}
+	}
+	require.Equal(t, make([]byte, 32), all[len(all)-1].GetPrevHash())
+
+	require.Equal(t, []string{"thing_x.done thing/3", "other.done thing/1", "thing.finished thing/2", "thing.started thing/2"},
+		subjects(list(&actionsv1.ListAuditLogRequest{Actor: "user:bob"})))
+	require.Equal(t, []string{"thing.finished thing/1", "thing.finished thing/2"},
+		subjects(list(&actionsv1.ListAuditLogRequest{Event: "thing.finished"})))
+	require.Equal(t, []string{"thing.finished thing/1", "thing.finished thing/2", "thing.started thing/2", "thing.started thing/1"},
+		subjects(list(&actionsv1.ListAuditLogRequest{EventPrefix: "thing."})), "the prefix is literal: thing_x is not thing.")
+	require.Equal(t, []string{"thing.finished thing/1", "thing.started thing/1"},
+		subjects(list(&actionsv1.ListAuditLogRequest{EventPrefix: "thing.", Subject: "thing/1"})))
+	require.Equal(t, []string{"thing_x.done thing/3"},
+		subjects(list(&actionsv1.ListAuditLogRequest{EventPrefix: "thing_"})))
+
+	// all[5] is the first "thing.started", all[1] "other.done": since is
+	// inclusive, until exclusive.
+	window := list(&actionsv1.ListAuditLogRequest{Since: all[5].GetAt(), Until: all[1].GetAt()})
+	require.Equal(t, subjects(all[2:6]), subjects(window))
+	require.Equal(t, subjects(all[:2]), subjects(list(&actionsv1.ListAuditLogRequest{Since: all[1].GetAt()})))
+	require.Equal(t, subjects(all[6:]), subjects(list(&actionsv1.ListAuditLogRequest{Until: all[5].GetAt()})))
+
+	// Pages within filters; a token is bound to the filters it was issued for.
+	first, err := b.client.ListAuditLog(as("acme"), &actionsv1.ListAuditLogRequest{Actor: "user:bob", PageSize: 3})
+	require.NoError(t, err)
+	require.Len(t, first.GetEntries(), 3)
+	require.NotEmpty(t, first.GetNextPageToken())
+	second, err := b.client.ListAuditLog(as("acme"), &actionsv1.ListAuditLogRequest{Actor: "user:bob", PageSize: 3, PageToken: first.GetNextPageToken()})
+	require.NoError(t, err)
+	require.Equal(t, []string{"thing.started thing/2"}, subjects(second.GetEntries()))
+	require.Empty(t, second.GetNextPageToken())
+	_, err = b.client.ListAuditLog(as("acme"), &actionsv1.ListAuditLogRequest{Actor: "user:alice", PageSize: 3, PageToken: first.GetNextPageToken()})
+	require.Equal(t, codes.InvalidArgument, status.Code(err), "a token for other filters: %v", err)
+
+	for name, req := range map[string]*actionsv1.ListAuditLogRequest{
+		"event and prefix":   {Event: "thing.started", EventPrefix: "thing."},
+		"since after until":  {Since: all[1].GetAt(), Until: all[5].GetAt()},
+		"since equals until": {Since: all[1].GetAt(), Until: all[1].GetAt()},
+		"actor too long":     {Actor: string(make([]byte, 201))},
+		"prefix too long":    {EventPrefix: string(make([]byte, 101))},
+	} {
+		_, err := b.client.ListAuditLog(as("acme"), req)
+		require.Equal(t, codes.InvalidArgument, status.Code(err), "%s: %v", name, err)
+	}
+
+	// The domain refuses the same contradictions without the interceptor.
+	for _, q := range []actionsaudit.Query{
+		{Event: "a", EventPrefix: "a"},
+		{Since: time.Unix(2, 0), Until: time.Unix(1, 0)},
+	} {
+		_, err := actionsaudit.NewLog(b.db).List(as("acme"), q)
+		require.ErrorIs(t, err, actionsaudit.ErrBadFilter)
 	}
 }
 

@@ -47,11 +47,21 @@ func (h *handler) ExecuteAction(ctx context.Context, req *actionsv1.ExecuteActio
 
 // ListAuditLog returns one page of the tenant's audit log.
 func (h *handler) ListAuditLog(ctx context.Context, req *actionsv1.ListAuditLogRequest) (*actionsv1.ListAuditLogResponse, error) {
-	page, err := h.audit.List(ctx, audit.Query{
-		PageSize:  int(req.GetPageSize()),
-		PageToken: req.GetPageToken(),
-		Subject:   req.GetSubject(),
-	})
+	q := audit.Query{
+		PageSize:    int(req.GetPageSize()),
+		PageToken:   req.GetPageToken(),
+		Subject:     req.GetSubject(),
+		Actor:       req.GetActor(),
+		Event:       req.GetEvent(),
+		EventPrefix: req.GetEventPrefix(),
+	}
+	if req.GetSince() != nil {
+		q.Since = req.GetSince().AsTime()
+	}
+	if req.GetUntil() != nil {
+		q.Until = req.GetUntil().AsTime()
+	}
+	page, err := h.audit.List(ctx, q)
 	if err != nil {
 		return nil, h.toStatus(ctx, "list audit log", err)
 	}
@@ -61,12 +71,15 @@ func (h *handler) ListAuditLog(ctx context.Context, req *actionsv1.ListAuditLogR
 	}
 	for _, e := range page.Entries {
 		resp.Entries = append(resp.Entries, &actionsv1.AuditEntry{
-			Id:      e.ID,
-			At:      timestamppb.New(e.At),
-			Actor:   e.Actor,
-			Event:   e.Event,
-			Subject: e.Subject,
-			Details: e.Details,
+			Id:       e.ID,
+			At:       timestamppb.New(e.At),
+			Actor:    e.Actor,
+			Event:    e.Event,
+			Subject:  e.Subject,
+			Details:  e.Details,
+			Seq:      e.Seq,
+			Hash:     e.Hash,
+			PrevHash: e.PrevHash,
 		})
 	}
 	return resp, nil
@@ -79,7 +92,7 @@ func (h *handler) ListAuditLog(ctx context.Context, req *actionsv1.ListAuditLogR
 func (h *handler) toStatus(ctx context.Context, op string, err error) error {
 	switch {
 	case errors.Is(err, action.ErrInvalid), errors.Is(err, action.ErrKeyReused),
-		errors.Is(err, audit.ErrBadPageToken), errors.Is(err, audit.ErrBadPageSize):
+		errors.Is(err, audit.ErrBadPageToken), errors.Is(err, audit.ErrBadPageSize), errors.Is(err, audit.ErrBadFilter):
 		return status.Error(codes.InvalidArgument, err.Error())
 	case errors.Is(err, action.ErrUnknownTenant):
 		return status.Error(codes.FailedPrecondition, "tenant is not provisioned")

@@ -20,6 +20,11 @@ type Entry struct {
 	Subject string
 	// Details are the event's key/value pairs.
 	Details map[string]string
+	// Seq is the entry's position in the tenant's hash chain, from 1.
+	Seq int64
+	// Hash is the SHA-256 of the entry's canonical encoding; PrevHash is
+	// the hash of the entry at Seq-1 (see internal/audit).
+	Hash, PrevHash []byte
 }
 
 // decodeDetails turns the stored jsonb object into string pairs. Other

@@ -480,7 +480,14 @@ type AuditEntry struct {
 	// What it happened to, e.g. "action/<id>".
 	Subject string `protobuf:"bytes,5,opt,name=subject,proto3" json:"subject,omitempty"`
 	// Event details as key/value pairs.
-	Details       map[string]string `protobuf:"bytes,6,rep,name=details,proto3" json:"details,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	Details map[string]string `protobuf:"bytes,6,rep,name=details,proto3" json:"details,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// Position in the tenant's hash chain: 1, 2, 3, ... without gaps.
+	Seq int64 `protobuf:"varint,7,opt,name=seq,proto3" json:"seq,omitempty"`
+	// SHA-256 of the entry's canonical encoding (see internal/audit), which
+	// covers prev_hash, so each entry vouches for every entry before it.
+	Hash []byte `protobuf:"bytes,8,opt,name=hash,proto3" json:"hash,omitempty"`
+	// The hash of the entry at seq - 1; 32 zero bytes for seq 1.
+	PrevHash      []byte `protobuf:"bytes,9,opt,name=prev_hash,json=prevHash,proto3" json:"prev_hash,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -557,6 +564,27 @@ func (x *AuditEntry) GetDetails() map[string]string {
 	return nil
 }
 
+func (x *AuditEntry) GetSeq() int64 {
+	if x != nil {
+		return x.Seq
+	}
+	return 0
+}
+
+func (x *AuditEntry) GetHash() []byte {
+	if x != nil {
+		return x.Hash
+	}
+	return nil
+}
+
+func (x *AuditEntry) GetPrevHash() []byte {
+	if x != nil {
+		return x.PrevHash
+	}
+	return nil
+}
+
 // ListAuditLogRequest asks for one page of the audit log.
 type ListAuditLogRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -565,7 +593,21 @@ type ListAuditLogRequest struct {
 	// Token from a previous response; empty for the first page.
 	PageToken string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	// Only entries about this subject, e.g. "action/<id>"; empty for all.
-	Subject       string `protobuf:"bytes,3,opt,name=subject,proto3" json:"subject,omitempty"`
+	Subject string `protobuf:"bytes,3,opt,name=subject,proto3" json:"subject,omitempty"`
+	// Only entries by this actor, e.g. "user:alice" or "system:cli"; empty for
+	// all.
+	Actor string `protobuf:"bytes,4,opt,name=actor,proto3" json:"actor,omitempty"`
+	// Only entries of exactly this event, e.g. "action.succeeded"; empty for
+	// all. Not together with event_prefix.
+	Event string `protobuf:"bytes,5,opt,name=event,proto3" json:"event,omitempty"`
+	// Only entries whose event starts with this, e.g. "action." or
+	// "integration_token."; empty for all. Not together with event.
+	EventPrefix string `protobuf:"bytes,6,opt,name=event_prefix,json=eventPrefix,proto3" json:"event_prefix,omitempty"`
+	// Only entries written at or after this instant.
+	Since *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=since,proto3" json:"since,omitempty"`
+	// Only entries written before this instant; later than since when both
+	// are set.
+	Until         *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=until,proto3" json:"until,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -619,6 +661,41 @@ func (x *ListAuditLogRequest) GetSubject() string {
 		return x.Subject
 	}
 	return ""
+}
+
+func (x *ListAuditLogRequest) GetActor() string {
+	if x != nil {
+		return x.Actor
+	}
+	return ""
+}
+
+func (x *ListAuditLogRequest) GetEvent() string {
+	if x != nil {
+		return x.Event
+	}
+	return ""
+}
+
+func (x *ListAuditLogRequest) GetEventPrefix() string {
+	if x != nil {
+		return x.EventPrefix
+	}
+	return ""
+}
+
+func (x *ListAuditLogRequest) GetSince() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Since
+	}
+	return nil
+}
+
+func (x *ListAuditLogRequest) GetUntil() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Until
+	}
+	return nil
 }
 
 // ListAuditLogResponse is one page of the audit log, newest first.
@@ -712,7 +789,7 @@ const file_alexus_actions_v1_actions_proto_rawDesc = "" +
 	"updated_at\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\"f\n" +
 	"\x15ExecuteActionResponse\x121\n" +
 	"\x06action\x18\x01 \x01(\v2\x19.alexus.actions.v1.ActionR\x06action\x12\x1a\n" +
-	"\breplayed\x18\x02 \x01(\bR\breplayed\"\x90\x02\n" +
+	"\breplayed\x18\x02 \x01(\bR\breplayed\"\xd3\x02\n" +
 	"\n" +
 	"AuditEntry\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x03R\x02id\x12*\n" +
@@ -720,16 +797,26 @@ const file_alexus_actions_v1_actions_proto_rawDesc = "" +
 	"\x05actor\x18\x03 \x01(\tR\x05actor\x12\x14\n" +
 	"\x05event\x18\x04 \x01(\tR\x05event\x12\x18\n" +
 	"\asubject\x18\x05 \x01(\tR\asubject\x12D\n" +
-	"\adetails\x18\x06 \x03(\v2*.alexus.actions.v1.AuditEntry.DetailsEntryR\adetails\x1a:\n" +
+	"\adetails\x18\x06 \x03(\v2*.alexus.actions.v1.AuditEntry.DetailsEntryR\adetails\x12\x10\n" +
+	"\x03seq\x18\a \x01(\x03R\x03seq\x12\x12\n" +
+	"\x04hash\x18\b \x01(\fR\x04hash\x12\x1b\n" +
+	"\tprev_hash\x18\t \x01(\fR\bprevHash\x1a:\n" +
 	"\fDetailsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x8b\x01\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xd8\x04\n" +
 	"\x13ListAuditLogRequest\x12'\n" +
 	"\tpage_size\x18\x01 \x01(\x05B\n" +
 	"\xbaH\a\x1a\x05\x18\xf4\x03(\x00R\bpageSize\x12'\n" +
 	"\n" +
 	"page_token\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x02R\tpageToken\x12\"\n" +
-	"\asubject\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\asubject\"w\n" +
+	"\asubject\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\asubject\x12\x1e\n" +
+	"\x05actor\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\x05actor\x12\x1d\n" +
+	"\x05event\x18\x05 \x01(\tB\a\xbaH\x04r\x02\x18dR\x05event\x12*\n" +
+	"\fevent_prefix\x18\x06 \x01(\tB\a\xbaH\x04r\x02\x18dR\veventPrefix\x120\n" +
+	"\x05since\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\x05since\x120\n" +
+	"\x05until\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\x05until:\xfb\x01\xbaH\xf7\x01\x1ar\n" +
+	"\x1elist_audit_log.event_or_prefix\x12#set event or event_prefix, not both\x1a+this.event == '' || this.event_prefix == ''\x1a\x80\x01\n" +
+	"!list_audit_log.since_before_until\x12\x1asince must be before until\x1a?!has(this.since) || !has(this.until) || this.since < this.until\"w\n" +
 	"\x14ListAuditLogResponse\x127\n" +
 	"\aentries\x18\x01 \x03(\v2\x1d.alexus.actions.v1.AuditEntryR\aentries\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken*B\n" +
@@ -786,16 +873,18 @@ var file_alexus_actions_v1_actions_proto_depIdxs = []int32{
 	4,  // 7: alexus.actions.v1.ExecuteActionResponse.action:type_name -> alexus.actions.v1.Action
 	11, // 8: alexus.actions.v1.AuditEntry.at:type_name -> google.protobuf.Timestamp
 	10, // 9: alexus.actions.v1.AuditEntry.details:type_name -> alexus.actions.v1.AuditEntry.DetailsEntry
-	6,  // 10: alexus.actions.v1.ListAuditLogResponse.entries:type_name -> alexus.actions.v1.AuditEntry
-	3,  // 11: alexus.actions.v1.ActionService.ExecuteAction:input_type -> alexus.actions.v1.ExecuteActionRequest
-	7,  // 12: alexus.actions.v1.ActionService.ListAuditLog:input_type -> alexus.actions.v1.ListAuditLogRequest
-	5,  // 13: alexus.actions.v1.ActionService.ExecuteAction:output_type -> alexus.actions.v1.ExecuteActionResponse
-	8,  // 14: alexus.actions.v1.ActionService.ListAuditLog:output_type -> alexus.actions.v1.ListAuditLogResponse
-	13, // [13:15] is the sub-list for method output_type
-	11, // [11:13] is the sub-list for method input_type
-	11, // [11:11] is the sub-list for extension type_name
-	11, // [11:11] is the sub-list for extension extendee
-	0,  // [0:11] is the sub-list for field type_name
+	11, // 10: alexus.actions.v1.ListAuditLogRequest.since:type_name -> google.protobuf.Timestamp
+	11, // 11: alexus.actions.v1.ListAuditLogRequest.until:type_name -> google.protobuf.Timestamp
+	6,  // 12: alexus.actions.v1.ListAuditLogResponse.entries:type_name -> alexus.actions.v1.AuditEntry
+	3,  // 13: alexus.actions.v1.ActionService.ExecuteAction:input_type -> alexus.actions.v1.ExecuteActionRequest
+	7,  // 14: alexus.actions.v1.ActionService.ListAuditLog:input_type -> alexus.actions.v1.ListAuditLogRequest
+	5,  // 15: alexus.actions.v1.ActionService.ExecuteAction:output_type -> alexus.actions.v1.ExecuteActionResponse
+	8,  // 16: alexus.actions.v1.ActionService.ListAuditLog:output_type -> alexus.actions.v1.ListAuditLogResponse
+	15, // [15:17] is the sub-list for method output_type
+	13, // [13:15] is the sub-list for method input_type
+	13, // [13:13] is the sub-list for extension type_name
+	13, // [13:13] is the sub-list for extension extendee
+	0,  // [0:13] is the sub-list for field type_name
 }
 
 func init() { file_alexus_actions_v1_actions_proto_init() }

@@ -37,7 +37,8 @@ type ActionServiceClient interface {
 	// one transaction. The same idempotency key twice performs the action once
 	// and returns the first action's record.
 	ExecuteAction(ctx context.Context, in *ExecuteActionRequest, opts ...grpc.CallOption) (*ExecuteActionResponse, error)
-	// ListAuditLog pages through the tenant's audit log, newest first.
+	// ListAuditLog pages through the tenant's audit log, newest first,
+	// optionally filtered by subject, actor, event and time.
 	ListAuditLog(ctx context.Context, in *ListAuditLogRequest, opts ...grpc.CallOption) (*ListAuditLogResponse, error)
 }
 
@@ -80,7 +81,8 @@ type ActionServiceServer interface {
 	// one transaction. The same idempotency key twice performs the action once
 	// and returns the first action's record.
 	ExecuteAction(context.Context, *ExecuteActionRequest) (*ExecuteActionResponse, error)
-	// ListAuditLog pages through the tenant's audit log, newest first.
+	// ListAuditLog pages through the tenant's audit log, newest first,
+	// optionally filtered by subject, actor, event and time.
 	ListAuditLog(context.Context, *ListAuditLogRequest) (*ListAuditLogResponse, error)
 	mustEmbedUnimplementedActionServiceServer()
 }

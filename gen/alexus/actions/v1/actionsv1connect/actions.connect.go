@@ -49,7 +49,8 @@ type ActionServiceClient interface {
 	// one transaction. The same idempotency key twice performs the action once
 	// and returns the first action's record.
 	ExecuteAction(context.Context, *connect.Request[v1.ExecuteActionRequest]) (*connect.Response[v1.ExecuteActionResponse], error)
-	// ListAuditLog pages through the tenant's audit log, newest first.
+	// ListAuditLog pages through the tenant's audit log, newest first,
+	// optionally filtered by subject, actor, event and time.
 	ListAuditLog(context.Context, *connect.Request[v1.ListAuditLogRequest]) (*connect.Response[v1.ListAuditLogResponse], error)
 }
 
@@ -101,7 +102,8 @@ type ActionServiceHandler interface {
 	// one transaction. The same idempotency key twice performs the action once
 	// and returns the first action's record.
 	ExecuteAction(context.Context, *connect.Request[v1.ExecuteActionRequest]) (*connect.Response[v1.ExecuteActionResponse], error)
-	// ListAuditLog pages through the tenant's audit log, newest first.
+	// ListAuditLog pages through the tenant's audit log, newest first,
+	// optionally filtered by subject, actor, event and time.
 	ListAuditLog(context.Context, *connect.Request[v1.ListAuditLogRequest]) (*connect.Response[v1.ListAuditLogResponse], error)
 }
 
