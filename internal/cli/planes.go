@@ -105,6 +105,8 @@ func (f *meshFlags) register(fs *pflag.FlagSet) {
 	fs.IntVar(&f.orchestrator.LLM.MaxConcurrentPerTenant, "llm-max-concurrent-per-tenant", envInt("ALEXUS_LLM_MAX_CONCURRENT_PER_TENANT", o.LLM.MaxConcurrentPerTenant), "one tenant's model calls in flight per replica (ALEXUS_LLM_MAX_CONCURRENT_PER_TENANT)")
 	fs.IntVar(&f.orchestrator.LLM.MaxTokens, "llm-max-tokens", envInt("ALEXUS_LLM_MAX_TOKENS", o.LLM.MaxTokens), "completion tokens one model call may use (ALEXUS_LLM_MAX_TOKENS)")
 	fs.BoolVar(&f.orchestrator.LLM.JSONMode, "llm-json-mode", envBool("ALEXUS_LLM_JSON_MODE", false), "ask the model for json_object instead of json_schema output (ALEXUS_LLM_JSON_MODE)")
+	fs.DurationVar(&f.orchestrator.QualityGate.Delay, "quality-gate-delay", envDuration("ALEXUS_QUALITY_GATE_DELAY", o.QualityGate.Delay), "how long after a resolution the quality gate checks whether the alert came back (ALEXUS_QUALITY_GATE_DELAY)")
+	fs.IntVar(&f.orchestrator.QualityGate.Workers, "quality-gate-workers", envInt("ALEXUS_QUALITY_GATE_WORKERS", o.QualityGate.Workers), "quality gates checked at once per orchestrator replica (ALEXUS_QUALITY_GATE_WORKERS)")
 
 	// Actions.
 	a := actions.DefaultConfig()

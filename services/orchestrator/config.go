@@ -11,6 +11,7 @@ import (
 	"github.com/alexus-platform/alexus/internal/embed"
 	"github.com/alexus-platform/alexus/internal/llm"
 	"github.com/alexus-platform/alexus/internal/rediskey"
+	"github.com/alexus-platform/alexus/services/orchestrator/gate"
 	"github.com/alexus-platform/alexus/services/orchestrator/pipeline"
 )
 
@@ -40,6 +41,9 @@ type Config struct {
 	Knowledge KnowledgeConfig
 	// LLM configures the model path of the reasoning stages.
 	LLM LLMConfig
+	// QualityGate configures the check of resolutions
+	// (ALEXUS_QUALITY_GATE_DELAY, ALEXUS_QUALITY_GATE_WORKERS).
+	QualityGate gate.Config
 }
 
 // LLMConfig configures the language model behind ClassifyIncident and
@@ -115,6 +119,7 @@ func DefaultConfig() Config {
 		ClarifyAt:            0.5,
 		Knowledge:            KnowledgeConfig{Dimension: 1536, MaxCachedVectors: 500_000},
 		LLM:                  LLMConfig{Timeout: 8 * time.Second, StageBudget: 8 * time.Second, MaxConcurrentPerTenant: 4, MaxTokens: 1024},
+		QualityGate:          gate.DefaultConfig(),
 	}
 }
 
@@ -153,6 +158,9 @@ func (c Config) Validate() error {
 		return fmt.Errorf("orchestrator: model stage budget %v must be positive", c.LLM.StageBudget)
 	}
 	if _, err := c.LLM.Client(nil); err != nil {
+		return fmt.Errorf("orchestrator: %w", err)
+	}
+	if err := c.QualityGate.Validate(); err != nil {
 		return fmt.Errorf("orchestrator: %w", err)
 	}
 	return nil

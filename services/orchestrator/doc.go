@@ -3,7 +3,8 @@
 // reasoning) and alexus.orchestrator.v1.OrchestratorService (incident
 // queries and the live transition feed, package incident), plus the
 // consumer that drives every tenant's signal stream through those stages
-// (package pipeline).
+// (package pipeline), and the quality gate that checks each resolution a
+// while after it (package gate, River jobs on the plane's own queue).
 //
 // New builds a Service from a Config and its Deps; Run serves until its
 // context is done and then stops the consumer (letting the entries already

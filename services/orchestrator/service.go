@@ -7,6 +7,7 @@ import (
 	"net"
 	"sync"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
@@ -20,6 +21,7 @@ import (
 	"github.com/alexus-platform/alexus/internal/secretbox"
 	"github.com/alexus-platform/alexus/internal/store"
 	"github.com/alexus-platform/alexus/internal/tenant"
+	"github.com/alexus-platform/alexus/services/orchestrator/gate"
 	"github.com/alexus-platform/alexus/services/orchestrator/incident"
 	"github.com/alexus-platform/alexus/services/orchestrator/knowledge"
 	"github.com/alexus-platform/alexus/services/orchestrator/pipeline"
@@ -59,6 +61,15 @@ type Service struct {
 	knowledge *knowledge.Handler
 	// reasoning serves ReasoningService.
 	reasoning *reasoning.Handler
+	// incidents stores incidents; each resolution it stores schedules a
+	// quality gate.
+	incidents *incident.Store
+	// feed carries transitions to watchers.
+	feed *incident.Feed
+	// router picks where escalations go, the pipeline's and the gate's.
+	router pipeline.OwnerRouter
+	// gate checks resolutions a while after them.
+	gate *gate.Gate
 }
 
 // New checks cfg and deps and returns a Service; Run starts it.
@@ -112,28 +123,43 @@ func New(cfg Config, deps Deps) (*Service, error) {
 	if err != nil {
 		return nil, fmt.Errorf("orchestrator: %w", err)
 	}
-	return &Service{cfg: cfg, deps: deps, log: log, knowledge: kh, reasoning: rh}, nil
+	s := &Service{cfg: cfg, deps: deps, log: log, knowledge: kh, reasoning: rh, feed: incident.NewFeed(deps.Redis, cfg.Namespace)}
+	// The store schedules gates through s.gate, which needs a worker that
+	// needs the store: the hook reads s.gate when a resolution is stored,
+	// by which time New has set it.
+	s.incidents = incident.NewStore(deps.DB, incident.OnResolve(func(ctx context.Context, tx pgx.Tx, inc incident.Incident) (bool, error) {
+		return s.gate.Schedule(ctx, tx, inc)
+	}))
+	s.router = pipeline.OwnerRouter{Owners: kh, DefaultRoute: s.incidents.DefaultRoute}
+	worker := gate.NewWorker(gate.WorkerDeps{Store: s.incidents, Feed: s.feed, Knowledge: kh, Router: s.router, Log: log.Named("gate")})
+	if s.gate, err = gate.New(cfg.QualityGate, deps.DB, worker, log.Named("gate")); err != nil {
+		return nil, fmt.Errorf("orchestrator: %w", err)
+	}
+	return s, nil
 }
 
-// Run serves ReasoningService and OrchestratorService on lis and consumes
-// the signal streams until ctx is done. It then stops reading, lets the
-// entries already running finish within EntryTimeout (their reasoning
-// calls still reach this server) while those not begun stay pending for
-// another replica, ends the watch streams and stops the server gracefully.
+// Run serves ReasoningService and OrchestratorService on lis, consumes
+// the signal streams and works due quality gates until ctx is done. It then
+// stops reading, lets the entries already running finish within
+// EntryTimeout (their reasoning calls still reach this server) while those
+// not begun stay pending for another replica, stops the quality gates
+// (those cut short run again later), ends the watch streams and stops the
+// server gracefully.
 func (s *Service) Run(ctx context.Context, lis net.Listener) error {
 	srv, health, err := rpc.NewServer(s.log, s.deps.Verifier)
 	if err != nil {
 		return fmt.Errorf("build orchestrator gRPC server: %w", err)
 	}
-	incidents := incident.NewStore(s.deps.DB)
-	feed := incident.NewFeed(s.deps.Redis, s.cfg.Namespace)
 	watchDone := make(chan struct{})
 	reasoningv1.RegisterReasoningServiceServer(srv, s.reasoning)
-	orchestratorv1.RegisterOrchestratorServiceServer(srv, incident.NewHandler(incidents, feed, s.log, watchDone, s.cfg.MaxWatchersPerTenant))
+	orchestratorv1.RegisterOrchestratorServiceServer(srv, incident.NewHandler(s.incidents, s.feed, s.log, watchDone, s.cfg.MaxWatchersPerTenant))
 	knowledgev1.RegisterKnowledgeServiceServer(srv, s.knowledge)
 	health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
 	for _, name := range []string{reasoningv1.ReasoningService_ServiceDesc.ServiceName, orchestratorv1.OrchestratorService_ServiceDesc.ServiceName, knowledgev1.KnowledgeService_ServiceDesc.ServiceName} {
 		health.SetServingStatus(name, healthpb.HealthCheckResponse_SERVING)
+	}
+	if err := s.gate.Start(ctx); err != nil {
+		return err
 	}
 
 	serveCtx, stopServing := context.WithCancel(context.WithoutCancel(ctx))
@@ -144,8 +170,7 @@ func (s *Service) Run(ctx context.Context, lis net.Listener) error {
 	consumeCtx, stopConsuming := context.WithCancel(ctx)
 	defer stopConsuming()
 	consumer := pipeline.NewConsumer(s.cfg.ConsumerConfig, s.cfg.Namespace, s.deps.Redis,
-		pipeline.NewProcessor(incidents, feed, s.reasoner(), s.deps.Actions,
-			pipeline.OwnerRouter{Owners: s.knowledge, DefaultRoute: incidents.DefaultRoute}, s.log), s.log)
+		pipeline.NewProcessor(s.incidents, s.feed, s.reasoner(), s.deps.Actions, s.router, s.log), s.log)
 	var consuming sync.WaitGroup
 	consuming.Add(1)
 	go func() {
@@ -168,6 +193,9 @@ func (s *Service) Run(ctx context.Context, lis net.Listener) error {
 	}
 	stopConsuming()
 	consuming.Wait()
+	if err := s.gate.Stop(); err != nil && runErr == nil {
+		runErr = err
+	}
 	health.Shutdown()
 	close(watchDone)
 	stopServing()

@@ -691,6 +691,8 @@ func TestConfigValidateNamesField(t *testing.T) {
 		"claim min idle 1m0s must be more than twice entry timeout 30s": func(c *orchestrator.Config) { c.ClaimMinIdle = 2 * c.EntryTimeout },
 		"entry timeout":           func(c *orchestrator.Config) { c.EntryTimeout = 0 },
 		"max watchers per tenant": func(c *orchestrator.Config) { c.MaxWatchersPerTenant = 0 },
+		"quality gate delay":      func(c *orchestrator.Config) { c.QualityGate.Delay = 0 },
+		"quality gate workers":    func(c *orchestrator.Config) { c.QualityGate.Workers = 0 },
 	}
 	for field, mutate := range tests {
 		c := orchestrator.DefaultConfig()

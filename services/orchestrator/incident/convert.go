@@ -9,20 +9,21 @@ import (
 // IncidentToProto converts inc for the API.
 func IncidentToProto(inc Incident) *orchestratorv1.Incident {
 	out := &orchestratorv1.Incident{
-		Id:              inc.ID,
-		SignalId:        inc.SignalID,
-		Fingerprint:     inc.Fingerprint,
-		Source:          inc.Source,
-		Title:           inc.Title,
-		Resource:        inc.Resource,
-		Status:          orchestratorv1.IncidentStatus_INCIDENT_STATUS_OPEN,
-		Severity:        inc.Severity,
-		Intent:          inc.Intent,
-		Decision:        inc.Decision,
-		Stage:           inc.Stage.Proto(),
-		OccurrenceCount: inc.OccurrenceCount,
-		CreatedAt:       timestamppb.New(inc.CreatedAt),
-		LastSeenAt:      timestamppb.New(inc.LastSeenAt),
+		Id:                inc.ID,
+		SignalId:          inc.SignalID,
+		Fingerprint:       inc.Fingerprint,
+		Source:            inc.Source,
+		Title:             inc.Title,
+		Resource:          inc.Resource,
+		Status:            orchestratorv1.IncidentStatus_INCIDENT_STATUS_OPEN,
+		Severity:          inc.Severity,
+		Intent:            inc.Intent,
+		Decision:          inc.Decision,
+		Stage:             inc.Stage.Proto(),
+		OccurrenceCount:   inc.OccurrenceCount,
+		CreatedAt:         timestamppb.New(inc.CreatedAt),
+		LastSeenAt:        timestamppb.New(inc.LastSeenAt),
+		ResolutionQuality: inc.ResolutionQuality.Proto(),
 	}
 	if inc.Status == StatusResolved {
 		out.Status = orchestratorv1.IncidentStatus_INCIDENT_STATUS_RESOLVED

@@ -14,9 +14,9 @@ import (
 // incident_transitions.stage.
 type Stage string
 
-// The stages. The pipeline stages and resolved happen at most once per
-// incident (a partial unique index enforces it); repeated may happen any
-// number of times.
+// The stages. The pipeline stages, resolved and quality_gate happen at
+// most once per incident (a partial unique index enforces it); repeated
+// may happen any number of times.
 const (
 	StageReceived   Stage = "received"
 	StageClassify   Stage = "classify"
@@ -30,6 +30,9 @@ const (
 	// StageAnswered is the confidence check rerun with a person's answer
 	// to the clarify question.
 	StageAnswered Stage = "answered"
+	// StageQualityGate is the quality gate's verdict on the resolution, a
+	// while after it (see package gate).
+	StageQualityGate Stage = "quality_gate"
 )
 
 // Once reports whether s can happen only once per incident.
@@ -48,6 +51,24 @@ const (
 	StatusOpen     Status = "open"
 	StatusResolved Status = "resolved"
 )
+
+// Quality is what the quality gate made of an incident's resolution, as
+// stored in incidents.resolution_quality.
+type Quality string
+
+// The qualities. An incident resolved without a gate scheduled (no
+// ResolveHook) keeps QualityNone.
+const (
+	QualityNone        Quality = ""
+	QualityPending     Quality = "pending"
+	QualityValidated   Quality = "validated"
+	QualityIneffective Quality = "ineffective"
+)
+
+// Proto returns the API enum of q.
+func (q Quality) Proto() orchestratorv1.ResolutionQuality {
+	return orchestratorv1.ResolutionQuality(orchestratorv1.ResolutionQuality_value["RESOLUTION_QUALITY_"+strings.ToUpper(string(q))])
+}
 
 // Incident is one alert's journey through the pipeline, joined with the
 // signal that opened it.
@@ -68,6 +89,8 @@ type Incident struct {
 	LastSeenAt      time.Time
 	// ResolvedAt is nil while the incident is open.
 	ResolvedAt *time.Time
+	// ResolutionQuality is the quality gate's verdict on the resolution.
+	ResolutionQuality Quality
 }
 
 // Transition is one stage an incident passed.

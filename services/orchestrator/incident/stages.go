@@ -1,6 +1,7 @@
 package incident
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -17,13 +18,20 @@ import (
 // the call was stored; the caller resumes from the stored stages.
 var ErrStageStored = errors.New("stage already stored")
 
-// triageNamespace derives triage item IDs from their incident and kind, so
+// triageNamespace derives triage item IDs from their incident and key, so
 // a redelivered stage names the item it queued before.
 var triageNamespace = uuid.MustParse("6c1b1d1e-52a1-4c43-9a55-2b7b6c1f0d1a")
 
-// TriageItemID is the ID of the incident's triage item of kind.
-func TriageItemID(incidentID, kind string) string {
-	return uuid.NewSHA1(triageNamespace, []byte(incidentID+"/"+kind)).String()
+// TriageItemID is the ID of the incident's triage item of key: the
+// pipeline keys its items by their kind, the quality gate by
+// StageQualityGate.
+func TriageItemID(incidentID, key string) string {
+	return uuid.NewSHA1(triageNamespace, []byte(incidentID+"/"+key)).String()
+}
+
+// ID is the item's ID: TriageItemID of its incident and key.
+func (it *NewTriageItem) ID() string {
+	return TriageItemID(it.IncidentID, cmp.Or(it.Key, it.Kind))
 }
 
 // AddStages stores us as the incident's next transitions, in order, and
@@ -133,7 +141,7 @@ func (s *Store) AddStages(ctx context.Context, incidentID string, us []StageUpda
 }
 
 // queueTriage adds the insert of a triage item to b; an item of the same
-// incident and kind stored before is kept.
+// incident and key stored before is kept.
 func queueTriage(b *pgx.Batch, t tenant.ID, it *NewTriageItem) error {
 	diag, err := protojson.Marshal(it.Diagnosis)
 	if err != nil {
@@ -148,8 +156,8 @@ func queueTriage(b *pgx.Batch, t tenant.ID, it *NewTriageItem) error {
 	b.Queue(`
 		INSERT INTO triage_items (tenant_id, id, incident_id, kind, question, route, route_reason, diagnosis, recommended_action)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-		ON CONFLICT (tenant_id, incident_id, kind) DO NOTHING`,
-		string(t), TriageItemID(it.IncidentID, it.Kind), it.IncidentID, it.Kind, it.Question, it.Route, it.RouteReason, diag, action)
+		ON CONFLICT (tenant_id, id) DO NOTHING`,
+		string(t), it.ID(), it.IncidentID, it.Kind, it.Question, it.Route, it.RouteReason, diag, action)
 	return nil
 }
 

@@ -26,10 +26,33 @@ import (
 // replicas handle events of the same incident at once.
 type Store struct {
 	db *store.DB
+	// onResolve, when set, runs in the transaction of each resolution.
+	onResolve ResolveHook
 }
 
+// ResolveHook runs inside the transaction that resolves an incident, with
+// the incident as resolved, and reports whether it scheduled a quality
+// gate for it; its error rolls the resolution back. The orchestrator
+// schedules the quality gate with it, so a resolution is never stored
+// without its gate, nor a gate without its resolution.
+type ResolveHook func(ctx context.Context, tx pgx.Tx, inc Incident) (scheduled bool, err error)
+
+// Option configures a Store.
+type Option func(*Store)
+
+// OnResolve runs hook in the transaction of every resolution the Store
+// stores; the incidents it schedules a gate for get resolution quality
+// pending.
+func OnResolve(hook ResolveHook) Option { return func(s *Store) { s.onResolve = hook } }
+
 // NewStore returns a Store over db.
-func NewStore(db *store.DB) *Store { return &Store{db: db} }
+func NewStore(db *store.DB, opts ...Option) *Store {
+	s := &Store{db: db}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
 
 // incidentNamespace seeds the deterministic incident IDs, so a signal opens
 // the same incident ID however often its event is delivered.
@@ -229,7 +252,7 @@ func (s *Store) Resolve(ctx context.Context, signalID, fingerprint string, at ti
 			}
 		}
 		for _, id := range ids {
-			res, ok, err := resolveOne(ctx, tx, t, id, at)
+			res, ok, err := s.resolveOne(ctx, tx, t, id, at)
 			if err != nil {
 				return err
 			}
@@ -245,7 +268,7 @@ func (s *Store) Resolve(ctx context.Context, signalID, fingerprint string, at ti
 	return out, nil
 }
 
-func resolveOne(ctx context.Context, tx pgx.Tx, t tenant.ID, id string, at time.Time) (Result, bool, error) {
+func (s *Store) resolveOne(ctx context.Context, tx pgx.Tx, t tenant.ID, id string, at time.Time) (Result, bool, error) {
 	tag, err := tx.Exec(ctx, `
 		UPDATE incidents SET status = 'resolved', stage = 'resolved', resolved_at = $3, updated_at = now()
 		WHERE tenant_id = $1 AND id = $2 AND status = 'open'`, string(t), id, at)
@@ -267,7 +290,24 @@ func resolveOne(ctx context.Context, tx pgx.Tx, t tenant.ID, id string, at time.
 		Summary: "the source resolved the alert",
 		Details: map[string]string{"resolved_at": at.UTC().Format(time.RFC3339Nano)},
 	})
-	return res, res.New, err
+	if err != nil || !res.New {
+		return res, false, err
+	}
+	if s.onResolve == nil {
+		return res, true, nil
+	}
+	scheduled, err := s.onResolve(ctx, tx, res.Incident)
+	if err != nil {
+		return Result{}, false, fmt.Errorf("after resolving incident %s: %w", id, err)
+	}
+	if scheduled {
+		_, err = tx.Exec(ctx, `UPDATE incidents SET resolution_quality = 'pending' WHERE tenant_id = $1 AND id = $2`, string(t), id)
+		if err != nil {
+			return Result{}, false, fmt.Errorf("mark the quality gate of incident %s pending: %w", id, err)
+		}
+		res.Incident.ResolutionQuality = QualityPending
+	}
+	return res, true, nil
 }
 
 // Get returns the incident id with its transitions, oldest first.
@@ -290,6 +330,7 @@ func (s *Store) Get(ctx context.Context, id string) (Incident, []Transition, err
 		rows, err := tx.Query(ctx, `
 			SELECT i.id::text, i.signal_id::text, s.fingerprint, s.source, s.title, s.resource, i.status, i.severity,
 			       i.intent, i.decision, i.stage, s.occurrence_count, i.created_at, s.last_seen_at, i.resolved_at,
+			       i.resolution_quality,
 			       coalesce((SELECT jsonb_agg(jsonb_build_object('sequence', t.sequence, 'stage', t.stage,
 			                   'summary', t.summary, 'details', t.details, 'at', t.at) ORDER BY t.sequence)
 			                 FROM incident_transitions t
@@ -520,7 +561,8 @@ func addTransition(ctx context.Context, tx pgx.Tx, t tenant.ID, id string, u Sta
 
 const selectIncident = `
 	SELECT i.id::text, i.signal_id::text, s.fingerprint, s.source, s.title, s.resource, i.status, i.severity,
-	       i.intent, i.decision, i.stage, s.occurrence_count, i.created_at, s.last_seen_at, i.resolved_at
+	       i.intent, i.decision, i.stage, s.occurrence_count, i.created_at, s.last_seen_at, i.resolved_at,
+	       i.resolution_quality
 	FROM incidents i
 	JOIN signals s ON s.tenant_id = i.tenant_id AND s.id = i.signal_id`
 
@@ -550,7 +592,8 @@ func scanIncidentWith(row pgx.CollectableRow, extra ...any) (Incident, error) {
 		status, sev, intent, decision, stage string
 	)
 	dest := []any{&inc.ID, &inc.SignalID, &inc.Fingerprint, &inc.Source, &inc.Title, &inc.Resource, &status, &sev,
-		&intent, &decision, &stage, &inc.OccurrenceCount, &inc.CreatedAt, &inc.LastSeenAt, &inc.ResolvedAt}
+		&intent, &decision, &stage, &inc.OccurrenceCount, &inc.CreatedAt, &inc.LastSeenAt, &inc.ResolvedAt,
+		&inc.ResolutionQuality}
 	if err := row.Scan(append(dest, extra...)...); err != nil {
 		return Incident{}, err
 	}

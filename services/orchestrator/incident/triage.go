@@ -37,8 +37,11 @@ var (
 type NewTriageItem struct {
 	IncidentID string
 	Kind       string
-	Question   string
-	Route      string
+	// Key names the item among its incident's items and derives its ID
+	// (TriageItemID); empty means Kind. An incident holds one item per key.
+	Key      string
+	Question string
+	Route    string
 	// RouteReason says how Route was chosen.
 	RouteReason string
 	Diagnosis   *reasoningv1.Diagnosis

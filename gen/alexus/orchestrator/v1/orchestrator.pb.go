@@ -108,6 +108,11 @@ const (
 	// A person answered the clarify question and the confidence check ran
 	// again with the answer.
 	Stage_STAGE_ANSWERED Stage = 10
+	// The quality gate checked, a while after the resolution (48 hours by
+	// default), whether the same alert or another on the same resource came
+	// back: the details say pass or fail, the matching incident if any, the
+	// window checked and when.
+	Stage_STAGE_QUALITY_GATE Stage = 11
 )
 
 // Enum value maps for Stage.
@@ -124,19 +129,21 @@ var (
 		8:  "STAGE_REPEATED",
 		9:  "STAGE_RESOLVED",
 		10: "STAGE_ANSWERED",
+		11: "STAGE_QUALITY_GATE",
 	}
 	Stage_value = map[string]int32{
-		"STAGE_UNSPECIFIED": 0,
-		"STAGE_RECEIVED":    1,
-		"STAGE_CLASSIFY":    2,
-		"STAGE_BRANCH":      3,
-		"STAGE_CONFIDENCE":  4,
-		"STAGE_EXECUTE":     5,
-		"STAGE_CLARIFY":     6,
-		"STAGE_ESCALATE":    7,
-		"STAGE_REPEATED":    8,
-		"STAGE_RESOLVED":    9,
-		"STAGE_ANSWERED":    10,
+		"STAGE_UNSPECIFIED":  0,
+		"STAGE_RECEIVED":     1,
+		"STAGE_CLASSIFY":     2,
+		"STAGE_BRANCH":       3,
+		"STAGE_CONFIDENCE":   4,
+		"STAGE_EXECUTE":      5,
+		"STAGE_CLARIFY":      6,
+		"STAGE_ESCALATE":     7,
+		"STAGE_REPEATED":     8,
+		"STAGE_RESOLVED":     9,
+		"STAGE_ANSWERED":     10,
+		"STAGE_QUALITY_GATE": 11,
 	}
 )
 
@@ -165,6 +172,66 @@ func (x Stage) Number() protoreflect.EnumNumber {
 // Deprecated: Use Stage.Descriptor instead.
 func (Stage) EnumDescriptor() ([]byte, []int) {
 	return file_alexus_orchestrator_v1_orchestrator_proto_rawDescGZIP(), []int{1}
+}
+
+// ResolutionQuality is what the quality gate made of an incident's
+// resolution.
+type ResolutionQuality int32
+
+const (
+	// Not resolved yet, or resolved without a quality gate.
+	ResolutionQuality_RESOLUTION_QUALITY_UNSPECIFIED ResolutionQuality = 0
+	// Resolved; the quality gate is scheduled and has not run yet.
+	ResolutionQuality_RESOLUTION_QUALITY_PENDING ResolutionQuality = 1
+	// Nothing matching came back within the window: the resolution was
+	// written to the knowledge graph as a validated resolution (RESOLVED_BY).
+	ResolutionQuality_RESOLUTION_QUALITY_VALIDATED ResolutionQuality = 2
+	// A matching incident came back within the window: the resolution did
+	// not hold, and the incident was escalated to a person.
+	ResolutionQuality_RESOLUTION_QUALITY_INEFFECTIVE ResolutionQuality = 3
+)
+
+// Enum value maps for ResolutionQuality.
+var (
+	ResolutionQuality_name = map[int32]string{
+		0: "RESOLUTION_QUALITY_UNSPECIFIED",
+		1: "RESOLUTION_QUALITY_PENDING",
+		2: "RESOLUTION_QUALITY_VALIDATED",
+		3: "RESOLUTION_QUALITY_INEFFECTIVE",
+	}
+	ResolutionQuality_value = map[string]int32{
+		"RESOLUTION_QUALITY_UNSPECIFIED": 0,
+		"RESOLUTION_QUALITY_PENDING":     1,
+		"RESOLUTION_QUALITY_VALIDATED":   2,
+		"RESOLUTION_QUALITY_INEFFECTIVE": 3,
+	}
+)
+
+func (x ResolutionQuality) Enum() *ResolutionQuality {
+	p := new(ResolutionQuality)
+	*p = x
+	return p
+}
+
+func (x ResolutionQuality) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ResolutionQuality) Descriptor() protoreflect.EnumDescriptor {
+	return file_alexus_orchestrator_v1_orchestrator_proto_enumTypes[2].Descriptor()
+}
+
+func (ResolutionQuality) Type() protoreflect.EnumType {
+	return &file_alexus_orchestrator_v1_orchestrator_proto_enumTypes[2]
+}
+
+func (x ResolutionQuality) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ResolutionQuality.Descriptor instead.
+func (ResolutionQuality) EnumDescriptor() ([]byte, []int) {
+	return file_alexus_orchestrator_v1_orchestrator_proto_rawDescGZIP(), []int{2}
 }
 
 // TriageKind says why an incident is in the triage queue.
@@ -204,11 +271,11 @@ func (x TriageKind) String() string {
 }
 
 func (TriageKind) Descriptor() protoreflect.EnumDescriptor {
-	return file_alexus_orchestrator_v1_orchestrator_proto_enumTypes[2].Descriptor()
+	return file_alexus_orchestrator_v1_orchestrator_proto_enumTypes[3].Descriptor()
 }
 
 func (TriageKind) Type() protoreflect.EnumType {
-	return &file_alexus_orchestrator_v1_orchestrator_proto_enumTypes[2]
+	return &file_alexus_orchestrator_v1_orchestrator_proto_enumTypes[3]
 }
 
 func (x TriageKind) Number() protoreflect.EnumNumber {
@@ -217,7 +284,7 @@ func (x TriageKind) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use TriageKind.Descriptor instead.
 func (TriageKind) EnumDescriptor() ([]byte, []int) {
-	return file_alexus_orchestrator_v1_orchestrator_proto_rawDescGZIP(), []int{2}
+	return file_alexus_orchestrator_v1_orchestrator_proto_rawDescGZIP(), []int{3}
 }
 
 // TriageState is where a triage item stands.
@@ -257,11 +324,11 @@ func (x TriageState) String() string {
 }
 
 func (TriageState) Descriptor() protoreflect.EnumDescriptor {
-	return file_alexus_orchestrator_v1_orchestrator_proto_enumTypes[3].Descriptor()
+	return file_alexus_orchestrator_v1_orchestrator_proto_enumTypes[4].Descriptor()
 }
 
 func (TriageState) Type() protoreflect.EnumType {
-	return &file_alexus_orchestrator_v1_orchestrator_proto_enumTypes[3]
+	return &file_alexus_orchestrator_v1_orchestrator_proto_enumTypes[4]
 }
 
 func (x TriageState) Number() protoreflect.EnumNumber {
@@ -270,7 +337,7 @@ func (x TriageState) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use TriageState.Descriptor instead.
 func (TriageState) EnumDescriptor() ([]byte, []int) {
-	return file_alexus_orchestrator_v1_orchestrator_proto_rawDescGZIP(), []int{3}
+	return file_alexus_orchestrator_v1_orchestrator_proto_rawDescGZIP(), []int{4}
 }
 
 // Incident is one alert's journey through the pipeline.
@@ -305,9 +372,11 @@ type Incident struct {
 	// When the alert was last seen.
 	LastSeenAt *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=last_seen_at,json=lastSeenAt,proto3" json:"last_seen_at,omitempty"`
 	// When it was resolved; unset while open.
-	ResolvedAt    *timestamppb.Timestamp `protobuf:"bytes,15,opt,name=resolved_at,json=resolvedAt,proto3" json:"resolved_at,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	ResolvedAt *timestamppb.Timestamp `protobuf:"bytes,15,opt,name=resolved_at,json=resolvedAt,proto3" json:"resolved_at,omitempty"`
+	// What the quality gate made of the resolution.
+	ResolutionQuality ResolutionQuality `protobuf:"varint,16,opt,name=resolution_quality,json=resolutionQuality,proto3,enum=alexus.orchestrator.v1.ResolutionQuality" json:"resolution_quality,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *Incident) Reset() {
@@ -443,6 +512,13 @@ func (x *Incident) GetResolvedAt() *timestamppb.Timestamp {
 		return x.ResolvedAt
 	}
 	return nil
+}
+
+func (x *Incident) GetResolutionQuality() ResolutionQuality {
+	if x != nil {
+		return x.ResolutionQuality
+	}
+	return ResolutionQuality_RESOLUTION_QUALITY_UNSPECIFIED
 }
 
 // Transition is one stage an incident passed.
@@ -1601,7 +1677,7 @@ var File_alexus_orchestrator_v1_orchestrator_proto protoreflect.FileDescriptor
 
 const file_alexus_orchestrator_v1_orchestrator_proto_rawDesc = "" +
 	"\n" +
-	")alexus/orchestrator/v1/orchestrator.proto\x12\x16alexus.orchestrator.v1\x1a#alexus/reasoning/v1/reasoning.proto\x1a\x1dalexus/signal/v1/signal.proto\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa1\x05\n" +
+	")alexus/orchestrator/v1/orchestrator.proto\x12\x16alexus.orchestrator.v1\x1a#alexus/reasoning/v1/reasoning.proto\x1a\x1dalexus/signal/v1/signal.proto\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xfb\x05\n" +
 	"\bIncident\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1b\n" +
 	"\tsignal_id\x18\x02 \x01(\tR\bsignalId\x12 \n" +
@@ -1621,7 +1697,8 @@ const file_alexus_orchestrator_v1_orchestrator_proto_rawDesc = "" +
 	"\flast_seen_at\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"lastSeenAt\x12;\n" +
 	"\vresolved_at\x18\x0f \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"resolvedAt\"\xcb\x02\n" +
+	"resolvedAt\x12X\n" +
+	"\x12resolution_quality\x18\x10 \x01(\x0e2).alexus.orchestrator.v1.ResolutionQualityR\x11resolutionQuality\"\xcb\x02\n" +
 	"\n" +
 	"Transition\x12\x1f\n" +
 	"\vincident_id\x18\x01 \x01(\tR\n" +
@@ -1714,7 +1791,7 @@ const file_alexus_orchestrator_v1_orchestrator_proto_rawDesc = "" +
 	"\x0eIncidentStatus\x12\x1f\n" +
 	"\x1bINCIDENT_STATUS_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14INCIDENT_STATUS_OPEN\x10\x01\x12\x1c\n" +
-	"\x18INCIDENT_STATUS_RESOLVED\x10\x02*\xe4\x01\n" +
+	"\x18INCIDENT_STATUS_RESOLVED\x10\x02*\xfc\x01\n" +
 	"\x05Stage\x12\x15\n" +
 	"\x11STAGE_UNSPECIFIED\x10\x00\x12\x12\n" +
 	"\x0eSTAGE_RECEIVED\x10\x01\x12\x12\n" +
@@ -1727,7 +1804,13 @@ const file_alexus_orchestrator_v1_orchestrator_proto_rawDesc = "" +
 	"\x0eSTAGE_REPEATED\x10\b\x12\x12\n" +
 	"\x0eSTAGE_RESOLVED\x10\t\x12\x12\n" +
 	"\x0eSTAGE_ANSWERED\x10\n" +
-	"*\\\n" +
+	"\x12\x16\n" +
+	"\x12STAGE_QUALITY_GATE\x10\v*\x9d\x01\n" +
+	"\x11ResolutionQuality\x12\"\n" +
+	"\x1eRESOLUTION_QUALITY_UNSPECIFIED\x10\x00\x12\x1e\n" +
+	"\x1aRESOLUTION_QUALITY_PENDING\x10\x01\x12 \n" +
+	"\x1cRESOLUTION_QUALITY_VALIDATED\x10\x02\x12\"\n" +
+	"\x1eRESOLUTION_QUALITY_INEFFECTIVE\x10\x03*\\\n" +
 	"\n" +
 	"TriageKind\x12\x1b\n" +
 	"\x17TRIAGE_KIND_UNSPECIFIED\x10\x00\x12\x17\n" +
@@ -1760,95 +1843,97 @@ func file_alexus_orchestrator_v1_orchestrator_proto_rawDescGZIP() []byte {
 	return file_alexus_orchestrator_v1_orchestrator_proto_rawDescData
 }
 
-var file_alexus_orchestrator_v1_orchestrator_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
+var file_alexus_orchestrator_v1_orchestrator_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
 var file_alexus_orchestrator_v1_orchestrator_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
 var file_alexus_orchestrator_v1_orchestrator_proto_goTypes = []any{
 	(IncidentStatus)(0),               // 0: alexus.orchestrator.v1.IncidentStatus
 	(Stage)(0),                        // 1: alexus.orchestrator.v1.Stage
-	(TriageKind)(0),                   // 2: alexus.orchestrator.v1.TriageKind
-	(TriageState)(0),                  // 3: alexus.orchestrator.v1.TriageState
-	(*Incident)(nil),                  // 4: alexus.orchestrator.v1.Incident
-	(*Transition)(nil),                // 5: alexus.orchestrator.v1.Transition
-	(*GetIncidentRequest)(nil),        // 6: alexus.orchestrator.v1.GetIncidentRequest
-	(*GetIncidentResponse)(nil),       // 7: alexus.orchestrator.v1.GetIncidentResponse
-	(*ListIncidentsRequest)(nil),      // 8: alexus.orchestrator.v1.ListIncidentsRequest
-	(*ListIncidentsResponse)(nil),     // 9: alexus.orchestrator.v1.ListIncidentsResponse
-	(*ListSignalsRequest)(nil),        // 10: alexus.orchestrator.v1.ListSignalsRequest
-	(*ListSignalsResponse)(nil),       // 11: alexus.orchestrator.v1.ListSignalsResponse
-	(*WatchIncidentsRequest)(nil),     // 12: alexus.orchestrator.v1.WatchIncidentsRequest
-	(*WatchIncidentsResponse)(nil),    // 13: alexus.orchestrator.v1.WatchIncidentsResponse
-	(*TriageItem)(nil),                // 14: alexus.orchestrator.v1.TriageItem
-	(*ListTriageItemsRequest)(nil),    // 15: alexus.orchestrator.v1.ListTriageItemsRequest
-	(*ListTriageItemsResponse)(nil),   // 16: alexus.orchestrator.v1.ListTriageItemsResponse
-	(*AnswerTriageItemRequest)(nil),   // 17: alexus.orchestrator.v1.AnswerTriageItemRequest
-	(*AnswerTriageItemResponse)(nil),  // 18: alexus.orchestrator.v1.AnswerTriageItemResponse
-	(*TriageSettings)(nil),            // 19: alexus.orchestrator.v1.TriageSettings
-	(*GetTriageSettingsRequest)(nil),  // 20: alexus.orchestrator.v1.GetTriageSettingsRequest
-	(*GetTriageSettingsResponse)(nil), // 21: alexus.orchestrator.v1.GetTriageSettingsResponse
-	(*SetTriageSettingsRequest)(nil),  // 22: alexus.orchestrator.v1.SetTriageSettingsRequest
-	(*SetTriageSettingsResponse)(nil), // 23: alexus.orchestrator.v1.SetTriageSettingsResponse
-	nil,                               // 24: alexus.orchestrator.v1.Transition.DetailsEntry
-	(v1.Severity)(0),                  // 25: alexus.signal.v1.Severity
-	(v11.Intent)(0),                   // 26: alexus.reasoning.v1.Intent
-	(v11.Decision)(0),                 // 27: alexus.reasoning.v1.Decision
-	(*timestamppb.Timestamp)(nil),     // 28: google.protobuf.Timestamp
-	(*v1.Signal)(nil),                 // 29: alexus.signal.v1.Signal
-	(*v11.Diagnosis)(nil),             // 30: alexus.reasoning.v1.Diagnosis
-	(*v11.RecommendedAction)(nil),     // 31: alexus.reasoning.v1.RecommendedAction
+	(ResolutionQuality)(0),            // 2: alexus.orchestrator.v1.ResolutionQuality
+	(TriageKind)(0),                   // 3: alexus.orchestrator.v1.TriageKind
+	(TriageState)(0),                  // 4: alexus.orchestrator.v1.TriageState
+	(*Incident)(nil),                  // 5: alexus.orchestrator.v1.Incident
+	(*Transition)(nil),                // 6: alexus.orchestrator.v1.Transition
+	(*GetIncidentRequest)(nil),        // 7: alexus.orchestrator.v1.GetIncidentRequest
+	(*GetIncidentResponse)(nil),       // 8: alexus.orchestrator.v1.GetIncidentResponse
+	(*ListIncidentsRequest)(nil),      // 9: alexus.orchestrator.v1.ListIncidentsRequest
+	(*ListIncidentsResponse)(nil),     // 10: alexus.orchestrator.v1.ListIncidentsResponse
+	(*ListSignalsRequest)(nil),        // 11: alexus.orchestrator.v1.ListSignalsRequest
+	(*ListSignalsResponse)(nil),       // 12: alexus.orchestrator.v1.ListSignalsResponse
+	(*WatchIncidentsRequest)(nil),     // 13: alexus.orchestrator.v1.WatchIncidentsRequest
+	(*WatchIncidentsResponse)(nil),    // 14: alexus.orchestrator.v1.WatchIncidentsResponse
+	(*TriageItem)(nil),                // 15: alexus.orchestrator.v1.TriageItem
+	(*ListTriageItemsRequest)(nil),    // 16: alexus.orchestrator.v1.ListTriageItemsRequest
+	(*ListTriageItemsResponse)(nil),   // 17: alexus.orchestrator.v1.ListTriageItemsResponse
+	(*AnswerTriageItemRequest)(nil),   // 18: alexus.orchestrator.v1.AnswerTriageItemRequest
+	(*AnswerTriageItemResponse)(nil),  // 19: alexus.orchestrator.v1.AnswerTriageItemResponse
+	(*TriageSettings)(nil),            // 20: alexus.orchestrator.v1.TriageSettings
+	(*GetTriageSettingsRequest)(nil),  // 21: alexus.orchestrator.v1.GetTriageSettingsRequest
+	(*GetTriageSettingsResponse)(nil), // 22: alexus.orchestrator.v1.GetTriageSettingsResponse
+	(*SetTriageSettingsRequest)(nil),  // 23: alexus.orchestrator.v1.SetTriageSettingsRequest
+	(*SetTriageSettingsResponse)(nil), // 24: alexus.orchestrator.v1.SetTriageSettingsResponse
+	nil,                               // 25: alexus.orchestrator.v1.Transition.DetailsEntry
+	(v1.Severity)(0),                  // 26: alexus.signal.v1.Severity
+	(v11.Intent)(0),                   // 27: alexus.reasoning.v1.Intent
+	(v11.Decision)(0),                 // 28: alexus.reasoning.v1.Decision
+	(*timestamppb.Timestamp)(nil),     // 29: google.protobuf.Timestamp
+	(*v1.Signal)(nil),                 // 30: alexus.signal.v1.Signal
+	(*v11.Diagnosis)(nil),             // 31: alexus.reasoning.v1.Diagnosis
+	(*v11.RecommendedAction)(nil),     // 32: alexus.reasoning.v1.RecommendedAction
 }
 var file_alexus_orchestrator_v1_orchestrator_proto_depIdxs = []int32{
 	0,  // 0: alexus.orchestrator.v1.Incident.status:type_name -> alexus.orchestrator.v1.IncidentStatus
-	25, // 1: alexus.orchestrator.v1.Incident.severity:type_name -> alexus.signal.v1.Severity
-	26, // 2: alexus.orchestrator.v1.Incident.intent:type_name -> alexus.reasoning.v1.Intent
-	27, // 3: alexus.orchestrator.v1.Incident.decision:type_name -> alexus.reasoning.v1.Decision
+	26, // 1: alexus.orchestrator.v1.Incident.severity:type_name -> alexus.signal.v1.Severity
+	27, // 2: alexus.orchestrator.v1.Incident.intent:type_name -> alexus.reasoning.v1.Intent
+	28, // 3: alexus.orchestrator.v1.Incident.decision:type_name -> alexus.reasoning.v1.Decision
 	1,  // 4: alexus.orchestrator.v1.Incident.stage:type_name -> alexus.orchestrator.v1.Stage
-	28, // 5: alexus.orchestrator.v1.Incident.created_at:type_name -> google.protobuf.Timestamp
-	28, // 6: alexus.orchestrator.v1.Incident.last_seen_at:type_name -> google.protobuf.Timestamp
-	28, // 7: alexus.orchestrator.v1.Incident.resolved_at:type_name -> google.protobuf.Timestamp
-	1,  // 8: alexus.orchestrator.v1.Transition.stage:type_name -> alexus.orchestrator.v1.Stage
-	24, // 9: alexus.orchestrator.v1.Transition.details:type_name -> alexus.orchestrator.v1.Transition.DetailsEntry
-	28, // 10: alexus.orchestrator.v1.Transition.at:type_name -> google.protobuf.Timestamp
-	4,  // 11: alexus.orchestrator.v1.GetIncidentResponse.incident:type_name -> alexus.orchestrator.v1.Incident
-	5,  // 12: alexus.orchestrator.v1.GetIncidentResponse.transitions:type_name -> alexus.orchestrator.v1.Transition
-	4,  // 13: alexus.orchestrator.v1.ListIncidentsResponse.incidents:type_name -> alexus.orchestrator.v1.Incident
-	29, // 14: alexus.orchestrator.v1.ListSignalsResponse.signals:type_name -> alexus.signal.v1.Signal
-	5,  // 15: alexus.orchestrator.v1.WatchIncidentsResponse.transition:type_name -> alexus.orchestrator.v1.Transition
-	4,  // 16: alexus.orchestrator.v1.WatchIncidentsResponse.incident:type_name -> alexus.orchestrator.v1.Incident
-	2,  // 17: alexus.orchestrator.v1.TriageItem.kind:type_name -> alexus.orchestrator.v1.TriageKind
-	3,  // 18: alexus.orchestrator.v1.TriageItem.state:type_name -> alexus.orchestrator.v1.TriageState
-	25, // 19: alexus.orchestrator.v1.TriageItem.severity:type_name -> alexus.signal.v1.Severity
-	30, // 20: alexus.orchestrator.v1.TriageItem.diagnosis:type_name -> alexus.reasoning.v1.Diagnosis
-	31, // 21: alexus.orchestrator.v1.TriageItem.recommended_action:type_name -> alexus.reasoning.v1.RecommendedAction
-	28, // 22: alexus.orchestrator.v1.TriageItem.created_at:type_name -> google.protobuf.Timestamp
-	28, // 23: alexus.orchestrator.v1.TriageItem.answered_at:type_name -> google.protobuf.Timestamp
-	2,  // 24: alexus.orchestrator.v1.ListTriageItemsRequest.kind:type_name -> alexus.orchestrator.v1.TriageKind
-	3,  // 25: alexus.orchestrator.v1.ListTriageItemsRequest.state:type_name -> alexus.orchestrator.v1.TriageState
-	14, // 26: alexus.orchestrator.v1.ListTriageItemsResponse.items:type_name -> alexus.orchestrator.v1.TriageItem
-	14, // 27: alexus.orchestrator.v1.AnswerTriageItemResponse.item:type_name -> alexus.orchestrator.v1.TriageItem
-	19, // 28: alexus.orchestrator.v1.GetTriageSettingsResponse.settings:type_name -> alexus.orchestrator.v1.TriageSettings
-	19, // 29: alexus.orchestrator.v1.SetTriageSettingsRequest.settings:type_name -> alexus.orchestrator.v1.TriageSettings
-	19, // 30: alexus.orchestrator.v1.SetTriageSettingsResponse.settings:type_name -> alexus.orchestrator.v1.TriageSettings
-	6,  // 31: alexus.orchestrator.v1.OrchestratorService.GetIncident:input_type -> alexus.orchestrator.v1.GetIncidentRequest
-	8,  // 32: alexus.orchestrator.v1.OrchestratorService.ListIncidents:input_type -> alexus.orchestrator.v1.ListIncidentsRequest
-	12, // 33: alexus.orchestrator.v1.OrchestratorService.WatchIncidents:input_type -> alexus.orchestrator.v1.WatchIncidentsRequest
-	10, // 34: alexus.orchestrator.v1.OrchestratorService.ListSignals:input_type -> alexus.orchestrator.v1.ListSignalsRequest
-	15, // 35: alexus.orchestrator.v1.OrchestratorService.ListTriageItems:input_type -> alexus.orchestrator.v1.ListTriageItemsRequest
-	17, // 36: alexus.orchestrator.v1.OrchestratorService.AnswerTriageItem:input_type -> alexus.orchestrator.v1.AnswerTriageItemRequest
-	20, // 37: alexus.orchestrator.v1.OrchestratorService.GetTriageSettings:input_type -> alexus.orchestrator.v1.GetTriageSettingsRequest
-	22, // 38: alexus.orchestrator.v1.OrchestratorService.SetTriageSettings:input_type -> alexus.orchestrator.v1.SetTriageSettingsRequest
-	7,  // 39: alexus.orchestrator.v1.OrchestratorService.GetIncident:output_type -> alexus.orchestrator.v1.GetIncidentResponse
-	9,  // 40: alexus.orchestrator.v1.OrchestratorService.ListIncidents:output_type -> alexus.orchestrator.v1.ListIncidentsResponse
-	13, // 41: alexus.orchestrator.v1.OrchestratorService.WatchIncidents:output_type -> alexus.orchestrator.v1.WatchIncidentsResponse
-	11, // 42: alexus.orchestrator.v1.OrchestratorService.ListSignals:output_type -> alexus.orchestrator.v1.ListSignalsResponse
-	16, // 43: alexus.orchestrator.v1.OrchestratorService.ListTriageItems:output_type -> alexus.orchestrator.v1.ListTriageItemsResponse
-	18, // 44: alexus.orchestrator.v1.OrchestratorService.AnswerTriageItem:output_type -> alexus.orchestrator.v1.AnswerTriageItemResponse
-	21, // 45: alexus.orchestrator.v1.OrchestratorService.GetTriageSettings:output_type -> alexus.orchestrator.v1.GetTriageSettingsResponse
-	23, // 46: alexus.orchestrator.v1.OrchestratorService.SetTriageSettings:output_type -> alexus.orchestrator.v1.SetTriageSettingsResponse
-	39, // [39:47] is the sub-list for method output_type
-	31, // [31:39] is the sub-list for method input_type
-	31, // [31:31] is the sub-list for extension type_name
-	31, // [31:31] is the sub-list for extension extendee
-	0,  // [0:31] is the sub-list for field type_name
+	29, // 5: alexus.orchestrator.v1.Incident.created_at:type_name -> google.protobuf.Timestamp
+	29, // 6: alexus.orchestrator.v1.Incident.last_seen_at:type_name -> google.protobuf.Timestamp
+	29, // 7: alexus.orchestrator.v1.Incident.resolved_at:type_name -> google.protobuf.Timestamp
+	2,  // 8: alexus.orchestrator.v1.Incident.resolution_quality:type_name -> alexus.orchestrator.v1.ResolutionQuality
+	1,  // 9: alexus.orchestrator.v1.Transition.stage:type_name -> alexus.orchestrator.v1.Stage
+	25, // 10: alexus.orchestrator.v1.Transition.details:type_name -> alexus.orchestrator.v1.Transition.DetailsEntry
+	29, // 11: alexus.orchestrator.v1.Transition.at:type_name -> google.protobuf.Timestamp
+	5,  // 12: alexus.orchestrator.v1.GetIncidentResponse.incident:type_name -> alexus.orchestrator.v1.Incident
+	6,  // 13: alexus.orchestrator.v1.GetIncidentResponse.transitions:type_name -> alexus.orchestrator.v1.Transition
+	5,  // 14: alexus.orchestrator.v1.ListIncidentsResponse.incidents:type_name -> alexus.orchestrator.v1.Incident
+	30, // 15: alexus.orchestrator.v1.ListSignalsResponse.signals:type_name -> alexus.signal.v1.Signal
+	6,  // 16: alexus.orchestrator.v1.WatchIncidentsResponse.transition:type_name -> alexus.orchestrator.v1.Transition
+	5,  // 17: alexus.orchestrator.v1.WatchIncidentsResponse.incident:type_name -> alexus.orchestrator.v1.Incident
+	3,  // 18: alexus.orchestrator.v1.TriageItem.kind:type_name -> alexus.orchestrator.v1.TriageKind
+	4,  // 19: alexus.orchestrator.v1.TriageItem.state:type_name -> alexus.orchestrator.v1.TriageState
+	26, // 20: alexus.orchestrator.v1.TriageItem.severity:type_name -> alexus.signal.v1.Severity
+	31, // 21: alexus.orchestrator.v1.TriageItem.diagnosis:type_name -> alexus.reasoning.v1.Diagnosis
+	32, // 22: alexus.orchestrator.v1.TriageItem.recommended_action:type_name -> alexus.reasoning.v1.RecommendedAction
+	29, // 23: alexus.orchestrator.v1.TriageItem.created_at:type_name -> google.protobuf.Timestamp
+	29, // 24: alexus.orchestrator.v1.TriageItem.answered_at:type_name -> google.protobuf.Timestamp
+	3,  // 25: alexus.orchestrator.v1.ListTriageItemsRequest.kind:type_name -> alexus.orchestrator.v1.TriageKind
+	4,  // 26: alexus.orchestrator.v1.ListTriageItemsRequest.state:type_name -> alexus.orchestrator.v1.TriageState
+	15, // 27: alexus.orchestrator.v1.ListTriageItemsResponse.items:type_name -> alexus.orchestrator.v1.TriageItem
+	15, // 28: alexus.orchestrator.v1.AnswerTriageItemResponse.item:type_name -> alexus.orchestrator.v1.TriageItem
+	20, // 29: alexus.orchestrator.v1.GetTriageSettingsResponse.settings:type_name -> alexus.orchestrator.v1.TriageSettings
+	20, // 30: alexus.orchestrator.v1.SetTriageSettingsRequest.settings:type_name -> alexus.orchestrator.v1.TriageSettings
+	20, // 31: alexus.orchestrator.v1.SetTriageSettingsResponse.settings:type_name -> alexus.orchestrator.v1.TriageSettings
+	7,  // 32: alexus.orchestrator.v1.OrchestratorService.GetIncident:input_type -> alexus.orchestrator.v1.GetIncidentRequest
+	9,  // 33: alexus.orchestrator.v1.OrchestratorService.ListIncidents:input_type -> alexus.orchestrator.v1.ListIncidentsRequest
+	13, // 34: alexus.orchestrator.v1.OrchestratorService.WatchIncidents:input_type -> alexus.orchestrator.v1.WatchIncidentsRequest
+	11, // 35: alexus.orchestrator.v1.OrchestratorService.ListSignals:input_type -> alexus.orchestrator.v1.ListSignalsRequest
+	16, // 36: alexus.orchestrator.v1.OrchestratorService.ListTriageItems:input_type -> alexus.orchestrator.v1.ListTriageItemsRequest
+	18, // 37: alexus.orchestrator.v1.OrchestratorService.AnswerTriageItem:input_type -> alexus.orchestrator.v1.AnswerTriageItemRequest
+	21, // 38: alexus.orchestrator.v1.OrchestratorService.GetTriageSettings:input_type -> alexus.orchestrator.v1.GetTriageSettingsRequest
+	23, // 39: alexus.orchestrator.v1.OrchestratorService.SetTriageSettings:input_type -> alexus.orchestrator.v1.SetTriageSettingsRequest
+	8,  // 40: alexus.orchestrator.v1.OrchestratorService.GetIncident:output_type -> alexus.orchestrator.v1.GetIncidentResponse
+	10, // 41: alexus.orchestrator.v1.OrchestratorService.ListIncidents:output_type -> alexus.orchestrator.v1.ListIncidentsResponse
+	14, // 42: alexus.orchestrator.v1.OrchestratorService.WatchIncidents:output_type -> alexus.orchestrator.v1.WatchIncidentsResponse
+	12, // 43: alexus.orchestrator.v1.OrchestratorService.ListSignals:output_type -> alexus.orchestrator.v1.ListSignalsResponse
+	17, // 44: alexus.orchestrator.v1.OrchestratorService.ListTriageItems:output_type -> alexus.orchestrator.v1.ListTriageItemsResponse
+	19, // 45: alexus.orchestrator.v1.OrchestratorService.AnswerTriageItem:output_type -> alexus.orchestrator.v1.AnswerTriageItemResponse
+	22, // 46: alexus.orchestrator.v1.OrchestratorService.GetTriageSettings:output_type -> alexus.orchestrator.v1.GetTriageSettingsResponse
+	24, // 47: alexus.orchestrator.v1.OrchestratorService.SetTriageSettings:output_type -> alexus.orchestrator.v1.SetTriageSettingsResponse
+	40, // [40:48] is the sub-list for method output_type
+	32, // [32:40] is the sub-list for method input_type
+	32, // [32:32] is the sub-list for extension type_name
+	32, // [32:32] is the sub-list for extension extendee
+	0,  // [0:32] is the sub-list for field type_name
 }
 
 func init() { file_alexus_orchestrator_v1_orchestrator_proto_init() }
@@ -1861,7 +1946,7 @@ func file_alexus_orchestrator_v1_orchestrator_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_alexus_orchestrator_v1_orchestrator_proto_rawDesc), len(file_alexus_orchestrator_v1_orchestrator_proto_rawDesc)),
-			NumEnums:      4,
+			NumEnums:      5,
 			NumMessages:   21,
 			NumExtensions: 0,
 			NumServices:   1,
