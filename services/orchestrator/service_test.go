@@ -3,6 +3,7 @@ package orchestrator_test
 import (
 	"context"
 	"crypto/rand"
+	"github.com/jackc/pgx/v5"
 	"net"
 	"strconv"
 	"strings"
@@ -810,4 +811,26 @@ func TestTenantThresholdRuleDecides(t *testing.T) {
 	require.NoError(t, err)
 	require.Empty(t, list.GetRules(), "acme's rule is not globex's")
 	require.Equal(t, 0.8, list.GetDefaults().GetExecuteAt())
+
+	// The change is in acme's audit log, made by its caller; the refused
+	// one is not.
+	require.Contains(t, b.audited(t, acme), "user:test threshold_rule.set threshold_rule/critical/webhook")
+	require.NotContains(t, b.audited(t, acme), "user:test threshold_rule.set threshold_rule/any/any")
+	require.NotContains(t, b.audited(t, globex), "user:test threshold_rule.set threshold_rule/critical/webhook")
+}
+
+// audited lists tn's audit entries, oldest first, as "actor event subject".
+func (b *bundle) audited(t *testing.T, tn tenant.ID) []string {
+	t.Helper()
+	var out []string
+	err := b.db.WithTenant(as(tn), func(tx pgx.Tx) error {
+		rows, err := tx.Query(context.Background(), `SELECT actor || ' ' || event || ' ' || subject FROM audit_log ORDER BY seq`)
+		if err != nil {
+			return err
+		}
+		out, err = pgx.CollectRows(rows, pgx.RowTo[string])
+		return err
+	})
+	require.NoError(t, err)
+	return out
 }

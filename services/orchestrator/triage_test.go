@@ -73,6 +73,7 @@ func TestClarifyAnsweredYesExecutes(t *testing.T) {
 	require.Equal(t, "Yes, go ahead", answered["answer"])
 	require.Equal(t, "user:test", answered["answered_by"])
 	require.Equal(t, reasoningv1.Decision_DECISION_EXECUTE, resp.GetIncident().GetDecision())
+	require.Contains(t, b.audited(t, acme), "user:test triage_item.answered triage_item/"+item.GetId())
 
 	// The same answer again is a no-op that queues the resumption again;
 	// the pipeline finds every stage stored and runs none twice.

@@ -14,6 +14,7 @@ import (
 
 	orchestratorv1 "github.com/alexus-platform/alexus/gen/alexus/orchestrator/v1"
 	reasoningv1 "github.com/alexus-platform/alexus/gen/alexus/reasoning/v1"
+	"github.com/alexus-platform/alexus/internal/audit"
 	"github.com/alexus-platform/alexus/internal/tenant"
 )
 
@@ -23,6 +24,13 @@ const (
 	TriageEscalate = "escalate"
 	triageOpen     = "open"
 	triageAnswered = "answered"
+)
+
+// Audit events of the triage queue: a person's answer, and a change of
+// the tenant's settings.
+const (
+	EventTriageAnswered    = "triage_item.answered"
+	EventTriageSettingsSet = "triage_settings.set"
 )
 
 // Errors of the triage queue.
@@ -96,7 +104,12 @@ func (s *Store) Answer(ctx context.Context, id, answer string) (*orchestratorv1.
 		if !changed && out.GetAnswer() != answer {
 			return fmt.Errorf("triage item %s was answered by %s: %w", id, out.GetAnsweredBy(), ErrAlreadyAnswered)
 		}
-		return nil
+		if !changed {
+			return nil
+		}
+		return audit.Append(ctx, tx, EventTriageAnswered, "triage_item/"+id, map[string]string{
+			"incident_id": out.GetIncidentId(), "kind": EnumText(out.GetKind().String(), "TRIAGE_KIND_"), "answer": answer,
+		})
 	})
 	if err != nil {
 		return nil, false, err
@@ -181,7 +194,7 @@ func (s *Store) SetDefaultRoute(ctx context.Context, route string) error {
 		if err != nil {
 			return fmt.Errorf("set the default escalation route: %w", err)
 		}
-		return nil
+		return audit.Append(ctx, tx, EventTriageSettingsSet, "triage_settings", map[string]string{"default_route": route})
 	})
 }
 

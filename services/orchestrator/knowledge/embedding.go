@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/alexus-platform/alexus/internal/audit"
+	"strconv"
 	"sync"
 	"time"
 
@@ -18,6 +20,9 @@ import (
 	"github.com/alexus-platform/alexus/internal/secretbox"
 	"github.com/alexus-platform/alexus/internal/tenant"
 )
+
+// EventEmbeddingSettingsSet audits a change of a tenant's embedding model.
+const EventEmbeddingSettingsSet = "embedding_settings.set"
 
 // EmbedKeyPurpose binds sealed embedding API keys to their use.
 const EmbedKeyPurpose = "rag.embed_api_key"
@@ -167,7 +172,14 @@ func (h *Handler) SetEmbeddingSettings(ctx context.Context, req *knowledgev1.Set
 			ON CONFLICT (tenant_id) DO UPDATE SET embed_base_url = EXCLUDED.embed_base_url, embed_model = EXCLUDED.embed_model,
 			  embed_api_key = EXCLUDED.embed_api_key, updated_at = now()`,
 			string(t), next.BaseURL, next.Model, next.SealedKey)
-		return err
+		if err != nil {
+			return err
+		}
+		// The base URL may carry a credential, and the key is secret: only
+		// the model and whether a key is set are audited.
+		return audit.Append(ctx, tx, EventEmbeddingSettingsSet, "embedding_settings", map[string]string{
+			"model": next.Model, "api_key_set": strconv.FormatBool(len(next.SealedKey) > 0),
+		})
 	})
 	if err != nil {
 		return nil, h.statusOf(ctx, "save embedding settings", err)

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/alexus-platform/alexus/internal/audit"
 	"slices"
 	"strconv"
 	"strings"
@@ -151,7 +152,7 @@ func (h *Handler) RemoveKnowledgeFile(ctx context.Context, req *knowledgev1.Remo
 	if err := h.graph.DeleteNodes(ctx, chunkIDs(old.Name, old.Chunks)); err != nil {
 		return nil, h.statusOf(ctx, "delete knowledge file documents", err)
 	}
-	if err := h.updateFiles(ctx, func(fs []fileRecord) []fileRecord {
+	if err := h.updateFiles(ctx, EventFileRemoved, req.GetName(), nil, func(fs []fileRecord) []fileRecord {
 		return slices.DeleteFunc(fs, func(f fileRecord) bool { return f.Name == req.GetName() })
 	}); err != nil {
 		return nil, h.statusOf(ctx, "record knowledge file removal", err)
@@ -228,15 +229,23 @@ func (h *Handler) files(ctx context.Context) ([]fileRecord, error) {
 
 // saveFile records rec, replacing the entry of its name.
 func (h *Handler) saveFile(ctx context.Context, rec fileRecord) error {
-	return h.updateFiles(ctx, func(fs []fileRecord) []fileRecord {
+	details := map[string]string{"type": rec.Type, "sha256": rec.SHA256, "chunks": strconv.Itoa(rec.Chunks)}
+	return h.updateFiles(ctx, EventFileAdded, rec.Name, details, func(fs []fileRecord) []fileRecord {
 		fs = slices.DeleteFunc(fs, func(f fileRecord) bool { return f.Name == rec.Name })
 		return append(fs, rec)
 	})
 }
 
+// Audit events of knowledge files; the subject is knowledge_file/<name>.
+const (
+	EventFileAdded   = "knowledge_file.added"
+	EventFileRemoved = "knowledge_file.removed"
+)
+
 // updateFiles rewrites the tenant's knowledge files with change, under a
-// row lock so concurrent changes of different files do not lose each other.
-func (h *Handler) updateFiles(ctx context.Context, change func([]fileRecord) []fileRecord) error {
+// row lock so concurrent changes of different files do not lose each other,
+// and audits it as event on the file name.
+func (h *Handler) updateFiles(ctx context.Context, event, name string, details map[string]string, change func([]fileRecord) []fileRecord) error {
 	t, err := tenant.Require(ctx)
 	if err != nil {
 		return err
@@ -259,8 +268,10 @@ func (h *Handler) updateFiles(ctx context.Context, change func([]fileRecord) []f
 		if err != nil {
 			return fmt.Errorf("encode knowledge files: %w", err)
 		}
-		_, err = tx.Exec(ctx, `UPDATE tenant_rag_settings SET knowledge_files = $2, updated_at = now() WHERE tenant_id = $1`, string(t), out)
-		return err
+		if _, err = tx.Exec(ctx, `UPDATE tenant_rag_settings SET knowledge_files = $2, updated_at = now() WHERE tenant_id = $1`, string(t), out); err != nil {
+			return err
+		}
+		return audit.Append(ctx, tx, event, "knowledge_file/"+name, details)
 	})
 }
 

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/alexus-platform/alexus/internal/audit"
 	"regexp"
+	"strconv"
 	"sync"
 	"time"
 
@@ -17,6 +19,9 @@ import (
 	"github.com/alexus-platform/alexus/internal/store"
 	"github.com/alexus-platform/alexus/internal/tenant"
 )
+
+// EventSet audits a change of a tenant's model settings.
+const EventSet = "model_settings.set"
 
 // KeyPurpose binds sealed model API keys to their use.
 const KeyPurpose = "reasoning.llm_api_key"
@@ -224,7 +229,15 @@ func (s *Store) Set(ctx context.Context, req *reasoningv1.SetModelSettingsReques
 			  monthly_token_budget = EXCLUDED.monthly_token_budget,
 			  updated_at = now()`,
 			string(t), req.GetModel(), sealed, req.GetTimeoutMs(), req.GetMonthlyTokenBudget(), keep)
-		return err
+		if err != nil {
+			return err
+		}
+		// The key itself is never audited, only whether it changed.
+		return audit.Append(ctx, tx, EventSet, "model_settings", map[string]string{
+			"model": req.GetModel(), "timeout_ms": strconv.Itoa(int(req.GetTimeoutMs())),
+			"monthly_token_budget": strconv.FormatInt(req.GetMonthlyTokenBudget(), 10),
+			"api_key":              map[bool]string{true: "kept", false: map[bool]string{true: "cleared", false: "replaced"}[req.GetClearApiKey()]}[keep],
+		})
 	})
 	if err != nil {
 		return fmt.Errorf("set model settings: %w", err)

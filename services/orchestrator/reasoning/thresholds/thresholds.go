@@ -5,8 +5,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/alexus-platform/alexus/internal/audit"
 	"regexp"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -18,6 +20,17 @@ import (
 	"github.com/alexus-platform/alexus/internal/store"
 	"github.com/alexus-platform/alexus/internal/tenant"
 )
+
+// Audit events of rule changes; the subject is threshold_rule/<severity
+// or any>/<kind or any>.
+const (
+	EventSet     = "threshold_rule.set"
+	EventDeleted = "threshold_rule.deleted"
+)
+
+func ruleSubject(sev, kind string) string {
+	return "threshold_rule/" + cmp.Or(sev, "any") + "/" + cmp.Or(kind, "any")
+}
 
 // ErrInvalid reports a rule or rule key that cannot be stored: an undefined
 // severity, a malformed action kind, or thresholds out of order or outside
@@ -144,13 +157,20 @@ func (s *Store) Set(ctx context.Context, r *reasoningv1.ThresholdRule) (*reasoni
 	var at time.Time
 	defer s.forget(t)
 	err = s.db.WithTenant(ctx, func(tx pgx.Tx) error {
-		return tx.QueryRow(ctx, `
+		err := tx.QueryRow(ctx, `
 			INSERT INTO reasoning_thresholds (tenant_id, severity, action_kind, execute_at, clarify_at)
 			VALUES ($1, $2, $3, $4, $5)
 			ON CONFLICT (tenant_id, severity, action_kind) DO UPDATE
 			  SET execute_at = EXCLUDED.execute_at, clarify_at = EXCLUDED.clarify_at, updated_at = now()
 			RETURNING updated_at`,
 			string(t), sev, r.GetActionKind(), r.GetExecuteAt(), r.GetClarifyAt()).Scan(&at)
+		if err != nil {
+			return err
+		}
+		return audit.Append(ctx, tx, EventSet, ruleSubject(sev, r.GetActionKind()), map[string]string{
+			"execute_at": strconv.FormatFloat(r.GetExecuteAt(), 'f', -1, 64),
+			"clarify_at": strconv.FormatFloat(r.GetClarifyAt(), 'f', -1, 64),
+		})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("set threshold rule (severity %q, action kind %q): %w", sev, r.GetActionKind(), err)
@@ -237,8 +257,10 @@ func (s *Store) Delete(ctx context.Context, sev signalv1.Severity, kind string) 
 	err = s.db.WithTenant(ctx, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `DELETE FROM reasoning_thresholds WHERE tenant_id = $1 AND severity = $2 AND action_kind = $3`,
 			string(t), text, kind)
-		deleted = tag.RowsAffected() > 0
-		return err
+		if deleted = tag.RowsAffected() > 0; err != nil || !deleted {
+			return err
+		}
+		return audit.Append(ctx, tx, EventDeleted, ruleSubject(text, kind), nil)
 	})
 	if err != nil {
 		return false, fmt.Errorf("delete threshold rule (severity %q, action kind %q): %w", text, kind, err)
