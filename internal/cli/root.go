@@ -57,6 +57,7 @@ func newRoot() *cobra.Command {
 		newDevCmd(g),
 		newTenantCmd(g),
 		newIntegrationCmd(g),
+		newNotifyTargetCmd(g),
 		newAuditCmd(g),
 		newHealthCmd(),
 	)

@@ -180,7 +180,7 @@ func Start(ctx context.Context, log *zap.Logger, cfg Config) (_ *Mesh, err error
 		plog := log.Named(string(p))
 		switch p {
 		case Actions:
-			s, err := actions.New(cfg.Actions, actions.Deps{Log: plog, DB: db, Verifier: verifier})
+			s, err := actions.New(cfg.Actions, actions.Deps{Log: plog, DB: db, Verifier: verifier, Keys: cfg.SecretKeys})
 			if err != nil {
 				return nil, err
 			}

@@ -31,6 +31,7 @@ import (
 	"github.com/alexus-platform/alexus/internal/audit"
 	"github.com/alexus-platform/alexus/internal/provision"
 	"github.com/alexus-platform/alexus/internal/rpc"
+	"github.com/alexus-platform/alexus/internal/secretbox"
 	"github.com/alexus-platform/alexus/internal/store"
 	"github.com/alexus-platform/alexus/internal/store/storetest"
 	"github.com/alexus-platform/alexus/internal/tenant"
@@ -106,6 +107,8 @@ type bundle struct {
 	client actionsv1.ActionServiceClient
 	addr   string
 	recv   *receiver
+	// keys seal and open notify targets' URLs.
+	keys *secretbox.Keyring
 	// stop ends Run and returns its error; later calls return the same.
 	stop func() error
 }
@@ -131,7 +134,12 @@ func setup(t *testing.T, opts ...func(*options)) *bundle {
 	signer, err := tenant.NewSigner(internalSecret, 0)
 	require.NoError(t, err)
 
-	b := &bundle{db: sb.DB}
+	key, err := secretbox.GenerateKey()
+	require.NoError(t, err)
+	keys, err := secretbox.ParseKeyring("t1:" + key)
+	require.NoError(t, err)
+
+	b := &bundle{db: sb.DB, keys: keys}
 	b.recv = &receiver{secret: o.cfg.WebhookSecret, respond: o.respond}
 	b.recv.srv = httptest.NewServer(b.recv)
 	t.Cleanup(b.recv.srv.Close)
@@ -141,6 +149,7 @@ func setup(t *testing.T, opts ...func(*options)) *bundle {
 		DB:          sb.DB,
 		Verifier:    verifier,
 		RetryPolicy: fastRetry{},
+		Keys:        keys,
 	})
 	require.NoError(t, err)
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
@@ -767,6 +776,8 @@ func TestConfigValidateNamesTheBadField(t *testing.T) {
 		"Workers":         func(c *actions.Config) { c.Workers = 0 },
 		"PollInterval":    func(c *actions.Config) { c.PollInterval = 0 },
 		"ShutdownTimeout": func(c *actions.Config) { c.ShutdownTimeout = -time.Second },
+		"NotifyWorkers":   func(c *actions.Config) { c.NotifyWorkers = 0 },
+		"NotifyTimeout":   func(c *actions.Config) { c.NotifyTimeout = 0 },
 	} {
 		c := good
 		mutate(&c)

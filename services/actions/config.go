@@ -21,8 +21,16 @@ type Config struct {
 	// failed. ALEXUS_ACTIONS_MAX_ATTEMPTS.
 	MaxAttempts int
 	// Workers is how many webhook jobs this replica runs at once (River's
-	// MaxWorkers for the webhook queue). ALEXUS_ACTIONS_WORKERS.
+	// MaxWorkers for the "webhook" queue). ALEXUS_ACTIONS_WORKERS.
 	Workers int
+	// NotifyWorkers is how many notify jobs (Slack, Microsoft Teams) this
+	// replica runs at once (MaxWorkers of the "notify" queue): each action
+	// kind has its own queue, so a slow chat service cannot hold up
+	// webhooks. ALEXUS_ACTIONS_NOTIFY_WORKERS.
+	NotifyWorkers int
+	// NotifyTimeout bounds one notify delivery, from connecting to the
+	// response headers. ALEXUS_ACTIONS_NOTIFY_TIMEOUT.
+	NotifyTimeout time.Duration
 	// PollInterval is how often River looks for due jobs when no insert
 	// notification arrived, e.g. for retries. ALEXUS_ACTIONS_POLL_INTERVAL.
 	PollInterval time.Duration
@@ -50,6 +58,8 @@ func DefaultConfig() Config {
 		WebhookTimeout:  10 * time.Second,
 		MaxAttempts:     5,
 		Workers:         32,
+		NotifyWorkers:   16,
+		NotifyTimeout:   10 * time.Second,
 		PollInterval:    time.Second,
 		ShutdownTimeout: 30 * time.Second,
 	}
@@ -68,6 +78,10 @@ func (c Config) Validate() error {
 		return fmt.Errorf("actions: MaxAttempts %d must be at least 1", c.MaxAttempts)
 	case c.Workers < 1 || c.Workers > maxWorkers:
 		return fmt.Errorf("actions: Workers %d must be between 1 and %d", c.Workers, maxWorkers)
+	case c.NotifyWorkers < 1 || c.NotifyWorkers > maxWorkers:
+		return fmt.Errorf("actions: NotifyWorkers %d must be between 1 and %d", c.NotifyWorkers, maxWorkers)
+	case c.NotifyTimeout <= 0:
+		return fmt.Errorf("actions: NotifyTimeout %s must be positive", c.NotifyTimeout)
 	case c.PollInterval < time.Millisecond:
 		return fmt.Errorf("actions: PollInterval %s must be at least 1ms", c.PollInterval)
 	case c.ShutdownTimeout <= 0:

@@ -38,11 +38,57 @@ func (h *handler) ExecuteAction(ctx context.Context, req *actionsv1.ExecuteActio
 	if wh := req.GetWebhook(); wh != nil {
 		dreq.Webhook = &action.WebhookParams{Target: wh.GetTarget(), Details: wh.GetDetails()}
 	}
+	if n := req.GetNotify(); n != nil {
+		dreq.Notify = &action.NotifyParams{
+			Target:      n.GetTarget(),
+			Title:       n.GetTitle(),
+			Text:        n.GetText(),
+			Severity:    severityFromProto(n.GetSeverity()),
+			IncidentURL: n.GetIncidentUrl(),
+			Fields:      n.GetFields(),
+		}
+	}
 	a, replayed, err := h.actions.Execute(ctx, dreq)
 	if err != nil {
 		return nil, h.toStatus(ctx, "execute action", err)
 	}
 	return &actionsv1.ExecuteActionResponse{Action: actionToProto(a), Replayed: replayed}, nil
+}
+
+// GetAction returns one of the tenant's actions.
+func (h *handler) GetAction(ctx context.Context, req *actionsv1.GetActionRequest) (*actionsv1.GetActionResponse, error) {
+	a, err := h.actions.Get(ctx, req.GetId())
+	if err != nil {
+		return nil, h.toStatus(ctx, "get action", err)
+	}
+	return &actionsv1.GetActionResponse{Action: actionToProto(a)}, nil
+}
+
+// ListActions returns one page of the tenant's actions, newest first.
+func (h *handler) ListActions(ctx context.Context, req *actionsv1.ListActionsRequest) (*actionsv1.ListActionsResponse, error) {
+	q := action.Query{
+		PageSize:   int(req.GetPageSize()),
+		PageToken:  req.GetPageToken(),
+		IncidentID: req.GetIncidentId(),
+	}
+	if k := req.GetKind(); k != actionsv1.ActionKind_ACTION_KIND_UNSPECIFIED {
+		q.Kind = kindFromProto(k)
+	}
+	for _, st := range req.GetStatuses() {
+		q.Statuses = append(q.Statuses, statusFromProto(st))
+	}
+	page, err := h.actions.List(ctx, q)
+	if err != nil {
+		return nil, h.toStatus(ctx, "list actions", err)
+	}
+	resp := &actionsv1.ListActionsResponse{
+		Actions:       make([]*actionsv1.Action, 0, len(page.Actions)),
+		NextPageToken: page.NextPageToken,
+	}
+	for _, a := range page.Actions {
+		resp.Actions = append(resp.Actions, actionToProto(a))
+	}
+	return resp, nil
 }
 
 // ListAuditLog returns one page of the tenant's audit log.
@@ -91,7 +137,7 @@ func (h *handler) ListAuditLog(ctx context.Context, req *actionsv1.ListAuditLogR
 // store's fault and answers without internals.
 func (h *handler) toStatus(ctx context.Context, op string, err error) error {
 	switch {
-	case errors.Is(err, action.ErrInvalid), errors.Is(err, action.ErrKeyReused),
+	case errors.Is(err, action.ErrInvalid), errors.Is(err, action.ErrKeyReused), errors.Is(err, action.ErrBadPageToken),
 		errors.Is(err, audit.ErrBadPageToken), errors.Is(err, audit.ErrBadPageSize), errors.Is(err, audit.ErrBadFilter):
 		return status.Error(codes.InvalidArgument, err.Error())
 	case errors.Is(err, action.ErrUnknownTenant):
@@ -106,6 +152,8 @@ func kindFromProto(k actionsv1.ActionKind) action.Kind {
 	switch k {
 	case actionsv1.ActionKind_ACTION_KIND_WEBHOOK:
 		return action.KindWebhook
+	case actionsv1.ActionKind_ACTION_KIND_NOTIFY:
+		return action.KindNotify
 	default:
 		return action.Kind(k.String())
 	}
@@ -115,6 +163,8 @@ func kindToProto(k action.Kind) actionsv1.ActionKind {
 	switch k {
 	case action.KindWebhook:
 		return actionsv1.ActionKind_ACTION_KIND_WEBHOOK
+	case action.KindNotify:
+		return actionsv1.ActionKind_ACTION_KIND_NOTIFY
 	default:
 		return actionsv1.ActionKind_ACTION_KIND_UNSPECIFIED
 	}
@@ -133,6 +183,34 @@ func statusToProto(s action.Status) actionsv1.ActionStatus {
 	}
 }
 
+func statusFromProto(s actionsv1.ActionStatus) action.Status {
+	switch s {
+	case actionsv1.ActionStatus_ACTION_STATUS_PENDING:
+		return action.StatusPending
+	case actionsv1.ActionStatus_ACTION_STATUS_SUCCEEDED:
+		return action.StatusSucceeded
+	case actionsv1.ActionStatus_ACTION_STATUS_FAILED:
+		return action.StatusFailed
+	default:
+		return action.Status(s.String())
+	}
+}
+
+func severityFromProto(s actionsv1.NotifySeverity) action.Severity {
+	switch s {
+	case actionsv1.NotifySeverity_NOTIFY_SEVERITY_INFO:
+		return action.SeverityInfo
+	case actionsv1.NotifySeverity_NOTIFY_SEVERITY_WARNING:
+		return action.SeverityWarning
+	case actionsv1.NotifySeverity_NOTIFY_SEVERITY_ERROR:
+		return action.SeverityError
+	case actionsv1.NotifySeverity_NOTIFY_SEVERITY_CRITICAL:
+		return action.SeverityCritical
+	default:
+		return ""
+	}
+}
+
 func actionToProto(a action.Action) *actionsv1.Action {
 	return &actionsv1.Action{
 		Id:             a.ID,
@@ -141,6 +219,8 @@ func actionToProto(a action.Action) *actionsv1.Action {
 		Kind:           kindToProto(a.Kind),
 		Status:         statusToProto(a.Status),
 		Result:         a.Result,
+		Target:         a.Target(),
+		Reason:         a.Reason,
 		Attempts:       int32(a.Attempts),
 		CreatedAt:      timestamppb.New(a.CreatedAt),
 		UpdatedAt:      timestamppb.New(a.UpdatedAt),

@@ -16,12 +16,14 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	actionsv1 "github.com/alexus-platform/alexus/gen/alexus/actions/v1"
-	"github.com/alexus-platform/alexus/internal/rpc"
 	"github.com/alexus-platform/alexus/internal/egress"
+	"github.com/alexus-platform/alexus/internal/rpc"
+	"github.com/alexus-platform/alexus/internal/secretbox"
 	"github.com/alexus-platform/alexus/internal/store"
 	"github.com/alexus-platform/alexus/internal/tenant"
 	"github.com/alexus-platform/alexus/services/actions/action"
 	"github.com/alexus-platform/alexus/services/actions/audit"
+	"github.com/alexus-platform/alexus/services/actions/notify"
 	"github.com/alexus-platform/alexus/services/actions/webhook"
 )
 
@@ -37,6 +39,9 @@ type Deps struct {
 	// RetryPolicy overrides River's default exponential backoff between
 	// attempts; nil keeps River's. Tests use it to retry quickly.
 	RetryPolicy river.ClientRetryPolicy
+	// Keys open the sealed URLs of notify targets; without them every
+	// notify action fails.
+	Keys *secretbox.Keyring
 }
 
 // Service is the action plane.
@@ -75,26 +80,46 @@ func New(cfg Config, deps Deps) (*Service, error) {
 	// has set it; the worker needs the store and the client needs the
 	// worker, so one of them has to be late-bound.
 	s.actions = action.NewStore(deps.DB, func(ctx context.Context, tx pgx.Tx, a action.Action) error {
-		return webhook.Enqueue(ctx, s.river, tx, a, cfg.MaxAttempts)
+		switch a.Kind {
+		case action.KindWebhook:
+			return webhook.Enqueue(ctx, s.river, tx, a, cfg.MaxAttempts)
+		case action.KindNotify:
+			return notify.Enqueue(ctx, s.river, tx, a, cfg.MaxAttempts)
+		default:
+			return fmt.Errorf("no executor for action kind %q", a.Kind)
+		}
 	})
 
+	// Both executors dial through one egress policy, so they share its
+	// cache of the tenants' allow-lists.
+	policy := &egress.Policy{Allow: cfg.EgressAllow, TenantAllow: webhook.TenantNetworks(deps.DB)}
 	workers := river.NewWorkers()
-	worker := webhook.NewWorker(webhook.WorkerConfig{
+	if err := river.AddWorkerSafely(workers, webhook.NewWorker(webhook.WorkerConfig{
 		Secret:  cfg.WebhookSecret,
 		Timeout: cfg.WebhookTimeout,
-		Egress:  &egress.Policy{Allow: cfg.EgressAllow, TenantAllow: webhook.TenantNetworks(deps.DB)},
-	}, s.log.Named("webhook"), deps.DB, s.actions)
-	if err := river.AddWorkerSafely(workers, worker); err != nil {
+		Egress:  policy,
+	}, s.log.Named("webhook"), deps.DB, s.actions)); err != nil {
 		return nil, fmt.Errorf("register webhook worker: %w", err)
+	}
+	if err := river.AddWorkerSafely(workers, notify.NewWorker(notify.WorkerConfig{
+		Timeout: cfg.NotifyTimeout,
+		Egress:  policy,
+		Keys:    deps.Keys,
+	}, s.log.Named("notify"), deps.DB, s.actions)); err != nil {
+		return nil, fmt.Errorf("register notify worker: %w", err)
 	}
 	client, err := river.NewClient(riverpgxv5.New(deps.DB.Pool()), &river.Config{
 		Logger:            slog.New(zapslog.NewHandler(s.log.Named("river").Core(), zapslog.WithName("river"))),
 		MaxAttempts:       cfg.MaxAttempts,
 		FetchPollInterval: cfg.PollInterval,
 		FetchCooldown:     min(cfg.PollInterval, river.FetchCooldownDefault),
-		Queues:            map[string]river.QueueConfig{webhook.Queue: {MaxWorkers: cfg.Workers}},
-		RetryPolicy:       deps.RetryPolicy,
-		Workers:           workers,
+		// One queue per action kind, each with its own worker count.
+		Queues: map[string]river.QueueConfig{
+			webhook.Queue: {MaxWorkers: cfg.Workers},
+			notify.Queue:  {MaxWorkers: cfg.NotifyWorkers},
+		},
+		RetryPolicy: deps.RetryPolicy,
+		Workers:     workers,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("build river client: %w", err)
@@ -126,7 +151,7 @@ func (s *Service) Run(ctx context.Context, lis net.Listener) error {
 	health.SetServingStatus(actionsv1.ActionService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
 	stopHealth := context.AfterFunc(ctx, health.Shutdown)
 	defer stopHealth()
-	s.log.Info("action plane serving", zap.String("addr", lis.Addr().String()), zap.Int("workers", s.cfg.Workers))
+	s.log.Info("action plane serving", zap.String("addr", lis.Addr().String()), zap.Int("webhook_workers", s.cfg.Workers), zap.Int("notify_workers", s.cfg.NotifyWorkers))
 
 	serveErr := rpc.Serve(ctx, srv, lis)
 	return errors.Join(serveErr, s.stopRiver())

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"regexp"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -14,8 +16,28 @@ import (
 // Kind selects an action's executor.
 type Kind string
 
-// KindWebhook posts an HMAC-signed JSON body to a tenant-registered target.
-const KindWebhook Kind = "webhook"
+// The action kinds with an executor.
+const (
+	// KindWebhook posts an HMAC-signed JSON body to a tenant-registered
+	// target.
+	KindWebhook Kind = "webhook"
+	// KindNotify posts a message to a tenant-registered Slack or Microsoft
+	// Teams incoming webhook.
+	KindNotify Kind = "notify"
+)
+
+// Queue is the River queue the kind's jobs run on: one queue per kind, so a
+// slow or failing kind of receiver cannot hold up the others, and each has
+// its own worker count.
+func (k Kind) Queue() string { return string(k) }
+
+// Queues of kinds that have no executor yet; their names are reserved so
+// that configuration and dashboards need not change when they arrive.
+const (
+	QueueRunbook    = "runbook"
+	QueueJira       = "jira"
+	QueueServiceNow = "servicenow"
+)
 
 // Status is where an action's job stands.
 type Status string
@@ -42,6 +64,44 @@ type WebhookParams struct {
 	Details map[string]string `json:"details,omitempty"`
 }
 
+// Severity of a notification, as the notify executor shows it.
+type Severity string
+
+// The severities a notification may carry; empty is allowed.
+const (
+	SeverityInfo     Severity = "info"
+	SeverityWarning  Severity = "warning"
+	SeverityError    Severity = "error"
+	SeverityCritical Severity = "critical"
+)
+
+// Limits of a notification, from Slack's Block Kit: a header holds 150
+// characters, a section's text 3,000, and a section at most 10 fields.
+const (
+	MaxNotifyTitle      = 150
+	MaxNotifyText       = 3000
+	MaxNotifyFields     = 10
+	MaxNotifyFieldKey   = 100
+	MaxNotifyFieldValue = 1000
+	MaxNotifyURL        = 2000
+)
+
+// NotifyParams are the parameters of a notify action.
+type NotifyParams struct {
+	// Target names one of the tenant's registered notify targets.
+	Target string `json:"target"`
+	// Title is the headline; empty shows none.
+	Title string `json:"title,omitempty"`
+	// Text is the message; required.
+	Text string `json:"text"`
+	// Severity is shown with the message; empty shows none.
+	Severity Severity `json:"severity,omitempty"`
+	// IncidentURL links to the incident; empty shows no link.
+	IncidentURL string `json:"incident_url,omitempty"`
+	// Fields are extra labelled values.
+	Fields map[string]string `json:"fields,omitempty"`
+}
+
 // Request asks for one action.
 type Request struct {
 	// IdempotencyKey makes the request idempotent within the tenant.
@@ -54,6 +114,8 @@ type Request struct {
 	Reason string
 	// Webhook carries the parameters of a KindWebhook action.
 	Webhook *WebhookParams
+	// Notify carries the parameters of a KindNotify action.
+	Notify *NotifyParams
 }
 
 // Action is the record of one action.
@@ -63,12 +125,23 @@ type Action struct {
 	IncidentID     string
 	Kind           Kind
 	Reason         string
-	Webhook        WebhookParams
-	Status         Status
-	Result         string
-	Attempts       int
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
+	// Webhook holds the parameters of a KindWebhook action.
+	Webhook WebhookParams
+	// Notify holds the parameters of a KindNotify action.
+	Notify    NotifyParams
+	Status    Status
+	Result    string
+	Attempts  int
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Target is the name of the registered target the action acts on.
+func (a Action) Target() string {
+	if a.Kind == KindNotify {
+		return a.Notify.Target
+	}
+	return a.Webhook.Target
 }
 
 // Subject is the action's name in the audit log.
@@ -122,10 +195,56 @@ func normalize(req Request) (Request, error) {
 			return req, fmt.Errorf("%w: webhook target %q is not a valid target name", ErrInvalid, p.Target)
 		}
 		req.Webhook = &p
+		req.Notify = nil
+	case KindNotify:
+		if req.Notify == nil {
+			return req, fmt.Errorf("%w: a notify action needs notify parameters", ErrInvalid)
+		}
+		p, err := normalizeNotify(*req.Notify)
+		if err != nil {
+			return req, err
+		}
+		req.Notify, req.Webhook = &p, nil
 	default:
 		return req, fmt.Errorf("%w: unknown action kind %q", ErrInvalid, req.Kind)
 	}
 	return req, nil
+}
+
+func normalizeNotify(p NotifyParams) (NotifyParams, error) {
+	if p.Target == "" {
+		p.Target = DefaultTarget
+	}
+	if !targetPattern.MatchString(p.Target) {
+		return p, fmt.Errorf("%w: notify target %q is not a valid target name", ErrInvalid, p.Target)
+	}
+	switch {
+	case p.Text == "":
+		return p, fmt.Errorf("%w: a notification needs text", ErrInvalid)
+	case utf8.RuneCountInString(p.Text) > MaxNotifyText:
+		return p, fmt.Errorf("%w: notification text is longer than %d characters", ErrInvalid, MaxNotifyText)
+	case utf8.RuneCountInString(p.Title) > MaxNotifyTitle:
+		return p, fmt.Errorf("%w: notification title is longer than %d characters", ErrInvalid, MaxNotifyTitle)
+	case len(p.Fields) > MaxNotifyFields:
+		return p, fmt.Errorf("%w: a notification has at most %d fields", ErrInvalid, MaxNotifyFields)
+	}
+	switch p.Severity {
+	case "", SeverityInfo, SeverityWarning, SeverityError, SeverityCritical:
+	default:
+		return p, fmt.Errorf("%w: unknown notification severity %q", ErrInvalid, p.Severity)
+	}
+	for k, v := range p.Fields {
+		if k == "" || utf8.RuneCountInString(k) > MaxNotifyFieldKey || utf8.RuneCountInString(v) > MaxNotifyFieldValue {
+			return p, fmt.Errorf("%w: notification fields need a name of 1-%d characters and a value of at most %d", ErrInvalid, MaxNotifyFieldKey, MaxNotifyFieldValue)
+		}
+	}
+	if p.IncidentURL != "" {
+		u, err := url.Parse(p.IncidentURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || len(p.IncidentURL) > MaxNotifyURL {
+			return p, fmt.Errorf("%w: incident_url must be an http or https URL of at most %d bytes", ErrInvalid, MaxNotifyURL)
+		}
+	}
+	return p, nil
 }
 
 // Enqueuer schedules an action's execution inside tx, the transaction that

@@ -4,6 +4,6 @@
 // from pending to succeeded or failed.
 //
 // It takes and returns plain Go values; the gRPC handler converts them, and
-// the executor (package webhook) is plugged in as an Enqueuer so that this
-// package knows nothing of the job queue.
+// the executors (packages webhook and notify) are plugged in as an Enqueuer
+// so that this package knows nothing of the job queue.
 package action

@@ -60,7 +60,12 @@ func (s *Store) Execute(ctx context.Context, req Request) (a Action, replayed bo
 	if err != nil {
 		return Action{}, false, err
 	}
-	params, err := json.Marshal(req.Webhook)
+	var params []byte
+	if req.Kind == KindNotify {
+		params, err = json.Marshal(req.Notify)
+	} else {
+		params, err = json.Marshal(req.Webhook)
+	}
 	if err != nil {
 		return Action{}, false, fmt.Errorf("encode action params: %w", err)
 	}
@@ -97,7 +102,7 @@ func (s *Store) Execute(ctx context.Context, req Request) (a Action, replayed bo
 		a = inserted[0]
 		err = audit.Append(ctx, tx, EventRequested, a.Subject(), map[string]string{
 			"kind":            string(a.Kind),
-			"target":          a.Webhook.Target,
+			"target":          a.Target(),
 			"incident_id":     a.IncidentID,
 			"idempotency_key": a.IdempotencyKey,
 		})
@@ -182,7 +187,7 @@ func (s *Store) Record(ctx context.Context, id string, o Outcome) (Action, error
 		}
 		return audit.Append(ctx, tx, event, a.Subject(), map[string]string{
 			"kind":    string(a.Kind),
-			"target":  a.Webhook.Target,
+			"target":  a.Target(),
 			"attempt": strconv.Itoa(o.Attempt),
 			"result":  o.Result,
 		})
@@ -219,7 +224,11 @@ func scanAction(row pgx.CollectableRow) (Action, error) {
 	}
 	a.Kind, a.Status = Kind(kind), Status(status)
 	if len(params) > 0 {
-		if err := json.Unmarshal(params, &a.Webhook); err != nil {
+		var dst any = &a.Webhook
+		if a.Kind == KindNotify {
+			dst = &a.Notify
+		}
+		if err := json.Unmarshal(params, dst); err != nil {
 			return Action{}, fmt.Errorf("decode params of action %s: %w", a.ID, err)
 		}
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/alexus-platform/alexus/internal/tenant"
 	"github.com/alexus-platform/alexus/services/actions/action"
 	"github.com/alexus-platform/alexus/services/actions/audit"
+	actionjob "github.com/alexus-platform/alexus/services/actions/job"
 	"github.com/alexus-platform/alexus/services/actions/webhook"
 )
 
@@ -92,7 +93,7 @@ const maxAttempts = 5
 func job(actionID string, attempt int) *river.Job[webhook.Args] {
 	return &river.Job[webhook.Args]{
 		JobRow: &rivertype.JobRow{ID: 1, Attempt: attempt, MaxAttempts: maxAttempts},
-		Args:   webhook.Args{Tenant: "acme", ActionID: actionID},
+		Args:   webhook.Args{Ref: actionjob.Ref{Tenant: "acme", ActionID: actionID}},
 	}
 }
 

@@ -24,11 +24,12 @@ import (
 	"github.com/alexus-platform/alexus/internal/store"
 	"github.com/alexus-platform/alexus/internal/tenant"
 	"github.com/alexus-platform/alexus/services/actions/action"
+	"github.com/alexus-platform/alexus/services/actions/job"
 )
 
 // SystemSubject is the identity the worker acts under; it is the actor of
 // every audit entry the worker writes.
-const SystemSubject = "system:actions"
+const SystemSubject = job.SystemSubject
 
 // jobSlack is how much longer than the HTTP timeout a job may run, for the
 // database work around the request.
@@ -110,32 +111,28 @@ type payload struct {
 	Attempt        int               `json:"attempt"`
 }
 
-// recordTimeout bounds recording an outcome. Recording is detached from the
-// job's context: once a receiver has answered, a shutdown or job timeout
-// must not stop the answer being recorded, or the retry would post again.
-const recordTimeout = 10 * time.Second
-
 // Work delivers one webhook action. A returned error makes River retry the
 // job with its backoff until MaxAttempts; river.JobCancel stops it for good.
 //
 // River discards a job whose last attempt fails, so on that attempt every
 // failure, a shutdown cancelling the run included, first records the action
 // as failed: nothing else would ever move it out of pending.
-func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
-	t, err := tenant.Parse(job.Args.Tenant)
+func (w *Worker) Work(ctx context.Context, j *river.Job[Args]) error {
+	t, err := tenant.Parse(j.Args.Tenant)
 	if err != nil {
-		return river.JobCancel(fmt.Errorf("webhook job %d: %w", job.ID, err))
+		return river.JobCancel(fmt.Errorf("webhook job %d: %w", j.ID, err))
 	}
 	ctx = tenant.WithIdentity(ctx, tenant.Identity{Tenant: t, Subject: SystemSubject})
-	log := w.log.With(zap.String("tenant_id", string(t)), zap.String("action_id", job.Args.ActionID),
-		zap.Int("attempt", job.Attempt))
+	log := w.log.With(zap.String("tenant_id", string(t)), zap.String("action_id", j.Args.ActionID),
+		zap.Int("attempt", j.Attempt))
+	at := job.Attempt{Ref: j.Args.Ref, JobID: j.ID, Number: j.Attempt, MaxAttempts: j.MaxAttempts}
 
-	a, err := w.actions.Get(ctx, job.Args.ActionID)
+	a, err := w.actions.Get(ctx, j.Args.ActionID)
 	if errors.Is(err, action.ErrNotFound) {
-		return river.JobCancel(fmt.Errorf("webhook job %d: action %s: %w", job.ID, job.Args.ActionID, err))
+		return river.JobCancel(fmt.Errorf("webhook job %d: action %s: %w", j.ID, j.Args.ActionID, err))
 	}
 	if err != nil {
-		return w.abandon(ctx, log, job, "the action could not be loaded", err)
+		return job.Abandon(ctx, log, w.actions, at, "the action could not be loaded", err)
 	}
 	if a.Status != action.StatusPending {
 		// A redelivery after the outcome was recorded (e.g. the process died
@@ -147,43 +144,36 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 
 	target, found, err := w.lookupTarget(ctx, a.Webhook.Target)
 	if err != nil {
-		return w.abandon(ctx, log, job, "the webhook target could not be looked up", err)
+		return job.Abandon(ctx, log, w.actions, at, "the webhook target could not be looked up", err)
 	}
 	if !found {
-		result := fmt.Sprintf("unknown webhook target %q", a.Webhook.Target)
-		if err := w.record(ctx, log, job, action.Outcome{Status: action.StatusFailed, Result: result, Attempt: job.Attempt}); err != nil && !errors.Is(err, action.ErrNotPending) {
-			return err
-		}
 		log.Warn("webhook target not registered; action failed", zap.String("target", a.Webhook.Target))
-		return river.JobCancel(errors.New(result))
+		return job.FailForGood(ctx, log, w.actions, at, fmt.Sprintf("unknown webhook target %q", a.Webhook.Target))
 	}
 
-	result, ok, refused := w.deliver(ctx, target, a, t, job.Attempt)
+	result, ok, refused := w.deliver(ctx, target, a, t, j.Attempt)
 	if refused {
 		// The target's address is outside what the tenant may reach;
 		// retrying would only be refused again.
-		if err := w.record(ctx, log, job, action.Outcome{Status: action.StatusFailed, Result: result, Attempt: job.Attempt}); err != nil && !errors.Is(err, action.ErrNotPending) {
-			return err
-		}
 		log.Warn("webhook target refused by the egress policy; action failed", zap.String("target", a.Webhook.Target), zap.String("result", result))
-		return river.JobCancel(errors.New(result))
+		return job.FailForGood(ctx, log, w.actions, at, result)
 	}
 	if !ok && ctx.Err() != nil {
 		// The job's own context ended (shutdown or job timeout); this is not
 		// the receiver's failure, and River will run the job again unless
 		// this was its last attempt.
-		return w.abandon(ctx, log, job, "the delivery was interrupted by a shutdown or the job timeout",
+		return job.Abandon(ctx, log, w.actions, at, "the delivery was interrupted by a shutdown or the job timeout",
 			fmt.Errorf("deliver action %s: %w", a.ID, context.Cause(ctx)))
 	}
 
-	o := action.Outcome{Status: action.StatusSucceeded, Result: result, Attempt: job.Attempt}
+	o := action.Outcome{Status: action.StatusSucceeded, Result: result, Attempt: j.Attempt}
 	if !ok {
 		o.Status = action.StatusPending
-		if job.Attempt >= job.MaxAttempts {
+		if at.Last() {
 			o.Status = action.StatusFailed
 		}
 	}
-	if err := w.record(ctx, log, job, o); err != nil {
+	if err := job.Record(ctx, log, w.actions, at, o); err != nil {
 		if errors.Is(err, action.ErrNotPending) {
 			return nil
 		}
@@ -201,37 +191,6 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 		log.Info("webhook delivery failed; River will retry", zap.String("result", result))
 	}
 	return fmt.Errorf("deliver action %s: %s", a.ID, result)
-}
-
-// abandon returns err, which ended the run before it had an outcome to
-// record. On the job's last attempt it first records the action as failed
-// with result, the text the tenant sees; err may carry internals and goes
-// only to the log.
-func (w *Worker) abandon(ctx context.Context, log *zap.Logger, job *river.Job[Args], result string, err error) error {
-	if job.Attempt < job.MaxAttempts {
-		return err
-	}
-	o := action.Outcome{Status: action.StatusFailed, Result: "gave up on the last attempt: " + result, Attempt: job.Attempt}
-	if rerr := w.record(ctx, log, job, o); rerr == nil {
-		log.Warn("webhook job failed on its last attempt; action failed", zap.Error(err))
-	}
-	return err
-}
-
-// record stores o as the outcome of the job's action. It runs detached from
-// ctx's cancellation and deadline, bounded by recordTimeout, so that an
-// outcome already reached is kept even when the job is being stopped. It
-// returns action.ErrNotPending when another run recorded a final outcome
-// first, and logs a failure that leaves the action pending for good.
-func (w *Worker) record(ctx context.Context, log *zap.Logger, job *river.Job[Args], o action.Outcome) error {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
-	defer cancel()
-	_, err := w.actions.Record(ctx, job.Args.ActionID, o)
-	if err != nil && !errors.Is(err, action.ErrNotPending) && job.Attempt >= job.MaxAttempts {
-		log.Error("could not record the outcome of the last attempt; the action stays pending",
-			zap.String("status", string(o.Status)), zap.String("result", o.Result), zap.Error(err))
-	}
-	return err
 }
 
 // deliver posts the action once and reports the result text, whether the

@@ -179,6 +179,16 @@ func (p *Proxy) ListAuditLog(ctx context.Context, req *connect.Request[actionsv1
 	return unary(ctx, req, p.c.Actions.ListAuditLog)
 }
 
+// GetAction forwards ActionService.GetAction.
+func (p *Proxy) GetAction(ctx context.Context, req *connect.Request[actionsv1.GetActionRequest]) (*connect.Response[actionsv1.GetActionResponse], error) {
+	return unary(ctx, req, p.c.Actions.GetAction)
+}
+
+// ListActions forwards ActionService.ListActions.
+func (p *Proxy) ListActions(ctx context.Context, req *connect.Request[actionsv1.ListActionsRequest]) (*connect.Response[actionsv1.ListActionsResponse], error) {
+	return unary(ctx, req, p.c.Actions.ListActions)
+}
+
 // CreateMappingRule forwards SourceService.CreateMappingRule.
 func (p *Proxy) CreateMappingRule(ctx context.Context, req *connect.Request[ingestv1.CreateMappingRuleRequest]) (*connect.Response[ingestv1.CreateMappingRuleResponse], error) {
 	return unary(ctx, req, p.c.Sources.CreateMappingRule)

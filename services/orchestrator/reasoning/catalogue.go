@@ -22,7 +22,8 @@ type Catalogue interface {
 }
 
 // TargetCatalogue is the catalogue of the action plane's registered
-// targets: in this release, the tenant's webhook targets.
+// targets: the tenant's webhook targets (kind "webhook") and its Slack and
+// Microsoft Teams notify targets (kind "notify").
 type TargetCatalogue struct{ db *store.DB }
 
 // NewTargetCatalogue returns a catalogue read through db.
@@ -32,14 +33,18 @@ func NewTargetCatalogue(db *store.DB) *TargetCatalogue { return &TargetCatalogue
 func (c *TargetCatalogue) Actions(ctx context.Context) ([]CatalogueAction, error) {
 	var out []CatalogueAction
 	err := c.db.WithTenant(ctx, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `SELECT name FROM webhook_targets ORDER BY name LIMIT 100`)
+		rows, err := tx.Query(ctx, `
+			(SELECT $1::text, name FROM webhook_targets ORDER BY name LIMIT 100)
+			UNION ALL
+			(SELECT $2::text, name FROM notify_targets ORDER BY name LIMIT 100)`, ActionKindWebhook, ActionKindNotify)
 		if err != nil {
 			return err
 		}
-		names, err := pgx.CollectRows(rows, pgx.RowTo[string])
-		for _, n := range names {
-			out = append(out, CatalogueAction{Kind: ActionKindWebhook, Target: n})
-		}
+		out, err = pgx.AppendRows(out, rows, func(r pgx.CollectableRow) (CatalogueAction, error) {
+			var a CatalogueAction
+			err := r.Scan(&a.Kind, &a.Target)
+			return a, err
+		})
 		return err
 	})
 	if err != nil {
@@ -47,6 +52,10 @@ func (c *TargetCatalogue) Actions(ctx context.Context) ([]CatalogueAction, error
 	}
 	return out, nil
 }
+
+// ActionKindNotify is the catalogue kind of a notify target: a message to
+// a Slack or Microsoft Teams channel.
+const ActionKindNotify = "notify"
 
 // FixedCatalogue is a catalogue that is the same for every tenant, for
 // evaluation runs and tests without a database.

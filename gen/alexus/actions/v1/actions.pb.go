@@ -34,6 +34,9 @@ const (
 	ActionKind_ACTION_KIND_UNSPECIFIED ActionKind = 0
 	// HTTP POST of an HMAC-signed JSON body to a tenant-registered target.
 	ActionKind_ACTION_KIND_WEBHOOK ActionKind = 1
+	// A message to a chat channel (Slack or Microsoft Teams incoming webhook)
+	// registered by the tenant as a notify target.
+	ActionKind_ACTION_KIND_NOTIFY ActionKind = 2
 )
 
 // Enum value maps for ActionKind.
@@ -41,10 +44,12 @@ var (
 	ActionKind_name = map[int32]string{
 		0: "ACTION_KIND_UNSPECIFIED",
 		1: "ACTION_KIND_WEBHOOK",
+		2: "ACTION_KIND_NOTIFY",
 	}
 	ActionKind_value = map[string]int32{
 		"ACTION_KIND_UNSPECIFIED": 0,
 		"ACTION_KIND_WEBHOOK":     1,
+		"ACTION_KIND_NOTIFY":      2,
 	}
 )
 
@@ -132,6 +137,67 @@ func (ActionStatus) EnumDescriptor() ([]byte, []int) {
 	return file_alexus_actions_v1_actions_proto_rawDescGZIP(), []int{1}
 }
 
+// NotifySeverity colours a notification.
+type NotifySeverity int32
+
+const (
+	// Not set; shown without a severity.
+	NotifySeverity_NOTIFY_SEVERITY_UNSPECIFIED NotifySeverity = 0
+	// Informational.
+	NotifySeverity_NOTIFY_SEVERITY_INFO NotifySeverity = 1
+	// Something needs attention soon.
+	NotifySeverity_NOTIFY_SEVERITY_WARNING NotifySeverity = 2
+	// Something is failing.
+	NotifySeverity_NOTIFY_SEVERITY_ERROR NotifySeverity = 3
+	// Something important is down.
+	NotifySeverity_NOTIFY_SEVERITY_CRITICAL NotifySeverity = 4
+)
+
+// Enum value maps for NotifySeverity.
+var (
+	NotifySeverity_name = map[int32]string{
+		0: "NOTIFY_SEVERITY_UNSPECIFIED",
+		1: "NOTIFY_SEVERITY_INFO",
+		2: "NOTIFY_SEVERITY_WARNING",
+		3: "NOTIFY_SEVERITY_ERROR",
+		4: "NOTIFY_SEVERITY_CRITICAL",
+	}
+	NotifySeverity_value = map[string]int32{
+		"NOTIFY_SEVERITY_UNSPECIFIED": 0,
+		"NOTIFY_SEVERITY_INFO":        1,
+		"NOTIFY_SEVERITY_WARNING":     2,
+		"NOTIFY_SEVERITY_ERROR":       3,
+		"NOTIFY_SEVERITY_CRITICAL":    4,
+	}
+)
+
+func (x NotifySeverity) Enum() *NotifySeverity {
+	p := new(NotifySeverity)
+	*p = x
+	return p
+}
+
+func (x NotifySeverity) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (NotifySeverity) Descriptor() protoreflect.EnumDescriptor {
+	return file_alexus_actions_v1_actions_proto_enumTypes[2].Descriptor()
+}
+
+func (NotifySeverity) Type() protoreflect.EnumType {
+	return &file_alexus_actions_v1_actions_proto_enumTypes[2]
+}
+
+func (x NotifySeverity) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use NotifySeverity.Descriptor instead.
+func (NotifySeverity) EnumDescriptor() ([]byte, []int) {
+	return file_alexus_actions_v1_actions_proto_rawDescGZIP(), []int{2}
+}
+
 // WebhookParams are the parameters of a webhook action.
 type WebhookParams struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -187,6 +253,99 @@ func (x *WebhookParams) GetDetails() map[string]string {
 	return nil
 }
 
+// NotifyParams are the parameters of a notify action: a message posted to
+// one of the tenant's registered notify targets (a Slack or Microsoft Teams
+// incoming webhook), formatted for that target's kind.
+type NotifyParams struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Name of the tenant's registered notify target; empty means "default".
+	Target string `protobuf:"bytes,1,opt,name=target,proto3" json:"target,omitempty"`
+	// The headline (Slack header block, Teams card heading).
+	Title string `protobuf:"bytes,2,opt,name=title,proto3" json:"title,omitempty"`
+	// The message body (Slack mrkdwn, Teams TextBlock markdown).
+	Text string `protobuf:"bytes,3,opt,name=text,proto3" json:"text,omitempty"`
+	// How severe the incident is.
+	Severity NotifySeverity `protobuf:"varint,4,opt,name=severity,proto3,enum=alexus.actions.v1.NotifySeverity" json:"severity,omitempty"`
+	// Link to the incident, shown as a button or link; http or https.
+	IncidentUrl string `protobuf:"bytes,5,opt,name=incident_url,json=incidentUrl,proto3" json:"incident_url,omitempty"`
+	// Extra labelled values, shown as fields (Slack) or facts (Teams).
+	Fields        map[string]string `protobuf:"bytes,6,rep,name=fields,proto3" json:"fields,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *NotifyParams) Reset() {
+	*x = NotifyParams{}
+	mi := &file_alexus_actions_v1_actions_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *NotifyParams) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*NotifyParams) ProtoMessage() {}
+
+func (x *NotifyParams) ProtoReflect() protoreflect.Message {
+	mi := &file_alexus_actions_v1_actions_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use NotifyParams.ProtoReflect.Descriptor instead.
+func (*NotifyParams) Descriptor() ([]byte, []int) {
+	return file_alexus_actions_v1_actions_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *NotifyParams) GetTarget() string {
+	if x != nil {
+		return x.Target
+	}
+	return ""
+}
+
+func (x *NotifyParams) GetTitle() string {
+	if x != nil {
+		return x.Title
+	}
+	return ""
+}
+
+func (x *NotifyParams) GetText() string {
+	if x != nil {
+		return x.Text
+	}
+	return ""
+}
+
+func (x *NotifyParams) GetSeverity() NotifySeverity {
+	if x != nil {
+		return x.Severity
+	}
+	return NotifySeverity_NOTIFY_SEVERITY_UNSPECIFIED
+}
+
+func (x *NotifyParams) GetIncidentUrl() string {
+	if x != nil {
+		return x.IncidentUrl
+	}
+	return ""
+}
+
+func (x *NotifyParams) GetFields() map[string]string {
+	if x != nil {
+		return x.Fields
+	}
+	return nil
+}
+
 // ExecuteActionRequest asks for one action.
 type ExecuteActionRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -203,6 +362,7 @@ type ExecuteActionRequest struct {
 	// Types that are valid to be assigned to Params:
 	//
 	//	*ExecuteActionRequest_Webhook
+	//	*ExecuteActionRequest_Notify
 	Params        isExecuteActionRequest_Params `protobuf_oneof:"params"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -210,7 +370,7 @@ type ExecuteActionRequest struct {
 
 func (x *ExecuteActionRequest) Reset() {
 	*x = ExecuteActionRequest{}
-	mi := &file_alexus_actions_v1_actions_proto_msgTypes[1]
+	mi := &file_alexus_actions_v1_actions_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -222,7 +382,7 @@ func (x *ExecuteActionRequest) String() string {
 func (*ExecuteActionRequest) ProtoMessage() {}
 
 func (x *ExecuteActionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_actions_v1_actions_proto_msgTypes[1]
+	mi := &file_alexus_actions_v1_actions_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -235,7 +395,7 @@ func (x *ExecuteActionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExecuteActionRequest.ProtoReflect.Descriptor instead.
 func (*ExecuteActionRequest) Descriptor() ([]byte, []int) {
-	return file_alexus_actions_v1_actions_proto_rawDescGZIP(), []int{1}
+	return file_alexus_actions_v1_actions_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *ExecuteActionRequest) GetIdempotencyKey() string {
@@ -282,6 +442,15 @@ func (x *ExecuteActionRequest) GetWebhook() *WebhookParams {
 	return nil
 }
 
+func (x *ExecuteActionRequest) GetNotify() *NotifyParams {
+	if x != nil {
+		if x, ok := x.Params.(*ExecuteActionRequest_Notify); ok {
+			return x.Notify
+		}
+	}
+	return nil
+}
+
 type isExecuteActionRequest_Params interface {
 	isExecuteActionRequest_Params()
 }
@@ -291,7 +460,14 @@ type ExecuteActionRequest_Webhook struct {
 	Webhook *WebhookParams `protobuf:"bytes,5,opt,name=webhook,proto3,oneof"`
 }
 
+type ExecuteActionRequest_Notify struct {
+	// Parameters of a notify action.
+	Notify *NotifyParams `protobuf:"bytes,6,opt,name=notify,proto3,oneof"`
+}
+
 func (*ExecuteActionRequest_Webhook) isExecuteActionRequest_Params() {}
+
+func (*ExecuteActionRequest_Notify) isExecuteActionRequest_Params() {}
 
 // Action is the record of one action.
 type Action struct {
@@ -313,14 +489,18 @@ type Action struct {
 	// When the action was recorded.
 	CreatedAt *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
 	// When it last changed.
-	UpdatedAt     *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
+	UpdatedAt *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
+	// Name of the registered target it acts on.
+	Target string `protobuf:"bytes,10,opt,name=target,proto3" json:"target,omitempty"`
+	// Why it was taken.
+	Reason        string `protobuf:"bytes,11,opt,name=reason,proto3" json:"reason,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Action) Reset() {
 	*x = Action{}
-	mi := &file_alexus_actions_v1_actions_proto_msgTypes[2]
+	mi := &file_alexus_actions_v1_actions_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -332,7 +512,7 @@ func (x *Action) String() string {
 func (*Action) ProtoMessage() {}
 
 func (x *Action) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_actions_v1_actions_proto_msgTypes[2]
+	mi := &file_alexus_actions_v1_actions_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -345,7 +525,7 @@ func (x *Action) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Action.ProtoReflect.Descriptor instead.
 func (*Action) Descriptor() ([]byte, []int) {
-	return file_alexus_actions_v1_actions_proto_rawDescGZIP(), []int{2}
+	return file_alexus_actions_v1_actions_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *Action) GetId() string {
@@ -411,6 +591,20 @@ func (x *Action) GetUpdatedAt() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Action) GetTarget() string {
+	if x != nil {
+		return x.Target
+	}
+	return ""
+}
+
+func (x *Action) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
 // ExecuteActionResponse carries the action record.
 type ExecuteActionResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -424,7 +618,7 @@ type ExecuteActionResponse struct {
 
 func (x *ExecuteActionResponse) Reset() {
 	*x = ExecuteActionResponse{}
-	mi := &file_alexus_actions_v1_actions_proto_msgTypes[3]
+	mi := &file_alexus_actions_v1_actions_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -436,7 +630,7 @@ func (x *ExecuteActionResponse) String() string {
 func (*ExecuteActionResponse) ProtoMessage() {}
 
 func (x *ExecuteActionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_actions_v1_actions_proto_msgTypes[3]
+	mi := &file_alexus_actions_v1_actions_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -449,7 +643,7 @@ func (x *ExecuteActionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExecuteActionResponse.ProtoReflect.Descriptor instead.
 func (*ExecuteActionResponse) Descriptor() ([]byte, []int) {
-	return file_alexus_actions_v1_actions_proto_rawDescGZIP(), []int{3}
+	return file_alexus_actions_v1_actions_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *ExecuteActionResponse) GetAction() *Action {
@@ -494,7 +688,7 @@ type AuditEntry struct {
 
 func (x *AuditEntry) Reset() {
 	*x = AuditEntry{}
-	mi := &file_alexus_actions_v1_actions_proto_msgTypes[4]
+	mi := &file_alexus_actions_v1_actions_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -506,7 +700,7 @@ func (x *AuditEntry) String() string {
 func (*AuditEntry) ProtoMessage() {}
 
 func (x *AuditEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_actions_v1_actions_proto_msgTypes[4]
+	mi := &file_alexus_actions_v1_actions_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -519,7 +713,7 @@ func (x *AuditEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuditEntry.ProtoReflect.Descriptor instead.
 func (*AuditEntry) Descriptor() ([]byte, []int) {
-	return file_alexus_actions_v1_actions_proto_rawDescGZIP(), []int{4}
+	return file_alexus_actions_v1_actions_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *AuditEntry) GetId() int64 {
@@ -614,7 +808,7 @@ type ListAuditLogRequest struct {
 
 func (x *ListAuditLogRequest) Reset() {
 	*x = ListAuditLogRequest{}
-	mi := &file_alexus_actions_v1_actions_proto_msgTypes[5]
+	mi := &file_alexus_actions_v1_actions_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -626,7 +820,7 @@ func (x *ListAuditLogRequest) String() string {
 func (*ListAuditLogRequest) ProtoMessage() {}
 
 func (x *ListAuditLogRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_actions_v1_actions_proto_msgTypes[5]
+	mi := &file_alexus_actions_v1_actions_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -639,7 +833,7 @@ func (x *ListAuditLogRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAuditLogRequest.ProtoReflect.Descriptor instead.
 func (*ListAuditLogRequest) Descriptor() ([]byte, []int) {
-	return file_alexus_actions_v1_actions_proto_rawDescGZIP(), []int{5}
+	return file_alexus_actions_v1_actions_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *ListAuditLogRequest) GetPageSize() int32 {
@@ -711,7 +905,7 @@ type ListAuditLogResponse struct {
 
 func (x *ListAuditLogResponse) Reset() {
 	*x = ListAuditLogResponse{}
-	mi := &file_alexus_actions_v1_actions_proto_msgTypes[6]
+	mi := &file_alexus_actions_v1_actions_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -723,7 +917,7 @@ func (x *ListAuditLogResponse) String() string {
 func (*ListAuditLogResponse) ProtoMessage() {}
 
 func (x *ListAuditLogResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_actions_v1_actions_proto_msgTypes[6]
+	mi := &file_alexus_actions_v1_actions_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -736,7 +930,7 @@ func (x *ListAuditLogResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAuditLogResponse.ProtoReflect.Descriptor instead.
 func (*ListAuditLogResponse) Descriptor() ([]byte, []int) {
-	return file_alexus_actions_v1_actions_proto_rawDescGZIP(), []int{6}
+	return file_alexus_actions_v1_actions_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ListAuditLogResponse) GetEntries() []*AuditEntry {
@@ -753,6 +947,235 @@ func (x *ListAuditLogResponse) GetNextPageToken() string {
 	return ""
 }
 
+// GetActionRequest names one action.
+type GetActionRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The action's ID (UUID).
+	Id            string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetActionRequest) Reset() {
+	*x = GetActionRequest{}
+	mi := &file_alexus_actions_v1_actions_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetActionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetActionRequest) ProtoMessage() {}
+
+func (x *GetActionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_alexus_actions_v1_actions_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetActionRequest.ProtoReflect.Descriptor instead.
+func (*GetActionRequest) Descriptor() ([]byte, []int) {
+	return file_alexus_actions_v1_actions_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *GetActionRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+// GetActionResponse carries the action record.
+type GetActionResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The action.
+	Action        *Action `protobuf:"bytes,1,opt,name=action,proto3" json:"action,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetActionResponse) Reset() {
+	*x = GetActionResponse{}
+	mi := &file_alexus_actions_v1_actions_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetActionResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetActionResponse) ProtoMessage() {}
+
+func (x *GetActionResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_alexus_actions_v1_actions_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetActionResponse.ProtoReflect.Descriptor instead.
+func (*GetActionResponse) Descriptor() ([]byte, []int) {
+	return file_alexus_actions_v1_actions_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *GetActionResponse) GetAction() *Action {
+	if x != nil {
+		return x.Action
+	}
+	return nil
+}
+
+// ListActionsRequest asks for one page of the tenant's actions.
+type ListActionsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Maximum actions to return; 0 means 50, at most 500.
+	PageSize int32 `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// Token from a previous response; empty for the first page.
+	PageToken string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// Only actions in one of these statuses; empty for all.
+	Statuses []ActionStatus `protobuf:"varint,3,rep,packed,name=statuses,proto3,enum=alexus.actions.v1.ActionStatus" json:"statuses,omitempty"`
+	// Only actions of this kind; unspecified for all.
+	Kind ActionKind `protobuf:"varint,4,opt,name=kind,proto3,enum=alexus.actions.v1.ActionKind" json:"kind,omitempty"`
+	// Only actions for this incident; empty for all.
+	IncidentId    string `protobuf:"bytes,5,opt,name=incident_id,json=incidentId,proto3" json:"incident_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListActionsRequest) Reset() {
+	*x = ListActionsRequest{}
+	mi := &file_alexus_actions_v1_actions_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListActionsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListActionsRequest) ProtoMessage() {}
+
+func (x *ListActionsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_alexus_actions_v1_actions_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListActionsRequest.ProtoReflect.Descriptor instead.
+func (*ListActionsRequest) Descriptor() ([]byte, []int) {
+	return file_alexus_actions_v1_actions_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *ListActionsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListActionsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+func (x *ListActionsRequest) GetStatuses() []ActionStatus {
+	if x != nil {
+		return x.Statuses
+	}
+	return nil
+}
+
+func (x *ListActionsRequest) GetKind() ActionKind {
+	if x != nil {
+		return x.Kind
+	}
+	return ActionKind_ACTION_KIND_UNSPECIFIED
+}
+
+func (x *ListActionsRequest) GetIncidentId() string {
+	if x != nil {
+		return x.IncidentId
+	}
+	return ""
+}
+
+// ListActionsResponse is one page of actions, newest first.
+type ListActionsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The actions.
+	Actions []*Action `protobuf:"bytes,1,rep,name=actions,proto3" json:"actions,omitempty"`
+	// Token for the next page; empty on the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListActionsResponse) Reset() {
+	*x = ListActionsResponse{}
+	mi := &file_alexus_actions_v1_actions_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListActionsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListActionsResponse) ProtoMessage() {}
+
+func (x *ListActionsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_alexus_actions_v1_actions_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListActionsResponse.ProtoReflect.Descriptor instead.
+func (*ListActionsResponse) Descriptor() ([]byte, []int) {
+	return file_alexus_actions_v1_actions_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *ListActionsResponse) GetActions() []*Action {
+	if x != nil {
+		return x.Actions
+	}
+	return nil
+}
+
+func (x *ListActionsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
 var File_alexus_actions_v1_actions_proto protoreflect.FileDescriptor
 
 const file_alexus_actions_v1_actions_proto_rawDesc = "" +
@@ -763,7 +1186,19 @@ const file_alexus_actions_v1_actions_proto_rawDesc = "" +
 	"\adetails\x18\x02 \x03(\v2-.alexus.actions.v1.WebhookParams.DetailsEntryB\b\xbaH\x05\x9a\x01\x02\x10@R\adetails\x1a:\n" +
 	"\fDetailsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xe1\x02\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xa7\x03\n" +
+	"\fNotifyParams\x129\n" +
+	"\x06target\x18\x01 \x01(\tB!\xbaH\x1er\x1c\x18@2\x18^$|^[a-z0-9][a-z0-9_-]*$R\x06target\x12\x1e\n" +
+	"\x05title\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\x96\x01R\x05title\x12\x1e\n" +
+	"\x04text\x18\x03 \x01(\tB\n" +
+	"\xbaH\ar\x05\x10\x01\x18\xb8\x17R\x04text\x12G\n" +
+	"\bseverity\x18\x04 \x01(\x0e2!.alexus.actions.v1.NotifySeverityB\b\xbaH\x05\x82\x01\x02\x10\x01R\bseverity\x12:\n" +
+	"\fincident_url\x18\x05 \x01(\tB\x17\xbaH\x14r\x12\x18\xd0\x0f2\r^$|^https?://R\vincidentUrl\x12\\\n" +
+	"\x06fields\x18\x06 \x03(\v2+.alexus.actions.v1.NotifyParams.FieldsEntryB\x17\xbaH\x14\x9a\x01\x11\x10\n" +
+	"\"\x06r\x04\x10\x01\x18d*\x05r\x03\x18\xe8\aR\x06fields\x1a9\n" +
+	"\vFieldsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x9c\x03\n" +
 	"\x14ExecuteActionRequest\x123\n" +
 	"\x0fidempotency_key\x18\x01 \x01(\tB\n" +
 	"\xbaH\ar\x05\x10\x01\x18\xc8\x01R\x0eidempotencyKey\x12k\n" +
@@ -772,8 +1207,9 @@ const file_alexus_actions_v1_actions_proto_rawDesc = "" +
 	"\x04kind\x18\x03 \x01(\x0e2\x1d.alexus.actions.v1.ActionKindB\n" +
 	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\x04kind\x12 \n" +
 	"\x06reason\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\xe8\aR\x06reason\x12<\n" +
-	"\awebhook\x18\x05 \x01(\v2 .alexus.actions.v1.WebhookParamsH\x00R\awebhookB\b\n" +
-	"\x06params\"\xf8\x02\n" +
+	"\awebhook\x18\x05 \x01(\v2 .alexus.actions.v1.WebhookParamsH\x00R\awebhook\x129\n" +
+	"\x06notify\x18\x06 \x01(\v2\x1f.alexus.actions.v1.NotifyParamsH\x00R\x06notifyB\b\n" +
+	"\x06params\"\xa8\x03\n" +
 	"\x06Action\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12'\n" +
 	"\x0fidempotency_key\x18\x02 \x01(\tR\x0eidempotencyKey\x12\x1f\n" +
@@ -786,7 +1222,10 @@ const file_alexus_actions_v1_actions_proto_rawDesc = "" +
 	"\n" +
 	"created_at\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x129\n" +
 	"\n" +
-	"updated_at\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\"f\n" +
+	"updated_at\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\x12\x16\n" +
+	"\x06target\x18\n" +
+	" \x01(\tR\x06target\x12\x16\n" +
+	"\x06reason\x18\v \x01(\tR\x06reason\"f\n" +
 	"\x15ExecuteActionResponse\x121\n" +
 	"\x06action\x18\x01 \x01(\v2\x19.alexus.actions.v1.ActionR\x06action\x12\x1a\n" +
 	"\breplayed\x18\x02 \x01(\bR\breplayed\"\xd3\x02\n" +
@@ -819,19 +1258,44 @@ const file_alexus_actions_v1_actions_proto_rawDesc = "" +
 	"!list_audit_log.since_before_until\x12\x1asince must be before until\x1a?!has(this.since) || !has(this.until) || this.since < this.until\"w\n" +
 	"\x14ListAuditLogResponse\x127\n" +
 	"\aentries\x18\x01 \x03(\v2\x1d.alexus.actions.v1.AuditEntryR\aentries\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken*B\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\",\n" +
+	"\x10GetActionRequest\x12\x18\n" +
+	"\x02id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x02id\"F\n" +
+	"\x11GetActionResponse\x121\n" +
+	"\x06action\x18\x01 \x01(\v2\x19.alexus.actions.v1.ActionR\x06action\"\xe0\x02\n" +
+	"\x12ListActionsRequest\x12'\n" +
+	"\tpage_size\x18\x01 \x01(\x05B\n" +
+	"\xbaH\a\x1a\x05\x18\xf4\x03(\x00R\bpageSize\x12'\n" +
+	"\n" +
+	"page_token\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x02R\tpageToken\x12N\n" +
+	"\bstatuses\x18\x03 \x03(\x0e2\x1f.alexus.actions.v1.ActionStatusB\x11\xbaH\x0e\x92\x01\v\x10\x03\"\a\x82\x01\x04\x10\x01 \x00R\bstatuses\x12;\n" +
+	"\x04kind\x18\x04 \x01(\x0e2\x1d.alexus.actions.v1.ActionKindB\b\xbaH\x05\x82\x01\x02\x10\x01R\x04kind\x12k\n" +
+	"\vincident_id\x18\x05 \x01(\tBJ\xbaHGrE\x18$2A^$|^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$R\n" +
+	"incidentId\"r\n" +
+	"\x13ListActionsResponse\x123\n" +
+	"\aactions\x18\x01 \x03(\v2\x19.alexus.actions.v1.ActionR\aactions\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken*Z\n" +
 	"\n" +
 	"ActionKind\x12\x1b\n" +
 	"\x17ACTION_KIND_UNSPECIFIED\x10\x00\x12\x17\n" +
-	"\x13ACTION_KIND_WEBHOOK\x10\x01*\x7f\n" +
+	"\x13ACTION_KIND_WEBHOOK\x10\x01\x12\x16\n" +
+	"\x12ACTION_KIND_NOTIFY\x10\x02*\x7f\n" +
 	"\fActionStatus\x12\x1d\n" +
 	"\x19ACTION_STATUS_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15ACTION_STATUS_PENDING\x10\x01\x12\x1b\n" +
 	"\x17ACTION_STATUS_SUCCEEDED\x10\x02\x12\x18\n" +
-	"\x14ACTION_STATUS_FAILED\x10\x032\xd4\x01\n" +
+	"\x14ACTION_STATUS_FAILED\x10\x03*\xa1\x01\n" +
+	"\x0eNotifySeverity\x12\x1f\n" +
+	"\x1bNOTIFY_SEVERITY_UNSPECIFIED\x10\x00\x12\x18\n" +
+	"\x14NOTIFY_SEVERITY_INFO\x10\x01\x12\x1b\n" +
+	"\x17NOTIFY_SEVERITY_WARNING\x10\x02\x12\x19\n" +
+	"\x15NOTIFY_SEVERITY_ERROR\x10\x03\x12\x1c\n" +
+	"\x18NOTIFY_SEVERITY_CRITICAL\x10\x042\x8a\x03\n" +
 	"\rActionService\x12b\n" +
 	"\rExecuteAction\x12'.alexus.actions.v1.ExecuteActionRequest\x1a(.alexus.actions.v1.ExecuteActionResponse\x12_\n" +
-	"\fListAuditLog\x12&.alexus.actions.v1.ListAuditLogRequest\x1a'.alexus.actions.v1.ListAuditLogResponseB\xce\x01\n" +
+	"\fListAuditLog\x12&.alexus.actions.v1.ListAuditLogRequest\x1a'.alexus.actions.v1.ListAuditLogResponse\x12V\n" +
+	"\tGetAction\x12#.alexus.actions.v1.GetActionRequest\x1a$.alexus.actions.v1.GetActionResponse\x12\\\n" +
+	"\vListActions\x12%.alexus.actions.v1.ListActionsRequest\x1a&.alexus.actions.v1.ListActionsResponseB\xce\x01\n" +
 	"\x15com.alexus.actions.v1B\fActionsProtoP\x01ZAgithub.com/alexus-platform/alexus/gen/alexus/actions/v1;actionsv1\xa2\x02\x03AAX\xaa\x02\x11Alexus.Actions.V1\xca\x02\x11Alexus\\Actions\\V1\xe2\x02\x1dAlexus\\Actions\\V1\\GPBMetadata\xea\x02\x13Alexus::Actions::V1b\x06proto3"
 
 var (
@@ -846,45 +1310,63 @@ func file_alexus_actions_v1_actions_proto_rawDescGZIP() []byte {
 	return file_alexus_actions_v1_actions_proto_rawDescData
 }
 
-var file_alexus_actions_v1_actions_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_alexus_actions_v1_actions_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
+var file_alexus_actions_v1_actions_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
+var file_alexus_actions_v1_actions_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
 var file_alexus_actions_v1_actions_proto_goTypes = []any{
 	(ActionKind)(0),               // 0: alexus.actions.v1.ActionKind
 	(ActionStatus)(0),             // 1: alexus.actions.v1.ActionStatus
-	(*WebhookParams)(nil),         // 2: alexus.actions.v1.WebhookParams
-	(*ExecuteActionRequest)(nil),  // 3: alexus.actions.v1.ExecuteActionRequest
-	(*Action)(nil),                // 4: alexus.actions.v1.Action
-	(*ExecuteActionResponse)(nil), // 5: alexus.actions.v1.ExecuteActionResponse
-	(*AuditEntry)(nil),            // 6: alexus.actions.v1.AuditEntry
-	(*ListAuditLogRequest)(nil),   // 7: alexus.actions.v1.ListAuditLogRequest
-	(*ListAuditLogResponse)(nil),  // 8: alexus.actions.v1.ListAuditLogResponse
-	nil,                           // 9: alexus.actions.v1.WebhookParams.DetailsEntry
-	nil,                           // 10: alexus.actions.v1.AuditEntry.DetailsEntry
-	(*timestamppb.Timestamp)(nil), // 11: google.protobuf.Timestamp
+	(NotifySeverity)(0),           // 2: alexus.actions.v1.NotifySeverity
+	(*WebhookParams)(nil),         // 3: alexus.actions.v1.WebhookParams
+	(*NotifyParams)(nil),          // 4: alexus.actions.v1.NotifyParams
+	(*ExecuteActionRequest)(nil),  // 5: alexus.actions.v1.ExecuteActionRequest
+	(*Action)(nil),                // 6: alexus.actions.v1.Action
+	(*ExecuteActionResponse)(nil), // 7: alexus.actions.v1.ExecuteActionResponse
+	(*AuditEntry)(nil),            // 8: alexus.actions.v1.AuditEntry
+	(*ListAuditLogRequest)(nil),   // 9: alexus.actions.v1.ListAuditLogRequest
+	(*ListAuditLogResponse)(nil),  // 10: alexus.actions.v1.ListAuditLogResponse
+	(*GetActionRequest)(nil),      // 11: alexus.actions.v1.GetActionRequest
+	(*GetActionResponse)(nil),     // 12: alexus.actions.v1.GetActionResponse
+	(*ListActionsRequest)(nil),    // 13: alexus.actions.v1.ListActionsRequest
+	(*ListActionsResponse)(nil),   // 14: alexus.actions.v1.ListActionsResponse
+	nil,                           // 15: alexus.actions.v1.WebhookParams.DetailsEntry
+	nil,                           // 16: alexus.actions.v1.NotifyParams.FieldsEntry
+	nil,                           // 17: alexus.actions.v1.AuditEntry.DetailsEntry
+	(*timestamppb.Timestamp)(nil), // 18: google.protobuf.Timestamp
 }
 var file_alexus_actions_v1_actions_proto_depIdxs = []int32{
-	9,  // 0: alexus.actions.v1.WebhookParams.details:type_name -> alexus.actions.v1.WebhookParams.DetailsEntry
-	0,  // 1: alexus.actions.v1.ExecuteActionRequest.kind:type_name -> alexus.actions.v1.ActionKind
-	2,  // 2: alexus.actions.v1.ExecuteActionRequest.webhook:type_name -> alexus.actions.v1.WebhookParams
-	0,  // 3: alexus.actions.v1.Action.kind:type_name -> alexus.actions.v1.ActionKind
-	1,  // 4: alexus.actions.v1.Action.status:type_name -> alexus.actions.v1.ActionStatus
-	11, // 5: alexus.actions.v1.Action.created_at:type_name -> google.protobuf.Timestamp
-	11, // 6: alexus.actions.v1.Action.updated_at:type_name -> google.protobuf.Timestamp
-	4,  // 7: alexus.actions.v1.ExecuteActionResponse.action:type_name -> alexus.actions.v1.Action
-	11, // 8: alexus.actions.v1.AuditEntry.at:type_name -> google.protobuf.Timestamp
-	10, // 9: alexus.actions.v1.AuditEntry.details:type_name -> alexus.actions.v1.AuditEntry.DetailsEntry
-	11, // 10: alexus.actions.v1.ListAuditLogRequest.since:type_name -> google.protobuf.Timestamp
-	11, // 11: alexus.actions.v1.ListAuditLogRequest.until:type_name -> google.protobuf.Timestamp
-	6,  // 12: alexus.actions.v1.ListAuditLogResponse.entries:type_name -> alexus.actions.v1.AuditEntry
-	3,  // 13: alexus.actions.v1.ActionService.ExecuteAction:input_type -> alexus.actions.v1.ExecuteActionRequest
-	7,  // 14: alexus.actions.v1.ActionService.ListAuditLog:input_type -> alexus.actions.v1.ListAuditLogRequest
-	5,  // 15: alexus.actions.v1.ActionService.ExecuteAction:output_type -> alexus.actions.v1.ExecuteActionResponse
-	8,  // 16: alexus.actions.v1.ActionService.ListAuditLog:output_type -> alexus.actions.v1.ListAuditLogResponse
-	15, // [15:17] is the sub-list for method output_type
-	13, // [13:15] is the sub-list for method input_type
-	13, // [13:13] is the sub-list for extension type_name
-	13, // [13:13] is the sub-list for extension extendee
-	0,  // [0:13] is the sub-list for field type_name
+	15, // 0: alexus.actions.v1.WebhookParams.details:type_name -> alexus.actions.v1.WebhookParams.DetailsEntry
+	2,  // 1: alexus.actions.v1.NotifyParams.severity:type_name -> alexus.actions.v1.NotifySeverity
+	16, // 2: alexus.actions.v1.NotifyParams.fields:type_name -> alexus.actions.v1.NotifyParams.FieldsEntry
+	0,  // 3: alexus.actions.v1.ExecuteActionRequest.kind:type_name -> alexus.actions.v1.ActionKind
+	3,  // 4: alexus.actions.v1.ExecuteActionRequest.webhook:type_name -> alexus.actions.v1.WebhookParams
+	4,  // 5: alexus.actions.v1.ExecuteActionRequest.notify:type_name -> alexus.actions.v1.NotifyParams
+	0,  // 6: alexus.actions.v1.Action.kind:type_name -> alexus.actions.v1.ActionKind
+	1,  // 7: alexus.actions.v1.Action.status:type_name -> alexus.actions.v1.ActionStatus
+	18, // 8: alexus.actions.v1.Action.created_at:type_name -> google.protobuf.Timestamp
+	18, // 9: alexus.actions.v1.Action.updated_at:type_name -> google.protobuf.Timestamp
+	6,  // 10: alexus.actions.v1.ExecuteActionResponse.action:type_name -> alexus.actions.v1.Action
+	18, // 11: alexus.actions.v1.AuditEntry.at:type_name -> google.protobuf.Timestamp
+	17, // 12: alexus.actions.v1.AuditEntry.details:type_name -> alexus.actions.v1.AuditEntry.DetailsEntry
+	18, // 13: alexus.actions.v1.ListAuditLogRequest.since:type_name -> google.protobuf.Timestamp
+	18, // 14: alexus.actions.v1.ListAuditLogRequest.until:type_name -> google.protobuf.Timestamp
+	8,  // 15: alexus.actions.v1.ListAuditLogResponse.entries:type_name -> alexus.actions.v1.AuditEntry
+	6,  // 16: alexus.actions.v1.GetActionResponse.action:type_name -> alexus.actions.v1.Action
+	1,  // 17: alexus.actions.v1.ListActionsRequest.statuses:type_name -> alexus.actions.v1.ActionStatus
+	0,  // 18: alexus.actions.v1.ListActionsRequest.kind:type_name -> alexus.actions.v1.ActionKind
+	6,  // 19: alexus.actions.v1.ListActionsResponse.actions:type_name -> alexus.actions.v1.Action
+	5,  // 20: alexus.actions.v1.ActionService.ExecuteAction:input_type -> alexus.actions.v1.ExecuteActionRequest
+	9,  // 21: alexus.actions.v1.ActionService.ListAuditLog:input_type -> alexus.actions.v1.ListAuditLogRequest
+	11, // 22: alexus.actions.v1.ActionService.GetAction:input_type -> alexus.actions.v1.GetActionRequest
+	13, // 23: alexus.actions.v1.ActionService.ListActions:input_type -> alexus.actions.v1.ListActionsRequest
+	7,  // 24: alexus.actions.v1.ActionService.ExecuteAction:output_type -> alexus.actions.v1.ExecuteActionResponse
+	10, // 25: alexus.actions.v1.ActionService.ListAuditLog:output_type -> alexus.actions.v1.ListAuditLogResponse
+	12, // 26: alexus.actions.v1.ActionService.GetAction:output_type -> alexus.actions.v1.GetActionResponse
+	14, // 27: alexus.actions.v1.ActionService.ListActions:output_type -> alexus.actions.v1.ListActionsResponse
+	24, // [24:28] is the sub-list for method output_type
+	20, // [20:24] is the sub-list for method input_type
+	20, // [20:20] is the sub-list for extension type_name
+	20, // [20:20] is the sub-list for extension extendee
+	0,  // [0:20] is the sub-list for field type_name
 }
 
 func init() { file_alexus_actions_v1_actions_proto_init() }
@@ -892,16 +1374,17 @@ func file_alexus_actions_v1_actions_proto_init() {
 	if File_alexus_actions_v1_actions_proto != nil {
 		return
 	}
-	file_alexus_actions_v1_actions_proto_msgTypes[1].OneofWrappers = []any{
+	file_alexus_actions_v1_actions_proto_msgTypes[2].OneofWrappers = []any{
 		(*ExecuteActionRequest_Webhook)(nil),
+		(*ExecuteActionRequest_Notify)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_alexus_actions_v1_actions_proto_rawDesc), len(file_alexus_actions_v1_actions_proto_rawDesc)),
-			NumEnums:      2,
-			NumMessages:   9,
+			NumEnums:      3,
+			NumMessages:   15,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -24,6 +24,8 @@ const _ = grpc.SupportPackageIsVersion9
 const (
 	ActionService_ExecuteAction_FullMethodName = "/alexus.actions.v1.ActionService/ExecuteAction"
 	ActionService_ListAuditLog_FullMethodName  = "/alexus.actions.v1.ActionService/ListAuditLog"
+	ActionService_GetAction_FullMethodName     = "/alexus.actions.v1.ActionService/GetAction"
+	ActionService_ListActions_FullMethodName   = "/alexus.actions.v1.ActionService/ListActions"
 )
 
 // ActionServiceClient is the client API for ActionService service.
@@ -40,6 +42,13 @@ type ActionServiceClient interface {
 	// ListAuditLog pages through the tenant's audit log, newest first,
 	// optionally filtered by subject, actor, event and time.
 	ListAuditLog(ctx context.Context, in *ListAuditLogRequest, opts ...grpc.CallOption) (*ListAuditLogResponse, error)
+	// GetAction returns one of the tenant's actions with its current status
+	// and the result its executor recorded.
+	GetAction(ctx context.Context, in *GetActionRequest, opts ...grpc.CallOption) (*GetActionResponse, error)
+	// ListActions pages through the tenant's actions, newest first,
+	// optionally filtered by status (FAILED lists the dead ones: every
+	// attempt used up, or refused for good), kind and incident.
+	ListActions(ctx context.Context, in *ListActionsRequest, opts ...grpc.CallOption) (*ListActionsResponse, error)
 }
 
 type actionServiceClient struct {
@@ -70,6 +79,26 @@ func (c *actionServiceClient) ListAuditLog(ctx context.Context, in *ListAuditLog
 	return out, nil
 }
 
+func (c *actionServiceClient) GetAction(ctx context.Context, in *GetActionRequest, opts ...grpc.CallOption) (*GetActionResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetActionResponse)
+	err := c.cc.Invoke(ctx, ActionService_GetAction_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *actionServiceClient) ListActions(ctx context.Context, in *ListActionsRequest, opts ...grpc.CallOption) (*ListActionsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListActionsResponse)
+	err := c.cc.Invoke(ctx, ActionService_ListActions_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ActionServiceServer is the server API for ActionService service.
 // All implementations must embed UnimplementedActionServiceServer
 // for forward compatibility.
@@ -84,6 +113,13 @@ type ActionServiceServer interface {
 	// ListAuditLog pages through the tenant's audit log, newest first,
 	// optionally filtered by subject, actor, event and time.
 	ListAuditLog(context.Context, *ListAuditLogRequest) (*ListAuditLogResponse, error)
+	// GetAction returns one of the tenant's actions with its current status
+	// and the result its executor recorded.
+	GetAction(context.Context, *GetActionRequest) (*GetActionResponse, error)
+	// ListActions pages through the tenant's actions, newest first,
+	// optionally filtered by status (FAILED lists the dead ones: every
+	// attempt used up, or refused for good), kind and incident.
+	ListActions(context.Context, *ListActionsRequest) (*ListActionsResponse, error)
 	mustEmbedUnimplementedActionServiceServer()
 }
 
@@ -99,6 +135,12 @@ func (UnimplementedActionServiceServer) ExecuteAction(context.Context, *ExecuteA
 }
 func (UnimplementedActionServiceServer) ListAuditLog(context.Context, *ListAuditLogRequest) (*ListAuditLogResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListAuditLog not implemented")
+}
+func (UnimplementedActionServiceServer) GetAction(context.Context, *GetActionRequest) (*GetActionResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetAction not implemented")
+}
+func (UnimplementedActionServiceServer) ListActions(context.Context, *ListActionsRequest) (*ListActionsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListActions not implemented")
 }
 func (UnimplementedActionServiceServer) mustEmbedUnimplementedActionServiceServer() {}
 func (UnimplementedActionServiceServer) testEmbeddedByValue()                       {}
@@ -157,6 +199,42 @@ func _ActionService_ListAuditLog_Handler(srv interface{}, ctx context.Context, d
 	return interceptor(ctx, in, info, handler)
 }
 
+func _ActionService_GetAction_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetActionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ActionServiceServer).GetAction(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ActionService_GetAction_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ActionServiceServer).GetAction(ctx, req.(*GetActionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ActionService_ListActions_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListActionsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ActionServiceServer).ListActions(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ActionService_ListActions_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ActionServiceServer).ListActions(ctx, req.(*ListActionsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // ActionService_ServiceDesc is the grpc.ServiceDesc for ActionService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -171,6 +249,14 @@ var ActionService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListAuditLog",
 			Handler:    _ActionService_ListAuditLog_Handler,
+		},
+		{
+			MethodName: "GetAction",
+			Handler:    _ActionService_GetAction_Handler,
+		},
+		{
+			MethodName: "ListActions",
+			Handler:    _ActionService_ListActions_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -41,6 +41,11 @@ const (
 	// ActionServiceListAuditLogProcedure is the fully-qualified name of the ActionService's
 	// ListAuditLog RPC.
 	ActionServiceListAuditLogProcedure = "/alexus.actions.v1.ActionService/ListAuditLog"
+	// ActionServiceGetActionProcedure is the fully-qualified name of the ActionService's GetAction RPC.
+	ActionServiceGetActionProcedure = "/alexus.actions.v1.ActionService/GetAction"
+	// ActionServiceListActionsProcedure is the fully-qualified name of the ActionService's ListActions
+	// RPC.
+	ActionServiceListActionsProcedure = "/alexus.actions.v1.ActionService/ListActions"
 )
 
 // ActionServiceClient is a client for the alexus.actions.v1.ActionService service.
@@ -52,6 +57,13 @@ type ActionServiceClient interface {
 	// ListAuditLog pages through the tenant's audit log, newest first,
 	// optionally filtered by subject, actor, event and time.
 	ListAuditLog(context.Context, *connect.Request[v1.ListAuditLogRequest]) (*connect.Response[v1.ListAuditLogResponse], error)
+	// GetAction returns one of the tenant's actions with its current status
+	// and the result its executor recorded.
+	GetAction(context.Context, *connect.Request[v1.GetActionRequest]) (*connect.Response[v1.GetActionResponse], error)
+	// ListActions pages through the tenant's actions, newest first,
+	// optionally filtered by status (FAILED lists the dead ones: every
+	// attempt used up, or refused for good), kind and incident.
+	ListActions(context.Context, *connect.Request[v1.ListActionsRequest]) (*connect.Response[v1.ListActionsResponse], error)
 }
 
 // NewActionServiceClient constructs a client for the alexus.actions.v1.ActionService service. By
@@ -77,6 +89,18 @@ func NewActionServiceClient(httpClient connect.HTTPClient, baseURL string, opts 
 			connect.WithSchema(actionServiceMethods.ByName("ListAuditLog")),
 			connect.WithClientOptions(opts...),
 		),
+		getAction: connect.NewClient[v1.GetActionRequest, v1.GetActionResponse](
+			httpClient,
+			baseURL+ActionServiceGetActionProcedure,
+			connect.WithSchema(actionServiceMethods.ByName("GetAction")),
+			connect.WithClientOptions(opts...),
+		),
+		listActions: connect.NewClient[v1.ListActionsRequest, v1.ListActionsResponse](
+			httpClient,
+			baseURL+ActionServiceListActionsProcedure,
+			connect.WithSchema(actionServiceMethods.ByName("ListActions")),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
@@ -84,6 +108,8 @@ func NewActionServiceClient(httpClient connect.HTTPClient, baseURL string, opts 
 type actionServiceClient struct {
 	executeAction *connect.Client[v1.ExecuteActionRequest, v1.ExecuteActionResponse]
 	listAuditLog  *connect.Client[v1.ListAuditLogRequest, v1.ListAuditLogResponse]
+	getAction     *connect.Client[v1.GetActionRequest, v1.GetActionResponse]
+	listActions   *connect.Client[v1.ListActionsRequest, v1.ListActionsResponse]
 }
 
 // ExecuteAction calls alexus.actions.v1.ActionService.ExecuteAction.
@@ -96,6 +122,16 @@ func (c *actionServiceClient) ListAuditLog(ctx context.Context, req *connect.Req
 	return c.listAuditLog.CallUnary(ctx, req)
 }
 
+// GetAction calls alexus.actions.v1.ActionService.GetAction.
+func (c *actionServiceClient) GetAction(ctx context.Context, req *connect.Request[v1.GetActionRequest]) (*connect.Response[v1.GetActionResponse], error) {
+	return c.getAction.CallUnary(ctx, req)
+}
+
+// ListActions calls alexus.actions.v1.ActionService.ListActions.
+func (c *actionServiceClient) ListActions(ctx context.Context, req *connect.Request[v1.ListActionsRequest]) (*connect.Response[v1.ListActionsResponse], error) {
+	return c.listActions.CallUnary(ctx, req)
+}
+
 // ActionServiceHandler is an implementation of the alexus.actions.v1.ActionService service.
 type ActionServiceHandler interface {
 	// ExecuteAction records the action and an audit row and enqueues its job in
@@ -105,6 +141,13 @@ type ActionServiceHandler interface {
 	// ListAuditLog pages through the tenant's audit log, newest first,
 	// optionally filtered by subject, actor, event and time.
 	ListAuditLog(context.Context, *connect.Request[v1.ListAuditLogRequest]) (*connect.Response[v1.ListAuditLogResponse], error)
+	// GetAction returns one of the tenant's actions with its current status
+	// and the result its executor recorded.
+	GetAction(context.Context, *connect.Request[v1.GetActionRequest]) (*connect.Response[v1.GetActionResponse], error)
+	// ListActions pages through the tenant's actions, newest first,
+	// optionally filtered by status (FAILED lists the dead ones: every
+	// attempt used up, or refused for good), kind and incident.
+	ListActions(context.Context, *connect.Request[v1.ListActionsRequest]) (*connect.Response[v1.ListActionsResponse], error)
 }
 
 // NewActionServiceHandler builds an HTTP handler from the service implementation. It returns the
@@ -126,12 +169,28 @@ func NewActionServiceHandler(svc ActionServiceHandler, opts ...connect.HandlerOp
 		connect.WithSchema(actionServiceMethods.ByName("ListAuditLog")),
 		connect.WithHandlerOptions(opts...),
 	)
+	actionServiceGetActionHandler := connect.NewUnaryHandler(
+		ActionServiceGetActionProcedure,
+		svc.GetAction,
+		connect.WithSchema(actionServiceMethods.ByName("GetAction")),
+		connect.WithHandlerOptions(opts...),
+	)
+	actionServiceListActionsHandler := connect.NewUnaryHandler(
+		ActionServiceListActionsProcedure,
+		svc.ListActions,
+		connect.WithSchema(actionServiceMethods.ByName("ListActions")),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/alexus.actions.v1.ActionService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case ActionServiceExecuteActionProcedure:
 			actionServiceExecuteActionHandler.ServeHTTP(w, r)
 		case ActionServiceListAuditLogProcedure:
 			actionServiceListAuditLogHandler.ServeHTTP(w, r)
+		case ActionServiceGetActionProcedure:
+			actionServiceGetActionHandler.ServeHTTP(w, r)
+		case ActionServiceListActionsProcedure:
+			actionServiceListActionsHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -147,4 +206,12 @@ func (UnimplementedActionServiceHandler) ExecuteAction(context.Context, *connect
 
 func (UnimplementedActionServiceHandler) ListAuditLog(context.Context, *connect.Request[v1.ListAuditLogRequest]) (*connect.Response[v1.ListAuditLogResponse], error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("alexus.actions.v1.ActionService.ListAuditLog is not implemented"))
+}
+
+func (UnimplementedActionServiceHandler) GetAction(context.Context, *connect.Request[v1.GetActionRequest]) (*connect.Response[v1.GetActionResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("alexus.actions.v1.ActionService.GetAction is not implemented"))
+}
+
+func (UnimplementedActionServiceHandler) ListActions(context.Context, *connect.Request[v1.ListActionsRequest]) (*connect.Response[v1.ListActionsResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("alexus.actions.v1.ActionService.ListActions is not implemented"))
 }
