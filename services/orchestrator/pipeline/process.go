@@ -232,8 +232,14 @@ func (p *Processor) opened(ctx context.Context, log *zap.Logger, ev *signalv1.Si
 	return nil
 }
 
-// webhookTarget is the shape of a target name the action plane accepts.
-var webhookTarget = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
+// targetName is the shape of a target name the action plane accepts.
+var targetName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
+
+// The action kinds the pipeline executes, as diagnoses name them.
+const (
+	actionKindWebhook = "webhook"
+	actionKindNotify  = "notify"
+)
 
 // decide runs the decision's stage: execute hands the recommended action to
 // the action plane under a key derived from the incident, so a retried
@@ -247,10 +253,10 @@ func (p *Processor) decide(ctx context.Context, id string, inc incident.Incident
 		switch {
 		case a == nil:
 			reason = "execute was decided but the diagnosis recommends no action"
-		case a.GetKind() != "webhook":
+		case a.GetKind() != actionKindWebhook && a.GetKind() != actionKindNotify:
 			reason = fmt.Sprintf("execute was decided but action kind %q is not supported", a.GetKind())
-		case !webhookTarget.MatchString(a.GetTarget()):
-			reason = fmt.Sprintf("execute was decided but webhook target %q is not a valid target name", a.GetTarget())
+		case !targetName.MatchString(a.GetTarget()):
+			reason = fmt.Sprintf("execute was decided but %s target %q is not a valid target name", a.GetKind(), a.GetTarget())
 		default:
 			return p.execute(ctx, id, inc, sig, cls, diag, check, done)
 		}
@@ -373,26 +379,8 @@ func (p *Processor) execute(ctx context.Context, id string, inc incident.Inciden
 	key := "incident/" + id + "/execute"
 	action := &actionsv1.Action{}
 	return p.stage(ctx, id, done, incident.StageExecute, action, func(ctx context.Context) (incident.StageUpdate, error) {
-		resp, err := p.actions.ExecuteAction(ctx, &actionsv1.ExecuteActionRequest{
-			IdempotencyKey: key,
-			IncidentId:     id,
-			Kind:           actionsv1.ActionKind_ACTION_KIND_WEBHOOK,
-			Reason:         truncate(cmp.Or(a.GetSummary(), check.GetReason()), 1000),
-			Params: &actionsv1.ExecuteActionRequest_Webhook{Webhook: &actionsv1.WebhookParams{
-				Target: a.GetTarget(),
-				Details: map[string]string{
-					"incident_id":    id,
-					"signal_id":      sig.GetId(),
-					"title":          truncate(sig.GetTitle(), 500),
-					"resource":       truncate(sig.GetResource(), 500),
-					"severity":       incident.SeverityText(cls.GetSeverity()),
-					"intent":         incident.IntentText(cls.GetIntent()),
-					"probable_cause": truncate(diag.GetProbableCause(), 1000),
-					"confidence":     formatConf(check.GetConfidence()),
-					"created_at":     inc.CreatedAt.UTC().Format(time.RFC3339),
-				},
-			}},
-		})
+		req := actionRequest(key, id, inc, sig, cls, diag, check)
+		resp, err := p.actions.ExecuteAction(ctx, req)
 		if err != nil {
 			return incident.StageUpdate{}, fmt.Errorf("execute action: %w", err)
 		}
@@ -409,6 +397,57 @@ func (p *Processor) execute(ctx context.Context, id string, inc incident.Inciden
 			},
 		}, nil
 	})
+}
+
+// actionRequest is the action plane request that executes diag's
+// recommended action for incident id under key: a webhook carries the
+// incident's facts as details, a notify message says them in words.
+func actionRequest(key, id string, inc incident.Incident, sig *signalv1.Signal, cls *reasoningv1.Classification, diag *reasoningv1.Diagnosis, check *reasoningv1.CheckConfidenceResponse) *actionsv1.ExecuteActionRequest {
+	a := diag.GetRecommendedAction()
+	req := &actionsv1.ExecuteActionRequest{
+		IdempotencyKey: key,
+		IncidentId:     id,
+		Reason:         truncate(cmp.Or(a.GetSummary(), check.GetReason()), 1000),
+	}
+	if a.GetKind() == actionKindNotify {
+		req.Kind = actionsv1.ActionKind_ACTION_KIND_NOTIFY
+		req.Params = &actionsv1.ExecuteActionRequest_Notify{Notify: &actionsv1.NotifyParams{
+			Target:   a.GetTarget(),
+			Title:    truncate(sig.GetTitle(), 150),
+			Text:     truncate(cmp.Or(diag.GetProbableCause(), sig.GetTitle(), "An incident needs attention."), 3000),
+			Severity: notifySeverity[cls.GetSeverity()],
+			Fields: map[string]string{
+				"Resource":   truncate(cmp.Or(sig.GetResource(), "-"), 1000),
+				"Confidence": formatConf(check.GetConfidence()),
+				"Incident":   id,
+			},
+		}}
+		return req
+	}
+	req.Kind = actionsv1.ActionKind_ACTION_KIND_WEBHOOK
+	req.Params = &actionsv1.ExecuteActionRequest_Webhook{Webhook: &actionsv1.WebhookParams{
+		Target: a.GetTarget(),
+		Details: map[string]string{
+			"incident_id":    id,
+			"signal_id":      sig.GetId(),
+			"title":          truncate(sig.GetTitle(), 500),
+			"resource":       truncate(sig.GetResource(), 500),
+			"severity":       incident.SeverityText(cls.GetSeverity()),
+			"intent":         incident.IntentText(cls.GetIntent()),
+			"probable_cause": truncate(diag.GetProbableCause(), 1000),
+			"confidence":     formatConf(check.GetConfidence()),
+			"created_at":     inc.CreatedAt.UTC().Format(time.RFC3339),
+		},
+	}}
+	return req
+}
+
+// notifySeverity maps a classification's severity onto a message's.
+var notifySeverity = map[signalv1.Severity]actionsv1.NotifySeverity{
+	signalv1.Severity_SEVERITY_INFO:     actionsv1.NotifySeverity_NOTIFY_SEVERITY_INFO,
+	signalv1.Severity_SEVERITY_WARNING:  actionsv1.NotifySeverity_NOTIFY_SEVERITY_WARNING,
+	signalv1.Severity_SEVERITY_ERROR:    actionsv1.NotifySeverity_NOTIFY_SEVERITY_ERROR,
+	signalv1.Severity_SEVERITY_CRITICAL: actionsv1.NotifySeverity_NOTIFY_SEVERITY_CRITICAL,
 }
 
 // progress is what an entry's run knows of its incident's stages: those
