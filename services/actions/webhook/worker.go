@@ -12,7 +12,6 @@ import (
 	"net/netip"
 	"net/url"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -23,6 +22,7 @@ import (
 	"github.com/alexus-platform/alexus/internal/provision"
 	"github.com/alexus-platform/alexus/internal/store"
 	"github.com/alexus-platform/alexus/internal/tenant"
+	"github.com/alexus-platform/alexus/internal/tenantcache"
 	"github.com/alexus-platform/alexus/services/actions/action"
 	"github.com/alexus-platform/alexus/services/actions/job"
 )
@@ -241,34 +241,9 @@ const tenantNetworksTTL = 5 * time.Second
 // context's tenant's allow-list through db, at most once per
 // tenantNetworksTTL per tenant.
 func TenantNetworks(db *store.DB) func(context.Context) ([]netip.Prefix, error) {
-	type entry struct {
-		nets []netip.Prefix
-		at   time.Time
-	}
-	var (
-		mu    sync.Mutex
-		cache = map[tenant.ID]entry{}
-	)
-	return func(ctx context.Context) ([]netip.Prefix, error) {
-		t, err := tenant.Require(ctx)
-		if err != nil {
-			return nil, err
-		}
-		mu.Lock()
-		e, ok := cache[t]
-		mu.Unlock()
-		if ok && time.Since(e.at) < tenantNetworksTTL {
-			return e.nets, nil
-		}
-		nets, err := provision.EgressNetworks(ctx, db)
-		if err != nil {
-			return nil, err
-		}
-		mu.Lock()
-		cache[t] = entry{nets: nets, at: time.Now()}
-		mu.Unlock()
-		return nets, nil
-	}
+	return tenantcache.New(tenantNetworksTTL, func(ctx context.Context) ([]netip.Prefix, error) {
+		return provision.EgressNetworks(ctx, db)
+	}).Get
 }
 
 // describe says why a request failed without repeating its URL, which may

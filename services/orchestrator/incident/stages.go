@@ -13,6 +13,11 @@ import (
 	"github.com/alexus-platform/alexus/internal/tenant"
 )
 
+// onceConflict names the partial unique index that keeps each stage but
+// "repeated" to once per incident (incident_transitions_once, as the latest
+// migration defines it), so an insert of a stage stored already is skipped.
+const onceConflict = `ON CONFLICT (tenant_id, incident_id, stage) WHERE stage IN ('received', 'classify', 'branch', 'confidence', 'execute', 'clarify', 'escalate', 'resolved', 'answered', 'quality_gate') DO NOTHING`
+
 // ErrStageStored reports that a stage AddStages was given is stored
 // already: another delivery of the same entry got there first. Nothing of
 // the call was stored; the caller resumes from the stored stages.
@@ -71,7 +76,7 @@ func (s *Store) AddStages(ctx context.Context, incidentID string, us []StageUpda
 			INSERT INTO incident_transitions (tenant_id, incident_id, sequence, stage, summary, details)
 			SELECT $1, $2, coalesce((SELECT max(sequence) FROM incident_transitions WHERE tenant_id = $1 AND incident_id = $2), 0) + u.ord, u.stage, u.summary, u.details
 			FROM unnest($3::text[], $4::text[], $5::jsonb[]) WITH ORDINALITY AS u(stage, summary, details, ord)
-			ON CONFLICT (tenant_id, incident_id, stage) WHERE stage IN ('received', 'classify', 'branch', 'confidence', 'execute', 'clarify', 'escalate', 'resolved', 'answered') DO NOTHING
+			`+onceConflict+`
 			RETURNING incident_id::text, sequence, stage, summary, details, at`,
 			string(t), incidentID, stages, summaries, details)
 		for _, u := range us {

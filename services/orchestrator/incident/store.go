@@ -17,6 +17,7 @@ import (
 	signalv1 "github.com/alexus-platform/alexus/gen/alexus/signal/v1"
 	"github.com/alexus-platform/alexus/internal/store"
 	"github.com/alexus-platform/alexus/internal/tenant"
+	"github.com/alexus-platform/alexus/internal/tenantcache"
 )
 
 // Store reads and writes the tenant's signals, incidents and transitions.
@@ -28,7 +29,14 @@ type Store struct {
 	db *store.DB
 	// onResolve, when set, runs in the transaction of each resolution.
 	onResolve ResolveHook
+	// routes are the tenants' default escalation routes, read on every
+	// escalation.
+	routes *tenantcache.Cache[string]
 }
+
+// routeTTL is how long a replica routes escalations by a tenant's default
+// route as it last read it; this replica's own changes apply at once.
+const routeTTL = 5 * time.Second
 
 // ResolveHook runs inside the transaction that resolves an incident, with
 // the incident as resolved, and reports whether it scheduled a quality
@@ -48,6 +56,7 @@ func OnResolve(hook ResolveHook) Option { return func(s *Store) { s.onResolve = 
 // NewStore returns a Store over db.
 func NewStore(db *store.DB, opts ...Option) *Store {
 	s := &Store{db: db}
+	s.routes = tenantcache.New(routeTTL, s.readDefaultRoute)
 	for _, o := range opts {
 		o(s)
 	}
@@ -94,13 +103,27 @@ func (s *Store) Open(ctx context.Context, sig *signalv1.Signal) (Opened, error) 
 	if err != nil {
 		return Opened{}, fmt.Errorf("encode annotations of signal %s: %w", sig.GetId(), err)
 	}
-	received := time.Now()
+	receivedAt := time.Now()
 	if sig.GetReceivedAt().IsValid() {
-		received = sig.GetReceivedAt().AsTime()
+		receivedAt = sig.GetReceivedAt().AsTime()
+	}
+	id := IDFor(t, sig.GetId())
+	received := StageUpdate{
+		Stage:   StageReceived,
+		Summary: fmt.Sprintf("received %s signal %q", sig.GetSource(), sig.GetTitle()),
+		Details: map[string]string{"signal_id": sig.GetId(), "fingerprint": sig.GetFingerprint(), "source": sig.GetSource()},
+	}
+	receivedDetails, err := jsonMap(received.Details)
+	if err != nil {
+		return Opened{}, fmt.Errorf("encode received details of signal %s: %w", sig.GetId(), err)
 	}
 	var out Opened
+	// One round trip: every statement is idempotent, so a redelivered
+	// signal finds its rows and gets back the transitions stored so far.
+	// A new incident starts at stage "received" by the column's default.
 	err = s.db.WithTenant(ctx, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `
+		b := &pgx.Batch{}
+		b.Queue(`
 			INSERT INTO signals (tenant_id, id, source, fingerprint, external_id, status, severity, title, description,
 			                     resource, labels, annotations, link, starts_at, ends_at, received_at, last_seen_at,
 			                     raw_payload, raw_truncated, fingerprint_recipe, fingerprint_recipe_version)
@@ -109,33 +132,57 @@ func (s *Store) Open(ctx context.Context, sig *signalv1.Signal) (Opened, error) 
 			string(t), sig.GetId(), sig.GetSource(), sig.GetFingerprint(), sig.GetExternalId(), statusText(sig.GetStatus()),
 			SeverityText(sig.GetSeverity()), sig.GetTitle(), sig.GetDescription(), sig.GetResource(), labels, annotations,
 			sig.GetLink(), optTime(sig.GetStartsAt().IsValid(), sig.GetStartsAt().AsTime()),
-			optTime(sig.GetEndsAt().IsValid(), sig.GetEndsAt().AsTime()), received,
+			optTime(sig.GetEndsAt().IsValid(), sig.GetEndsAt().AsTime()), receivedAt,
 			sig.GetRawPayload(), sig.GetRawTruncated(), sig.GetFingerprintRecipe(), int32(sig.GetFingerprintRecipeVersion()))
-		if err != nil {
-			return fmt.Errorf("insert signal %s: %w", sig.GetId(), err)
-		}
-		_, err = tx.Exec(ctx, `
+		b.Queue(`
 			INSERT INTO incidents (tenant_id, id, signal_id, severity) VALUES ($1, $2, $3, $4)
 			ON CONFLICT DO NOTHING`,
-			string(t), IDFor(t, sig.GetId()), sig.GetId(), SeverityText(sig.GetSeverity()))
-		if err != nil {
-			return fmt.Errorf("insert incident for signal %s: %w", sig.GetId(), err)
+			string(t), id, sig.GetId(), SeverityText(sig.GetSeverity()))
+		b.Queue(`SELECT id::text FROM incidents WHERE tenant_id = $1 AND signal_id = $2 FOR UPDATE`, string(t), sig.GetId())
+		b.Queue(`
+			INSERT INTO incident_transitions (tenant_id, incident_id, sequence, stage, summary, details)
+			SELECT $1, $2, coalesce((SELECT max(sequence) FROM incident_transitions WHERE tenant_id = $1 AND incident_id = $2), 0) + 1, $3, $4, $5
+			`+onceConflict,
+			string(t), id, string(StageReceived), received.Summary, receivedDetails)
+		b.Queue(selectIncident+` WHERE i.tenant_id = $1 AND i.id = $2`, string(t), id)
+		b.Queue(selectTransition+` WHERE tenant_id = $1 AND incident_id = $2 ORDER BY sequence`, string(t), id)
+		br := tx.SendBatch(ctx, b)
+		defer br.Close()
+		for _, what := range []string{"insert signal", "insert incident"} {
+			if _, err := br.Exec(); err != nil {
+				return fmt.Errorf("%s %s: %w", what, sig.GetId(), err)
+			}
 		}
-		id, err := lockBySignal(ctx, tx, t, sig.GetId())
-		if err != nil {
-			return err
+		var locked string
+		if err := br.QueryRow().Scan(&locked); errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("signal %s: %w", sig.GetId(), ErrSignalNotFound)
+		} else if err != nil {
+			return fmt.Errorf("lock incident of signal %s: %w", sig.GetId(), err)
 		}
-		res, err := addTransition(ctx, tx, t, id, StageUpdate{
-			Stage:   StageReceived,
-			Summary: fmt.Sprintf("received %s signal %q", sig.GetSource(), sig.GetTitle()),
-			Details: map[string]string{"signal_id": sig.GetId(), "fingerprint": sig.GetFingerprint(), "source": sig.GetSource()},
-		})
-		if err != nil {
-			return err
+		if locked != id {
+			return fmt.Errorf("signal %s belongs to incident %s, not %s", sig.GetId(), locked, id)
 		}
-		out.Incident, out.New = res.Incident, res.New
-		out.Transitions, err = transitions(ctx, tx, t, id)
-		return err
+		tag, err := br.Exec()
+		if err != nil {
+			return fmt.Errorf("insert received transition of incident %s: %w", id, err)
+		}
+		out.New = tag.RowsAffected() == 1
+		rows, err := br.Query()
+		if err != nil {
+			return fmt.Errorf("load incident %s: %w", id, err)
+		}
+		if out.Incident, err = pgx.CollectExactlyOneRow(rows, scanIncident); err != nil {
+			return fmt.Errorf("load incident %s: %w", id, err)
+		}
+		rows, err = br.Query()
+		if err != nil {
+			return fmt.Errorf("load transitions of incident %s: %w", id, err)
+		}
+		out.Transitions, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Transition, error) { return scanTransition(r) })
+		if err != nil {
+			return fmt.Errorf("load transitions of incident %s: %w", id, err)
+		}
+		return nil
 	})
 	if err != nil {
 		return Opened{}, err

@@ -161,7 +161,9 @@ func (s *Store) ListTriage(ctx context.Context, f TriageFilter, pageSize int, pa
 
 // DefaultRoute is where the tenant's escalations go when the affected CI
 // has no owner; empty when the tenant set none.
-func (s *Store) DefaultRoute(ctx context.Context) (string, error) {
+func (s *Store) DefaultRoute(ctx context.Context) (string, error) { return s.routes.Get(ctx) }
+
+func (s *Store) readDefaultRoute(ctx context.Context) (string, error) {
 	t, err := tenant.Require(ctx)
 	if err != nil {
 		return "", err
@@ -186,6 +188,9 @@ func (s *Store) SetDefaultRoute(ctx context.Context, route string) error {
 	if err != nil {
 		return err
 	}
+	// Forgotten once the change is committed (or not), so no read of the
+	// old route is cached after it.
+	defer s.routes.Forget(t)
 	return s.db.WithTenant(ctx, func(tx pgx.Tx) error {
 		_, err := tx.Exec(ctx, `
 			INSERT INTO tenant_triage_settings (tenant_id, default_route) VALUES ($1, $2)

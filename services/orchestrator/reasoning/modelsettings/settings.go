@@ -7,7 +7,6 @@ import (
 	"github.com/alexus-platform/alexus/internal/audit"
 	"regexp"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -18,6 +17,7 @@ import (
 	"github.com/alexus-platform/alexus/internal/secretbox"
 	"github.com/alexus-platform/alexus/internal/store"
 	"github.com/alexus-platform/alexus/internal/tenant"
+	"github.com/alexus-platform/alexus/internal/tenantcache"
 )
 
 // EventSet audits a change of a tenant's model settings.
@@ -46,10 +46,6 @@ const (
 // from the caller's deadline: the tokens are spent even if the stage that
 // spent them has run out of time.
 const recordTimeout = 5 * time.Second
-
-// maxCached is the number of tenants cached before expired entries are
-// swept out.
-const maxCached = 4096
 
 // modelPattern is the model names a tenant may give, as in the API.
 var modelPattern = regexp.MustCompile(`^[A-Za-z0-9._:/@-]*$`)
@@ -95,16 +91,8 @@ type Store struct {
 	log  *zap.Logger
 	now  func() time.Time
 
-	mu    sync.Mutex
-	cache map[tenant.ID]cached
-	// sets counts this replica's Sets, so that a read which began before
-	// one does not put what it read back into the cache.
-	sets uint64
-}
-
-type cached struct {
-	s       Settings
-	expires time.Time
+	// cache holds each tenant's settings for CacheTTL; Set forgets them.
+	cache *tenantcache.Cache[Settings]
 }
 
 var (
@@ -119,7 +107,15 @@ func New(db *store.DB, keys *secretbox.Keyring, log *zap.Logger) *Store {
 	if log == nil {
 		log = zap.NewNop()
 	}
-	return &Store{db: db, keys: keys, log: log, now: time.Now, cache: map[tenant.ID]cached{}}
+	s := &Store{db: db, keys: keys, log: log, now: time.Now}
+	s.cache = tenantcache.New(CacheTTL, func(ctx context.Context) (Settings, error) {
+		t, err := tenant.Require(ctx)
+		if err != nil {
+			return Settings{}, err
+		}
+		return s.read(ctx, t)
+	})
+	return s
 }
 
 func owner(t tenant.ID) secretbox.Owner {
@@ -130,37 +126,7 @@ func owner(t tenant.ID) secretbox.Owner {
 // this replica's cache when read within CacheTTL, else from Postgres. A
 // tenant that set nothing has zero Settings. A stored key that cannot be
 // opened (no key ring, or not one that sealed it) is an error.
-func (s *Store) Get(ctx context.Context) (Settings, error) {
-	t, err := tenant.Require(ctx)
-	if err != nil {
-		return Settings{}, err
-	}
-	now := s.now()
-	s.mu.Lock()
-	c, ok := s.cache[t]
-	sets := s.sets
-	s.mu.Unlock()
-	if ok && now.Before(c.expires) {
-		return c.s, nil
-	}
-	set, err := s.read(ctx, t)
-	if err != nil {
-		return Settings{}, err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.sets == sets {
-		if len(s.cache) >= maxCached {
-			for id, c := range s.cache {
-				if !now.Before(c.expires) {
-					delete(s.cache, id)
-				}
-			}
-		}
-		s.cache[t] = cached{s: set, expires: now.Add(CacheTTL)}
-	}
-	return set, nil
-}
+func (s *Store) Get(ctx context.Context) (Settings, error) { return s.cache.Get(ctx) }
 
 func (s *Store) read(ctx context.Context, t tenant.ID) (Settings, error) {
 	var (
@@ -239,13 +205,10 @@ func (s *Store) Set(ctx context.Context, req *reasoningv1.SetModelSettingsReques
 			"api_key":              map[bool]string{true: "kept", false: map[bool]string{true: "cleared", false: "replaced"}[req.GetClearApiKey()]}[keep],
 		})
 	})
+	s.cache.Forget(t)
 	if err != nil {
 		return fmt.Errorf("set model settings: %w", err)
 	}
-	s.mu.Lock()
-	s.sets++
-	delete(s.cache, t)
-	s.mu.Unlock()
 	return nil
 }
 

@@ -9,7 +9,6 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -19,6 +18,7 @@ import (
 	signalv1 "github.com/alexus-platform/alexus/gen/alexus/signal/v1"
 	"github.com/alexus-platform/alexus/internal/store"
 	"github.com/alexus-platform/alexus/internal/tenant"
+	"github.com/alexus-platform/alexus/internal/tenantcache"
 )
 
 // Audit events of rule changes; the subject is threshold_rule/<severity
@@ -52,34 +52,20 @@ const CacheTTL = 2 * time.Second
 // Store reads and writes tenants' threshold rules. Every query runs in a
 // transaction scoped to the context's verified tenant.
 type Store struct {
-	db  *store.DB
-	def Defaults
-
-	mu    sync.Mutex
-	rules map[tenant.ID]cachedRules
-	// writes counts this replica's writes, so a read that a write overtook
-	// is not cached.
-	writes uint64
-}
-
-// cachedRules are a tenant's rules as read at a time.
-type cachedRules struct {
-	rules []*reasoningv1.ThresholdRule
-	at    time.Time
+	db    *store.DB
+	def   Defaults
+	rules *tenantcache.Cache[[]*reasoningv1.ThresholdRule]
 }
 
 // New returns a Store over db that falls back to def.
 func New(db *store.DB, def Defaults) *Store {
-	return &Store{db: db, def: def, rules: map[tenant.ID]cachedRules{}}
+	s := &Store{db: db, def: def}
+	s.rules = tenantcache.New(CacheTTL, s.List)
+	return s
 }
 
 // forget drops the cached rules of t after a write.
-func (s *Store) forget(t tenant.ID) {
-	s.mu.Lock()
-	delete(s.rules, t)
-	s.writes++
-	s.mu.Unlock()
-}
+func (s *Store) forget(t tenant.ID) { s.rules.Forget(t) }
 
 // severityText is the stored form of each severity a rule may name; the
 // migration's CHECK lists the same values. Unspecified is stored as the
@@ -275,27 +261,12 @@ func (s *Store) Delete(ctx context.Context, sev signalv1.Severity, kind string) 
 // can name matches only the rules that cover any. The rules are read at
 // most once per CacheTTL per tenant.
 func (s *Store) Resolve(ctx context.Context, sev signalv1.Severity, kind string) (*reasoningv1.Thresholds, error) {
-	t, err := tenant.Require(ctx)
+	rules, err := s.rules.Get(ctx)
 	if err != nil {
-		return nil, err
-	}
-	s.mu.Lock()
-	c, ok := s.rules[t]
-	writes := s.writes
-	s.mu.Unlock()
-	if !ok || time.Since(c.at) >= CacheTTL {
-		c.at = time.Now()
-		if c.rules, err = s.List(ctx); err != nil {
-			return nil, fmt.Errorf("resolve thresholds: %w", err)
-		}
-		s.mu.Lock()
-		if s.writes == writes {
-			s.rules[t] = c
-		}
-		s.mu.Unlock()
+		return nil, fmt.Errorf("resolve thresholds: %w", err)
 	}
 	// List orders rules most specific first, so the first match wins.
-	for _, r := range c.rules {
+	for _, r := range rules {
 		if (r.GetSeverity() == signalv1.Severity_SEVERITY_UNSPECIFIED || r.GetSeverity() == sev) &&
 			(r.GetActionKind() == "" || r.GetActionKind() == kind) {
 			return &reasoningv1.Thresholds{
