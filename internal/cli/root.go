@@ -58,6 +58,7 @@ func newRoot() *cobra.Command {
 		newTenantCmd(g),
 		newIntegrationCmd(g),
 		newNotifyTargetCmd(g),
+		newRunbookCmd(g),
 		newAuditCmd(g),
 		newHealthCmd(),
 	)

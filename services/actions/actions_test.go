@@ -38,6 +38,7 @@ import (
 	"github.com/alexus-platform/alexus/services/actions"
 	"github.com/alexus-platform/alexus/services/actions/action"
 	actionsaudit "github.com/alexus-platform/alexus/services/actions/audit"
+	"github.com/alexus-platform/alexus/services/actions/sweep"
 	"github.com/alexus-platform/alexus/services/actions/webhook"
 )
 
@@ -253,9 +254,10 @@ func (b *bundle) countActions(t *testing.T, id tenant.ID) int {
 	return n
 }
 
-// jobStates lists the states of every River job in the test database.
+// jobStates lists the states of every action job in the test database
+// (the periodic sweep's jobs left out).
 func (b *bundle) jobStates(t require.TestingT) []string {
-	rows, err := b.db.Pool().Query(context.Background(), `SELECT state::text FROM river_job ORDER BY id`)
+	rows, err := b.db.Pool().Query(context.Background(), `SELECT state::text FROM river_job WHERE queue <> $1 ORDER BY id`, sweep.Queue)
 	require.NoError(t, err)
 	states, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	require.NoError(t, err)

@@ -31,6 +31,20 @@ type Config struct {
 	// NotifyTimeout bounds one notify delivery, from connecting to the
 	// response headers. ALEXUS_ACTIONS_NOTIFY_TIMEOUT.
 	NotifyTimeout time.Duration
+	// RunbookWorkers is how many runbook jobs (Rundeck, AWX, generic
+	// automation endpoints) this replica runs at once (MaxWorkers of the
+	// "runbook" queue). ALEXUS_ACTIONS_RUNBOOK_WORKERS.
+	RunbookWorkers int
+	// RunbookTimeout bounds one runbook trigger, from connecting to the
+	// response headers; a timeout is retried, and as Rundeck and AWX do not
+	// deduplicate launches, it should be long enough for the server to
+	// answer a launch. ALEXUS_ACTIONS_RUNBOOK_TIMEOUT.
+	RunbookTimeout time.Duration
+	// SweepInterval is how often the elected leader looks for dead actions:
+	// pending actions whose job River discarded or cancelled without an
+	// outcome being recorded (e.g. the process was killed during the last
+	// attempt); they are recorded failed. ALEXUS_ACTIONS_SWEEP_INTERVAL.
+	SweepInterval time.Duration
 	// PollInterval is how often River looks for due jobs when no insert
 	// notification arrived, e.g. for retries. ALEXUS_ACTIONS_POLL_INTERVAL.
 	PollInterval time.Duration
@@ -60,6 +74,9 @@ func DefaultConfig() Config {
 		Workers:         32,
 		NotifyWorkers:   16,
 		NotifyTimeout:   10 * time.Second,
+		RunbookWorkers:  8,
+		RunbookTimeout:  30 * time.Second,
+		SweepInterval:   time.Minute,
 		PollInterval:    time.Second,
 		ShutdownTimeout: 30 * time.Second,
 	}
@@ -82,6 +99,12 @@ func (c Config) Validate() error {
 		return fmt.Errorf("actions: NotifyWorkers %d must be between 1 and %d", c.NotifyWorkers, maxWorkers)
 	case c.NotifyTimeout <= 0:
 		return fmt.Errorf("actions: NotifyTimeout %s must be positive", c.NotifyTimeout)
+	case c.RunbookWorkers < 1 || c.RunbookWorkers > maxWorkers:
+		return fmt.Errorf("actions: RunbookWorkers %d must be between 1 and %d", c.RunbookWorkers, maxWorkers)
+	case c.RunbookTimeout <= 0:
+		return fmt.Errorf("actions: RunbookTimeout %s must be positive", c.RunbookTimeout)
+	case c.SweepInterval < time.Second:
+		return fmt.Errorf("actions: SweepInterval %s must be at least 1s", c.SweepInterval)
 	case c.PollInterval < time.Millisecond:
 		return fmt.Errorf("actions: PollInterval %s must be at least 1ms", c.PollInterval)
 	case c.ShutdownTimeout <= 0:

@@ -7,7 +7,10 @@
 // transaction, so a request is either wholly recorded and queued or not at
 // all, and the same idempotency key performs the action once. The domain
 // logic lives in the subpackages action (records and outcomes), audit (the
-// audit log), job (what the executors share about River jobs), and the
-// executors webhook and notify (Slack and Microsoft Teams); this package
-// wires them together and converts between proto and domain values.
+// audit log), job (what the executors share about River jobs), the
+// executors webhook, notify (Slack and Microsoft Teams) and runbook
+// (Rundeck, AWX, generic automation endpoints), and sweep (a periodic job
+// that fails actions whose job River discarded or cancelled without an
+// outcome); this package wires them together and converts between proto
+// and domain values.
 package actions

@@ -7,6 +7,7 @@ import (
 	"go.uber.org/zap"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	actionsv1 "github.com/alexus-platform/alexus/gen/alexus/actions/v1"
@@ -47,6 +48,13 @@ func (h *handler) ExecuteAction(ctx context.Context, req *actionsv1.ExecuteActio
 			IncidentURL: n.GetIncidentUrl(),
 			Fields:      n.GetFields(),
 		}
+	}
+	if rb := req.GetRunbook(); rb != nil {
+		params, err := protojson.Marshal(rb.GetParams())
+		if err != nil {
+			return nil, status.Errorf(codes.InvalidArgument, "runbook params: %v", err)
+		}
+		dreq.Runbook = &action.RunbookParams{Target: rb.GetTarget(), Params: params}
 	}
 	a, replayed, err := h.actions.Execute(ctx, dreq)
 	if err != nil {
@@ -154,6 +162,8 @@ func kindFromProto(k actionsv1.ActionKind) action.Kind {
 		return action.KindWebhook
 	case actionsv1.ActionKind_ACTION_KIND_NOTIFY:
 		return action.KindNotify
+	case actionsv1.ActionKind_ACTION_KIND_RUNBOOK:
+		return action.KindRunbook
 	default:
 		return action.Kind(k.String())
 	}
@@ -165,6 +175,8 @@ func kindToProto(k action.Kind) actionsv1.ActionKind {
 		return actionsv1.ActionKind_ACTION_KIND_WEBHOOK
 	case action.KindNotify:
 		return actionsv1.ActionKind_ACTION_KIND_NOTIFY
+	case action.KindRunbook:
+		return actionsv1.ActionKind_ACTION_KIND_RUNBOOK
 	default:
 		return actionsv1.ActionKind_ACTION_KIND_UNSPECIFIED
 	}

@@ -19,6 +19,7 @@ import (
 	actionsv1 "github.com/alexus-platform/alexus/gen/alexus/actions/v1"
 	"github.com/alexus-platform/alexus/internal/provision"
 	"github.com/alexus-platform/alexus/services/actions/action"
+	"github.com/alexus-platform/alexus/services/actions/sweep"
 )
 
 // slack stands in for a Slack incoming webhook: it counts posts and answers
@@ -60,9 +61,10 @@ func notifyRequest(key, target string) *actionsv1.ExecuteActionRequest {
 	}
 }
 
-// jobs lists (queue, state) of every River job in the test database.
+// jobs lists (queue, state) of every action job in the test database (the
+// periodic sweep's jobs left out).
 func (b *bundle) jobs(t require.TestingT) [][2]string {
-	rows, err := b.db.Pool().Query(context.Background(), `SELECT queue, state::text FROM river_job ORDER BY id`)
+	rows, err := b.db.Pool().Query(context.Background(), `SELECT queue, state::text FROM river_job WHERE queue <> $1 ORDER BY id`, sweep.Queue)
 	require.NoError(t, err)
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) ([2]string, error) {
 		var q [2]string

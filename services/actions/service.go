@@ -24,6 +24,8 @@ import (
 	"github.com/alexus-platform/alexus/services/actions/action"
 	"github.com/alexus-platform/alexus/services/actions/audit"
 	"github.com/alexus-platform/alexus/services/actions/notify"
+	"github.com/alexus-platform/alexus/services/actions/runbook"
+	"github.com/alexus-platform/alexus/services/actions/sweep"
 	"github.com/alexus-platform/alexus/services/actions/webhook"
 )
 
@@ -39,8 +41,9 @@ type Deps struct {
 	// RetryPolicy overrides River's default exponential backoff between
 	// attempts; nil keeps River's. Tests use it to retry quickly.
 	RetryPolicy river.ClientRetryPolicy
-	// Keys open the sealed URLs of notify targets; without them every
-	// notify action fails.
+	// Keys open the sealed URLs of notify targets and the sealed
+	// credentials of runbooks; without them every notify and runbook
+	// action fails.
 	Keys *secretbox.Keyring
 }
 
@@ -85,12 +88,14 @@ func New(cfg Config, deps Deps) (*Service, error) {
 			return webhook.Enqueue(ctx, s.river, tx, a, cfg.MaxAttempts)
 		case action.KindNotify:
 			return notify.Enqueue(ctx, s.river, tx, a, cfg.MaxAttempts)
+		case action.KindRunbook:
+			return runbook.Enqueue(ctx, s.river, tx, a, cfg.MaxAttempts)
 		default:
 			return fmt.Errorf("no executor for action kind %q", a.Kind)
 		}
-	})
+	}, runbook.Check)
 
-	// Both executors dial through one egress policy, so they share its
+	// All executors dial through one egress policy, so they share its
 	// cache of the tenants' allow-lists.
 	policy := &egress.Policy{Allow: cfg.EgressAllow, TenantAllow: webhook.TenantNetworks(deps.DB)}
 	workers := river.NewWorkers()
@@ -108,18 +113,36 @@ func New(cfg Config, deps Deps) (*Service, error) {
 	}, s.log.Named("notify"), deps.DB, s.actions)); err != nil {
 		return nil, fmt.Errorf("register notify worker: %w", err)
 	}
+	if err := river.AddWorkerSafely(workers, runbook.NewWorker(runbook.WorkerConfig{
+		Timeout: cfg.RunbookTimeout,
+		Egress:  policy,
+		Keys:    deps.Keys,
+	}, s.log.Named("runbook"), deps.DB, s.actions)); err != nil {
+		return nil, fmt.Errorf("register runbook worker: %w", err)
+	}
+	sweeper := sweep.NewSweeper(s.log.Named("sweep"), deps.DB, s.actions,
+		webhook.Args{}.Kind(), notify.Args{}.Kind(), runbook.Args{}.Kind())
+	if err := river.AddWorkerSafely(workers, sweeper); err != nil {
+		return nil, fmt.Errorf("register sweep worker: %w", err)
+	}
 	client, err := river.NewClient(riverpgxv5.New(deps.DB.Pool()), &river.Config{
 		Logger:            slog.New(zapslog.NewHandler(s.log.Named("river").Core(), zapslog.WithName("river"))),
 		MaxAttempts:       cfg.MaxAttempts,
 		FetchPollInterval: cfg.PollInterval,
 		FetchCooldown:     min(cfg.PollInterval, river.FetchCooldownDefault),
-		// One queue per action kind, each with its own worker count.
+		// One queue per action kind, each with its own worker count, and
+		// one for the sweep of dead actions.
 		Queues: map[string]river.QueueConfig{
 			webhook.Queue: {MaxWorkers: cfg.Workers},
 			notify.Queue:  {MaxWorkers: cfg.NotifyWorkers},
+			runbook.Queue: {MaxWorkers: cfg.RunbookWorkers},
+			sweep.Queue:   {MaxWorkers: 1},
 		},
-		RetryPolicy: deps.RetryPolicy,
-		Workers:     workers,
+		// The sweep runs on the elected leader only, so replicas do not
+		// sweep side by side.
+		PeriodicJobs: []*river.PeriodicJob{sweep.PeriodicJob(cfg.SweepInterval)},
+		RetryPolicy:  deps.RetryPolicy,
+		Workers:      workers,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("build river client: %w", err)
@@ -151,7 +174,8 @@ func (s *Service) Run(ctx context.Context, lis net.Listener) error {
 	health.SetServingStatus(actionsv1.ActionService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
 	stopHealth := context.AfterFunc(ctx, health.Shutdown)
 	defer stopHealth()
-	s.log.Info("action plane serving", zap.String("addr", lis.Addr().String()), zap.Int("webhook_workers", s.cfg.Workers), zap.Int("notify_workers", s.cfg.NotifyWorkers))
+	s.log.Info("action plane serving", zap.String("addr", lis.Addr().String()), zap.Int("webhook_workers", s.cfg.Workers), zap.Int("notify_workers", s.cfg.NotifyWorkers),
+		zap.Int("runbook_workers", s.cfg.RunbookWorkers), zap.Duration("sweep_interval", s.cfg.SweepInterval))
 
 	serveErr := rpc.Serve(ctx, srv, lis)
 	return errors.Join(serveErr, s.stopRiver())

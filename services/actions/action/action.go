@@ -1,7 +1,9 @@
 package action
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -24,6 +26,10 @@ const (
 	// KindNotify posts a message to a tenant-registered Slack or Microsoft
 	// Teams incoming webhook.
 	KindNotify Kind = "notify"
+	// KindRunbook triggers a tenant-registered runbook (a Rundeck job, an
+	// AWX job template or a generic automation endpoint) with parameters
+	// checked against the runbook's schema.
+	KindRunbook Kind = "runbook"
 )
 
 // Queue is the River queue the kind's jobs run on: one queue per kind, so a
@@ -34,7 +40,6 @@ func (k Kind) Queue() string { return string(k) }
 // Queues of kinds that have no executor yet; their names are reserved so
 // that configuration and dashboards need not change when they arrive.
 const (
-	QueueRunbook    = "runbook"
 	QueueJira       = "jira"
 	QueueServiceNow = "servicenow"
 )
@@ -102,6 +107,18 @@ type NotifyParams struct {
 	Fields map[string]string `json:"fields,omitempty"`
 }
 
+// MaxRunbookParams bounds a runbook action's encoded parameters.
+const MaxRunbookParams = 64 << 10
+
+// RunbookParams are the parameters of a runbook action.
+type RunbookParams struct {
+	// Target names one of the tenant's registered runbooks.
+	Target string `json:"target"`
+	// Params is a JSON object, checked against the runbook's schema; it is
+	// kept as JSON text so that its numbers are not rounded on the way.
+	Params json.RawMessage `json:"params"`
+}
+
 // Request asks for one action.
 type Request struct {
 	// IdempotencyKey makes the request idempotent within the tenant.
@@ -116,6 +133,8 @@ type Request struct {
 	Webhook *WebhookParams
 	// Notify carries the parameters of a KindNotify action.
 	Notify *NotifyParams
+	// Runbook carries the parameters of a KindRunbook action.
+	Runbook *RunbookParams
 }
 
 // Action is the record of one action.
@@ -128,7 +147,9 @@ type Action struct {
 	// Webhook holds the parameters of a KindWebhook action.
 	Webhook WebhookParams
 	// Notify holds the parameters of a KindNotify action.
-	Notify    NotifyParams
+	Notify NotifyParams
+	// Runbook holds the parameters of a KindRunbook action.
+	Runbook   RunbookParams
 	Status    Status
 	Result    string
 	Attempts  int
@@ -138,8 +159,11 @@ type Action struct {
 
 // Target is the name of the registered target the action acts on.
 func (a Action) Target() string {
-	if a.Kind == KindNotify {
+	switch a.Kind {
+	case KindNotify:
 		return a.Notify.Target
+	case KindRunbook:
+		return a.Runbook.Target
 	}
 	return a.Webhook.Target
 }
@@ -195,7 +219,7 @@ func normalize(req Request) (Request, error) {
 			return req, fmt.Errorf("%w: webhook target %q is not a valid target name", ErrInvalid, p.Target)
 		}
 		req.Webhook = &p
-		req.Notify = nil
+		req.Notify, req.Runbook = nil, nil
 	case KindNotify:
 		if req.Notify == nil {
 			return req, fmt.Errorf("%w: a notify action needs notify parameters", ErrInvalid)
@@ -204,7 +228,16 @@ func normalize(req Request) (Request, error) {
 		if err != nil {
 			return req, err
 		}
-		req.Notify, req.Webhook = &p, nil
+		req.Notify, req.Webhook, req.Runbook = &p, nil, nil
+	case KindRunbook:
+		if req.Runbook == nil {
+			return req, fmt.Errorf("%w: a runbook action needs runbook parameters", ErrInvalid)
+		}
+		p, err := normalizeRunbook(*req.Runbook)
+		if err != nil {
+			return req, err
+		}
+		req.Runbook, req.Webhook, req.Notify = &p, nil, nil
 	default:
 		return req, fmt.Errorf("%w: unknown action kind %q", ErrInvalid, req.Kind)
 	}
@@ -246,6 +279,35 @@ func normalizeNotify(p NotifyParams) (NotifyParams, error) {
 	}
 	return p, nil
 }
+
+func normalizeRunbook(p RunbookParams) (RunbookParams, error) {
+	if !targetPattern.MatchString(p.Target) {
+		return p, fmt.Errorf("%w: runbook %q is not a valid runbook name", ErrInvalid, p.Target)
+	}
+	if len(p.Params) == 0 {
+		p.Params = json.RawMessage(`{}`)
+	}
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(p.Params, &obj); err != nil || obj == nil {
+		return p, fmt.Errorf("%w: runbook params must be a JSON object", ErrInvalid)
+	}
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, p.Params); err != nil {
+		return p, fmt.Errorf("%w: runbook params must be a JSON object", ErrInvalid)
+	}
+	if compact.Len() > MaxRunbookParams {
+		return p, fmt.Errorf("%w: runbook params are longer than %d bytes", ErrInvalid, MaxRunbookParams)
+	}
+	p.Params = compact.Bytes()
+	return p, nil
+}
+
+// Check vets a request inside the transaction that would record it, after
+// the request's own shape was checked and before anything is written: an
+// error (one wrapping ErrInvalid for the caller's mistakes) rolls the
+// transaction back, so nothing is stored. Executors plug in what only they
+// know, such as a runbook's parameter schema.
+type Check func(ctx context.Context, tx pgx.Tx, req Request) error
 
 // Enqueuer schedules an action's execution inside tx, the transaction that
 // records the action, so the job exists if and only if the action does.

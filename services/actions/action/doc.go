@@ -4,6 +4,7 @@
 // from pending to succeeded or failed.
 //
 // It takes and returns plain Go values; the gRPC handler converts them, and
-// the executors (packages webhook and notify) are plugged in as an Enqueuer
-// so that this package knows nothing of the job queue.
+// the executors (packages webhook, notify and runbook) are plugged in as an
+// Enqueuer and Checks, so that this package knows nothing of the job queue
+// or of the executors' targets.
 package action

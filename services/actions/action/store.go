@@ -28,12 +28,14 @@ const (
 type Store struct {
 	db      *store.DB
 	enqueue Enqueuer
+	checks  []Check
 }
 
-// NewStore returns a Store on db that schedules new actions with enqueue.
-// A nil enqueue is allowed for a Store that only reads and records outcomes.
-func NewStore(db *store.DB, enqueue Enqueuer) *Store {
-	return &Store{db: db, enqueue: enqueue}
+// NewStore returns a Store on db that schedules new actions with enqueue
+// after vetting them with checks. A nil enqueue is allowed for a Store that
+// only reads and records outcomes.
+func NewStore(db *store.DB, enqueue Enqueuer, checks ...Check) *Store {
+	return &Store{db: db, enqueue: enqueue, checks: checks}
 }
 
 const actionColumns = `id::text, idempotency_key, coalesce(incident_id::text, ''), kind, params, reason,
@@ -61,9 +63,12 @@ func (s *Store) Execute(ctx context.Context, req Request) (a Action, replayed bo
 		return Action{}, false, err
 	}
 	var params []byte
-	if req.Kind == KindNotify {
+	switch req.Kind {
+	case KindNotify:
 		params, err = json.Marshal(req.Notify)
-	} else {
+	case KindRunbook:
+		params, err = json.Marshal(req.Runbook)
+	default:
 		params, err = json.Marshal(req.Webhook)
 	}
 	if err != nil {
@@ -100,6 +105,14 @@ func (s *Store) Execute(ctx context.Context, req Request) (a Action, replayed bo
 			return nil
 		}
 		a = inserted[0]
+		// Checked only for a new action: a replay returns the first
+		// action as it was accepted, even if, say, the runbook's schema
+		// changed since.
+		for _, check := range s.checks {
+			if err := check(ctx, tx, req); err != nil {
+				return err
+			}
+		}
 		err = audit.Append(ctx, tx, EventRequested, a.Subject(), map[string]string{
 			"kind":            string(a.Kind),
 			"target":          a.Target(),
@@ -225,8 +238,11 @@ func scanAction(row pgx.CollectableRow) (Action, error) {
 	a.Kind, a.Status = Kind(kind), Status(status)
 	if len(params) > 0 {
 		var dst any = &a.Webhook
-		if a.Kind == KindNotify {
+		switch a.Kind {
+		case KindNotify:
 			dst = &a.Notify
+		case KindRunbook:
+			dst = &a.Runbook
 		}
 		if err := json.Unmarshal(params, dst); err != nil {
 			return Action{}, fmt.Errorf("decode params of action %s: %w", a.ID, err)

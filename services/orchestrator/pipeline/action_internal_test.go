@@ -41,4 +41,19 @@ func TestActionRequestByKind(t *testing.T) {
 	require.Equal(t, "critical", req.GetWebhook().GetDetails()["severity"])
 	require.Equal(t, "2026-11-29T10:00:00Z", req.GetWebhook().GetDetails()["created_at"])
 	require.Nil(t, req.GetNotify())
+
+	// A runbook gets the incident's facts as string parameters; whether
+	// its schema accepts them is the action plane's call.
+	req = actionRequest("k", "inc-1", inc, sig, cls, diag("runbook", "restart-checkout"), check)
+	require.Equal(t, actionsv1.ActionKind_ACTION_KIND_RUNBOOK, req.GetKind())
+	require.Equal(t, "restart-checkout", req.GetRunbook().GetTarget())
+	require.Equal(t, map[string]any{
+		"incident_id":    "inc-1",
+		"title":          "Checkout 5xx above 5%",
+		"resource":       "checkout",
+		"severity":       "critical",
+		"probable_cause": "a bad deploy",
+		"confidence":     "0.91",
+	}, req.GetRunbook().GetParams().AsMap())
+	require.Nil(t, req.GetWebhook())
 }

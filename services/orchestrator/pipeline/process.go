@@ -13,8 +13,11 @@ import (
 	"github.com/google/uuid"
 	"go.uber.org/zap"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/structpb"
 
 	actionsv1 "github.com/alexus-platform/alexus/gen/alexus/actions/v1"
 	orchestratorv1 "github.com/alexus-platform/alexus/gen/alexus/orchestrator/v1"
@@ -239,6 +242,7 @@ var targetName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
 const (
 	actionKindWebhook = "webhook"
 	actionKindNotify  = "notify"
+	actionKindRunbook = "runbook"
 )
 
 // decide runs the decision's stage: execute hands the recommended action to
@@ -253,7 +257,7 @@ func (p *Processor) decide(ctx context.Context, id string, inc incident.Incident
 		switch {
 		case a == nil:
 			reason = "execute was decided but the diagnosis recommends no action"
-		case a.GetKind() != actionKindWebhook && a.GetKind() != actionKindNotify:
+		case a.GetKind() != actionKindWebhook && a.GetKind() != actionKindNotify && a.GetKind() != actionKindRunbook:
 			reason = fmt.Sprintf("execute was decided but action kind %q is not supported", a.GetKind())
 		case !targetName.MatchString(a.GetTarget()):
 			reason = fmt.Sprintf("execute was decided but %s target %q is not a valid target name", a.GetKind(), a.GetTarget())
@@ -381,16 +385,32 @@ func (p *Processor) execute(ctx context.Context, id string, inc incident.Inciden
 	return p.stage(ctx, id, done, incident.StageExecute, action, func(ctx context.Context) (incident.StageUpdate, error) {
 		req := actionRequest(key, id, inc, sig, cls, diag, check)
 		resp, err := p.actions.ExecuteAction(ctx, req)
+		if status.Code(err) == codes.InvalidArgument {
+			// The action plane refused the request for good (e.g. a
+			// runbook whose schema does not accept the incident's facts):
+			// a retry would be refused again, so the refusal is the
+			// execute stage's outcome, recorded on the incident.
+			msg := status.Convert(err).Message()
+			return incident.StageUpdate{
+				Summary: truncate(fmt.Sprintf("the action plane refused the %s action on %q: %s", a.GetKind(), a.GetTarget(), msg), 300),
+				Details: map[string]string{
+					"action_status":   "REFUSED",
+					"error":           truncate(msg, 1000),
+					"idempotency_key": key,
+					"target":          a.GetTarget(),
+				},
+			}, nil
+		}
 		if err != nil {
 			return incident.StageUpdate{}, fmt.Errorf("execute action: %w", err)
 		}
 		proto.Merge(action, resp.GetAction())
-		status := incident.EnumText(action.GetStatus().String(), "ACTION_STATUS_")
+		state := incident.EnumText(action.GetStatus().String(), "ACTION_STATUS_")
 		return incident.StageUpdate{
-			Summary: fmt.Sprintf("handed a %s action to %q to the action plane (%s)", a.GetKind(), a.GetTarget(), status),
+			Summary: fmt.Sprintf("handed a %s action to %q to the action plane (%s)", a.GetKind(), a.GetTarget(), state),
 			Details: map[string]string{
 				"action_id":       action.GetId(),
-				"action_status":   status,
+				"action_status":   state,
 				"idempotency_key": key,
 				"target":          a.GetTarget(),
 				"replayed":        strconv.FormatBool(resp.GetReplayed()),
@@ -401,7 +421,15 @@ func (p *Processor) execute(ctx context.Context, id string, inc incident.Inciden
 
 // actionRequest is the action plane request that executes diag's
 // recommended action for incident id under key: a webhook carries the
-// incident's facts as details, a notify message says them in words.
+// incident's facts as details, a notify message says them in words, and a
+// runbook gets the incident's facts as string parameters.
+//
+// A diagnosis names a runbook but carries no parameters for it, so the
+// facts (runbookFacts) are all a runbook is given. A runbook whose schema
+// accepts them (declares them as strings or allows additional properties,
+// and requires nothing else) runs; any other is refused by the action
+// plane with INVALID_ARGUMENT, and the execute stage records the refusal
+// (action_status REFUSED) instead of acting.
 func actionRequest(key, id string, inc incident.Incident, sig *signalv1.Signal, cls *reasoningv1.Classification, diag *reasoningv1.Diagnosis, check *reasoningv1.CheckConfidenceResponse) *actionsv1.ExecuteActionRequest {
 	a := diag.GetRecommendedAction()
 	req := &actionsv1.ExecuteActionRequest{
@@ -421,6 +449,25 @@ func actionRequest(key, id string, inc incident.Incident, sig *signalv1.Signal, 
 				"Confidence": formatConf(check.GetConfidence()),
 				"Incident":   id,
 			},
+		}}
+		return req
+	}
+	if a.GetKind() == actionKindRunbook {
+		params := make(map[string]*structpb.Value, 6)
+		for k, v := range map[string]string{
+			"incident_id":    id,
+			"title":          truncate(sig.GetTitle(), 500),
+			"resource":       truncate(sig.GetResource(), 500),
+			"severity":       incident.SeverityText(cls.GetSeverity()),
+			"probable_cause": truncate(diag.GetProbableCause(), 1000),
+			"confidence":     formatConf(check.GetConfidence()),
+		} {
+			params[k] = structpb.NewStringValue(v)
+		}
+		req.Kind = actionsv1.ActionKind_ACTION_KIND_RUNBOOK
+		req.Params = &actionsv1.ExecuteActionRequest_Runbook{Runbook: &actionsv1.RunbookParams{
+			Target: a.GetTarget(),
+			Params: &structpb.Struct{Fields: params},
 		}}
 		return req
 	}

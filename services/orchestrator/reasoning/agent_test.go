@@ -19,6 +19,7 @@ import (
 	"github.com/alexus-platform/alexus/internal/llm"
 	"github.com/alexus-platform/alexus/internal/llm/llmtest"
 	"github.com/alexus-platform/alexus/internal/provision"
+	"github.com/alexus-platform/alexus/internal/secretbox"
 	"github.com/alexus-platform/alexus/internal/store"
 	"github.com/alexus-platform/alexus/internal/store/storetest"
 	"github.com/alexus-platform/alexus/internal/tenant"
@@ -526,6 +527,14 @@ func TestTargetCatalogueListsTheTenantTargets(t *testing.T) {
 	require.NoError(t, provision.SetWebhookTarget(b.acme, b.db, "page-oncall", "https://hooks.acme.example/page"))
 	// Repointing a target keeps one entry.
 	require.NoError(t, provision.SetWebhookTarget(b.acme, b.db, "restart-checkout", "https://hooks.acme.example/restart-v2"))
+	key, err := secretbox.GenerateKey()
+	require.NoError(t, err)
+	keys, err := secretbox.ParseKeyring("k1:" + key)
+	require.NoError(t, err)
+	require.NoError(t, provision.SetRunbook(b.globex, b.db, keys, provision.Runbook{
+		Name: "restart-pods", Kind: provision.RunbookAWX, URL: "https://awx.globex.example", Job: "12",
+		Credential: []byte("token"), Schema: json.RawMessage(`{"type": "object"}`),
+	}))
 
 	webhook := func(names ...string) []reasoning.CatalogueAction {
 		out := make([]reasoning.CatalogueAction, len(names))
@@ -540,7 +549,7 @@ func TestTargetCatalogueListsTheTenantTargets(t *testing.T) {
 		want []reasoning.CatalogueAction
 	}{
 		{"acme", b.acme, webhook("page-oncall", "restart-checkout")},
-		{"globex", b.globex, webhook("flush-cache")},
+		{"globex", b.globex, append(webhook("flush-cache"), reasoning.CatalogueAction{Kind: reasoning.ActionKindRunbook, Target: "restart-pods"})},
 		{"initech", b.initech, nil},
 	} {
 		got, err := b.catalogue.Actions(tc.ctx)
@@ -548,6 +557,6 @@ func TestTargetCatalogueListsTheTenantTargets(t *testing.T) {
 		require.Equal(t, tc.want, got, tc.name)
 	}
 
-	_, err := b.catalogue.Actions(context.Background())
+	_, err = b.catalogue.Actions(context.Background())
 	require.Error(t, err, "a context without a tenant reads no catalogue")
 }

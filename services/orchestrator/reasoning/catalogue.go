@@ -22,8 +22,10 @@ type Catalogue interface {
 }
 
 // TargetCatalogue is the catalogue of the action plane's registered
-// targets: the tenant's webhook targets (kind "webhook") and its Slack and
-// Microsoft Teams notify targets (kind "notify").
+// targets: the tenant's webhook targets (kind "webhook"), its Slack and
+// Microsoft Teams notify targets (kind "notify") and its runbooks (kind
+// "runbook": Rundeck jobs, AWX job templates, generic automation
+// endpoints).
 type TargetCatalogue struct{ db *store.DB }
 
 // NewTargetCatalogue returns a catalogue read through db.
@@ -36,7 +38,9 @@ func (c *TargetCatalogue) Actions(ctx context.Context) ([]CatalogueAction, error
 		rows, err := tx.Query(ctx, `
 			(SELECT $1::text, name FROM webhook_targets ORDER BY name LIMIT 100)
 			UNION ALL
-			(SELECT $2::text, name FROM notify_targets ORDER BY name LIMIT 100)`, ActionKindWebhook, ActionKindNotify)
+			(SELECT $2::text, name FROM notify_targets ORDER BY name LIMIT 100)
+			UNION ALL
+			(SELECT $3::text, name FROM runbooks ORDER BY name LIMIT 100)`, ActionKindWebhook, ActionKindNotify, ActionKindRunbook)
 		if err != nil {
 			return err
 		}
@@ -56,6 +60,10 @@ func (c *TargetCatalogue) Actions(ctx context.Context) ([]CatalogueAction, error
 // ActionKindNotify is the catalogue kind of a notify target: a message to
 // a Slack or Microsoft Teams channel.
 const ActionKindNotify = "notify"
+
+// ActionKindRunbook is the catalogue kind of a runbook: a Rundeck job, an
+// AWX job template or a generic automation endpoint the tenant registered.
+const ActionKindRunbook = "runbook"
 
 // FixedCatalogue is a catalogue that is the same for every tenant, for
 // evaluation runs and tests without a database.

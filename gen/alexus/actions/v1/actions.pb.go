@@ -13,6 +13,7 @@ import (
 	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	structpb "google.golang.org/protobuf/types/known/structpb"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
@@ -37,6 +38,10 @@ const (
 	// A message to a chat channel (Slack or Microsoft Teams incoming webhook)
 	// registered by the tenant as a notify target.
 	ActionKind_ACTION_KIND_NOTIFY ActionKind = 2
+	// A trigger of a tenant-registered runbook: a Rundeck job, an AWX job
+	// template, or a generic automation endpoint, with parameters checked
+	// against the runbook's declared JSON schema.
+	ActionKind_ACTION_KIND_RUNBOOK ActionKind = 3
 )
 
 // Enum value maps for ActionKind.
@@ -45,11 +50,13 @@ var (
 		0: "ACTION_KIND_UNSPECIFIED",
 		1: "ACTION_KIND_WEBHOOK",
 		2: "ACTION_KIND_NOTIFY",
+		3: "ACTION_KIND_RUNBOOK",
 	}
 	ActionKind_value = map[string]int32{
 		"ACTION_KIND_UNSPECIFIED": 0,
 		"ACTION_KIND_WEBHOOK":     1,
 		"ACTION_KIND_NOTIFY":      2,
+		"ACTION_KIND_RUNBOOK":     3,
 	}
 )
 
@@ -346,6 +353,69 @@ func (x *NotifyParams) GetFields() map[string]string {
 	return nil
 }
 
+// RunbookParams are the parameters of a runbook action: which of the
+// tenant's registered runbooks to trigger, and with what.
+type RunbookParams struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Name of the tenant's registered runbook (alexus runbook set); required.
+	Target string `protobuf:"bytes,1,opt,name=target,proto3" json:"target,omitempty"`
+	// The runbook's parameters, a JSON object that must satisfy the schema
+	// the runbook declared; ExecuteAction refuses one that does not with
+	// INVALID_ARGUMENT naming the violations, and stores nothing. They are
+	// sent as Rundeck's job options (strings: other values as their JSON
+	// text), AWX's extra_vars, or a generic endpoint's "params". A Struct
+	// rather than a map of strings, so that a schema can declare numbers,
+	// booleans and lists and AWX gets them typed; numbers are doubles, so
+	// integers beyond 2^53 do not survive.
+	Params        *structpb.Struct `protobuf:"bytes,2,opt,name=params,proto3" json:"params,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RunbookParams) Reset() {
+	*x = RunbookParams{}
+	mi := &file_alexus_actions_v1_actions_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RunbookParams) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RunbookParams) ProtoMessage() {}
+
+func (x *RunbookParams) ProtoReflect() protoreflect.Message {
+	mi := &file_alexus_actions_v1_actions_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RunbookParams.ProtoReflect.Descriptor instead.
+func (*RunbookParams) Descriptor() ([]byte, []int) {
+	return file_alexus_actions_v1_actions_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *RunbookParams) GetTarget() string {
+	if x != nil {
+		return x.Target
+	}
+	return ""
+}
+
+func (x *RunbookParams) GetParams() *structpb.Struct {
+	if x != nil {
+		return x.Params
+	}
+	return nil
+}
+
 // ExecuteActionRequest asks for one action.
 type ExecuteActionRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -363,6 +433,7 @@ type ExecuteActionRequest struct {
 	//
 	//	*ExecuteActionRequest_Webhook
 	//	*ExecuteActionRequest_Notify
+	//	*ExecuteActionRequest_Runbook
 	Params        isExecuteActionRequest_Params `protobuf_oneof:"params"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -370,7 +441,7 @@ type ExecuteActionRequest struct {
 
 func (x *ExecuteActionRequest) Reset() {
 	*x = ExecuteActionRequest{}
-	mi := &file_alexus_actions_v1_actions_proto_msgTypes[2]
+	mi := &file_alexus_actions_v1_actions_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -382,7 +453,7 @@ func (x *ExecuteActionRequest) String() string {
 func (*ExecuteActionRequest) ProtoMessage() {}
 
 func (x *ExecuteActionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_actions_v1_actions_proto_msgTypes[2]
+	mi := &file_alexus_actions_v1_actions_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -395,7 +466,7 @@ func (x *ExecuteActionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExecuteActionRequest.ProtoReflect.Descriptor instead.
 func (*ExecuteActionRequest) Descriptor() ([]byte, []int) {
-	return file_alexus_actions_v1_actions_proto_rawDescGZIP(), []int{2}
+	return file_alexus_actions_v1_actions_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *ExecuteActionRequest) GetIdempotencyKey() string {
@@ -451,6 +522,15 @@ func (x *ExecuteActionRequest) GetNotify() *NotifyParams {
 	return nil
 }
 
+func (x *ExecuteActionRequest) GetRunbook() *RunbookParams {
+	if x != nil {
+		if x, ok := x.Params.(*ExecuteActionRequest_Runbook); ok {
+			return x.Runbook
+		}
+	}
+	return nil
+}
+
 type isExecuteActionRequest_Params interface {
 	isExecuteActionRequest_Params()
 }
@@ -465,9 +545,16 @@ type ExecuteActionRequest_Notify struct {
 	Notify *NotifyParams `protobuf:"bytes,6,opt,name=notify,proto3,oneof"`
 }
 
+type ExecuteActionRequest_Runbook struct {
+	// Parameters of a runbook action.
+	Runbook *RunbookParams `protobuf:"bytes,7,opt,name=runbook,proto3,oneof"`
+}
+
 func (*ExecuteActionRequest_Webhook) isExecuteActionRequest_Params() {}
 
 func (*ExecuteActionRequest_Notify) isExecuteActionRequest_Params() {}
+
+func (*ExecuteActionRequest_Runbook) isExecuteActionRequest_Params() {}
 
 // Action is the record of one action.
 type Action struct {
@@ -482,7 +569,9 @@ type Action struct {
 	Kind ActionKind `protobuf:"varint,4,opt,name=kind,proto3,enum=alexus.actions.v1.ActionKind" json:"kind,omitempty"`
 	// Where its job stands.
 	Status ActionStatus `protobuf:"varint,5,opt,name=status,proto3,enum=alexus.actions.v1.ActionStatus" json:"status,omitempty"`
-	// What the executor reported (e.g. the target's HTTP status).
+	// What the executor reported (e.g. the target's HTTP status, and for a
+	// runbook the remote execution's ID, "rundeck execution 1234" or "awx
+	// job 42").
 	Result string `protobuf:"bytes,6,opt,name=result,proto3" json:"result,omitempty"`
 	// How many times the executor ran.
 	Attempts int32 `protobuf:"varint,7,opt,name=attempts,proto3" json:"attempts,omitempty"`
@@ -500,7 +589,7 @@ type Action struct {
 
 func (x *Action) Reset() {
 	*x = Action{}
-	mi := &file_alexus_actions_v1_actions_proto_msgTypes[3]
+	mi := &file_alexus_actions_v1_actions_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -512,7 +601,7 @@ func (x *Action) String() string {
 func (*Action) ProtoMessage() {}
 
 func (x *Action) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_actions_v1_actions_proto_msgTypes[3]
+	mi := &file_alexus_actions_v1_actions_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -525,7 +614,7 @@ func (x *Action) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Action.ProtoReflect.Descriptor instead.
 func (*Action) Descriptor() ([]byte, []int) {
-	return file_alexus_actions_v1_actions_proto_rawDescGZIP(), []int{3}
+	return file_alexus_actions_v1_actions_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *Action) GetId() string {
@@ -618,7 +707,7 @@ type ExecuteActionResponse struct {
 
 func (x *ExecuteActionResponse) Reset() {
 	*x = ExecuteActionResponse{}
-	mi := &file_alexus_actions_v1_actions_proto_msgTypes[4]
+	mi := &file_alexus_actions_v1_actions_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -630,7 +719,7 @@ func (x *ExecuteActionResponse) String() string {
 func (*ExecuteActionResponse) ProtoMessage() {}
 
 func (x *ExecuteActionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_actions_v1_actions_proto_msgTypes[4]
+	mi := &file_alexus_actions_v1_actions_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -643,7 +732,7 @@ func (x *ExecuteActionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExecuteActionResponse.ProtoReflect.Descriptor instead.
 func (*ExecuteActionResponse) Descriptor() ([]byte, []int) {
-	return file_alexus_actions_v1_actions_proto_rawDescGZIP(), []int{4}
+	return file_alexus_actions_v1_actions_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *ExecuteActionResponse) GetAction() *Action {
@@ -688,7 +777,7 @@ type AuditEntry struct {
 
 func (x *AuditEntry) Reset() {
 	*x = AuditEntry{}
-	mi := &file_alexus_actions_v1_actions_proto_msgTypes[5]
+	mi := &file_alexus_actions_v1_actions_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -700,7 +789,7 @@ func (x *AuditEntry) String() string {
 func (*AuditEntry) ProtoMessage() {}
 
 func (x *AuditEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_actions_v1_actions_proto_msgTypes[5]
+	mi := &file_alexus_actions_v1_actions_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -713,7 +802,7 @@ func (x *AuditEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuditEntry.ProtoReflect.Descriptor instead.
 func (*AuditEntry) Descriptor() ([]byte, []int) {
-	return file_alexus_actions_v1_actions_proto_rawDescGZIP(), []int{5}
+	return file_alexus_actions_v1_actions_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *AuditEntry) GetId() int64 {
@@ -808,7 +897,7 @@ type ListAuditLogRequest struct {
 
 func (x *ListAuditLogRequest) Reset() {
 	*x = ListAuditLogRequest{}
-	mi := &file_alexus_actions_v1_actions_proto_msgTypes[6]
+	mi := &file_alexus_actions_v1_actions_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -820,7 +909,7 @@ func (x *ListAuditLogRequest) String() string {
 func (*ListAuditLogRequest) ProtoMessage() {}
 
 func (x *ListAuditLogRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_actions_v1_actions_proto_msgTypes[6]
+	mi := &file_alexus_actions_v1_actions_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -833,7 +922,7 @@ func (x *ListAuditLogRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAuditLogRequest.ProtoReflect.Descriptor instead.
 func (*ListAuditLogRequest) Descriptor() ([]byte, []int) {
-	return file_alexus_actions_v1_actions_proto_rawDescGZIP(), []int{6}
+	return file_alexus_actions_v1_actions_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ListAuditLogRequest) GetPageSize() int32 {
@@ -905,7 +994,7 @@ type ListAuditLogResponse struct {
 
 func (x *ListAuditLogResponse) Reset() {
 	*x = ListAuditLogResponse{}
-	mi := &file_alexus_actions_v1_actions_proto_msgTypes[7]
+	mi := &file_alexus_actions_v1_actions_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -917,7 +1006,7 @@ func (x *ListAuditLogResponse) String() string {
 func (*ListAuditLogResponse) ProtoMessage() {}
 
 func (x *ListAuditLogResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_actions_v1_actions_proto_msgTypes[7]
+	mi := &file_alexus_actions_v1_actions_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -930,7 +1019,7 @@ func (x *ListAuditLogResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAuditLogResponse.ProtoReflect.Descriptor instead.
 func (*ListAuditLogResponse) Descriptor() ([]byte, []int) {
-	return file_alexus_actions_v1_actions_proto_rawDescGZIP(), []int{7}
+	return file_alexus_actions_v1_actions_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ListAuditLogResponse) GetEntries() []*AuditEntry {
@@ -958,7 +1047,7 @@ type GetActionRequest struct {
 
 func (x *GetActionRequest) Reset() {
 	*x = GetActionRequest{}
-	mi := &file_alexus_actions_v1_actions_proto_msgTypes[8]
+	mi := &file_alexus_actions_v1_actions_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -970,7 +1059,7 @@ func (x *GetActionRequest) String() string {
 func (*GetActionRequest) ProtoMessage() {}
 
 func (x *GetActionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_actions_v1_actions_proto_msgTypes[8]
+	mi := &file_alexus_actions_v1_actions_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -983,7 +1072,7 @@ func (x *GetActionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetActionRequest.ProtoReflect.Descriptor instead.
 func (*GetActionRequest) Descriptor() ([]byte, []int) {
-	return file_alexus_actions_v1_actions_proto_rawDescGZIP(), []int{8}
+	return file_alexus_actions_v1_actions_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *GetActionRequest) GetId() string {
@@ -1004,7 +1093,7 @@ type GetActionResponse struct {
 
 func (x *GetActionResponse) Reset() {
 	*x = GetActionResponse{}
-	mi := &file_alexus_actions_v1_actions_proto_msgTypes[9]
+	mi := &file_alexus_actions_v1_actions_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1016,7 +1105,7 @@ func (x *GetActionResponse) String() string {
 func (*GetActionResponse) ProtoMessage() {}
 
 func (x *GetActionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_actions_v1_actions_proto_msgTypes[9]
+	mi := &file_alexus_actions_v1_actions_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1029,7 +1118,7 @@ func (x *GetActionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetActionResponse.ProtoReflect.Descriptor instead.
 func (*GetActionResponse) Descriptor() ([]byte, []int) {
-	return file_alexus_actions_v1_actions_proto_rawDescGZIP(), []int{9}
+	return file_alexus_actions_v1_actions_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *GetActionResponse) GetAction() *Action {
@@ -1058,7 +1147,7 @@ type ListActionsRequest struct {
 
 func (x *ListActionsRequest) Reset() {
 	*x = ListActionsRequest{}
-	mi := &file_alexus_actions_v1_actions_proto_msgTypes[10]
+	mi := &file_alexus_actions_v1_actions_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1070,7 +1159,7 @@ func (x *ListActionsRequest) String() string {
 func (*ListActionsRequest) ProtoMessage() {}
 
 func (x *ListActionsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_actions_v1_actions_proto_msgTypes[10]
+	mi := &file_alexus_actions_v1_actions_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1083,7 +1172,7 @@ func (x *ListActionsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListActionsRequest.ProtoReflect.Descriptor instead.
 func (*ListActionsRequest) Descriptor() ([]byte, []int) {
-	return file_alexus_actions_v1_actions_proto_rawDescGZIP(), []int{10}
+	return file_alexus_actions_v1_actions_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ListActionsRequest) GetPageSize() int32 {
@@ -1134,7 +1223,7 @@ type ListActionsResponse struct {
 
 func (x *ListActionsResponse) Reset() {
 	*x = ListActionsResponse{}
-	mi := &file_alexus_actions_v1_actions_proto_msgTypes[11]
+	mi := &file_alexus_actions_v1_actions_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1146,7 +1235,7 @@ func (x *ListActionsResponse) String() string {
 func (*ListActionsResponse) ProtoMessage() {}
 
 func (x *ListActionsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_actions_v1_actions_proto_msgTypes[11]
+	mi := &file_alexus_actions_v1_actions_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1159,7 +1248,7 @@ func (x *ListActionsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListActionsResponse.ProtoReflect.Descriptor instead.
 func (*ListActionsResponse) Descriptor() ([]byte, []int) {
-	return file_alexus_actions_v1_actions_proto_rawDescGZIP(), []int{11}
+	return file_alexus_actions_v1_actions_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ListActionsResponse) GetActions() []*Action {
@@ -1180,7 +1269,7 @@ var File_alexus_actions_v1_actions_proto protoreflect.FileDescriptor
 
 const file_alexus_actions_v1_actions_proto_rawDesc = "" +
 	"\n" +
-	"\x1falexus/actions/v1/actions.proto\x12\x11alexus.actions.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd9\x01\n" +
+	"\x1falexus/actions/v1/actions.proto\x12\x11alexus.actions.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd9\x01\n" +
 	"\rWebhookParams\x129\n" +
 	"\x06target\x18\x01 \x01(\tB!\xbaH\x1er\x1c\x18@2\x18^$|^[a-z0-9][a-z0-9_-]*$R\x06target\x12Q\n" +
 	"\adetails\x18\x02 \x03(\v2-.alexus.actions.v1.WebhookParams.DetailsEntryB\b\xbaH\x05\x9a\x01\x02\x10@R\adetails\x1a:\n" +
@@ -1198,7 +1287,10 @@ const file_alexus_actions_v1_actions_proto_rawDesc = "" +
 	"\"\x06r\x04\x10\x01\x18d*\x05r\x03\x18\xe8\aR\x06fields\x1a9\n" +
 	"\vFieldsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x9c\x03\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"z\n" +
+	"\rRunbookParams\x128\n" +
+	"\x06target\x18\x01 \x01(\tB \xbaH\x1dr\x1b\x10\x01\x18@2\x15^[a-z0-9][a-z0-9_-]*$R\x06target\x12/\n" +
+	"\x06params\x18\x02 \x01(\v2\x17.google.protobuf.StructR\x06params\"\xda\x03\n" +
 	"\x14ExecuteActionRequest\x123\n" +
 	"\x0fidempotency_key\x18\x01 \x01(\tB\n" +
 	"\xbaH\ar\x05\x10\x01\x18\xc8\x01R\x0eidempotencyKey\x12k\n" +
@@ -1208,7 +1300,8 @@ const file_alexus_actions_v1_actions_proto_rawDesc = "" +
 	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\x04kind\x12 \n" +
 	"\x06reason\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\xe8\aR\x06reason\x12<\n" +
 	"\awebhook\x18\x05 \x01(\v2 .alexus.actions.v1.WebhookParamsH\x00R\awebhook\x129\n" +
-	"\x06notify\x18\x06 \x01(\v2\x1f.alexus.actions.v1.NotifyParamsH\x00R\x06notifyB\b\n" +
+	"\x06notify\x18\x06 \x01(\v2\x1f.alexus.actions.v1.NotifyParamsH\x00R\x06notify\x12<\n" +
+	"\arunbook\x18\a \x01(\v2 .alexus.actions.v1.RunbookParamsH\x00R\arunbookB\b\n" +
 	"\x06params\"\xa8\x03\n" +
 	"\x06Action\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12'\n" +
@@ -1274,12 +1367,13 @@ const file_alexus_actions_v1_actions_proto_rawDesc = "" +
 	"incidentId\"r\n" +
 	"\x13ListActionsResponse\x123\n" +
 	"\aactions\x18\x01 \x03(\v2\x19.alexus.actions.v1.ActionR\aactions\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken*Z\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken*s\n" +
 	"\n" +
 	"ActionKind\x12\x1b\n" +
 	"\x17ACTION_KIND_UNSPECIFIED\x10\x00\x12\x17\n" +
 	"\x13ACTION_KIND_WEBHOOK\x10\x01\x12\x16\n" +
-	"\x12ACTION_KIND_NOTIFY\x10\x02*\x7f\n" +
+	"\x12ACTION_KIND_NOTIFY\x10\x02\x12\x17\n" +
+	"\x13ACTION_KIND_RUNBOOK\x10\x03*\x7f\n" +
 	"\fActionStatus\x12\x1d\n" +
 	"\x19ACTION_STATUS_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15ACTION_STATUS_PENDING\x10\x01\x12\x1b\n" +
@@ -1311,62 +1405,66 @@ func file_alexus_actions_v1_actions_proto_rawDescGZIP() []byte {
 }
 
 var file_alexus_actions_v1_actions_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_alexus_actions_v1_actions_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
+var file_alexus_actions_v1_actions_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
 var file_alexus_actions_v1_actions_proto_goTypes = []any{
 	(ActionKind)(0),               // 0: alexus.actions.v1.ActionKind
 	(ActionStatus)(0),             // 1: alexus.actions.v1.ActionStatus
 	(NotifySeverity)(0),           // 2: alexus.actions.v1.NotifySeverity
 	(*WebhookParams)(nil),         // 3: alexus.actions.v1.WebhookParams
 	(*NotifyParams)(nil),          // 4: alexus.actions.v1.NotifyParams
-	(*ExecuteActionRequest)(nil),  // 5: alexus.actions.v1.ExecuteActionRequest
-	(*Action)(nil),                // 6: alexus.actions.v1.Action
-	(*ExecuteActionResponse)(nil), // 7: alexus.actions.v1.ExecuteActionResponse
-	(*AuditEntry)(nil),            // 8: alexus.actions.v1.AuditEntry
-	(*ListAuditLogRequest)(nil),   // 9: alexus.actions.v1.ListAuditLogRequest
-	(*ListAuditLogResponse)(nil),  // 10: alexus.actions.v1.ListAuditLogResponse
-	(*GetActionRequest)(nil),      // 11: alexus.actions.v1.GetActionRequest
-	(*GetActionResponse)(nil),     // 12: alexus.actions.v1.GetActionResponse
-	(*ListActionsRequest)(nil),    // 13: alexus.actions.v1.ListActionsRequest
-	(*ListActionsResponse)(nil),   // 14: alexus.actions.v1.ListActionsResponse
-	nil,                           // 15: alexus.actions.v1.WebhookParams.DetailsEntry
-	nil,                           // 16: alexus.actions.v1.NotifyParams.FieldsEntry
-	nil,                           // 17: alexus.actions.v1.AuditEntry.DetailsEntry
-	(*timestamppb.Timestamp)(nil), // 18: google.protobuf.Timestamp
+	(*RunbookParams)(nil),         // 5: alexus.actions.v1.RunbookParams
+	(*ExecuteActionRequest)(nil),  // 6: alexus.actions.v1.ExecuteActionRequest
+	(*Action)(nil),                // 7: alexus.actions.v1.Action
+	(*ExecuteActionResponse)(nil), // 8: alexus.actions.v1.ExecuteActionResponse
+	(*AuditEntry)(nil),            // 9: alexus.actions.v1.AuditEntry
+	(*ListAuditLogRequest)(nil),   // 10: alexus.actions.v1.ListAuditLogRequest
+	(*ListAuditLogResponse)(nil),  // 11: alexus.actions.v1.ListAuditLogResponse
+	(*GetActionRequest)(nil),      // 12: alexus.actions.v1.GetActionRequest
+	(*GetActionResponse)(nil),     // 13: alexus.actions.v1.GetActionResponse
+	(*ListActionsRequest)(nil),    // 14: alexus.actions.v1.ListActionsRequest
+	(*ListActionsResponse)(nil),   // 15: alexus.actions.v1.ListActionsResponse
+	nil,                           // 16: alexus.actions.v1.WebhookParams.DetailsEntry
+	nil,                           // 17: alexus.actions.v1.NotifyParams.FieldsEntry
+	nil,                           // 18: alexus.actions.v1.AuditEntry.DetailsEntry
+	(*structpb.Struct)(nil),       // 19: google.protobuf.Struct
+	(*timestamppb.Timestamp)(nil), // 20: google.protobuf.Timestamp
 }
 var file_alexus_actions_v1_actions_proto_depIdxs = []int32{
-	15, // 0: alexus.actions.v1.WebhookParams.details:type_name -> alexus.actions.v1.WebhookParams.DetailsEntry
+	16, // 0: alexus.actions.v1.WebhookParams.details:type_name -> alexus.actions.v1.WebhookParams.DetailsEntry
 	2,  // 1: alexus.actions.v1.NotifyParams.severity:type_name -> alexus.actions.v1.NotifySeverity
-	16, // 2: alexus.actions.v1.NotifyParams.fields:type_name -> alexus.actions.v1.NotifyParams.FieldsEntry
-	0,  // 3: alexus.actions.v1.ExecuteActionRequest.kind:type_name -> alexus.actions.v1.ActionKind
-	3,  // 4: alexus.actions.v1.ExecuteActionRequest.webhook:type_name -> alexus.actions.v1.WebhookParams
-	4,  // 5: alexus.actions.v1.ExecuteActionRequest.notify:type_name -> alexus.actions.v1.NotifyParams
-	0,  // 6: alexus.actions.v1.Action.kind:type_name -> alexus.actions.v1.ActionKind
-	1,  // 7: alexus.actions.v1.Action.status:type_name -> alexus.actions.v1.ActionStatus
-	18, // 8: alexus.actions.v1.Action.created_at:type_name -> google.protobuf.Timestamp
-	18, // 9: alexus.actions.v1.Action.updated_at:type_name -> google.protobuf.Timestamp
-	6,  // 10: alexus.actions.v1.ExecuteActionResponse.action:type_name -> alexus.actions.v1.Action
-	18, // 11: alexus.actions.v1.AuditEntry.at:type_name -> google.protobuf.Timestamp
-	17, // 12: alexus.actions.v1.AuditEntry.details:type_name -> alexus.actions.v1.AuditEntry.DetailsEntry
-	18, // 13: alexus.actions.v1.ListAuditLogRequest.since:type_name -> google.protobuf.Timestamp
-	18, // 14: alexus.actions.v1.ListAuditLogRequest.until:type_name -> google.protobuf.Timestamp
-	8,  // 15: alexus.actions.v1.ListAuditLogResponse.entries:type_name -> alexus.actions.v1.AuditEntry
-	6,  // 16: alexus.actions.v1.GetActionResponse.action:type_name -> alexus.actions.v1.Action
-	1,  // 17: alexus.actions.v1.ListActionsRequest.statuses:type_name -> alexus.actions.v1.ActionStatus
-	0,  // 18: alexus.actions.v1.ListActionsRequest.kind:type_name -> alexus.actions.v1.ActionKind
-	6,  // 19: alexus.actions.v1.ListActionsResponse.actions:type_name -> alexus.actions.v1.Action
-	5,  // 20: alexus.actions.v1.ActionService.ExecuteAction:input_type -> alexus.actions.v1.ExecuteActionRequest
-	9,  // 21: alexus.actions.v1.ActionService.ListAuditLog:input_type -> alexus.actions.v1.ListAuditLogRequest
-	11, // 22: alexus.actions.v1.ActionService.GetAction:input_type -> alexus.actions.v1.GetActionRequest
-	13, // 23: alexus.actions.v1.ActionService.ListActions:input_type -> alexus.actions.v1.ListActionsRequest
-	7,  // 24: alexus.actions.v1.ActionService.ExecuteAction:output_type -> alexus.actions.v1.ExecuteActionResponse
-	10, // 25: alexus.actions.v1.ActionService.ListAuditLog:output_type -> alexus.actions.v1.ListAuditLogResponse
-	12, // 26: alexus.actions.v1.ActionService.GetAction:output_type -> alexus.actions.v1.GetActionResponse
-	14, // 27: alexus.actions.v1.ActionService.ListActions:output_type -> alexus.actions.v1.ListActionsResponse
-	24, // [24:28] is the sub-list for method output_type
-	20, // [20:24] is the sub-list for method input_type
-	20, // [20:20] is the sub-list for extension type_name
-	20, // [20:20] is the sub-list for extension extendee
-	0,  // [0:20] is the sub-list for field type_name
+	17, // 2: alexus.actions.v1.NotifyParams.fields:type_name -> alexus.actions.v1.NotifyParams.FieldsEntry
+	19, // 3: alexus.actions.v1.RunbookParams.params:type_name -> google.protobuf.Struct
+	0,  // 4: alexus.actions.v1.ExecuteActionRequest.kind:type_name -> alexus.actions.v1.ActionKind
+	3,  // 5: alexus.actions.v1.ExecuteActionRequest.webhook:type_name -> alexus.actions.v1.WebhookParams
+	4,  // 6: alexus.actions.v1.ExecuteActionRequest.notify:type_name -> alexus.actions.v1.NotifyParams
+	5,  // 7: alexus.actions.v1.ExecuteActionRequest.runbook:type_name -> alexus.actions.v1.RunbookParams
+	0,  // 8: alexus.actions.v1.Action.kind:type_name -> alexus.actions.v1.ActionKind
+	1,  // 9: alexus.actions.v1.Action.status:type_name -> alexus.actions.v1.ActionStatus
+	20, // 10: alexus.actions.v1.Action.created_at:type_name -> google.protobuf.Timestamp
+	20, // 11: alexus.actions.v1.Action.updated_at:type_name -> google.protobuf.Timestamp
+	7,  // 12: alexus.actions.v1.ExecuteActionResponse.action:type_name -> alexus.actions.v1.Action
+	20, // 13: alexus.actions.v1.AuditEntry.at:type_name -> google.protobuf.Timestamp
+	18, // 14: alexus.actions.v1.AuditEntry.details:type_name -> alexus.actions.v1.AuditEntry.DetailsEntry
+	20, // 15: alexus.actions.v1.ListAuditLogRequest.since:type_name -> google.protobuf.Timestamp
+	20, // 16: alexus.actions.v1.ListAuditLogRequest.until:type_name -> google.protobuf.Timestamp
+	9,  // 17: alexus.actions.v1.ListAuditLogResponse.entries:type_name -> alexus.actions.v1.AuditEntry
+	7,  // 18: alexus.actions.v1.GetActionResponse.action:type_name -> alexus.actions.v1.Action
+	1,  // 19: alexus.actions.v1.ListActionsRequest.statuses:type_name -> alexus.actions.v1.ActionStatus
+	0,  // 20: alexus.actions.v1.ListActionsRequest.kind:type_name -> alexus.actions.v1.ActionKind
+	7,  // 21: alexus.actions.v1.ListActionsResponse.actions:type_name -> alexus.actions.v1.Action
+	6,  // 22: alexus.actions.v1.ActionService.ExecuteAction:input_type -> alexus.actions.v1.ExecuteActionRequest
+	10, // 23: alexus.actions.v1.ActionService.ListAuditLog:input_type -> alexus.actions.v1.ListAuditLogRequest
+	12, // 24: alexus.actions.v1.ActionService.GetAction:input_type -> alexus.actions.v1.GetActionRequest
+	14, // 25: alexus.actions.v1.ActionService.ListActions:input_type -> alexus.actions.v1.ListActionsRequest
+	8,  // 26: alexus.actions.v1.ActionService.ExecuteAction:output_type -> alexus.actions.v1.ExecuteActionResponse
+	11, // 27: alexus.actions.v1.ActionService.ListAuditLog:output_type -> alexus.actions.v1.ListAuditLogResponse
+	13, // 28: alexus.actions.v1.ActionService.GetAction:output_type -> alexus.actions.v1.GetActionResponse
+	15, // 29: alexus.actions.v1.ActionService.ListActions:output_type -> alexus.actions.v1.ListActionsResponse
+	26, // [26:30] is the sub-list for method output_type
+	22, // [22:26] is the sub-list for method input_type
+	22, // [22:22] is the sub-list for extension type_name
+	22, // [22:22] is the sub-list for extension extendee
+	0,  // [0:22] is the sub-list for field type_name
 }
 
 func init() { file_alexus_actions_v1_actions_proto_init() }
@@ -1374,9 +1472,10 @@ func file_alexus_actions_v1_actions_proto_init() {
 	if File_alexus_actions_v1_actions_proto != nil {
 		return
 	}
-	file_alexus_actions_v1_actions_proto_msgTypes[2].OneofWrappers = []any{
+	file_alexus_actions_v1_actions_proto_msgTypes[3].OneofWrappers = []any{
 		(*ExecuteActionRequest_Webhook)(nil),
 		(*ExecuteActionRequest_Notify)(nil),
+		(*ExecuteActionRequest_Runbook)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -1384,7 +1483,7 @@ func file_alexus_actions_v1_actions_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_alexus_actions_v1_actions_proto_rawDesc), len(file_alexus_actions_v1_actions_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   15,
+			NumMessages:   16,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
