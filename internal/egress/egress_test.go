@@ -3,11 +3,14 @@ package egress_test
 import (
 	"context"
 	"errors"
+	"github.com/alexus-platform/alexus/internal/tenant"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -87,4 +90,37 @@ func TestParsePrefixes(t *testing.T) {
 	require.Error(t, err)
 	_, err = egress.ParsePrefixes("example.com")
 	require.ErrorContains(t, err, "neither an address nor a CIDR")
+}
+
+// A connection dialled for one tenant is never reused for another: after
+// acme, which may reach loopback, has a kept-alive connection to a
+// receiver, globex, which may not, is still refused.
+func TestClientsKeepTenantsConnectionsApart(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) }))
+	t.Cleanup(srv.Close)
+	p := &egress.Policy{TenantAllow: func(ctx context.Context) ([]netip.Prefix, error) {
+		if id, _ := tenant.Require(ctx); id == "acme" {
+			return []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}, nil
+		}
+		return nil, nil
+	}}
+	c := egress.NewClients(p, 5*time.Second)
+	get := func(id tenant.ID) error {
+		ctx := tenant.WithIdentity(context.Background(), tenant.Identity{Tenant: id, Subject: "test"})
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL, nil)
+		require.NoError(t, err)
+		resp, err := c.Do(req)
+		if err == nil {
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+		return err
+	}
+	require.NoError(t, get("acme"))
+	require.NoError(t, get("acme"), "acme's connection is kept alive")
+	var refused *egress.RefusedError
+	require.ErrorAs(t, get("globex"), &refused)
+	_, err := c.Do(&http.Request{})
+	require.Error(t, err, "a request without a tenant is not sent")
 }

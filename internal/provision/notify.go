@@ -106,7 +106,7 @@ func NotifyTargetOwner(t tenant.ID, record string) secretbox.Owner {
 func ListNotifyTargets(ctx context.Context, db *store.DB) ([]NotifyTarget, error) {
 	var out []NotifyTarget
 	err := db.WithTenant(ctx, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `SELECT name, format, url_host, updated_at FROM notify_targets ORDER BY name`)
+		rows, err := tx.Query(ctx, `SELECT name, format, url_host, updated_at FROM notify_targets WHERE tenant_id = $1 ORDER BY name`, string(tenantOf(ctx)))
 		if err != nil {
 			return err
 		}
@@ -127,7 +127,7 @@ func ListNotifyTargets(ctx context.Context, db *store.DB) ([]NotifyTarget, error
 // audits it; notify actions naming it fail from then on.
 func RemoveNotifyTarget(ctx context.Context, db *store.DB, name string) error {
 	return db.WithTenant(ctx, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `DELETE FROM notify_targets WHERE name = $1`, name)
+		tag, err := tx.Exec(ctx, `DELETE FROM notify_targets WHERE tenant_id = $1 AND name = $2`, string(tenantOf(ctx)), name)
 		if err != nil {
 			return fmt.Errorf("remove notify target %s: %w", name, err)
 		}

@@ -342,7 +342,7 @@ func AllowEgress(ctx context.Context, db *store.DB, n netip.Prefix, revoke bool)
 func EgressNetworks(ctx context.Context, db *store.DB) ([]netip.Prefix, error) {
 	var out []netip.Prefix
 	err := db.WithTenant(ctx, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `SELECT network FROM tenant_egress_allowlist ORDER BY network`)
+		rows, err := tx.Query(ctx, `SELECT network FROM tenant_egress_allowlist WHERE tenant_id = $1 ORDER BY network`, string(tenantOf(ctx)))
 		if err != nil {
 			return err
 		}
@@ -353,4 +353,11 @@ func EgressNetworks(ctx context.Context, db *store.DB) ([]netip.Prefix, error) {
 		return nil, fmt.Errorf("read the egress allow-list: %w", err)
 	}
 	return out, nil
+}
+
+// tenantOf is the tenant of a context that store.DB.WithTenant has
+// already required one of; queries name it besides row-level security.
+func tenantOf(ctx context.Context) tenant.ID {
+	t, _ := tenant.Require(ctx)
+	return t
 }

@@ -230,7 +230,7 @@ func RunbookOwner(t tenant.ID, record string) secretbox.Owner {
 func ListRunbooks(ctx context.Context, db *store.DB) ([]Runbook, error) {
 	var out []Runbook
 	err := db.WithTenant(ctx, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `SELECT name, kind, url, job, api_version, params_schema, updated_at FROM runbooks ORDER BY name`)
+		rows, err := tx.Query(ctx, `SELECT name, kind, url, job, api_version, params_schema, updated_at FROM runbooks WHERE tenant_id = $1 ORDER BY name`, string(tenantOf(ctx)))
 		if err != nil {
 			return err
 		}
@@ -263,7 +263,7 @@ func ListRunbooks(ctx context.Context, db *store.DB) ([]Runbook, error) {
 // queued fail.
 func RemoveRunbook(ctx context.Context, db *store.DB, name string) error {
 	return db.WithTenant(ctx, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `DELETE FROM runbooks WHERE name = $1`, name)
+		tag, err := tx.Exec(ctx, `DELETE FROM runbooks WHERE tenant_id = $1 AND name = $2`, string(tenantOf(ctx)), name)
 		if err != nil {
 			return fmt.Errorf("remove runbook %s: %w", name, err)
 		}

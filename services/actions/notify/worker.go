@@ -71,42 +71,24 @@ type Worker struct {
 	actions *action.Store
 	keys    *secretbox.Keyring
 	timeout time.Duration
-	http    *http.Client
+	http    *egress.Clients
 }
 
 // NewWorker returns a Worker that reads targets through db and records
 // outcomes through actions.
 func NewWorker(cfg WorkerConfig, log *zap.Logger, db *store.DB, actions *action.Store) *Worker {
-	policy := cfg.Egress
-	if policy == nil {
-		policy = &egress.Policy{}
-	}
 	return &Worker{
 		log:     log,
 		db:      db,
 		actions: actions,
 		keys:    cfg.Keys,
 		timeout: cfg.Timeout,
-		http: &http.Client{
-			Timeout: cfg.Timeout,
-			// As for webhooks: every connection is checked against the
-			// tenant's egress policy when it is dialled, and no proxy from
-			// the environment is used, as it would connect for us, unchecked.
-			Transport: &http.Transport{
-				DialContext:         policy.DialContext,
-				Proxy:               nil,
-				ForceAttemptHTTP2:   true,
-				MaxIdleConns:        100,
-				IdleConnTimeout:     90 * time.Second,
-				TLSHandshakeTimeout: 10 * time.Second,
-			},
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		},
+		http:    egress.NewClients(cfg.Egress, cfg.Timeout),
 	}
 }
 
 // SetTransport replaces the worker's HTTP transport (for tests).
-func (w *Worker) SetTransport(rt http.RoundTripper) { w.http.Transport = rt }
+func (w *Worker) SetTransport(rt http.RoundTripper) { w.http.SetTransport(rt) }
 
 // Timeout lets a job run for the HTTP timeout plus the database work
 // around it.
@@ -325,7 +307,7 @@ func (w *Worker) lookupTarget(ctx context.Context, t tenant.ID, name string) (ta
 		sealed []byte
 	)
 	err := w.db.WithTenant(ctx, func(tx pgx.Tx) error {
-		return tx.QueryRow(ctx, `SELECT format, record_id, url_sealed FROM notify_targets WHERE name = $1`, name).
+		return tx.QueryRow(ctx, `SELECT format, record_id, url_sealed FROM notify_targets WHERE tenant_id = $1 AND name = $2`, string(t), name).
 			Scan(&format, &record, &sealed)
 	})
 	if errors.Is(err, pgx.ErrNoRows) {

@@ -73,44 +73,24 @@ type Worker struct {
 	actions *action.Store
 	keys    *secretbox.Keyring
 	timeout time.Duration
-	http    *http.Client
+	http    *egress.Clients
 }
 
 // NewWorker returns a Worker that reads runbooks through db and records
 // outcomes through actions.
 func NewWorker(cfg WorkerConfig, log *zap.Logger, db *store.DB, actions *action.Store) *Worker {
-	policy := cfg.Egress
-	if policy == nil {
-		policy = &egress.Policy{}
-	}
 	return &Worker{
 		log:     log,
 		db:      db,
 		actions: actions,
 		keys:    cfg.Keys,
 		timeout: cfg.Timeout,
-		http: &http.Client{
-			Timeout: cfg.Timeout,
-			// As for webhooks: every connection is checked against the
-			// tenant's egress policy when it is dialled, and no proxy from
-			// the environment is used, as it would connect for us, unchecked.
-			Transport: &http.Transport{
-				DialContext:         policy.DialContext,
-				Proxy:               nil,
-				ForceAttemptHTTP2:   true,
-				MaxIdleConns:        100,
-				IdleConnTimeout:     90 * time.Second,
-				TLSHandshakeTimeout: 10 * time.Second,
-			},
-			// A redirect would send the credential to an address the tenant
-			// never registered; a 3xx fails the action instead.
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		},
+		http:    egress.NewClients(cfg.Egress, cfg.Timeout),
 	}
 }
 
 // SetTransport replaces the worker's HTTP transport (for tests).
-func (w *Worker) SetTransport(rt http.RoundTripper) { w.http.Transport = rt }
+func (w *Worker) SetTransport(rt http.RoundTripper) { w.http.SetTransport(rt) }
 
 // Timeout lets a job run for the HTTP timeout plus the database work
 // around it.
@@ -459,7 +439,7 @@ func (w *Worker) lookup(ctx context.Context, t tenant.ID, name string) (target, 
 		sealed []byte
 	)
 	err := w.db.WithTenant(ctx, func(tx pgx.Tx) error {
-		return tx.QueryRow(ctx, `SELECT name, kind, url, job, api_version, record_id, credential_sealed FROM runbooks WHERE name = $1`, name).
+		return tx.QueryRow(ctx, `SELECT name, kind, url, job, api_version, record_id, credential_sealed FROM runbooks WHERE tenant_id = $1 AND name = $2`, string(t), name).
 			Scan(&tg.Name, &kind, &tg.URL, &tg.Job, &tg.APIVersion, &record, &sealed)
 	})
 	if errors.Is(err, pgx.ErrNoRows) {

@@ -59,39 +59,19 @@ type Worker struct {
 	actions *action.Store
 	secret  []byte
 	timeout time.Duration
-	http    *http.Client
+	http    *egress.Clients
 }
 
 // NewWorker returns a Worker that reads targets through db and records
 // outcomes through actions.
 func NewWorker(cfg WorkerConfig, log *zap.Logger, db *store.DB, actions *action.Store) *Worker {
-	policy := cfg.Egress
-	if policy == nil {
-		policy = &egress.Policy{}
-	}
 	return &Worker{
 		log:     log,
 		db:      db,
 		actions: actions,
 		secret:  cfg.Secret,
 		timeout: cfg.Timeout,
-		http: &http.Client{
-			Timeout: cfg.Timeout,
-			// Every connection is checked against the tenant's egress policy
-			// at dial time, and no proxy from the environment is used, as it
-			// would make the connection for us, unchecked.
-			Transport: &http.Transport{
-				DialContext:         policy.DialContext,
-				Proxy:               nil,
-				ForceAttemptHTTP2:   true,
-				MaxIdleConns:        100,
-				IdleConnTimeout:     90 * time.Second,
-				TLSHandshakeTimeout: 10 * time.Second,
-			},
-			// A redirect would turn the POST into a GET to an address the
-			// tenant never registered; a 3xx is reported as a failure instead.
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		},
+		http:    egress.NewClients(cfg.Egress, cfg.Timeout),
 	}
 }
 
@@ -263,9 +243,13 @@ func describe(err error, timeout time.Duration) string {
 // lookupTarget returns the URL registered under name for the context's
 // tenant.
 func (w *Worker) lookupTarget(ctx context.Context, name string) (string, bool, error) {
+	t, err := tenant.Require(ctx)
+	if err != nil {
+		return "", false, err
+	}
 	var u string
-	err := w.db.WithTenant(ctx, func(tx pgx.Tx) error {
-		return tx.QueryRow(ctx, `SELECT url FROM webhook_targets WHERE name = $1`, name).Scan(&u)
+	err = w.db.WithTenant(ctx, func(tx pgx.Tx) error {
+		return tx.QueryRow(ctx, `SELECT url FROM webhook_targets WHERE tenant_id = $1 AND name = $2`, string(t), name).Scan(&u)
 	})
 	if errors.Is(err, pgx.ErrNoRows) {
 		return "", false, nil

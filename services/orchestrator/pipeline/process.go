@@ -523,8 +523,9 @@ var deferrable = map[incident.Stage]bool{
 // stored response into out without running it. run fills out and returns
 // the transition to store; out is stored with it.
 //
-// A stage that asked a model is stored (with any stages kept before it)
-// before the next begins, so a crash never repeats a model call. A stage
+// A stage that got an answer from a model is stored (with any stages kept
+// before it) before the next begins, so a crash never repeats a model call
+// that was answered (one that timed out may be tried again). A stage
 // answered without one is kept in memory and stored with the next stored
 // stage, in the same transaction: every decision is stored together with
 // the cheap stages that led to it, in one round trip, and a crash before

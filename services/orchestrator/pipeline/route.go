@@ -40,7 +40,9 @@ func (r OwnerRouter) Route(ctx context.Context, resource string) (string, string
 	if ci := strings.TrimSpace(resource); ci != "" && len(ci) <= maxCIID && r.Owners != nil {
 		res, err := r.Owners.GetOwners(ctx, &knowledgev1.GetOwnersRequest{Id: ci})
 		switch {
-		case status.Code(err) == codes.NotFound:
+		case status.Code(err) == codes.NotFound, status.Code(err) == codes.InvalidArgument:
+			// No such CI, or a resource that cannot name one (a control
+			// character, say): the default route takes it.
 		case err != nil:
 			return "", "", fmt.Errorf("read the owners of %q: %w", ci, err)
 		case len(res.GetOwners()) > 0:

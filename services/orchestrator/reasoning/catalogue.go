@@ -7,6 +7,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/alexus-platform/alexus/internal/store"
+	"github.com/alexus-platform/alexus/internal/tenant"
 )
 
 // CatalogueAction is one action a tenant allows a diagnosis to recommend:
@@ -33,14 +34,18 @@ func NewTargetCatalogue(db *store.DB) *TargetCatalogue { return &TargetCatalogue
 
 // Actions implements Catalogue.
 func (c *TargetCatalogue) Actions(ctx context.Context) ([]CatalogueAction, error) {
+	t, err := tenant.Require(ctx)
+	if err != nil {
+		return nil, err
+	}
 	var out []CatalogueAction
-	err := c.db.WithTenant(ctx, func(tx pgx.Tx) error {
+	err = c.db.WithTenant(ctx, func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, `
-			(SELECT $1::text, name FROM webhook_targets ORDER BY name LIMIT 100)
+			(SELECT $2::text, name FROM webhook_targets WHERE tenant_id = $1 ORDER BY name LIMIT 100)
 			UNION ALL
-			(SELECT $2::text, name FROM notify_targets ORDER BY name LIMIT 100)
+			(SELECT $3::text, name FROM notify_targets WHERE tenant_id = $1 ORDER BY name LIMIT 100)
 			UNION ALL
-			(SELECT $3::text, name FROM runbooks ORDER BY name LIMIT 100)`, ActionKindWebhook, ActionKindNotify, ActionKindRunbook)
+			(SELECT $4::text, name FROM runbooks WHERE tenant_id = $1 ORDER BY name LIMIT 100)`, string(t), ActionKindWebhook, ActionKindNotify, ActionKindRunbook)
 		if err != nil {
 			return err
 		}
