@@ -113,19 +113,17 @@ func (s *Store) Execute(ctx context.Context, req Request) (a Action, replayed bo
 				return err
 			}
 		}
-		err = audit.Append(ctx, tx, EventRequested, a.Subject(), map[string]string{
+		if err := s.enqueue(ctx, tx, a); err != nil {
+			return fmt.Errorf("enqueue action %s: %w", a.ID, err)
+		}
+		// Last, because it locks the tenant's audit chain head until the
+		// commit: every audited transaction of the tenant waits for it.
+		return audit.Append(ctx, tx, EventRequested, a.Subject(), map[string]string{
 			"kind":            string(a.Kind),
 			"target":          a.Target(),
 			"incident_id":     a.IncidentID,
 			"idempotency_key": a.IdempotencyKey,
 		})
-		if err != nil {
-			return err
-		}
-		if err := s.enqueue(ctx, tx, a); err != nil {
-			return fmt.Errorf("enqueue action %s: %w", a.ID, err)
-		}
-		return nil
 	})
 	if err != nil {
 		return Action{}, false, classify(err)
