@@ -1,14 +1,10 @@
 package cli
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/netip"
-	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -19,7 +15,6 @@ import (
 	"github.com/alexus-platform/alexus/internal/egress"
 	"github.com/alexus-platform/alexus/internal/provision"
 	"github.com/alexus-platform/alexus/internal/store"
-	"github.com/alexus-platform/alexus/internal/tenant"
 )
 
 func newMigrateCmd(_ *globals) *cobra.Command {
@@ -55,27 +50,24 @@ func newTenantCmd(_ *globals) *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id := args[0]
-			ctx, db, err := s.tenantDB(cmd, id)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			created, err := provision.EnsureTenant(ctx, db, provision.TenantOptions{DisplayName: display})
-			if err != nil {
-				return err
-			}
-			if created {
-				fmt.Fprintf(cmd.OutOrStdout(), "tenant %s created\n", id)
-			} else {
-				fmt.Fprintf(cmd.OutOrStdout(), "tenant %s already exists\n", id)
-			}
-			if webhookURL != "" {
-				if err := provision.SetWebhookTarget(ctx, db, "default", webhookURL); err != nil {
+			return s.withTenant(cmd, id, func(ctx context.Context, db *store.DB) error {
+				created, err := provision.EnsureTenant(ctx, db, provision.TenantOptions{DisplayName: display})
+				if err != nil {
 					return err
 				}
-				fmt.Fprintf(cmd.OutOrStdout(), "webhook target \"default\" of %s set\n", id)
-			}
-			return nil
+				if created {
+					fmt.Fprintf(cmd.OutOrStdout(), "tenant %s created\n", id)
+				} else {
+					fmt.Fprintf(cmd.OutOrStdout(), "tenant %s already exists\n", id)
+				}
+				if webhookURL != "" {
+					if err := provision.SetWebhookTarget(ctx, db, "default", webhookURL); err != nil {
+						return err
+					}
+					fmt.Fprintf(cmd.OutOrStdout(), "webhook target \"default\" of %s set\n", id)
+				}
+				return nil
+			})
 		},
 	}
 	s.registerPostgres(create.Flags())
@@ -109,22 +101,19 @@ func newAllowEgressCmd() *cobra.Command {
 				}
 				nets = append(nets, n)
 			}
-			ctx, db, err := s.tenantDB(cmd, args[0])
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			for _, n := range nets {
-				if err := provision.AllowEgress(ctx, db, n, revoke); err != nil {
+			return s.withTenant(cmd, args[0], func(ctx context.Context, db *store.DB) error {
+				for _, n := range nets {
+					if err := provision.AllowEgress(ctx, db, n, revoke); err != nil {
+						return err
+					}
+				}
+				all, err := provision.EgressNetworks(ctx, db)
+				if err != nil {
 					return err
 				}
-			}
-			all, err := provision.EgressNetworks(ctx, db)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "tenant %s may reach, beyond public addresses: %v\n", args[0], all)
-			return nil
+				fmt.Fprintf(cmd.OutOrStdout(), "tenant %s may reach, beyond public addresses: %v\n", args[0], all)
+				return nil
+			})
 		},
 	}
 	s.registerPostgres(cmd.Flags())
@@ -146,31 +135,23 @@ func newIntegrationCmd(_ *globals) *cobra.Command {
 			if source == "" {
 				return errors.New("--source is required (e.g. alertmanager)")
 			}
-			ctx, db, err := s.tenantDB(cmd, tenantName)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			ok, err := provision.TenantExists(ctx, db)
-			if err != nil {
-				return err
-			}
-			if !ok {
-				return fmt.Errorf("tenant %s does not exist; run `alexus tenant create %s` first", tenantName, tenantName)
-			}
-			in, tok, err := provision.CreateIntegration(ctx, db, source, name)
-			if err != nil {
-				return err
-			}
-			// The token alone goes to stdout, so scripts can capture it; it
-			// is shown this once and only its hash is kept.
-			fmt.Fprintf(cmd.ErrOrStderr(), "integration %s created for %s/%s; its token is shown once:\n", in.ID, tenantName, source)
-			fmt.Fprintln(cmd.OutOrStdout(), tok)
-			return nil
+			return s.withTenant(cmd, tenantName, func(ctx context.Context, db *store.DB) error {
+				if err := requireTenant(ctx, db, tenantName, "; run `alexus tenant create "+tenantName+"` first"); err != nil {
+					return err
+				}
+				in, tok, err := provision.CreateIntegration(ctx, db, source, name)
+				if err != nil {
+					return err
+				}
+				// The token alone goes to stdout, so scripts can capture it; it
+				// is shown this once and only its hash is kept.
+				fmt.Fprintf(cmd.ErrOrStderr(), "integration %s created for %s/%s; its token is shown once:\n", in.ID, tenantName, source)
+				fmt.Fprintln(cmd.OutOrStdout(), tok)
+				return nil
+			})
 		},
 	}
-	s.registerPostgres(create.Flags())
-	create.Flags().StringVar(&tenantName, "tenant", "", "tenant the token posts for")
+	s.registerTenant(create.Flags(), &tenantName, "tenant the token posts for")
 	create.Flags().StringVar(&source, "source", "", "webhook source the token may post to, e.g. alertmanager")
 	create.Flags().StringVar(&name, "name", "", "label to recognise the token by")
 
@@ -178,49 +159,38 @@ func newIntegrationCmd(_ *globals) *cobra.Command {
 		Use:   "list",
 		Short: "List a tenant's integrations (never their tokens)",
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx, db, err := s.tenantDB(cmd, tenantName)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			ins, err := provision.ListIntegrations(ctx, db)
-			if err != nil {
-				return err
-			}
-			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-			fmt.Fprintln(w, "ID\tSOURCE\tNAME\tSIGNED\tCREATED\tREVOKED")
-			for _, in := range ins {
-				revoked := "-"
-				if in.RevokedAt != nil {
-					revoked = in.RevokedAt.UTC().Format(time.RFC3339)
+			return s.withTenant(cmd, tenantName, func(ctx context.Context, db *store.DB) error {
+				ins, err := provision.ListIntegrations(ctx, db)
+				if err != nil {
+					return err
 				}
-				fmt.Fprintf(w, "%s\t%s\t%s\t%t\t%s\t%s\n", in.ID, in.Source, in.Name, in.Signed, in.CreatedAt.UTC().Format(time.RFC3339), revoked)
-			}
-			return w.Flush()
+				return printList(cmd.OutOrStdout(), "ID\tSOURCE\tNAME\tSIGNED\tCREATED\tREVOKED", ins, func(in provision.Integration) string {
+					revoked := "-"
+					if in.RevokedAt != nil {
+						revoked = in.RevokedAt.UTC().Format(time.RFC3339)
+					}
+					return fmt.Sprintf("%s\t%s\t%s\t%t\t%s\t%s", in.ID, in.Source, in.Name, in.Signed, in.CreatedAt.UTC().Format(time.RFC3339), revoked)
+				})
+			})
 		},
 	}
-	s.registerPostgres(list.Flags())
-	list.Flags().StringVar(&tenantName, "tenant", "", "tenant whose integrations to list")
+	s.registerTenant(list.Flags(), &tenantName, "tenant whose integrations to list")
 
 	revoke := &cobra.Command{
 		Use:   "revoke ID",
 		Short: "Revoke an integration's token; it stops working at once",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx, db, err := s.tenantDB(cmd, tenantName)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			if err := provision.RevokeIntegration(ctx, db, args[0]); err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "integration %s revoked\n", args[0])
-			return nil
+			return s.withTenant(cmd, tenantName, func(ctx context.Context, db *store.DB) error {
+				if err := provision.RevokeIntegration(ctx, db, args[0]); err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "integration %s revoked\n", args[0])
+				return nil
+			})
 		},
 	}
-	s.registerPostgres(revoke.Flags())
-	revoke.Flags().StringVar(&tenantName, "tenant", "", "tenant the integration belongs to")
+	s.registerTenant(revoke.Flags(), &tenantName, "tenant the integration belongs to")
 
 	var clearSecret bool
 	setSecret := &cobra.Command{
@@ -240,51 +210,33 @@ token cache TTL). --clear removes the secret.`,
 			}
 			var secret []byte
 			if !clearSecret {
-				line, err := bufio.NewReader(cmd.InOrStdin()).ReadString('\n')
-				if err != nil && !errors.Is(err, io.EOF) {
-					return fmt.Errorf("read the secret from stdin: %w", err)
+				line, err := readSecret(cmd, "secret", true)
+				if errors.As(err, new(emptyStdinError)) {
+					return fmt.Errorf("%w (use --clear to remove one)", err)
 				}
-				if secret = []byte(strings.TrimRight(line, "\r\n")); len(secret) == 0 {
-					return errors.New("no secret on stdin (use --clear to remove one)")
+				if err != nil {
+					return err
 				}
+				secret = []byte(line)
 			}
-			ctx, db, err := s.tenantDB(cmd, tenantName)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			if err := provision.SetSigningSecret(ctx, db, keys, args[0], secret); err != nil {
-				return err
-			}
-			if clearSecret {
-				fmt.Fprintf(cmd.OutOrStdout(), "integration %s: signing secret removed\n", args[0])
-			} else {
-				fmt.Fprintf(cmd.OutOrStdout(), "integration %s: signing secret set; webhooks must now be signed\n", args[0])
-			}
-			return nil
+			return s.withTenant(cmd, tenantName, func(ctx context.Context, db *store.DB) error {
+				if err := provision.SetSigningSecret(ctx, db, keys, args[0], secret); err != nil {
+					return err
+				}
+				if clearSecret {
+					fmt.Fprintf(cmd.OutOrStdout(), "integration %s: signing secret removed\n", args[0])
+				} else {
+					fmt.Fprintf(cmd.OutOrStdout(), "integration %s: signing secret set; webhooks must now be signed\n", args[0])
+				}
+				return nil
+			})
 		},
 	}
-	s.registerPostgres(setSecret.Flags())
+	s.registerTenant(setSecret.Flags(), &tenantName, "tenant the integration belongs to")
 	s.registerSecretKeys(setSecret.Flags())
-	setSecret.Flags().StringVar(&tenantName, "tenant", "", "tenant the integration belongs to")
 	setSecret.Flags().BoolVar(&clearSecret, "clear", false, "remove the signing secret instead")
 	cmd.AddCommand(create, list, revoke, setSecret)
 	return cmd
-}
-
-// tenantDB opens the application-role pool and a context acting for the
-// named tenant as the CLI.
-func (s *storeFlags) tenantDB(cmd *cobra.Command, name string) (context.Context, *store.DB, error) {
-	id, err := tenant.Parse(name)
-	if err != nil {
-		return nil, nil, fmt.Errorf("tenant: %w", err)
-	}
-	ctx := tenant.WithIdentity(cmd.Context(), tenant.Identity{Tenant: id, Subject: "system:cli"})
-	db, err := s.openDB(ctx)
-	if err != nil {
-		return nil, nil, err
-	}
-	return ctx, db, nil
 }
 
 func newHealthCmd() *cobra.Command {

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -8,7 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/alexus-platform/alexus/internal/audit"
-	"github.com/alexus-platform/alexus/internal/provision"
+	"github.com/alexus-platform/alexus/internal/store"
 )
 
 func newAuditCmd(_ *globals) *cobra.Command {
@@ -30,35 +31,27 @@ It prints the rows checked, the time taken and the chain head (seq and hash). Ke
 somewhere outside the database: a later run that shows the same head at the same seq proves
 that nothing before it was rewritten, even by someone able to recompute every hash.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx, db, err := s.tenantDB(cmd, tenantName)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			ok, err := provision.TenantExists(ctx, db)
-			if err != nil {
-				return err
-			}
-			if !ok {
-				return fmt.Errorf("tenant %s does not exist", tenantName)
-			}
-			var progress func(int64)
-			if !quiet {
-				progress = func(n int64) { fmt.Fprintf(cmd.ErrOrStderr(), "checked %d rows\n", n) }
-			}
-			rep, err := audit.Verify(ctx, db, progress)
-			if err != nil {
-				return err
-			}
-			printReport(cmd.OutOrStdout(), &rep)
-			if first, broken := rep.FirstBreak(); broken {
-				return fmt.Errorf("audit log of %s is broken (%s); the first: %s", rep.Tenant, breaks(rep.BreakCount), first)
-			}
-			return nil
+			return s.withTenant(cmd, tenantName, func(ctx context.Context, db *store.DB) error {
+				if err := requireTenant(ctx, db, tenantName, ""); err != nil {
+					return err
+				}
+				var progress func(int64)
+				if !quiet {
+					progress = func(n int64) { fmt.Fprintf(cmd.ErrOrStderr(), "checked %d rows\n", n) }
+				}
+				rep, err := audit.Verify(ctx, db, progress)
+				if err != nil {
+					return err
+				}
+				printReport(cmd.OutOrStdout(), &rep)
+				if first, broken := rep.FirstBreak(); broken {
+					return fmt.Errorf("audit log of %s is broken (%s); the first: %s", rep.Tenant, breaks(rep.BreakCount), first)
+				}
+				return nil
+			})
 		},
 	}
-	s.registerPostgres(verify.Flags())
-	verify.Flags().StringVar(&tenantName, "tenant", "", "tenant whose audit log to verify")
+	s.registerTenant(verify.Flags(), &tenantName, "tenant whose audit log to verify")
 	verify.Flags().BoolVar(&quiet, "quiet", false, "no progress lines on stderr")
 	cmd.AddCommand(verify)
 	return cmd

@@ -1,17 +1,14 @@
 package cli
 
 import (
-	"bufio"
-	"errors"
+	"context"
 	"fmt"
-	"io"
-	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/alexus-platform/alexus/internal/provision"
+	"github.com/alexus-platform/alexus/internal/store"
 )
 
 // newNotifyTargetCmd manages a tenant's notify targets: the Slack and
@@ -37,74 +34,55 @@ ALEXUS_SECRET_KEYS. Deliveries go through the action plane's egress policy like 
 			if err != nil {
 				return err
 			}
-			line, err := bufio.NewReader(cmd.InOrStdin()).ReadString('\n')
-			if err != nil && !errors.Is(err, io.EOF) {
-				return fmt.Errorf("read the URL from stdin: %w", err)
-			}
-			u := strings.TrimSpace(line)
-			if u == "" {
-				return errors.New("no URL on stdin")
-			}
-			ctx, db, err := s.tenantDB(cmd, tenantName)
+			u, err := readSecret(cmd, "URL", false)
 			if err != nil {
 				return err
 			}
-			defer db.Close()
-			if err := provision.SetNotifyTarget(ctx, db, keys, args[0], provision.NotifyFormat(format), u); err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "notify target %q (%s) of %s set\n", args[0], format, tenantName)
-			return nil
+			return s.withTenant(cmd, tenantName, func(ctx context.Context, db *store.DB) error {
+				if err := provision.SetNotifyTarget(ctx, db, keys, args[0], provision.NotifyFormat(format), u); err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "notify target %q (%s) of %s set\n", args[0], format, tenantName)
+				return nil
+			})
 		},
 	}
-	s.registerPostgres(set.Flags())
+	s.registerTenant(set.Flags(), &tenantName, "tenant the target belongs to")
 	s.registerSecretKeys(set.Flags())
-	set.Flags().StringVar(&tenantName, "tenant", "", "tenant the target belongs to")
 	set.Flags().StringVar(&format, "format", "slack", "message format: slack or teams")
 
 	list := &cobra.Command{
 		Use:   "list",
 		Short: "List a tenant's notify targets (their hosts, never their URLs)",
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx, db, err := s.tenantDB(cmd, tenantName)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			targets, err := provision.ListNotifyTargets(ctx, db)
-			if err != nil {
-				return err
-			}
-			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-			fmt.Fprintln(w, "NAME\tFORMAT\tHOST\tUPDATED")
-			for _, n := range targets {
-				fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", n.Name, n.Format, n.Host, n.UpdatedAt.UTC().Format(time.RFC3339))
-			}
-			return w.Flush()
+			return s.withTenant(cmd, tenantName, func(ctx context.Context, db *store.DB) error {
+				targets, err := provision.ListNotifyTargets(ctx, db)
+				if err != nil {
+					return err
+				}
+				return printList(cmd.OutOrStdout(), "NAME\tFORMAT\tHOST\tUPDATED", targets, func(n provision.NotifyTarget) string {
+					return fmt.Sprintf("%s\t%s\t%s\t%s", n.Name, n.Format, n.Host, n.UpdatedAt.UTC().Format(time.RFC3339))
+				})
+			})
 		},
 	}
-	s.registerPostgres(list.Flags())
-	list.Flags().StringVar(&tenantName, "tenant", "", "tenant whose targets to list")
+	s.registerTenant(list.Flags(), &tenantName, "tenant whose targets to list")
 
 	remove := &cobra.Command{
 		Use:   "remove NAME",
 		Short: "Remove a notify target; notify actions naming it fail from then on",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx, db, err := s.tenantDB(cmd, tenantName)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			if err := provision.RemoveNotifyTarget(ctx, db, args[0]); err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "notify target %q of %s removed\n", args[0], tenantName)
-			return nil
+			return s.withTenant(cmd, tenantName, func(ctx context.Context, db *store.DB) error {
+				if err := provision.RemoveNotifyTarget(ctx, db, args[0]); err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "notify target %q of %s removed\n", args[0], tenantName)
+				return nil
+			})
 		},
 	}
-	s.registerPostgres(remove.Flags())
-	remove.Flags().StringVar(&tenantName, "tenant", "", "tenant the target belongs to")
+	s.registerTenant(remove.Flags(), &tenantName, "tenant the target belongs to")
 	cmd.AddCommand(set, list, remove)
 	return cmd
 }

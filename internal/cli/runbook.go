@@ -1,19 +1,17 @@
 package cli
 
 import (
-	"bufio"
+	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/alexus-platform/alexus/internal/provision"
+	"github.com/alexus-platform/alexus/internal/store"
 )
 
 // newRunbookCmd manages a tenant's runbooks: the Rundeck jobs, AWX job
@@ -59,19 +57,10 @@ ALEXUS_SECRET_KEYS. Triggers go through the action plane's egress policy.`,
 			if err != nil {
 				return err
 			}
-			line, err := bufio.NewReader(cmd.InOrStdin()).ReadString('\n')
-			if err != nil && !errors.Is(err, io.EOF) {
-				return fmt.Errorf("read the credential from stdin: %w", err)
-			}
-			cred := strings.TrimSpace(line)
-			if cred == "" {
-				return errors.New("no credential on stdin")
-			}
-			ctx, db, err := s.tenantDB(cmd, tenantName)
+			cred, err := readSecret(cmd, "credential", false)
 			if err != nil {
 				return err
 			}
-			defer db.Close()
 			rb := provision.Runbook{
 				Name:       args[0],
 				Kind:       provision.RunbookKind(kind),
@@ -81,16 +70,17 @@ ALEXUS_SECRET_KEYS. Triggers go through the action plane's egress policy.`,
 				Credential: []byte(cred),
 				Schema:     schema,
 			}
-			if err := provision.SetRunbook(ctx, db, keys, rb); err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "runbook %q (%s) of %s set\n", args[0], kind, tenantName)
-			return nil
+			return s.withTenant(cmd, tenantName, func(ctx context.Context, db *store.DB) error {
+				if err := provision.SetRunbook(ctx, db, keys, rb); err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "runbook %q (%s) of %s set\n", args[0], kind, tenantName)
+				return nil
+			})
 		},
 	}
-	s.registerPostgres(set.Flags())
+	s.registerTenant(set.Flags(), &tenantName, "tenant the runbook belongs to")
 	s.registerSecretKeys(set.Flags())
-	set.Flags().StringVar(&tenantName, "tenant", "", "tenant the runbook belongs to")
 	set.Flags().StringVar(&kind, "kind", "", "rundeck, awx or generic")
 	set.Flags().StringVar(&rawURL, "url", "", "the server's base URL (rundeck, awx) or the endpoint (generic)")
 	set.Flags().StringVar(&jobID, "job", "", "the Rundeck job ID or the AWX job template ID")
@@ -104,45 +94,34 @@ ALEXUS_SECRET_KEYS. Triggers go through the action plane's egress policy.`,
 		Use:   "list",
 		Short: "List a tenant's runbooks (never their credentials)",
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx, db, err := s.tenantDB(cmd, tenantName)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			rbs, err := provision.ListRunbooks(ctx, db)
-			if err != nil {
-				return err
-			}
-			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-			fmt.Fprintln(w, "NAME\tKIND\tENDPOINT\tSCHEMA\tUPDATED")
-			for _, r := range rbs {
-				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", r.Name, r.Kind, r.Endpoint(), r.Schema, r.UpdatedAt.UTC().Format(time.RFC3339))
-			}
-			return w.Flush()
+			return s.withTenant(cmd, tenantName, func(ctx context.Context, db *store.DB) error {
+				rbs, err := provision.ListRunbooks(ctx, db)
+				if err != nil {
+					return err
+				}
+				return printList(cmd.OutOrStdout(), "NAME\tKIND\tENDPOINT\tSCHEMA\tUPDATED", rbs, func(r provision.Runbook) string {
+					return fmt.Sprintf("%s\t%s\t%s\t%s\t%s", r.Name, r.Kind, r.Endpoint(), r.Schema, r.UpdatedAt.UTC().Format(time.RFC3339))
+				})
+			})
 		},
 	}
-	s.registerPostgres(list.Flags())
-	list.Flags().StringVar(&tenantName, "tenant", "", "tenant whose runbooks to list")
+	s.registerTenant(list.Flags(), &tenantName, "tenant whose runbooks to list")
 
 	remove := &cobra.Command{
 		Use:   "remove NAME",
 		Short: "Remove a runbook; runbook actions naming it are refused from then on",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx, db, err := s.tenantDB(cmd, tenantName)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			if err := provision.RemoveRunbook(ctx, db, args[0]); err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "runbook %q of %s removed\n", args[0], tenantName)
-			return nil
+			return s.withTenant(cmd, tenantName, func(ctx context.Context, db *store.DB) error {
+				if err := provision.RemoveRunbook(ctx, db, args[0]); err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "runbook %q of %s removed\n", args[0], tenantName)
+				return nil
+			})
 		},
 	}
-	s.registerPostgres(remove.Flags())
-	remove.Flags().StringVar(&tenantName, "tenant", "", "tenant the runbook belongs to")
+	s.registerTenant(remove.Flags(), &tenantName, "tenant the runbook belongs to")
 	cmd.AddCommand(set, list, remove)
 	return cmd
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/alexus-platform/alexus/internal/tenant"
 	"github.com/alexus-platform/alexus/services/actions/action"
 	"github.com/alexus-platform/alexus/services/actions/audit"
+	"github.com/alexus-platform/alexus/services/actions/job"
 	"github.com/alexus-platform/alexus/services/actions/notify"
 	"github.com/alexus-platform/alexus/services/actions/runbook"
 	"github.com/alexus-platform/alexus/services/actions/sweep"
@@ -85,11 +86,11 @@ func New(cfg Config, deps Deps) (*Service, error) {
 	s.actions = action.NewStore(deps.DB, func(ctx context.Context, tx pgx.Tx, a action.Action) error {
 		switch a.Kind {
 		case action.KindWebhook:
-			return webhook.Enqueue(ctx, s.river, tx, a, cfg.MaxAttempts)
+			return job.Enqueue[webhook.Args](ctx, s.river, tx, a, cfg.MaxAttempts)
 		case action.KindNotify:
-			return notify.Enqueue(ctx, s.river, tx, a, cfg.MaxAttempts)
+			return job.Enqueue[notify.Args](ctx, s.river, tx, a, cfg.MaxAttempts)
 		case action.KindRunbook:
-			return runbook.Enqueue(ctx, s.river, tx, a, cfg.MaxAttempts)
+			return job.Enqueue[runbook.Args](ctx, s.river, tx, a, cfg.MaxAttempts)
 		default:
 			return fmt.Errorf("no executor for action kind %q", a.Kind)
 		}
@@ -133,10 +134,10 @@ func New(cfg Config, deps Deps) (*Service, error) {
 		// One queue per action kind, each with its own worker count, and
 		// one for the sweep of dead actions.
 		Queues: map[string]river.QueueConfig{
-			webhook.Queue: {MaxWorkers: cfg.Workers},
-			notify.Queue:  {MaxWorkers: cfg.NotifyWorkers},
-			runbook.Queue: {MaxWorkers: cfg.RunbookWorkers},
-			sweep.Queue:   {MaxWorkers: 1},
+			action.KindWebhook.Queue(): {MaxWorkers: cfg.Workers},
+			action.KindNotify.Queue():  {MaxWorkers: cfg.NotifyWorkers},
+			action.KindRunbook.Queue(): {MaxWorkers: cfg.RunbookWorkers},
+			sweep.Queue:                {MaxWorkers: 1},
 		},
 		// The sweep runs on the elected leader only, so replicas do not
 		// sweep side by side.

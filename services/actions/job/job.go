@@ -42,6 +42,24 @@ func RefOf(ctx context.Context, a action.Action) (Ref, error) {
 	return Ref{Tenant: string(t), ActionID: a.ID, IdempotencyKey: a.IdempotencyKey}, nil
 }
 
+// Args is the constraint on an executor's job arguments: a type of its own
+// (River tells job kinds apart by type) over nothing but the Ref.
+type Args interface {
+	river.JobArgs
+	~struct{ Ref }
+}
+
+// Enqueue inserts the job of type A for a, an action of the context's
+// tenant, in tx: on the queue of a's kind, unique by tenant and
+// idempotency key.
+func Enqueue[A Args](ctx context.Context, client *river.Client[pgx.Tx], tx pgx.Tx, a action.Action, maxAttempts int) error {
+	ref, err := RefOf(ctx, a)
+	if err != nil {
+		return err
+	}
+	return Insert(ctx, client, tx, a.Kind, A(struct{ Ref }{ref}), maxAttempts)
+}
+
 // allStates makes a job unique for good: a second insert for the same
 // tenant and idempotency key is skipped even after the first job completed,
 // was cancelled or was discarded, so a dead action is never run again by a

@@ -1,17 +1,6 @@
 package notify
 
-import (
-	"context"
-
-	"github.com/jackc/pgx/v5"
-	"github.com/riverqueue/river"
-
-	"github.com/alexus-platform/alexus/services/actions/action"
-	"github.com/alexus-platform/alexus/services/actions/job"
-)
-
-// Queue is the River queue notify jobs run on.
-var Queue = action.KindNotify.Queue()
+import "github.com/alexus-platform/alexus/services/actions/job"
 
 // Args are a notify job's arguments: the reference to its action.
 type Args struct {
@@ -20,13 +9,3 @@ type Args struct {
 
 // Kind is the River job kind.
 func (Args) Kind() string { return "alexus.actions.notify" }
-
-// Enqueue inserts the notify job for a in tx, on the notify queue, unique
-// by tenant and idempotency key.
-func Enqueue(ctx context.Context, client *river.Client[pgx.Tx], tx pgx.Tx, a action.Action, maxAttempts int) error {
-	ref, err := job.RefOf(ctx, a)
-	if err != nil {
-		return err
-	}
-	return job.Insert(ctx, client, tx, action.KindNotify, Args{Ref: ref}, maxAttempts)
-}

@@ -6,20 +6,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"maps"
-	"net"
 	"net/http"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"github.com/riverqueue/river"
 	"go.uber.org/zap"
 
 	"github.com/alexus-platform/alexus/internal/egress"
@@ -30,28 +25,6 @@ import (
 	"github.com/alexus-platform/alexus/services/actions/action"
 	"github.com/alexus-platform/alexus/services/actions/job"
 	"github.com/alexus-platform/alexus/services/actions/webhook"
-)
-
-// jobSlack is how much longer than the HTTP timeout a job may run, for the
-// database work around the request.
-const jobSlack = 30 * time.Second
-
-// maxResponseRead bounds how much of a server's answer is read.
-const maxResponseRead = 64 << 10
-
-// maxResultText bounds how much of a server's answer is kept in the
-// action's result.
-const maxResultText = 200
-
-// Rate limiting, as for notify actions: a 429 is retried after the
-// server's Retry-After (or defaultRetryAfter), clamped to [minRetryAfter,
-// maxRetryAfter], without using up one of River's attempts; after
-// MaxAttempts + maxRateLimitedRuns runs the action fails.
-const (
-	defaultRetryAfter  = 30 * time.Second
-	minRetryAfter      = time.Second
-	maxRetryAfter      = time.Hour
-	maxRateLimitedRuns = 10
 )
 
 // WorkerConfig configures the worker.
@@ -65,146 +38,36 @@ type WorkerConfig struct {
 	Keys *secretbox.Keyring
 }
 
-// Worker triggers runbook actions.
+// Worker triggers runbook actions; job.Worker runs each job, the worker
+// adds opening the runbook, writing its request and reading the remote
+// execution from the answer.
 type Worker struct {
-	river.WorkerDefaults[Args]
-	log     *zap.Logger
-	db      *store.DB
-	actions *action.Store
-	keys    *secretbox.Keyring
-	timeout time.Duration
-	http    *egress.Clients
+	*job.Worker[Args, target]
+	db   *store.DB
+	keys *secretbox.Keyring
 }
 
 // NewWorker returns a Worker that reads runbooks through db and records
 // outcomes through actions.
 func NewWorker(cfg WorkerConfig, log *zap.Logger, db *store.DB, actions *action.Store) *Worker {
-	return &Worker{
-		log:     log,
-		db:      db,
-		actions: actions,
-		keys:    cfg.Keys,
-		timeout: cfg.Timeout,
-		http:    egress.NewClients(cfg.Egress, cfg.Timeout),
-	}
+	w := &Worker{db: db, keys: cfg.Keys}
+	w.Worker = job.NewWorker[Args](job.Executor[target]{
+		Kind: action.KindRunbook,
+		Words: job.Words{
+			Target:     "runbook",
+			Unreadable: "the runbook could not be read",
+			Verb:       "trigger",
+			Noun:       "trigger",
+		},
+		Lookup: w.lookup,
+		Send:   w.trigger,
+	}, log, actions, cfg.Egress, cfg.Timeout)
+	return w
 }
-
-// SetTransport replaces the worker's HTTP transport (for tests).
-func (w *Worker) SetTransport(rt http.RoundTripper) { w.http.SetTransport(rt) }
-
-// Timeout lets a job run for the HTTP timeout plus the database work
-// around it.
-func (w *Worker) Timeout(*river.Job[Args]) time.Duration { return w.timeout + jobSlack }
 
 // target is a registered runbook, its credential opened.
 type target struct {
 	provision.Runbook
-}
-
-// verdict is what a server's answer means for the action.
-type verdict int
-
-const (
-	triggered   verdict = iota
-	retry               // with River's backoff
-	rateLimited         // after Retry-After
-	rejected            // for good
-)
-
-// Work triggers one runbook action. A returned error makes River retry
-// with its backoff until MaxAttempts; river.JobSnooze waits out a rate
-// limit; river.JobCancel stops the job for good. As with the other
-// executors, every way the last attempt can fail records the action as
-// failed first.
-func (w *Worker) Work(ctx context.Context, j *river.Job[Args]) error {
-	t, err := tenant.Parse(j.Args.Tenant)
-	if err != nil {
-		return river.JobCancel(fmt.Errorf("runbook job %d: %w", j.ID, err))
-	}
-	ctx = tenant.WithIdentity(ctx, tenant.Identity{Tenant: t, Subject: job.SystemSubject})
-	log := w.log.With(zap.String("tenant_id", string(t)), zap.String("action_id", j.Args.ActionID),
-		zap.Int("attempt", j.Attempt))
-	at := job.Attempt{Ref: j.Args.Ref, JobID: j.ID, Number: j.Attempt, MaxAttempts: j.MaxAttempts}
-
-	a, err := w.actions.Get(ctx, j.Args.ActionID)
-	if errors.Is(err, action.ErrNotFound) {
-		return river.JobCancel(fmt.Errorf("runbook job %d: action %s: %w", j.ID, j.Args.ActionID, err))
-	}
-	if err != nil {
-		return job.Abandon(ctx, log, w.actions, at, "the action could not be loaded", err)
-	}
-	if a.Status != action.StatusPending {
-		// A redelivery after the outcome was recorded: triggering again
-		// would run the job twice.
-		log.Info("runbook action already finished; not triggering again", zap.String("status", string(a.Status)))
-		return nil
-	}
-
-	tg, found, err := w.lookup(ctx, t, a.Runbook.Target)
-	if err != nil {
-		return job.Abandon(ctx, log, w.actions, at, "the runbook could not be read", err)
-	}
-	if !found {
-		// Removed after the action was accepted.
-		log.Warn("runbook not registered; action failed", zap.String("runbook", a.Runbook.Target))
-		return job.FailForGood(ctx, log, w.actions, at, fmt.Sprintf("unknown runbook %q", a.Runbook.Target))
-	}
-	req, err := w.request(ctx, tg, a, t, j.Attempt)
-	if err != nil {
-		return job.FailForGood(ctx, log, w.actions, at, "the trigger could not be written: "+err.Error())
-	}
-
-	result, v, wait, refused := w.trigger(req, tg.Kind)
-	if refused {
-		log.Warn("runbook refused by the egress policy; action failed", zap.String("runbook", tg.Name), zap.String("result", result))
-		return job.FailForGood(ctx, log, w.actions, at, result)
-	}
-	if v != triggered && ctx.Err() != nil {
-		return job.Abandon(ctx, log, w.actions, at, "the trigger was interrupted by a shutdown or the job timeout",
-			fmt.Errorf("trigger action %s: %w", a.ID, context.Cause(ctx)))
-	}
-
-	switch v {
-	case rejected:
-		log.Warn("the automation server refused the trigger; action failed", zap.String("result", result))
-		return job.FailForGood(ctx, log, w.actions, at, result)
-	case rateLimited:
-		if a.Attempts+1 >= j.MaxAttempts+maxRateLimitedRuns {
-			log.Warn("the automation server still rate limits; action failed", zap.String("result", result))
-			return job.FailForGood(ctx, log, w.actions, at, result+"; gave up after "+strconv.Itoa(a.Attempts+1)+" runs")
-		}
-		result += "; retrying in " + wait.String()
-	}
-
-	o := action.Outcome{Status: action.StatusSucceeded, Result: result, Attempt: j.Attempt}
-	switch {
-	case v == rateLimited:
-		o.Status = action.StatusPending
-	case v == retry && at.Last():
-		o.Status = action.StatusFailed
-	case v == retry:
-		o.Status = action.StatusPending
-	}
-	if err := job.Record(ctx, log, w.actions, at, o); err != nil {
-		if errors.Is(err, action.ErrNotPending) {
-			return nil
-		}
-		return err
-	}
-	switch o.Status {
-	case action.StatusSucceeded:
-		log.Info("runbook triggered", zap.String("result", result))
-		return nil
-	case action.StatusFailed:
-		log.Warn("runbook trigger failed; giving up", zap.String("result", result))
-	default:
-		if v == rateLimited {
-			log.Info("automation server rate limited; waiting", zap.Duration("retry_after", wait))
-			return river.JobSnooze(wait)
-		}
-		log.Info("runbook trigger failed; River will retry", zap.String("result", result))
-	}
-	return fmt.Errorf("trigger action %s: %s", a.ID, result)
 }
 
 // genericBody is what a generic runbook endpoint gets.
@@ -295,39 +158,42 @@ func rundeckOptions(params json.RawMessage) (map[string]string, error) {
 	return opts, nil
 }
 
-// trigger sends req once and says what the answer means: the result text
-// (with the remote execution's ID on success), the verdict, how long to
-// wait for a rate limit, and whether the egress policy refused the
-// address.
-func (w *Worker) trigger(req *http.Request, kind provision.RunbookKind) (result string, v verdict, wait time.Duration, refused bool) {
-	resp, err := w.http.Do(req)
+// trigger writes the request for tg with a's parameters, sends it once
+// and says what the answer means; a success's result names the remote
+// execution.
+func (w *Worker) trigger(ctx context.Context, t tenant.ID, tg target, a action.Action, attempt int) (job.Answer, error) {
+	req, err := w.request(ctx, tg, a, t, attempt)
+	if err != nil {
+		return job.Answer{}, errors.New("the trigger could not be written: " + err.Error())
+	}
+	resp, err := w.HTTP.Do(req)
 	var ref *egress.RefusedError
 	if errors.As(err, &ref) {
-		return ref.Error(), rejected, 0, true
+		return job.Answer{Result: ref.Error(), Verdict: job.Refused}, nil
 	}
 	if err != nil {
-		return describe(err, w.timeout), retry, 0, false
+		return job.Answer{Result: job.Describe(err, w.HTTPTimeout), Verdict: job.Retry}, nil
 	}
 	defer resp.Body.Close()
-	raw, _ := io.ReadAll(io.LimitReader(resp.Body, maxResponseRead))
+	raw := job.ReadAnswer(resp.Body)
 	code := resp.StatusCode
-	result = "HTTP " + strconv.Itoa(code)
+	result := "HTTP " + strconv.Itoa(code)
 	if code >= 200 && code < 300 {
-		return result + "; " + execution(kind, raw), triggered, 0, false
+		return job.Answer{Result: result + "; " + execution(tg.Kind, raw), Verdict: job.Done}, nil
 	}
-	if text := clip(string(raw)); text != "" {
+	if text := job.Clip(string(raw)); text != "" {
 		result += " " + text
 	}
 	switch {
 	case code == http.StatusTooManyRequests:
-		return result, rateLimited, retryAfter(resp.Header.Get("Retry-After"), time.Now()), false
+		return job.Answer{Result: result, Verdict: job.RateLimited, Wait: job.RetryAfter(resp.Header.Get("Retry-After"), time.Now())}, nil
 	case code == http.StatusRequestTimeout || code >= 500:
-		return result, retry, 0, false
+		return job.Answer{Result: result, Verdict: job.Retry}, nil
 	default:
 		// 3xx (redirects are not followed) and the other 4xx: a bad token
 		// (401), no permission (403), no such job (404), AWX's 400 for
 		// variables_needed_to_start, ... which a retry would get again.
-		return result, rejected, 0, false
+		return job.Answer{Result: result, Verdict: job.Rejected}, nil
 	}
 }
 
@@ -346,7 +212,7 @@ func execution(kind provision.RunbookKind, raw []byte) string {
 			}
 			var s string
 			if json.Unmarshal(v, &s) == nil && s != "" {
-				return clip(s)
+				return job.Clip(s)
 			}
 			var n json.Number
 			if json.Unmarshal(v, &n) == nil {
@@ -384,49 +250,6 @@ func execution(kind provision.RunbookKind, raw []byte) string {
 		}
 		return "accepted"
 	}
-}
-
-// retryAfter reads a Retry-After header (seconds or an HTTP date).
-func retryAfter(h string, now time.Time) time.Duration {
-	d := defaultRetryAfter
-	if h = strings.TrimSpace(h); h != "" {
-		if s, err := strconv.Atoi(h); err == nil {
-			d = time.Duration(s) * time.Second
-		} else if at, err := http.ParseTime(h); err == nil {
-			d = at.Sub(now)
-		}
-	}
-	return min(max(d, minRetryAfter), maxRetryAfter)
-}
-
-// clip keeps the start of a server's answer, on one line, printable.
-func clip(s string) string {
-	s = strings.Map(func(r rune) rune {
-		if unicode.IsSpace(r) {
-			return ' '
-		}
-		if !unicode.IsPrint(r) {
-			return -1
-		}
-		return r
-	}, strings.TrimSpace(s))
-	if r := []rune(s); len(r) > maxResultText {
-		s = string(r[:maxResultText]) + "…"
-	}
-	return s
-}
-
-// describe says why a request failed without repeating its URL.
-func describe(err error, timeout time.Duration) string {
-	var ne net.Error
-	if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
-		return fmt.Sprintf("timeout: no response within %s", timeout)
-	}
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		err = ue.Err
-	}
-	return "request failed: " + err.Error()
 }
 
 // lookup reads the context's tenant's runbook name and opens its

@@ -38,7 +38,7 @@ func setup(t *testing.T) *bundle {
 	client, err := river.NewClient(riverpgxv5.New(db.Pool()), &river.Config{})
 	require.NoError(t, err)
 	st := action.NewStore(db, func(ctx context.Context, tx pgx.Tx, a action.Action) error {
-		return notify.Enqueue(ctx, client, tx, a, 5)
+		return job.Enqueue[notify.Args](ctx, client, tx, a, 5)
 	})
 	return &bundle{db: db, actions: st, sweeper: sweep.NewSweeper(zaptest.NewLogger(t), db, st, notify.Args{}.Kind())}
 }
