@@ -40,9 +40,9 @@ func bench(ctx context.Context, o options, log io.Writer) (*report, error) {
 	st, err := harness.Start(ctx, harness.Config{
 		Flags:    o.Flags,
 		RepoRoot: root,
-		Bin:      o.bin,
-		Pprof:    o.profileDir != "",
-		Keep:     o.keep,
+		Bin:      o.Bin,
+		Pprof:    o.ProfileDir != "",
+		Keep:     o.Keep,
 		Log:      log,
 		Settings: func(context.Context, *harness.Stack) ([]string, error) {
 			return []string{
@@ -90,7 +90,7 @@ func bench(ctx context.Context, o options, log io.Writer) (*report, error) {
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
 	stall := max(o.ReadyTimeout, 30*time.Second)
-	deadline := time.Now().Add(o.timeout)
+	deadline := time.Now().Add(o.Timeout)
 
 	if o.warmup > 0 {
 		fmt.Fprintf(log, "warm-up: %d actions\n", o.warmup)
@@ -115,20 +115,16 @@ func bench(ctx context.Context, o options, log io.Writer) (*report, error) {
 		}
 	}
 
-	pg, err := procstat.WatchGroup(st.PostgresBackends(int(conn.PgConn().PID())))
-	if err != nil {
-		return nil, fmt.Errorf("postgres backends: %w", err)
-	}
-	rep.loadStart = procstat.LoadAverage()
-	machineBefore, err := procstat.ReadMachineCPU()
+	machine, err := procstat.WatchMachine(st.PostgresBackends(int(conn.PgConn().PID())))
 	if err != nil {
 		return nil, err
 	}
+	rep.loadStart = machine.LoadStart
 	w := procstat.Watch([]string{"alexus actions", "bench (callers, receiver)"}, []int{plane.PID(), os.Getpid()})
-	profiled := make(chan profile, 1)
-	if o.profileDir != "" {
-		fmt.Fprintf(log, "profiling the action plane for %ds into %s\n", o.profileSeconds, o.profileDir)
-		go func() { profiled <- captureProfile(ctx, plane, o.profileSeconds, o.profileDir) }()
+	profiled := make(chan harness.Profile, 1)
+	if o.ProfileDir != "" {
+		fmt.Fprintf(log, "profiling the action plane for %ds into %s\n", o.ProfileSeconds, o.ProfileDir)
+		go func() { profiled <- harness.CaptureProfile(ctx, plane, o.ProfileSeconds, o.ProfileDir) }()
 	}
 
 	fmt.Fprintf(log, "measured: %d actions from %d callers\n", o.actions, o.callers)
@@ -159,15 +155,11 @@ func bench(ctx context.Context, o options, log io.Writer) (*report, error) {
 		return nil, err
 	}
 	rep.plane, rep.bench = usage[0], usage[1]
-	if rep.postgresCPU, rep.postgresProcs, err = pg.Stop(); err != nil {
-		return nil, fmt.Errorf("postgres backends: %w", err)
-	}
-	machineAfter, err := procstat.ReadMachineCPU()
+	mu, err := machine.Stop()
 	if err != nil {
 		return nil, err
 	}
-	rep.machineCPU = machineBefore.BusyTime(machineAfter)
-	rep.loadEnd = procstat.LoadAverage()
+	rep.postgresCPU, rep.postgresProcs, rep.machineCPU, rep.loadEnd = mu.PostgresCPU, mu.PostgresProcs, mu.MachineCPU, mu.LoadEnd
 
 	rep.lastSucceeded = lastAt.Sub(epoch)
 	rep.latency(subs, recv)
@@ -187,7 +179,7 @@ func bench(ctx context.Context, o options, log io.Writer) (*report, error) {
 	if rep.store, err = checkStore(ctx, conn, total); err != nil {
 		return rep, err
 	}
-	if o.profileDir != "" {
+	if o.ProfileDir != "" {
 		p := <-profiled
 		rep.profile = &p
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/alexus-platform/alexus/bench/internal/harness"
 	"github.com/alexus-platform/alexus/bench/internal/procstat"
 )
 
@@ -47,7 +48,7 @@ type report struct {
 	deliveries  deliveryCheck
 	submissions submissionCheck
 	store       storeCheck
-	profile     *profile
+	profile     *harness.Profile
 }
 
 // latency fills in the latency figures and the last delivery from what
@@ -163,11 +164,11 @@ func (r *report) Print(w io.Writer) {
 		st.want, yesNo(st.ok()), st.actions, st.succeededOnce, st.succeededEntries, st.succeededSubjects, st.jobs, st.jobsCompleted)
 
 	if p := r.profile; p != nil {
-		fmt.Fprintf(w, "\n### CPU profile of alexus actions (%ds from the first call)\n\n", o.profileSeconds)
-		if p.err != nil {
-			fmt.Fprintf(w, "not taken: %v\n", p.err)
+		fmt.Fprintf(w, "\n### CPU profile of alexus actions (%ds from the first call)\n\n", o.ProfileSeconds)
+		if p.Err != nil {
+			fmt.Fprintf(w, "not taken: %v\n", p.Err)
 			return
 		}
-		fmt.Fprintf(w, "%s\n\n```\n%s\n```\n", p.path, p.top)
+		fmt.Fprintf(w, "%s\n\n```\n%s\n```\n", p.Path, p.Top)
 	}
 }

@@ -2,12 +2,9 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
-	"net/url"
 	"os"
 	"os/signal"
 	"strconv"
@@ -16,6 +13,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/alexus-platform/alexus/bench/internal/harness"
 	"github.com/alexus-platform/alexus/internal/audit"
 	"github.com/alexus-platform/alexus/internal/provision"
 	"github.com/alexus-platform/alexus/internal/store"
@@ -86,7 +84,7 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 	if o.keep {
-		fmt.Fprintf(os.Stderr, "database %s is kept (-keep-db)\n", d.name)
+		fmt.Fprintf(os.Stderr, "database %s is kept (-keep-db)\n", d.Name)
 	} else {
 		defer d.drop()
 	}
@@ -107,7 +105,7 @@ func run(ctx context.Context, o options) error {
 
 	fmt.Printf("# bench/audit: `alexus audit verify` over %d rows\n\n", o.rows)
 	fmt.Printf("Database %s: tenant %s has %d audit rows, tenant %s %d more in the same table (audit_log with its indexes: %s).\n",
-		d.name, verified, o.rows, other, o.noise, size)
+		d.Name, verified, o.rows, other, o.noise, size)
 	fmt.Printf("Seeded in %.1fs (COPY, chain computed in Go with internal/audit's encoding).\n\n", seedTime.Seconds())
 	fmt.Println("| run | rows checked | seconds | rows/s | intact |")
 	fmt.Println("| --- | ---: | ---: | ---: | --- |")
@@ -163,38 +161,22 @@ func run(ctx context.Context, o options) error {
 // bypasses it), and the application-role pool, which verifies as the
 // command does.
 type database struct {
-	adminURL string
-	name     string
-	admin    *pgx.Conn
-	db       *store.DB
+	*harness.Database
+	admin *pgx.Conn
+	db    *store.DB
 }
 
 func createDatabase(ctx context.Context, adminURL string) (*database, error) {
-	u, err := url.Parse(adminURL)
+	hd, err := harness.CreateDatabase(ctx, adminURL, "alexus_bench_audit_")
 	if err != nil {
-		return nil, fmt.Errorf("-postgres-url: %w", err)
+		return nil, err
 	}
-	conn, err := pgx.Connect(ctx, adminURL)
-	if err != nil {
-		return nil, fmt.Errorf("postgres at %s: %w", u.Redacted(), err)
-	}
-	defer conn.Close(ctx)
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	d := &database{adminURL: adminURL, name: "alexus_bench_audit_" + hex.EncodeToString(b)}
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+d.name); err != nil {
-		return nil, fmt.Errorf("create database: %w", err)
-	}
-	u.Path = "/" + d.name
-	if err := store.Migrate(ctx, u.String()); err != nil {
-		d.drop()
-		return nil, fmt.Errorf("migrate: %w", err)
-	}
-	if d.admin, err = pgx.Connect(ctx, u.String()); err != nil {
+	d := &database{Database: hd}
+	if d.admin, err = pgx.Connect(ctx, hd.URL); err != nil {
 		d.drop()
 		return nil, err
 	}
-	if d.db, err = store.Open(ctx, store.Config{AdminURL: u.String(), MaxConns: 4}); err != nil {
+	if d.db, err = store.Open(ctx, store.Config{AdminURL: hd.URL, MaxConns: 4}); err != nil {
 		d.drop()
 		return nil, err
 	}
@@ -212,12 +194,7 @@ func (d *database) drop() {
 	if d.admin != nil {
 		_ = d.admin.Close(ctx)
 	}
-	conn, err := pgx.Connect(ctx, d.adminURL)
-	if err != nil {
-		return
-	}
-	defer conn.Close(ctx)
-	_, _ = conn.Exec(ctx, "DROP DATABASE IF EXISTS "+d.name+" WITH (FORCE)")
+	_ = d.Drop()
 }
 
 // seed creates tenant t through provisioning (its "tenant.created" entry is

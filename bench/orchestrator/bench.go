@@ -41,9 +41,9 @@ func bench(ctx context.Context, o options, log io.Writer) (*report, error) {
 	st, err := startStack(ctx, harness.Config{
 		Flags:    o.Flags,
 		RepoRoot: root,
-		Bin:      o.bin,
-		Pprof:    o.profileDir != "",
-		Keep:     o.keep,
+		Bin:      o.Bin,
+		Pprof:    o.ProfileDir != "",
+		Keep:     o.Keep,
 		Log:      log,
 	})
 	if err != nil {
@@ -87,15 +87,11 @@ func bench(ctx context.Context, o options, log io.Writer) (*report, error) {
 	if err != nil {
 		return nil, err
 	}
-	pg, err := procstat.WatchGroup(st.PostgresBackends(int(conn.PgConn().PID())))
-	if err != nil {
-		return nil, fmt.Errorf("postgres backends: %w", err)
-	}
-	rep.loadStart = procstat.LoadAverage()
-	machineBefore, err := procstat.ReadMachineCPU()
+	machine, err := procstat.WatchMachine(st.PostgresBackends(int(conn.PgConn().PID())))
 	if err != nil {
 		return nil, err
 	}
+	rep.loadStart = machine.LoadStart
 
 	fmt.Fprintf(log, "starting the orchestrator on a backlog of %d signals\n", o.signals)
 	if err := st.startOrchestrator(); err != nil {
@@ -103,23 +99,23 @@ func bench(ctx context.Context, o options, log io.Writer) (*report, error) {
 	}
 	w := procstat.Watch([]string{"alexus orchestrator", "alexus actions", "bench (poller, webhook receiver)"},
 		[]int{st.orchestrator.PID(), st.actions.PID(), os.Getpid()})
-	profiles := make(chan []profile, 1)
+	profiles := make(chan []harness.Profile, 1)
 	onOpened := func() {}
-	if o.profileDir != "" {
+	if o.ProfileDir != "" {
 		onOpened = func() {
-			fmt.Fprintf(log, "profiling the planes for %ds into %s\n", o.profileSeconds, o.profileDir)
+			fmt.Fprintf(log, "profiling the planes for %ds into %s\n", o.ProfileSeconds, o.ProfileDir)
 			go func() {
-				done := make(chan profile, 2)
+				done := make(chan harness.Profile, 2)
 				for _, p := range []*harness.Plane{st.orchestrator, st.actions} {
-					go func() { done <- captureProfile(ctx, p, o.profileSeconds, o.profileDir) }()
+					go func() { done <- harness.CaptureProfile(ctx, p, o.ProfileSeconds, o.ProfileDir) }()
 				}
-				profiles <- []profile{<-done, <-done}
+				profiles <- []harness.Profile{<-done, <-done}
 			}()
 		}
 	} else {
 		profiles <- nil
 	}
-	polls, err := drain(ctx, conn, st.Redis, st.Namespace, st.orchestrator, o.warmup, len(ids), o.poll, o.timeout, stall, onOpened, log)
+	polls, err := drain(ctx, conn, st.Redis, st.Namespace, st.orchestrator, o.warmup, len(ids), o.poll, o.Timeout, stall, onOpened, log)
 	if err != nil {
 		return nil, err
 	}
@@ -129,20 +125,16 @@ func bench(ctx context.Context, o options, log io.Writer) (*report, error) {
 		return nil, err
 	}
 	rep.orchestrator, rep.actions, rep.bench = usage[0], usage[1], usage[2]
-	if rep.postgresCPU, rep.postgresProcs, err = pg.Stop(); err != nil {
-		return nil, fmt.Errorf("postgres backends: %w", err)
+	mu, err := machine.Stop()
+	if err != nil {
+		return nil, err
 	}
+	rep.postgresCPU, rep.postgresProcs, rep.machineCPU, rep.loadEnd = mu.PostgresCPU, mu.PostgresProcs, mu.MachineCPU, mu.LoadEnd
 	redisAfter, err := procstat.RedisCPU(ctx, st.Redis)
 	if err != nil {
 		return nil, err
 	}
 	rep.redisCPU = redisAfter - redisBefore
-	rep.loadEnd = procstat.LoadAverage()
-	machineAfter, err := procstat.ReadMachineCPU()
-	if err != nil {
-		return nil, err
-	}
-	rep.machineCPU = machineBefore.BusyTime(machineAfter)
 	rep.wall = end.at.Sub(st.orchestrator.Started)
 	rep.polls = len(polls)
 	rep.deliveriesAtEnd = st.deliveries.Load()
@@ -205,7 +197,7 @@ func warmUp(ctx context.Context, st *stack, conn *pgx.Conn, sigs []*signalv1.Sig
 	if err := st.startOrchestrator(); err != nil {
 		return nil, err
 	}
-	if _, err := drain(ctx, conn, st.Redis, st.Namespace, st.orchestrator, 0, len(ids), o.poll, o.timeout, stall, nil, log); err != nil {
+	if _, err := drain(ctx, conn, st.Redis, st.Namespace, st.orchestrator, 0, len(ids), o.poll, o.Timeout, stall, nil, log); err != nil {
 		return nil, err
 	}
 	if err := st.stopOrchestrator(); err != nil {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/alexus-platform/alexus/bench/internal/harness"
 	"github.com/alexus-platform/alexus/bench/internal/procstat"
 )
 
@@ -48,7 +49,7 @@ type report struct {
 	outcome                          outcome
 	pending                          int64
 	deliveriesAtEnd, deliveriesFinal int64
-	profiles                         []profile
+	profiles                         []harness.Profile
 }
 
 // rate is signals per second over the throughput window.
@@ -80,7 +81,7 @@ func (r *report) Print(w io.Writer) {
 	for _, e := range o.PlaneEnv {
 		fmt.Fprintf(w, "- plane setting: %s\n", e)
 	}
-	if o.profileDir != "" {
+	if o.ProfileDir != "" {
 		fmt.Fprintf(w, "- CPU profiles were taken during the run (-profile), which costs the planes a little CPU\n")
 	}
 	if !r.measured {
@@ -171,12 +172,12 @@ func (r *report) Print(w io.Writer) {
 	fmt.Fprintf(w, "- p99 stage latency: %s\n", strings.Join(p99, ", "))
 
 	for _, p := range r.profiles {
-		fmt.Fprintf(w, "\n### CPU profile: alexus %s\n\n", p.plane)
-		if p.err != nil {
-			fmt.Fprintf(w, "not taken: %v\n", p.err)
+		fmt.Fprintf(w, "\n### CPU profile: alexus %s\n\n", p.Plane)
+		if p.Err != nil {
+			fmt.Fprintf(w, "not taken: %v\n", p.Err)
 			continue
 		}
-		fmt.Fprintf(w, "Saved as `%s` (`go tool pprof -top %s`):\n\n```\n%s\n```\n", p.path, p.path, p.top)
+		fmt.Fprintf(w, "Saved as `%s` (`go tool pprof -top %s`):\n\n```\n%s\n```\n", p.Path, p.Path, p.Top)
 	}
 }
 

@@ -29,14 +29,14 @@ func bench(ctx context.Context, o options, log io.Writer) (*report, error) {
 	if err != nil {
 		return rep, err
 	}
-	fmt.Fprintf(log, "database %s\n", d.name)
+	fmt.Fprintf(log, "database %s\n", d.Name)
 	defer func() {
 		if o.keepDB {
-			fmt.Fprintf(log, "kept database %s\n", d.name)
+			fmt.Fprintf(log, "kept database %s\n", d.Name)
 			return
 		}
 		if err := d.drop(); err != nil {
-			fmt.Fprintf(log, "drop database %s: %v\n", d.name, err)
+			fmt.Fprintf(log, "drop database %s: %v\n", d.Name, err)
 		}
 	}()
 

@@ -13,5 +13,11 @@
 // share, the exit status (2 for bad flags, 1 for an error or a failed check,
 // 130 when interrupted) and the Ctrl-C handling that lets Close run.
 //
+// CaptureProfile takes a plane's CPU profile through its pprof server, and
+// PlaneSettings reports the settings a run used; RunFlags are the flags
+// around them. CreateDatabase makes a bare migrated database for the
+// benchmarks that drive the store in their own process (bench/audit,
+// bench/retrieval) and start no planes.
+//
 // Measuring what the processes cost is the job of bench/internal/procstat.
 package harness

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -51,19 +50,8 @@ func New(cfg Config) (*Client, error) {
 	if cfg.IssueType == "" {
 		cfg.IssueType = DefaultIssueType
 	}
-	base, _ := ticketapi.ParseBaseURL(cfg.BaseURL)
-	auth := "Bearer " + cfg.BearerToken
-	if cfg.BearerToken == "" {
-		auth = "Basic " + base64.StdEncoding.EncodeToString([]byte(cfg.Email+":"+cfg.APIToken))
-	}
-	api := ticketapi.New(ticketapi.Config{
-		System:        System,
-		BaseURL:       base,
-		Authorization: auth,
-		Secrets:       []string{cfg.APIToken, cfg.BearerToken},
-		ErrorMessage:  errorMessage,
-		Options:       cfg.Options,
-	})
+	cred := ticketapi.Credentials{User: cfg.Email, Secret: cfg.APIToken, BearerToken: cfg.BearerToken}
+	api := ticketapi.NewClient(System, cfg.BaseURL, cred, errorMessage, cfg.Options)
 	return &Client{cfg: cfg, api: api}, nil
 }
 

@@ -15,22 +15,13 @@ import (
 	"github.com/alexus-platform/alexus/internal/ticket"
 	"github.com/alexus-platform/alexus/internal/ticket/jira"
 	"github.com/alexus-platform/alexus/internal/ticket/jira/jiratest"
-	"github.com/alexus-platform/alexus/internal/ticket/ticketapi"
+	"github.com/alexus-platform/alexus/internal/ticket/tickettest"
 )
 
 type bundle struct {
 	srv    *jiratest.Server
 	client *jira.Client
 	cfg    jira.Config
-}
-
-// fast is a retry policy for tests: real backoff, tiny waits.
-var fast = ticketapi.Options{
-	Timeout:        200 * time.Millisecond,
-	MaxRetries:     3,
-	InitialBackoff: time.Millisecond,
-	MaxBackoff:     5 * time.Millisecond,
-	MaxRetryAfter:  50 * time.Millisecond,
 }
 
 func setup(t *testing.T, edit ...func(*jira.Config)) bundle {
@@ -43,7 +34,7 @@ func setup(t *testing.T, edit ...func(*jira.Config)) bundle {
 		Project:   jiratest.Project,
 		IssueType: "Incident",
 		AccountID: jiratest.AccountID,
-		Options:   fast,
+		Options:   tickettest.Fast,
 	}
 	for _, e := range edit {
 		e(&cfg)

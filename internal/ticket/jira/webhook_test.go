@@ -2,7 +2,6 @@ package jira_test
 
 import (
 	"context"
-	"os"
 	"testing"
 	"time"
 
@@ -11,18 +10,12 @@ import (
 	"github.com/alexus-platform/alexus/internal/ticket"
 	"github.com/alexus-platform/alexus/internal/ticket/jira"
 	"github.com/alexus-platform/alexus/internal/ticket/jira/jiratest"
+	"github.com/alexus-platform/alexus/internal/ticket/tickettest"
 )
-
-func readFile(t *testing.T, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile("testdata/" + name)
-	require.NoError(t, err)
-	return b
-}
 
 func TestParseWebhookStatusChange(t *testing.T) {
 	t.Parallel()
-	u, err := jira.ParseWebhook(readFile(t, "issue_updated_status.json"), nil)
+	u, err := jira.ParseWebhook(tickettest.ReadFile(t, "issue_updated_status.json"), nil)
 	require.NoError(t, err)
 	require.Equal(t, ticket.Update{
 		System:         "jira",
@@ -42,7 +35,7 @@ func TestParseWebhookStatusChange(t *testing.T) {
 
 func TestParseWebhookOtherFieldChange(t *testing.T) {
 	t.Parallel()
-	u, err := jira.ParseWebhook(readFile(t, "issue_updated_labels.json"), nil)
+	u, err := jira.ParseWebhook(tickettest.ReadFile(t, "issue_updated_labels.json"), nil)
 	require.NoError(t, err)
 	require.False(t, u.StatusChanged)
 	require.Equal(t, []string{"labels"}, u.Fields)
@@ -51,7 +44,7 @@ func TestParseWebhookOtherFieldChange(t *testing.T) {
 
 func TestParseWebhookRejects(t *testing.T) {
 	t.Parallel()
-	_, err := jira.ParseWebhook(readFile(t, "issue_created.json"), nil)
+	_, err := jira.ParseWebhook(tickettest.ReadFile(t, "issue_created.json"), nil)
 	require.ErrorIs(t, err, jira.ErrIgnoredEvent)
 	_, err = jira.ParseWebhook([]byte(`{"webhookEvent":`), nil)
 	require.ErrorIs(t, err, jira.ErrBadWebhook)
@@ -62,11 +55,11 @@ func TestParseWebhookRejects(t *testing.T) {
 func TestWebhookOfAlexusOwnTransitionIsAnEcho(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	own, err := b.client.ParseWebhook(readFile(t, "issue_updated_by_alexus.json"))
+	own, err := b.client.ParseWebhook(tickettest.ReadFile(t, "issue_updated_by_alexus.json"))
 	require.NoError(t, err)
 	require.True(t, ticket.IsEcho(own, b.client.Self(), ticket.Written{}))
 
-	human, err := b.client.ParseWebhook(readFile(t, "issue_updated_status.json"))
+	human, err := b.client.ParseWebhook(tickettest.ReadFile(t, "issue_updated_status.json"))
 	require.NoError(t, err)
 	require.False(t, ticket.IsEcho(human, b.client.Self(), ticket.Written{State: ticket.Acknowledged, At: own.At}))
 }

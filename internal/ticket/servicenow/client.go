@@ -3,7 +3,6 @@ package servicenow
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -96,19 +95,8 @@ func New(cfg Config) (*Client, error) {
 	if cfg.CloseCode == "" {
 		cfg.CloseCode = DefaultCloseCode
 	}
-	base, _ := ticketapi.ParseBaseURL(cfg.BaseURL)
-	auth := "Bearer " + cfg.BearerToken
-	if cfg.BearerToken == "" {
-		auth = "Basic " + base64.StdEncoding.EncodeToString([]byte(cfg.Username+":"+cfg.Password))
-	}
-	api := ticketapi.New(ticketapi.Config{
-		System:        System,
-		BaseURL:       base,
-		Authorization: auth,
-		Secrets:       []string{cfg.Password, cfg.BearerToken},
-		ErrorMessage:  errorMessage,
-		Options:       cfg.Options,
-	})
+	cred := ticketapi.Credentials{User: cfg.Username, Secret: cfg.Password, BearerToken: cfg.BearerToken}
+	api := ticketapi.NewClient(System, cfg.BaseURL, cred, errorMessage, cfg.Options)
 	return &Client{cfg: cfg, api: api}, nil
 }
 

@@ -14,7 +14,7 @@ import (
 	"github.com/alexus-platform/alexus/internal/ticket"
 	"github.com/alexus-platform/alexus/internal/ticket/servicenow"
 	"github.com/alexus-platform/alexus/internal/ticket/servicenow/sntest"
-	"github.com/alexus-platform/alexus/internal/ticket/ticketapi"
+	"github.com/alexus-platform/alexus/internal/ticket/tickettest"
 )
 
 type bundle struct {
@@ -22,19 +22,10 @@ type bundle struct {
 	client *servicenow.Client
 }
 
-// fast is a retry policy for tests: real backoff, tiny waits.
-var fast = ticketapi.Options{
-	Timeout:        200 * time.Millisecond,
-	MaxRetries:     3,
-	InitialBackoff: time.Millisecond,
-	MaxBackoff:     5 * time.Millisecond,
-	MaxRetryAfter:  50 * time.Millisecond,
-}
-
 func setup(t *testing.T, edit ...func(*servicenow.Config)) bundle {
 	t.Helper()
 	srv := sntest.New(t)
-	cfg := servicenow.Config{BaseURL: srv.URL, Username: sntest.Username, Password: sntest.Password, Options: fast}
+	cfg := servicenow.Config{BaseURL: srv.URL, Username: sntest.Username, Password: sntest.Password, Options: tickettest.Fast}
 	for _, e := range edit {
 		e(&cfg)
 	}

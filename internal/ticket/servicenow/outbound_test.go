@@ -2,7 +2,6 @@ package servicenow_test
 
 import (
 	"context"
-	"os"
 	"testing"
 	"time"
 
@@ -10,18 +9,12 @@ import (
 
 	"github.com/alexus-platform/alexus/internal/ticket"
 	"github.com/alexus-platform/alexus/internal/ticket/servicenow"
+	"github.com/alexus-platform/alexus/internal/ticket/tickettest"
 )
-
-func readFile(t *testing.T, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile("testdata/" + name)
-	require.NoError(t, err)
-	return b
-}
 
 func TestParseOutbound(t *testing.T) {
 	t.Parallel()
-	u, err := servicenow.ParseOutbound(readFile(t, "outbound_resolved.json"))
+	u, err := servicenow.ParseOutbound(tickettest.ReadFile(t, "outbound_resolved.json"))
 	require.NoError(t, err)
 	require.Equal(t, ticket.Update{
 		System:         "servicenow",
@@ -39,7 +32,7 @@ func TestParseOutbound(t *testing.T) {
 		Version:        7,
 	}, u)
 
-	u, err = servicenow.ParseOutbound(readFile(t, "outbound_numbers.json"))
+	u, err = servicenow.ParseOutbound(tickettest.ReadFile(t, "outbound_numbers.json"))
 	require.NoError(t, err)
 	require.Equal(t, "1", u.Status)
 	require.Equal(t, ticket.Open, u.State)
@@ -66,11 +59,11 @@ func TestParseOutboundRejects(t *testing.T) {
 func TestOutboundOfAlexusOwnChangeIsAnEcho(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	own, err := servicenow.ParseOutbound(readFile(t, "outbound_by_alexus.json"))
+	own, err := servicenow.ParseOutbound(tickettest.ReadFile(t, "outbound_by_alexus.json"))
 	require.NoError(t, err)
 	require.True(t, ticket.IsEcho(own, b.client.Self(), ticket.Written{}), "user names compare without case")
 
-	human, err := servicenow.ParseOutbound(readFile(t, "outbound_resolved.json"))
+	human, err := servicenow.ParseOutbound(tickettest.ReadFile(t, "outbound_resolved.json"))
 	require.NoError(t, err)
 	require.False(t, ticket.IsEcho(human, b.client.Self(), ticket.Written{State: ticket.Acknowledged, Version: 3}))
 }

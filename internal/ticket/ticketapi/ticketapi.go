@@ -12,6 +12,7 @@ package ticketapi
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -176,6 +177,37 @@ func New(cfg Config) *Caller {
 		secrets = append(secrets, cred)
 	}
 	return &Caller{cfg: cfg, secrets: secrets}
+}
+
+// Credentials are a tenant's credentials for its remote: a bearer token,
+// or else a user and a secret (an API token, a password) sent as Basic.
+type Credentials struct {
+	User, Secret string
+	BearerToken  string
+}
+
+// Authorization is the Authorization header the credentials make.
+func (c Credentials) Authorization() string {
+	if c.BearerToken != "" {
+		return "Bearer " + c.BearerToken
+	}
+	return "Basic " + base64.StdEncoding.EncodeToString([]byte(c.User+":"+c.Secret))
+}
+
+// NewClient returns a Caller for a client of system at baseURL, which
+// the client's Config.Validate has checked with ParseBaseURL. It sends
+// cred's Authorization and redacts the secret and the bearer token from
+// remote messages; errorMessage reads the remote's error bodies.
+func NewClient(system, baseURL string, cred Credentials, errorMessage func(body []byte) string, opts Options) *Caller {
+	base, _ := ParseBaseURL(baseURL)
+	return New(Config{
+		System:        system,
+		BaseURL:       base,
+		Authorization: cred.Authorization(),
+		Secrets:       []string{cred.Secret, cred.BearerToken},
+		ErrorMessage:  errorMessage,
+		Options:       opts,
+	})
 }
 
 func cutScheme(h string) (string, string, bool) {

@@ -10,12 +10,10 @@
 package jiratest
 
 import (
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"regexp"
 	"slices"
 	"strconv"
@@ -23,6 +21,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/alexus-platform/alexus/internal/ticket/tickettest"
 )
 
 // The credentials the server accepts by default.
@@ -47,7 +47,7 @@ type Status struct {
 }
 
 // Route names an endpoint, for faults and recorded requests.
-type Route string
+type Route = tickettest.Route
 
 // The endpoints the server speaks.
 const (
@@ -60,28 +60,12 @@ const (
 	RouteDoTransition   Route = "POST /rest/api/3/issue/{key}/transitions"
 )
 
-// Fault is how the server answers one request instead of serving it.
-type Fault struct {
-	// Status answers with Jira's error body of that status (401, 429,
-	// 500, 503, ...).
-	Status int
-	// RetryAfter, when set, is sent as Retry-After in whole seconds.
-	RetryAfter time.Duration
-	// Hang holds the request open until the client gives up.
-	Hang bool
-	// LoseResponse serves the request — a create creates — and then drops
-	// the connection without answering.
-	LoseResponse bool
-}
+// Fault is how the server answers one request instead of serving it;
+// Status answers with Jira's error body of that status.
+type Fault = tickettest.Fault
 
 // Request is one request the server received.
-type Request struct {
-	Route         Route
-	Method, Path  string
-	Query         string
-	Body          []byte
-	Authorization string
-}
+type Request = tickettest.Request
 
 // Comment is a comment on an issue.
 type Comment struct {
@@ -108,19 +92,15 @@ type Issue struct {
 	Updated     time.Time
 }
 
-// Server is a stand-in Jira. Its URL is the base URL to configure.
+// Server is a stand-in Jira. Its URL is the base URL to configure;
+// Fail, Requests and AcceptBearer (which accepts a bearer token as well)
+// come from tickettest.
 type Server struct {
-	*httptest.Server
-	done chan struct{}
+	*tickettest.Server
 
 	mu       sync.Mutex
 	issues   []*Issue
 	nextID   int
-	faults   map[Route][]Fault
-	reqs     []Request
-	email    string
-	token    string
-	bearer   string
 	projects map[string]bool
 }
 
@@ -128,49 +108,20 @@ type Server struct {
 // Project, and closes it when the test ends.
 func New(t testing.TB) *Server {
 	t.Helper()
-	s := &Server{
-		done:     make(chan struct{}),
-		nextID:   10000,
-		faults:   map[Route][]Fault{},
-		email:    Email,
-		token:    APIToken,
-		projects: map[string]bool{Project: true},
-	}
-	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
-	t.Cleanup(s.Close)
-	// Cleanups run last-first: hanging handlers are released before
-	// Close waits for them.
-	t.Cleanup(func() { close(s.done) })
+	s := &Server{nextID: 10000, projects: map[string]bool{Project: true}}
+	s.Server = tickettest.New(t, tickettest.Remote{
+		Username: Email,
+		Password: APIToken,
+		Route:    route,
+		Error:    writeStatus,
+		NoRoute: func(w http.ResponseWriter, r *http.Request) {
+			writeError(w, http.StatusNotFound, "No endpoint "+r.Method+" "+r.URL.Path)
+		},
+		Serve: func(w http.ResponseWriter, r *http.Request, rt Route, key, _ string, body []byte) {
+			s.handle(w, r, rt, key, body)
+		},
+	})
 	return s
-}
-
-// AcceptBearer makes the server accept token as an OAuth 2.0 bearer
-// token as well.
-func (s *Server) AcceptBearer(token string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.bearer = token
-}
-
-// Fail queues faults for the next requests to route, one per request.
-func (s *Server) Fail(route Route, faults ...Fault) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults[route] = append(s.faults[route], faults...)
-}
-
-// Requests returns the requests received so far, those to routes if any
-// are given.
-func (s *Server) Requests(routes ...Route) []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []Request
-	for _, r := range s.reqs {
-		if len(routes) == 0 || slices.Contains(routes, r.Route) {
-			out = append(out, r)
-		}
-	}
-	return out
 }
 
 // Issues returns a copy of every issue, oldest first.
@@ -320,61 +271,20 @@ func route(r *http.Request) (Route, string) {
 	return "", ""
 }
 
-func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
-	rt, key := route(r)
-	s.mu.Lock()
-	s.reqs = append(s.reqs, Request{Route: rt, Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Body: body, Authorization: r.Header.Get("Authorization")})
-	var fault Fault
-	if q := s.faults[rt]; len(q) > 0 {
-		fault, s.faults[rt] = q[0], q[1:]
-	}
-	authorized := s.authorized(r.Header.Get("Authorization"))
-	s.mu.Unlock()
-
-	if fault.RetryAfter > 0 {
-		w.Header().Set("Retry-After", strconv.Itoa(int(fault.RetryAfter.Round(time.Second)/time.Second)))
-	}
-	switch {
-	case fault.Hang:
-		select {
-		case <-r.Context().Done():
-		case <-s.done:
-		}
-		return
-	case fault.Status == http.StatusUnauthorized || !authorized:
+// writeStatus answers a bad credential or a fault with Jira's body for
+// status.
+func writeStatus(w http.ResponseWriter, status int) {
+	switch status {
+	case http.StatusUnauthorized:
 		// Jira Cloud answers a bad credential with plain text.
 		w.Header().Set("Content-Type", "text/plain;charset=UTF-8")
 		w.WriteHeader(http.StatusUnauthorized)
 		_, _ = io.WriteString(w, "Client must be authenticated to access this resource.")
-		return
-	case fault.Status == http.StatusTooManyRequests:
-		writeError(w, fault.Status, "Rate limit exceeded.")
-		return
-	case fault.Status != 0:
-		writeError(w, fault.Status, "Internal server error.")
-		return
-	case rt == "":
-		writeError(w, http.StatusNotFound, "No endpoint "+r.Method+" "+r.URL.Path)
-		return
+	case http.StatusTooManyRequests:
+		writeError(w, status, "Rate limit exceeded.")
+	default:
+		writeError(w, status, "Internal server error.")
 	}
-	if fault.LoseResponse {
-		s.handle(httptest.NewRecorder(), r, rt, key, body)
-		if hj, ok := w.(http.Hijacker); ok {
-			if conn, _, err := hj.Hijack(); err == nil {
-				_ = conn.Close()
-			}
-		}
-		return
-	}
-	s.handle(w, r, rt, key, body)
-}
-
-func (s *Server) authorized(h string) bool {
-	if s.bearer != "" && h == "Bearer "+s.bearer {
-		return true
-	}
-	return h == "Basic "+base64.StdEncoding.EncodeToString([]byte(s.email+":"+s.token))
 }
 
 func (s *Server) handle(w http.ResponseWriter, r *http.Request, rt Route, key string, body []byte) {

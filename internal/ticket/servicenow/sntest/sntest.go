@@ -14,14 +14,11 @@ package sntest
 
 import (
 	"crypto/rand"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"maps"
 	"net/http"
-	"net/http/httptest"
 	"regexp"
 	"slices"
 	"strconv"
@@ -29,6 +26,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/alexus-platform/alexus/internal/ticket/tickettest"
 )
 
 // The credentials the server accepts by default.
@@ -38,7 +37,7 @@ const (
 )
 
 // Route names an endpoint, for faults and recorded requests.
-type Route string
+type Route = tickettest.Route
 
 // The endpoints the server speaks.
 const (
@@ -48,27 +47,12 @@ const (
 	RouteUpdate Route = "PATCH /api/now/table/incident/{sys_id}"
 )
 
-// Fault is how the server answers one request instead of serving it.
-type Fault struct {
-	// Status answers with ServiceNow's error body of that status.
-	Status int
-	// RetryAfter, when set, is sent as Retry-After in whole seconds.
-	RetryAfter time.Duration
-	// Hang holds the request open until the client gives up.
-	Hang bool
-	// LoseResponse serves the request — a create inserts, a PATCH
-	// updates — and then drops the connection without answering.
-	LoseResponse bool
-}
+// Fault is how the server answers one request instead of serving it;
+// Status answers with ServiceNow's error body of that status.
+type Fault = tickettest.Fault
 
 // Request is one request the server received.
-type Request struct {
-	Route         Route
-	Method, Path  string
-	Query         string
-	Body          []byte
-	Authorization string
-}
+type Request = tickettest.Request
 
 // Journal is one work note.
 type Journal struct {
@@ -88,16 +72,13 @@ type Record struct {
 func (r Record) SysID() string { return r.Fields["sys_id"] }
 
 // Server is a stand-in ServiceNow instance. Its URL is the base URL to
-// configure.
+// configure; Fail, Requests and AcceptBearer (which accepts a bearer
+// token as well, acting as Username) come from tickettest.
 type Server struct {
-	*httptest.Server
-	done chan struct{}
+	*tickettest.Server
 
 	mu      sync.Mutex
 	records []*Record
-	faults  map[Route][]Fault
-	reqs    []Request
-	bearer  string
 	clock   func() time.Time
 }
 
@@ -105,42 +86,18 @@ type Server struct {
 // when the test ends.
 func New(t testing.TB) *Server {
 	t.Helper()
-	s := &Server{done: make(chan struct{}), faults: map[Route][]Fault{}, clock: func() time.Time { return time.Now().UTC().Truncate(time.Second) }}
-	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
-	t.Cleanup(s.Close)
-	// Cleanups run last-first: hanging handlers are released before
-	// Close waits for them.
-	t.Cleanup(func() { close(s.done) })
+	s := &Server{clock: func() time.Time { return time.Now().UTC().Truncate(time.Second) }}
+	s.Server = tickettest.New(t, tickettest.Remote{
+		Username: Username,
+		Password: Password,
+		Route:    route,
+		Error:    writeStatus,
+		NoRoute: func(w http.ResponseWriter, r *http.Request) {
+			writeError(w, http.StatusBadRequest, "Requested URI does not represent any resource", r.URL.Path)
+		},
+		Serve: s.handle,
+	})
 	return s
-}
-
-// AcceptBearer makes the server accept token as an OAuth 2.0 bearer
-// token, acting as Username.
-func (s *Server) AcceptBearer(token string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.bearer = token
-}
-
-// Fail queues faults for the next requests to route, one per request.
-func (s *Server) Fail(route Route, faults ...Fault) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults[route] = append(s.faults[route], faults...)
-}
-
-// Requests returns the requests received so far, those to routes if any
-// are given.
-func (s *Server) Requests(routes ...Route) []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []Request
-	for _, r := range s.reqs {
-		if len(routes) == 0 || slices.Contains(routes, r.Route) {
-			out = append(out, r)
-		}
-	}
-	return out
 }
 
 // Records returns a copy of every record, oldest first.
@@ -280,62 +237,17 @@ func route(r *http.Request) (Route, string) {
 	return "", ""
 }
 
-func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
-	rt, id := route(r)
-	s.mu.Lock()
-	s.reqs = append(s.reqs, Request{Route: rt, Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Body: body, Authorization: r.Header.Get("Authorization")})
-	var fault Fault
-	if q := s.faults[rt]; len(q) > 0 {
-		fault, s.faults[rt] = q[0], q[1:]
+// writeStatus answers a bad credential or a fault with ServiceNow's body
+// for status.
+func writeStatus(w http.ResponseWriter, status int) {
+	switch status {
+	case http.StatusUnauthorized:
+		writeError(w, status, "User Not Authenticated", "Required to provide Auth information")
+	case http.StatusTooManyRequests:
+		writeError(w, status, "Rate limit exceeded", "Rate limit of 100 requests per 3600 seconds exceeded for this user")
+	default:
+		writeError(w, status, "Internal server error", "Transaction cancelled: maximum execution time exceeded")
 	}
-	user, authorized := s.user(r.Header.Get("Authorization"))
-	s.mu.Unlock()
-
-	if fault.RetryAfter > 0 {
-		w.Header().Set("Retry-After", strconv.Itoa(int(fault.RetryAfter.Round(time.Second)/time.Second)))
-	}
-	switch {
-	case fault.Hang:
-		select {
-		case <-r.Context().Done():
-		case <-s.done:
-		}
-		return
-	case fault.Status == http.StatusUnauthorized || !authorized:
-		writeError(w, http.StatusUnauthorized, "User Not Authenticated", "Required to provide Auth information")
-		return
-	case fault.Status == http.StatusTooManyRequests:
-		writeError(w, fault.Status, "Rate limit exceeded", "Rate limit of 100 requests per 3600 seconds exceeded for this user")
-		return
-	case fault.Status != 0:
-		writeError(w, fault.Status, "Internal server error", "Transaction cancelled: maximum execution time exceeded")
-		return
-	case rt == "":
-		writeError(w, http.StatusBadRequest, "Requested URI does not represent any resource", r.URL.Path)
-		return
-	}
-	if fault.LoseResponse {
-		s.handle(httptest.NewRecorder(), r, rt, id, user, body)
-		if hj, ok := w.(http.Hijacker); ok {
-			if conn, _, err := hj.Hijack(); err == nil {
-				_ = conn.Close()
-			}
-		}
-		return
-	}
-	s.handle(w, r, rt, id, user, body)
-}
-
-// user is the user an Authorization header authenticates.
-func (s *Server) user(h string) (string, bool) {
-	if s.bearer != "" && h == "Bearer "+s.bearer {
-		return Username, true
-	}
-	if h == "Basic "+base64.StdEncoding.EncodeToString([]byte(Username+":"+Password)) {
-		return Username, true
-	}
-	return "", false
 }
 
 func (s *Server) handle(w http.ResponseWriter, r *http.Request, rt Route, id, user string, body []byte) {
