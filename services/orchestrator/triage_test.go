@@ -2,7 +2,9 @@ package orchestrator_test
 
 import (
 	"context"
+	"github.com/alexus-platform/alexus/services/orchestrator"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc/codes"
@@ -162,4 +164,31 @@ func TestEscalationTakesTheDefaultRoute(t *testing.T) {
 
 	_, err = b.client.SetTriageSettings(as(acme), &orchestratorv1.SetTriageSettingsRequest{Settings: &orchestratorv1.TriageSettings{DefaultRoute: "bad\nroute"}})
 	require.Equal(t, codes.InvalidArgument, status.Code(err))
+}
+
+// When the action plane stays down past every retry, the consumer gives up
+// on the entry and the incident, already decided "execute", is escalated
+// to a person with the cause, instead of waiting at the confidence check.
+func TestGivingUpEscalates(t *testing.T) {
+	t.Parallel()
+	b := setup(t, func(c *orchestrator.Config) {
+		c.MaxDeliveries, c.ClaimMinIdle, c.EntryTimeout = 2, 2100*time.Millisecond, time.Second
+	})
+	b.actions.failures.Store(1000)
+	sig := alert(acme)
+	entry := b.publish(t, acme, event(signalv1.EventKind_EVENT_KIND_OPENED, sig))
+
+	resp := b.waitStage(t, acme, sig.GetId(), orchestratorv1.Stage_STAGE_ESCALATE)
+	trs := resp.GetTransitions()
+	esc := trs[len(trs)-1].GetDetails()
+	require.Contains(t, esc["reason"], "the pipeline gave up on this incident")
+	require.Contains(t, esc["reason"], "action plane briefly down")
+	require.Equal(t, orchestratorv1.Stage_STAGE_CONFIDENCE, trs[len(trs)-2].GetStage())
+	item := b.openItem(t, acme, orchestratorv1.TriageKind_TRIAGE_KIND_ESCALATE)
+	require.Equal(t, incident.IDFor(acme, sig.GetId()), item.GetIncidentId())
+
+	b.waitSettled(t, acme, entry)
+	dead, err := b.rdb.XRange(context.Background(), b.space.Tenant(acme, rediskey.DeadLetters), "-", "+").Result()
+	require.NoError(t, err)
+	require.Len(t, dead, 1, "the entry is still dead-lettered, with its cause")
 }

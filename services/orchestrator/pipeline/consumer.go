@@ -123,6 +123,14 @@ type Handler interface {
 	Handle(ctx context.Context, e Entry) error
 }
 
+// GiveUpHandler is a Handler that is told, before an entry goes to the
+// dead-letter stream, that the consumer is giving up on it, so it can hand
+// what the entry was about to a person instead of leaving it half done.
+type GiveUpHandler interface {
+	Handler
+	GiveUp(ctx context.Context, e Entry, cause error)
+}
+
 // permanentError marks an error that retrying cannot fix.
 type permanentError struct{ err error }
 
@@ -521,8 +529,13 @@ func (c *Consumer) process(ctx context.Context, e Entry) {
 
 // deadLetter moves e to its tenant's dead-letter stream with the error and
 // delivery count, and acknowledges it, in one MULTI (both keys are in the
-// tenant's hash slot).
+// tenant's hash slot). A GiveUpHandler is told first.
 func (c *Consumer) deadLetter(ctx context.Context, e Entry, cause error) {
+	if g, ok := c.h.(GiveUpHandler); ok {
+		gctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.cfg.EntryTimeout)
+		g.GiveUp(gctx, e, cause)
+		cancel()
+	}
 	vals := make(map[string]any, len(e.Values)+3)
 	for k, v := range e.Values {
 		vals[k] = v

@@ -601,6 +601,55 @@ func decodeResponse(tr incident.Transition, out proto.Message) error {
 	return nil
 }
 
+// GiveUp hands a new signal's incident to a person when the consumer gives
+// up on its entry (the action plane stayed unreachable past every retry,
+// say): unless the incident already executed, clarified or escalated, it
+// escalates, with the cause as the reason, routed and queued as any
+// escalation. Nothing else happens for other events, or when the incident
+// cannot be read; the entry's dead letter still records the cause.
+func (p *Processor) GiveUp(ctx context.Context, e Entry, cause error) {
+	ev, err := decodeEvent(e)
+	if err != nil || ev.GetKind() != signalv1.EventKind_EVENT_KIND_OPENED || ev.GetSignalId() == "" {
+		return
+	}
+	if pt := ev.GetSignal().GetTenantId(); pt != "" && pt != string(e.Tenant) {
+		return
+	}
+	ctx = tenant.WithIdentity(ctx, tenant.Identity{Tenant: e.Tenant, Subject: SystemSubject})
+	log := p.log.With(zap.String("tenant_id", string(e.Tenant)), zap.String("entry_id", e.ID), zap.String("signal_id", ev.GetSignalId()))
+	id := incident.IDFor(e.Tenant, ev.GetSignalId())
+	inc, trs, err := p.store.Get(ctx, id)
+	if err != nil {
+		log.Warn("giving up on an entry whose incident cannot be read; it is only dead-lettered", zap.Error(err))
+		return
+	}
+	done := newProgress(trs)
+	for _, st := range []incident.Stage{incident.StageExecute, incident.StageClarify, incident.StageEscalate} {
+		if _, ok := done.stored[st]; ok {
+			return
+		}
+	}
+	// What was stored of the diagnosis goes with the escalation; a stage
+	// that never finished leaves its part empty.
+	cls, diag := &reasoningv1.Classification{}, &reasoningv1.Diagnosis{}
+	if tr, ok := done.stored[incident.StageClassify]; ok {
+		_ = decodeResponse(tr, cls)
+	}
+	if tr, ok := done.stored[incident.StageBranch]; ok {
+		_ = decodeResponse(tr, diag)
+	}
+	check := &reasoningv1.CheckConfidenceResponse{
+		Decision: reasoningv1.Decision_DECISION_ESCALATE,
+		Reason:   truncate("the pipeline gave up on this incident ("+cause.Error()+"); a person takes over", 1000),
+	}
+	sig := &signalv1.Signal{Id: inc.SignalID, Title: inc.Title, Resource: inc.Resource}
+	if err := p.decide(ctx, id, inc, sig, cls, diag, check, done); err != nil {
+		log.Warn("could not escalate an incident the pipeline gave up on", zap.Error(err))
+		return
+	}
+	log.Warn("pipeline gave up; incident escalated", zap.String("incident_id", id), zap.String("cause", cause.Error()))
+}
+
 // repeated counts one more occurrence of a signal for the stream entry
 // entryID, once however often the entry is delivered. A signal not stored
 // yet is an ordinary error: its OPENED event is still on its way (through
