@@ -480,7 +480,7 @@ func actionStatus(t require.TestingT, db *pgxpool.Pool, id string) string {
 // auditEvents returns the events of subject's audit entries, oldest first.
 func auditEvents(t *testing.T, db *pgxpool.Pool, subject string) []string {
 	t.Helper()
-	rows, err := db.Query(context.Background(), `SELECT event FROM audit_log WHERE subject = $1 ORDER BY seq`, subject)
+	rows, err := db.Query(context.Background(), `SELECT event FROM audit_log WHERE subject = $1 ORDER BY id`, subject)
 	require.NoError(t, err)
 	events, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	require.NoError(t, err)

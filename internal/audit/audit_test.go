@@ -43,8 +43,8 @@ func as(id tenant.ID) context.Context {
 	return tenant.WithIdentity(context.Background(), tenant.Identity{Tenant: id, Subject: "user:" + string(id) + "-admin"})
 }
 
-// addTenant creates the tenant and appends n entries to its log, one
-// transaction each.
+// addTenant creates the tenant, appends n entries to its log, one
+// transaction each, and chains them.
 func (b *bundle) addTenant(t *testing.T, id tenant.ID, n int) {
 	t.Helper()
 	ctx := as(id)
@@ -57,6 +57,15 @@ func (b *bundle) addTenant(t *testing.T, id tenant.ID, n int) {
 			return audit.Append(ctx, tx, "thing.done", fmt.Sprintf("thing/%d", i+1), map[string]string{"n": fmt.Sprint(i + 1)})
 		}))
 	}
+	b.chain(t, id)
+}
+
+// chain links the tenant's unchained entries and returns how many.
+func (b *bundle) chain(t *testing.T, id tenant.ID) int64 {
+	t.Helper()
+	n, err := audit.Chain(as(id), b.db)
+	require.NoError(t, err)
+	return n
 }
 
 func (b *bundle) verify(t *testing.T, id tenant.ID) audit.Report {
@@ -72,6 +81,16 @@ func TestAppend(t *testing.T) {
 	alice := tenant.WithIdentity(context.Background(), tenant.Identity{Tenant: "acme", Subject: "user:alice"})
 	anonymous := tenant.WithIdentity(context.Background(), tenant.Identity{Tenant: "acme"})
 
+	readRows := func(tx pgx.Tx) ([]row, error) {
+		r, err := tx.Query(alice, `SELECT actor, event, subject, details::text, coalesce(seq, 0) FROM audit_log ORDER BY id`)
+		if err != nil {
+			return nil, err
+		}
+		return pgx.CollectRows(r, func(r pgx.CollectableRow) (row, error) {
+			var x row
+			return x, r.Scan(&x.actor, &x.event, &x.subject, &x.details, &x.seq)
+		})
+	}
 	var rows []row
 	err := db.WithTenant(alice, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(alice, `INSERT INTO tenants (id, display_name) VALUES ('acme', 'acme')`); err != nil {
@@ -79,21 +98,29 @@ func TestAppend(t *testing.T) {
 		}
 		require.NoError(t, audit.Append(alice, tx, "thing.done", "thing/1", map[string]string{"k": "v"}))
 		require.NoError(t, audit.Append(anonymous, tx, "thing.undone", "thing/1", nil))
-		r, err := tx.Query(alice, `SELECT actor, event, subject, details::text, seq FROM audit_log ORDER BY id`)
-		if err != nil {
-			return err
-		}
-		rows, err = pgx.CollectRows(r, func(r pgx.CollectableRow) (row, error) {
-			var x row
-			return x, r.Scan(&x.actor, &x.event, &x.subject, &x.details, &x.seq)
-		})
+		var err error
+		rows, err = readRows(tx)
 		return err
 	})
 	require.NoError(t, err)
 	require.Equal(t, []row{
-		{actor: "user:alice", event: "thing.done", subject: "thing/1", details: `{"k": "v"}`, seq: 1},
-		{actor: "system", event: "thing.undone", subject: "thing/1", details: `{}`, seq: 2},
-	}, rows, "the actor comes from the context; nil details are an empty object")
+		{actor: "user:alice", event: "thing.done", subject: "thing/1", details: `{"k": "v"}`},
+		{actor: "system", event: "thing.undone", subject: "thing/1", details: `{}`},
+	}, rows, "the actor comes from the context; nil details are an empty object; entries are written unchained")
+
+	n, err := audit.Chain(alice, db)
+	require.NoError(t, err)
+	require.EqualValues(t, 2, n)
+	require.NoError(t, db.WithTenant(alice, func(tx pgx.Tx) error {
+		var err error
+		rows, err = readRows(tx)
+		return err
+	}))
+	require.EqualValues(t, 1, rows[0].seq, "chained in id order")
+	require.EqualValues(t, 2, rows[1].seq)
+	n, err = audit.Chain(alice, db)
+	require.NoError(t, err)
+	require.Zero(t, n, "nothing left to chain")
 
 	err = db.WithTenant(alice, func(tx pgx.Tx) error {
 		return audit.Append(context.Background(), tx, "thing.done", "thing/1", nil)
@@ -106,8 +133,8 @@ func TestAppend(t *testing.T) {
 	require.EqualValues(t, 2, rep.Rows)
 }
 
-// Concurrent appends for one tenant take turns on its chain head and get
-// consecutive seqs; appends for another tenant are chained on their own.
+// Concurrent appends for one tenant, then chaining, give a chain without
+// gaps in id order; another tenant's appends are chained on their own.
 func TestConcurrentAppendsStayOnOneChain(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
@@ -148,47 +175,102 @@ func TestConcurrentAppendsStayOnOneChain(t *testing.T) {
 	}
 
 	for _, id := range []tenant.ID{"acme", "globex"} {
+		require.EqualValues(t, writers*each*2, b.chain(t, id))
 		rep := b.verify(t, id)
 		require.True(t, rep.Intact(), "%s: %v", id, rep.Breaks)
 		require.EqualValues(t, writers*each*2, rep.Rows)
 		require.EqualValues(t, writers*each*2, rep.HeadSeq)
 
+		require.Zero(t, rep.Pending)
+
+		// seq is the entry's rank by id: no gap, no other order.
+		var misplaced int
+		require.NoError(t, b.admin.QueryRow(b.ctx, `
+			SELECT count(*) FROM (SELECT seq, row_number() OVER (ORDER BY id) AS n FROM audit_log WHERE tenant_id = $1) r
+			WHERE r.seq IS DISTINCT FROM r.n`, string(id)).Scan(&misplaced))
+		require.Zero(t, misplaced, "%s: seq follows id without gaps", id)
+
 		var pairs int
 		require.NoError(t, b.admin.QueryRow(b.ctx, `
 			SELECT count(*) FROM audit_log s JOIN audit_log f
-			  ON f.tenant_id = s.tenant_id AND f.seq = s.seq + 1 AND f.subject = s.subject
+			  ON f.tenant_id = s.tenant_id AND f.seq > s.seq AND f.subject = s.subject
 			WHERE s.tenant_id = $1 AND s.event = 'thing.started' AND f.event = 'thing.finished'`, string(id)).Scan(&pairs))
-		require.Equal(t, writers*each, pairs, "%s: a transaction's entries are adjacent", id)
+		require.Equal(t, writers*each, pairs, "%s: a transaction's entries keep their order", id)
 	}
 }
 
-// The application role may read and add audit rows, never change or remove
-// one, and cannot write a row off the chain.
+// The application role may read and add audit rows and set an unchained
+// row's link, never change a row's content, re-link a chained row, or
+// remove one; the trigger holds even for the owner.
 func TestAppRoleCannotRewriteTheLog(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	b.addTenant(t, "acme", 3)
 	ctx := as("acme")
+	exec := func(stmt string) error {
+		return b.db.WithTenant(ctx, func(tx pgx.Tx) error {
+			_, err := tx.Exec(ctx, stmt)
+			return err
+		})
+	}
 
 	for name, stmt := range map[string]string{
 		"update":   `UPDATE audit_log SET actor = 'someone else' WHERE seq = 2`,
 		"delete":   `DELETE FROM audit_log WHERE seq = 2`,
 		"truncate": `TRUNCATE audit_log`,
 	} {
-		err := b.db.WithTenant(ctx, func(tx pgx.Tx) error {
-			_, err := tx.Exec(ctx, stmt)
-			return err
-		})
-		require.ErrorContains(t, err, "permission denied", name)
+		require.ErrorContains(t, exec(stmt), "permission denied", name)
 	}
 
-	err := b.db.WithTenant(ctx, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO audit_log (tenant_id, actor, event, subject) VALUES ('acme', 'evil', 'x', 'y')`)
-		return err
-	})
-	require.ErrorContains(t, err, "null value", "a row without its link is refused")
+	// The column grant lets the role write a link; the trigger keeps it to
+	// rows that have none.
+	for name, stmt := range map[string]string{
+		"seq":       `UPDATE audit_log SET seq = 7 WHERE seq = 2`,
+		"prev_hash": `UPDATE audit_log SET prev_hash = hash WHERE seq = 2`,
+		"hash":      `UPDATE audit_log SET hash = prev_hash WHERE seq = 2`,
+		"unlink":    `UPDATE audit_log SET seq = NULL, prev_hash = NULL, hash = NULL WHERE seq = 3`,
+	} {
+		require.ErrorContains(t, exec(stmt), "is already chained", name)
+	}
+	for name, stmt := range map[string]string{
+		"actor":   `UPDATE audit_log SET actor = 'someone else' WHERE tenant_id = 'acme' AND seq = 2`,
+		"details": `UPDATE audit_log SET details = '{"n": "forged"}' WHERE tenant_id = 'acme' AND seq = 2`,
+		"at":      `UPDATE audit_log SET at = now() WHERE tenant_id = 'acme' AND seq = 2`,
+	} {
+		_, err := b.admin.Exec(b.ctx, stmt)
+		require.ErrorContains(t, err, "append-only", "the owner, triggers on: %s", name)
+	}
+
+	// A row written without its link is chained like any other.
+	require.NoError(t, exec(`INSERT INTO audit_log (tenant_id, actor, event, subject) VALUES ('acme', 'system', 'x', 'y')`))
+	require.EqualValues(t, 1, b.chain(t, "acme"))
 
 	rep := b.verify(t, "acme")
 	require.True(t, rep.Intact(), "%v", rep.Breaks)
-	require.EqualValues(t, 3, rep.Rows)
+	require.EqualValues(t, 4, rep.Rows)
+}
+
+// Verify chains the tenant's pending entries before it checks, so it checks
+// everything written before it started.
+func TestVerifyChainsPendingEntries(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.addTenant(t, "acme", 3)
+	ctx := as("acme")
+	for i := range 4 {
+		require.NoError(t, b.db.WithTenant(ctx, func(tx pgx.Tx) error {
+			return audit.Append(ctx, tx, "thing.later", fmt.Sprintf("later/%d", i), nil)
+		}))
+	}
+	var pending int
+	require.NoError(t, b.admin.QueryRow(b.ctx, `SELECT count(*) FROM audit_log WHERE hash IS NULL`).Scan(&pending))
+	require.Equal(t, 4, pending)
+
+	rep := b.verify(t, "acme")
+	require.True(t, rep.Intact(), "%v", rep.Breaks)
+	require.EqualValues(t, 7, rep.Rows)
+	require.EqualValues(t, 7, rep.HeadSeq)
+	require.Zero(t, rep.Pending)
+	require.NoError(t, b.admin.QueryRow(b.ctx, `SELECT count(*) FROM audit_log WHERE hash IS NULL`).Scan(&pending))
+	require.Zero(t, pending)
 }

@@ -7,27 +7,45 @@
 //
 // An entry is appended inside the caller's tenant transaction, so it is
 // written if and only if the change it records is. The application role may
-// only SELECT and INSERT audit rows; nothing updates or deletes one. Reading
-// the log is the action plane's ListAuditLog (services/actions/audit);
-// checking it is Verify, behind `alexus audit verify --tenant T`.
+// only SELECT and INSERT audit rows and set the link of an unchained one;
+// nothing changes an entry's content or deletes one. Reading the log is the
+// action plane's ListAuditLog (services/actions/audit); checking it is
+// Verify, behind `alexus audit verify --tenant T`.
 //
 // # The chain
 //
 // Each tenant's entries form one hash chain. Entry seq (1, 2, 3, ... with no
 // gaps) carries prev_hash, the hash of the tenant's entry seq-1 (32 zero bytes
 // for seq 1), and hash, the SHA-256 of its canonical encoding below. The
-// table audit_chain_heads holds each tenant's last seq and hash. Append locks
-// the tenant's head row (SELECT ... FOR UPDATE), so two transactions writing
-// for the same tenant take turns and get consecutive seqs, while different
-// tenants never wait for each other; it inserts the row and moves the head in
-// the caller's transaction.
+// table audit_chain_heads holds each tenant's last seq and hash.
 //
-// Whoever changes a row afterwards (an owner or a superuser; the application
-// role cannot) breaks its hash; whoever removes one leaves a gap in seq and a
-// prev_hash that no longer matches; whoever removes the newest rows leaves
-// the head ahead of the log. Verify finds each. Anyone able to rewrite every
-// hash after an edit, and the head, can hide it: record the head that Verify
-// reports (seq and hash) somewhere outside the database to anchor the chain.
+// Entries are chained asynchronously. Append inserts the entry without its
+// link (seq, prev_hash and hash NULL) and takes no lock, so a tenant's
+// audited transactions run side by side. Chain links a tenant's unchained
+// entries in id order: in one transaction per batch of up to ChainBatch, it
+// locks the tenant's head (SELECT ... FOR UPDATE; chainers of one tenant take
+// turns, writers never wait), gives the entries the next seqs, computes their
+// hashes and moves the head. The action plane's elected leader runs it for
+// every tenant with unchained entries (services/actions/chain, every
+// ALEXUS_ACTIONS_AUDIT_CHAIN_INTERVAL, 1s by default), so an entry is
+// chained about a second after its transaction commits; Verify runs it for
+// its tenant before it checks. Until then the entry is in the log (and in
+// ListAuditLog, with seq 0 and no hash) but not yet covered by the chain: the
+// tamper evidence below covers chained entries.
+//
+// A trigger on audit_log (migrations/00017_audit_async_chain.sql) refuses any
+// change of an entry's content and lets seq, prev_hash and hash be set only
+// from NULL, once, for every role that leaves triggers on; the application
+// role holds UPDATE on those three columns only, to chain, and still cannot
+// edit, re-chain or delete an entry.
+//
+// Whoever changes a row afterwards (an owner or a superuser with triggers
+// off; the application role cannot) breaks its hash; whoever removes one
+// leaves a gap in seq and a prev_hash that no longer matches; whoever removes
+// the newest rows leaves the head ahead of the log. Verify finds each. Anyone
+// able to rewrite every hash after an edit, and the head, can hide it: record
+// the head that Verify reports (seq and hash) somewhere outside the database
+// to anchor the chain.
 //
 // # Canonical encoding, version 1
 //

@@ -68,6 +68,11 @@ type Report struct {
 	Tenant tenant.ID
 	// Rows is how many rows were checked.
 	Rows int64
+	// Pending counts the entries still unchained when the rows were read:
+	// written by a transaction that committed after Verify chained the
+	// tenant's entries. They are not checked and are not a break; the next
+	// chaining links them.
+	Pending int64
 	// LastSeq and LastHash are the last row's, when there is one.
 	LastSeq  int64
 	LastHash []byte
@@ -105,20 +110,27 @@ func (r *Report) add(b Break) {
 // ProgressEvery is how many rows Verify checks between progress calls.
 const ProgressEvery = 100_000
 
-// Verify recomputes the context tenant's hash chain, row by row in seq order,
-// and compares its end with the chain head. It reads every row once, in one
-// query streamed from one read-only snapshot, so rows appended meanwhile
-// neither show up half-way nor look like a broken head. progress, when not
-// nil, is called with the rows checked so far every ProgressEvery rows.
+// Verify first links the context tenant's unchained entries (Chain), so it
+// checks every entry written before it started, then recomputes the
+// tenant's hash chain, row by row in seq order, and compares its end with
+// the chain head. It reads every row once, in one query streamed from one
+// read-only snapshot, so rows appended or chained meanwhile neither show up
+// half-way nor look like a broken head; entries that are in the snapshot but
+// still unchained (their transaction committed after the chaining) are
+// counted in Report.Pending, not checked. progress, when not nil, is called
+// with the rows checked so far every ProgressEvery rows.
 //
-// The error is for failures to read; a broken chain is a Report that is not
-// Intact.
+// The error is for failures to read or to chain; a broken chain is a Report
+// that is not Intact.
 func Verify(ctx context.Context, db *store.DB, progress func(rows int64)) (Report, error) {
 	t, err := tenant.Require(ctx)
 	if err != nil {
 		return Report{}, err
 	}
 	start := time.Now()
+	if _, err := Chain(ctx, db); err != nil {
+		return Report{}, fmt.Errorf("chain pending audit entries: %w", err)
+	}
 	rep := Report{Tenant: t}
 	opts := pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}
 	err = db.WithTenantTx(ctx, opts, func(tx pgx.Tx) error {
@@ -132,11 +144,15 @@ func Verify(ctx context.Context, db *store.DB, progress func(rows int64)) (Repor
 			rep.HasHead = true
 		}
 
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM audit_log WHERE tenant_id = $1 AND hash IS NULL`,
+			string(t)).Scan(&rep.Pending); err != nil {
+			return fmt.Errorf("count unchained audit entries: %w", err)
+		}
 		// The tenant filter repeats what row-level security enforces, so the
 		// scan reads the tenant's (tenant_id, seq) index and nothing else.
 		rows, err := tx.Query(ctx, `
 			SELECT id, seq, at, actor, event, subject, details, prev_hash, hash
-			FROM audit_log WHERE tenant_id = $1 ORDER BY seq`, string(t))
+			FROM audit_log WHERE tenant_id = $1 AND seq IS NOT NULL ORDER BY seq`, string(t))
 		if err != nil {
 			return fmt.Errorf("query audit log: %w", err)
 		}

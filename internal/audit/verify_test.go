@@ -3,6 +3,9 @@ package audit_test
 import (
 	"testing"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
 	"github.com/stretchr/testify/require"
 
 	"github.com/alexus-platform/alexus/internal/audit"
@@ -10,10 +13,19 @@ import (
 )
 
 // tamper runs SQL as the admin, which skips row-level security and the
-// application role's grants.
+// application role's grants, with triggers off (session_replication_role),
+// as anyone with the database's keys can.
 func (b *bundle) tamper(t *testing.T, sql string, args ...any) {
 	t.Helper()
-	tag, err := b.admin.Exec(b.ctx, sql, args...)
+	var tag pgconn.CommandTag
+	err := pgx.BeginFunc(b.ctx, b.admin, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(b.ctx, `SET LOCAL session_replication_role = replica`); err != nil {
+			return err
+		}
+		var err error
+		tag, err = tx.Exec(b.ctx, sql, args...)
+		return err
+	})
 	require.NoError(t, err)
 	require.Positive(t, tag.RowsAffected(), "the tampering must change something: %s", sql)
 }

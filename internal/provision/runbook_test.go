@@ -94,7 +94,7 @@ func auditEvents(t *testing.T, ctx context.Context, db interface {
 	t.Helper()
 	var out []string
 	require.NoError(t, db.WithTenant(ctx, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `SELECT event, details::text FROM audit_log WHERE subject = $1 ORDER BY seq`, subject)
+		rows, err := tx.Query(ctx, `SELECT event, details::text FROM audit_log WHERE subject = $1 ORDER BY id`, subject)
 		if err != nil {
 			return err
 		}

@@ -638,7 +638,19 @@ func TestListAuditLogFilters(t *testing.T) {
 		return out
 	}
 
+	// Entries are listed before they are chained, without a place in the
+	// chain yet.
 	all := list(&actionsv1.ListAuditLogRequest{})
+	require.Len(t, all, 7)
+	for _, e := range all {
+		require.Zero(t, e.GetSeq())
+		require.Empty(t, e.GetHash())
+		require.Empty(t, e.GetPrevHash())
+	}
+
+	_, err := audit.Chain(as("acme"), b.db)
+	require.NoError(t, err)
+	all = list(&actionsv1.ListAuditLogRequest{})
 	require.Len(t, all, 7)
 	for i, e := range all {
 		require.EqualValues(t, len(all)-i, e.GetSeq(), "newest first, seqs without gaps")

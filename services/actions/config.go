@@ -45,6 +45,10 @@ type Config struct {
 	// outcome being recorded (e.g. the process was killed during the last
 	// attempt); they are recorded failed. ALEXUS_ACTIONS_SWEEP_INTERVAL.
 	SweepInterval time.Duration
+	// AuditChainInterval is how often the elected leader links the audit
+	// entries written since into their tenants' hash chains (audit.Append
+	// writes them unchained). ALEXUS_ACTIONS_AUDIT_CHAIN_INTERVAL.
+	AuditChainInterval time.Duration
 	// PollInterval is how often River looks for due jobs when no insert
 	// notification arrived, e.g. for retries. ALEXUS_ACTIONS_POLL_INTERVAL.
 	PollInterval time.Duration
@@ -69,16 +73,17 @@ const maxWorkers = 10000
 // DefaultConfig returns the defaults; WebhookSecret has none and must be set.
 func DefaultConfig() Config {
 	return Config{
-		WebhookTimeout:  10 * time.Second,
-		MaxAttempts:     5,
-		Workers:         32,
-		NotifyWorkers:   16,
-		NotifyTimeout:   10 * time.Second,
-		RunbookWorkers:  8,
-		RunbookTimeout:  30 * time.Second,
-		SweepInterval:   time.Minute,
-		PollInterval:    time.Second,
-		ShutdownTimeout: 30 * time.Second,
+		WebhookTimeout:     10 * time.Second,
+		MaxAttempts:        5,
+		Workers:            32,
+		NotifyWorkers:      16,
+		NotifyTimeout:      10 * time.Second,
+		RunbookWorkers:     8,
+		RunbookTimeout:     30 * time.Second,
+		SweepInterval:      time.Minute,
+		AuditChainInterval: time.Second,
+		PollInterval:       time.Second,
+		ShutdownTimeout:    30 * time.Second,
 	}
 }
 
@@ -105,6 +110,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("actions: RunbookTimeout %s must be positive", c.RunbookTimeout)
 	case c.SweepInterval < time.Second:
 		return fmt.Errorf("actions: SweepInterval %s must be at least 1s", c.SweepInterval)
+	case c.AuditChainInterval < 100*time.Millisecond:
+		return fmt.Errorf("actions: AuditChainInterval %s must be at least 100ms", c.AuditChainInterval)
 	case c.PollInterval < time.Millisecond:
 		return fmt.Errorf("actions: PollInterval %s must be at least 1ms", c.PollInterval)
 	case c.ShutdownTimeout <= 0:

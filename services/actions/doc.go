@@ -9,8 +9,9 @@
 // logic lives in the subpackages action (records and outcomes), audit (the
 // audit log), job (what the executors share about River jobs), the
 // executors webhook, notify (Slack and Microsoft Teams) and runbook
-// (Rundeck, AWX, generic automation endpoints), and sweep (a periodic job
+// (Rundeck, AWX, generic automation endpoints), sweep (a periodic job
 // that fails actions whose job River discarded or cancelled without an
-// outcome); this package wires them together and converts between proto
+// outcome) and chain (a periodic job that links new audit entries of every
+// tenant into its hash chain); this package wires them together and converts between proto
 // and domain values.
 package actions

@@ -23,6 +23,7 @@ import (
 	"github.com/alexus-platform/alexus/internal/tenant"
 	"github.com/alexus-platform/alexus/services/actions/action"
 	"github.com/alexus-platform/alexus/services/actions/audit"
+	"github.com/alexus-platform/alexus/services/actions/chain"
 	"github.com/alexus-platform/alexus/services/actions/job"
 	"github.com/alexus-platform/alexus/services/actions/notify"
 	"github.com/alexus-platform/alexus/services/actions/runbook"
@@ -126,24 +127,31 @@ func New(cfg Config, deps Deps) (*Service, error) {
 	if err := river.AddWorkerSafely(workers, sweeper); err != nil {
 		return nil, fmt.Errorf("register sweep worker: %w", err)
 	}
+	if err := river.AddWorkerSafely(workers, chain.NewChainer(s.log.Named("audit-chain"), deps.DB)); err != nil {
+		return nil, fmt.Errorf("register audit chain worker: %w", err)
+	}
 	client, err := river.NewClient(riverpgxv5.New(deps.DB.Pool()), &river.Config{
 		Logger:            slog.New(zapslog.NewHandler(s.log.Named("river").Core(), zapslog.WithName("river"))),
 		MaxAttempts:       cfg.MaxAttempts,
 		FetchPollInterval: cfg.PollInterval,
 		FetchCooldown:     min(cfg.PollInterval, river.FetchCooldownDefault),
-		// One queue per action kind, each with its own worker count, and
-		// one for the sweep of dead actions.
+		// One queue per action kind, each with its own worker count, one
+		// for the sweep of dead actions and one for chaining the audit log.
 		Queues: map[string]river.QueueConfig{
 			action.KindWebhook.Queue(): {MaxWorkers: cfg.Workers},
 			action.KindNotify.Queue():  {MaxWorkers: cfg.NotifyWorkers},
 			action.KindRunbook.Queue(): {MaxWorkers: cfg.RunbookWorkers},
 			sweep.Queue:                {MaxWorkers: 1},
+			chain.Queue:                {MaxWorkers: 1},
 		},
-		// The sweep runs on the elected leader only, so replicas do not
-		// sweep side by side.
-		PeriodicJobs: []*river.PeriodicJob{sweep.PeriodicJob(cfg.SweepInterval)},
-		RetryPolicy:  deps.RetryPolicy,
-		Workers:      workers,
+		// The sweep and the audit chaining run on the elected leader only,
+		// so replicas do not sweep or chain side by side.
+		PeriodicJobs: []*river.PeriodicJob{
+			sweep.PeriodicJob(cfg.SweepInterval),
+			chain.PeriodicJob(cfg.AuditChainInterval),
+		},
+		RetryPolicy: deps.RetryPolicy,
+		Workers:     workers,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("build river client: %w", err)
@@ -176,7 +184,8 @@ func (s *Service) Run(ctx context.Context, lis net.Listener) error {
 	stopHealth := context.AfterFunc(ctx, health.Shutdown)
 	defer stopHealth()
 	s.log.Info("action plane serving", zap.String("addr", lis.Addr().String()), zap.Int("webhook_workers", s.cfg.Workers), zap.Int("notify_workers", s.cfg.NotifyWorkers),
-		zap.Int("runbook_workers", s.cfg.RunbookWorkers), zap.Duration("sweep_interval", s.cfg.SweepInterval))
+		zap.Int("runbook_workers", s.cfg.RunbookWorkers), zap.Duration("sweep_interval", s.cfg.SweepInterval),
+		zap.Duration("audit_chain_interval", s.cfg.AuditChainInterval))
 
 	serveErr := rpc.Serve(ctx, srv, lis)
 	return errors.Join(serveErr, s.stopRiver())

@@ -824,7 +824,7 @@ func (b *bundle) audited(t *testing.T, tn tenant.ID) []string {
 	t.Helper()
 	var out []string
 	err := b.db.WithTenant(as(tn), func(tx pgx.Tx) error {
-		rows, err := tx.Query(context.Background(), `SELECT actor || ' ' || event || ' ' || subject FROM audit_log ORDER BY seq`)
+		rows, err := tx.Query(context.Background(), `SELECT actor || ' ' || event || ' ' || subject FROM audit_log ORDER BY id`)
 		if err != nil {
 			return err
 		}

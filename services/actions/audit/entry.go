@@ -20,10 +20,13 @@ type Entry struct {
 	Subject string
 	// Details are the event's key/value pairs.
 	Details map[string]string
-	// Seq is the entry's position in the tenant's hash chain, from 1.
+	// Seq is the entry's position in the tenant's hash chain, from 1; 0
+	// while the entry is not chained yet (entries are written unchained and
+	// linked by the action plane's leader within about a second).
 	Seq int64
 	// Hash is the SHA-256 of the entry's canonical encoding; PrevHash is
-	// the hash of the entry at Seq-1 (see internal/audit).
+	// the hash of the entry at Seq-1 (see internal/audit). Both are empty
+	// while the entry is not chained yet.
 	Hash, PrevHash []byte
 }
 

@@ -169,7 +169,7 @@ func (l *Log) List(ctx context.Context, q Query) (Page, error) {
 		// One more row than asked for tells whether a next page exists
 		// without a second query.
 		rows, err := tx.Query(ctx, `
-			SELECT id, at, actor, event, subject, details, seq, hash, prev_hash
+			SELECT id, at, actor, event, subject, details, coalesce(seq, 0), hash, prev_hash
 			FROM audit_log `+where+`
 			ORDER BY id DESC
 			LIMIT `+strconv.Itoa(size+1), args...)

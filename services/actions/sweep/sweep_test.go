@@ -114,7 +114,7 @@ func TestSweepFailsActionsWhoseJobDied(t *testing.T) {
 	var entries []entry
 	require.NoError(t, b.db.WithTenant(as("acme"), func(tx pgx.Tx) error {
 		rows, err := tx.Query(context.Background(), `
-			SELECT actor, event, coalesce(details->>'attempt', ''), coalesce(details->>'result', '') FROM audit_log WHERE subject = $1 ORDER BY seq`,
+			SELECT actor, event, coalesce(details->>'attempt', ''), coalesce(details->>'result', '') FROM audit_log WHERE subject = $1 ORDER BY id`,
 			discarded.Subject())
 		if err != nil {
 			return err
