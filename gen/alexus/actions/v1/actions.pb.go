@@ -764,12 +764,16 @@ type AuditEntry struct {
 	Subject string `protobuf:"bytes,5,opt,name=subject,proto3" json:"subject,omitempty"`
 	// Event details as key/value pairs.
 	Details map[string]string `protobuf:"bytes,6,rep,name=details,proto3" json:"details,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	// Position in the tenant's hash chain: 1, 2, 3, ... without gaps.
+	// Position in the tenant's hash chain: 1, 2, 3, ... without gaps. 0 (and
+	// empty hashes) for an entry not chained yet: entries are chained, in
+	// the order they were written, within about a second.
 	Seq int64 `protobuf:"varint,7,opt,name=seq,proto3" json:"seq,omitempty"`
 	// SHA-256 of the entry's canonical encoding (see internal/audit), which
-	// covers prev_hash, so each entry vouches for every entry before it.
+	// covers prev_hash, so each entry vouches for every entry before it;
+	// empty until the entry is chained.
 	Hash []byte `protobuf:"bytes,8,opt,name=hash,proto3" json:"hash,omitempty"`
-	// The hash of the entry at seq - 1; 32 zero bytes for seq 1.
+	// The hash of the entry at seq - 1; 32 zero bytes for seq 1; empty until
+	// the entry is chained.
 	PrevHash      []byte `protobuf:"bytes,9,opt,name=prev_hash,json=prevHash,proto3" json:"prev_hash,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
