@@ -136,13 +136,18 @@ func Start(ctx context.Context, log *zap.Logger, cfg Config) (_ *Mesh, err error
 	if cfg.runs(Gateway) || cfg.runs(Ingest) || cfg.runs(Orchestrator) || cfg.runs(Actions) {
 		sc := cfg.Store
 		if sc.MaxConns == 0 {
-			// Each running job holds a connection while it records its
-			// result; leave headroom for the RPCs. The pipeline's entries
-			// each hold one while they store a stage: a quarter of them
-			// (at least 8, at most 32) keeps Postgres busy without queueing
-			// on the pool or holding idle connections.
+			// A running job holds a connection only while it reads its
+			// action and records its result, not while it waits on the
+			// receiver: one per worker of every queue, capped at 48, plus
+			// headroom for the RPCs, serves them all and keeps a default
+			// Postgres (100 connections) within reach when workers are
+			// raised. The pipeline's entries each hold one while they
+			// store a stage: a quarter of them (at least 8, at most 32)
+			// keeps Postgres busy without queueing on the pool or holding
+			// idle connections.
 			if cfg.runs(Actions) {
-				sc.MaxConns += int32(cfg.Actions.Workers + 16)
+				a := cfg.Actions
+				sc.MaxConns += int32(min(a.Workers+a.NotifyWorkers+a.RunbookWorkers, 48) + 16)
 			}
 			if cfg.runs(Orchestrator) {
 				sc.MaxConns += int32(min(max(cfg.Orchestrator.Concurrency/4, 8), 32)) + 8

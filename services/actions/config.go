@@ -75,7 +75,7 @@ func DefaultConfig() Config {
 	return Config{
 		WebhookTimeout:     10 * time.Second,
 		MaxAttempts:        5,
-		Workers:            32,
+		Workers:            128,
 		NotifyWorkers:      16,
 		NotifyTimeout:      10 * time.Second,
 		RunbookWorkers:     8,
