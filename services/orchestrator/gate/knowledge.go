@@ -3,8 +3,8 @@ package gate
 import (
 	"cmp"
 	"fmt"
+	"github.com/alexus-platform/alexus/internal/textlimit"
 	"strings"
-	"unicode/utf8"
 
 	knowledgev1 "github.com/alexus-platform/alexus/gen/alexus/knowledge/v1"
 	"github.com/alexus-platform/alexus/services/orchestrator/incident"
@@ -99,12 +99,4 @@ func props(m map[string]string) map[string]string {
 }
 
 // truncate cuts s to at most n bytes on a rune boundary.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
-}
+func truncate(s string, n int) string { return textlimit.Truncate(s, n) }

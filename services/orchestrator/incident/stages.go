@@ -86,15 +86,7 @@ func (s *Store) AddStages(ctx context.Context, incidentID string, us []StageUpda
 				}
 			}
 		}
-		b.Queue(`
-			UPDATE incidents SET
-			  stage = CASE WHEN $3 = 'repeated' OR (status = 'resolved' AND $3 <> 'resolved') THEN stage ELSE $3 END,
-			  intent = coalesce($4, intent),
-			  severity = coalesce($5, severity),
-			  decision = coalesce($6, decision),
-			  updated_at = now()
-			WHERE tenant_id = $1 AND id = $2`,
-			string(t), incidentID, string(last.Stage), optText(last.Intent, IntentText), optText(last.Severity, SeverityText), optText(last.Decision, DecisionText))
+		b.Queue(updateIncident, updateIncidentArgs(t, incidentID, last)...)
 		b.Queue(selectIncident+` WHERE i.tenant_id = $1 AND i.id = $2`, string(t), incidentID)
 		br := tx.SendBatch(ctx, b)
 		defer br.Close()

@@ -584,18 +584,7 @@ func addTransition(ctx context.Context, tx pgx.Tx, t tenant.ID, id string, u Sta
 	if err != nil {
 		return Result{}, fmt.Errorf("insert %s transition of incident %s: %w", u.Stage, id, err)
 	}
-	// A resolved incident keeps "resolved" as its stage even when a late
-	// pipeline stage finishes after the resolution; repeats are not a
-	// stage the incident moves to, they are counted on it.
-	_, err = tx.Exec(ctx, `
-		UPDATE incidents SET
-		  stage = CASE WHEN $3 = 'repeated' OR (status = 'resolved' AND $3 <> 'resolved') THEN stage ELSE $3 END,
-		  intent = coalesce($4, intent),
-		  severity = coalesce($5, severity),
-		  decision = coalesce($6, decision),
-		  updated_at = now()
-		WHERE tenant_id = $1 AND id = $2`,
-		string(t), id, string(u.Stage), optText(u.Intent, IntentText), optText(u.Severity, SeverityText), optText(u.Decision, DecisionText))
+	_, err = tx.Exec(ctx, updateIncident, updateIncidentArgs(t, id, u)...)
 	if err != nil {
 		return Result{}, fmt.Errorf("update incident %s after %s: %w", id, u.Stage, err)
 	}
@@ -604,6 +593,24 @@ func addTransition(ctx context.Context, tx pgx.Tx, t tenant.ID, id string, u Sta
 		return Result{}, err
 	}
 	return Result{Incident: inc, Transition: tr, New: true}, nil
+}
+
+// updateIncident moves an incident to a stage and sets the fields the
+// stage decided. A resolved incident keeps "resolved" as its stage even
+// when a late pipeline stage finishes after the resolution; repeats are
+// not a stage the incident moves to, they are counted on it.
+const updateIncident = `
+	UPDATE incidents SET
+	  stage = CASE WHEN $3 = 'repeated' OR (status = 'resolved' AND $3 <> 'resolved') THEN stage ELSE $3 END,
+	  intent = coalesce($4, intent),
+	  severity = coalesce($5, severity),
+	  decision = coalesce($6, decision),
+	  updated_at = now()
+	WHERE tenant_id = $1 AND id = $2`
+
+// updateIncidentArgs are updateIncident's arguments for stage update u.
+func updateIncidentArgs(t tenant.ID, id string, u StageUpdate) []any {
+	return []any{string(t), id, string(u.Stage), optText(u.Intent, IntentText), optText(u.Severity, SeverityText), optText(u.Decision, DecisionText)}
 }
 
 const selectIncident = `

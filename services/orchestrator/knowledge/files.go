@@ -8,11 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"github.com/alexus-platform/alexus/internal/audit"
+	"github.com/alexus-platform/alexus/internal/textlimit"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 	"google.golang.org/grpc/codes"
@@ -300,13 +300,5 @@ func sortedKeys(m map[string]bool) []string {
 	return out
 }
 
-// truncate cuts s to at most n bytes at a rune boundary.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
-}
+// truncate cuts s to at most n bytes on a rune boundary.
+func truncate(s string, n int) string { return textlimit.Truncate(s, n) }

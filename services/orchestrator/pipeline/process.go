@@ -5,10 +5,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/alexus-platform/alexus/internal/textlimit"
 	"regexp"
 	"strconv"
 	"time"
-	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"go.uber.org/zap"
@@ -733,12 +733,4 @@ func branchText(b reasoningv1.Branch) string { return incident.EnumText(b.String
 func formatConf(c float64) string { return strconv.FormatFloat(c, 'f', 2, 64) }
 
 // truncate cuts s to at most n bytes on a rune boundary.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
-}
+func truncate(s string, n int) string { return textlimit.Truncate(s, n) }
