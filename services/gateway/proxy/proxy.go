@@ -169,6 +169,11 @@ func (p *Proxy) SetTriageSettings(ctx context.Context, req *connect.Request[orch
 	return unary(ctx, req, p.c.Orchestrator.SetTriageSettings)
 }
 
+// SetIncidentStatus forwards OrchestratorService.SetIncidentStatus.
+func (p *Proxy) SetIncidentStatus(ctx context.Context, req *connect.Request[orchestratorv1.SetIncidentStatusRequest]) (*connect.Response[orchestratorv1.SetIncidentStatusResponse], error) {
+	return unary(ctx, req, p.c.Orchestrator.SetIncidentStatus)
+}
+
 // ExecuteAction forwards ActionService.ExecuteAction.
 func (p *Proxy) ExecuteAction(ctx context.Context, req *connect.Request[actionsv1.ExecuteActionRequest]) (*connect.Response[actionsv1.ExecuteActionResponse], error) {
 	return unary(ctx, req, p.c.Actions.ExecuteAction)
@@ -187,6 +192,16 @@ func (p *Proxy) GetAction(ctx context.Context, req *connect.Request[actionsv1.Ge
 // ListActions forwards ActionService.ListActions.
 func (p *Proxy) ListActions(ctx context.Context, req *connect.Request[actionsv1.ListActionsRequest]) (*connect.Response[actionsv1.ListActionsResponse], error) {
 	return unary(ctx, req, p.c.Actions.ListActions)
+}
+
+// ReceiveTicketEvent forwards ActionService.ReceiveTicketEvent.
+func (p *Proxy) ReceiveTicketEvent(ctx context.Context, req *connect.Request[actionsv1.ReceiveTicketEventRequest]) (*connect.Response[actionsv1.ReceiveTicketEventResponse], error) {
+	return unary(ctx, req, p.c.Actions.ReceiveTicketEvent)
+}
+
+// ListTickets forwards ActionService.ListTickets.
+func (p *Proxy) ListTickets(ctx context.Context, req *connect.Request[actionsv1.ListTicketsRequest]) (*connect.Response[actionsv1.ListTicketsResponse], error) {
+	return unary(ctx, req, p.c.Actions.ListTickets)
 }
 
 // CreateMappingRule forwards SourceService.CreateMappingRule.

@@ -42,6 +42,12 @@ const (
 	// template, or a generic automation endpoint, with parameters checked
 	// against the runbook's declared JSON schema.
 	ActionKind_ACTION_KIND_RUNBOOK ActionKind = 3
+	// Open, comment on or move the incident's issue in the tenant's Jira
+	// (REST API v3, the project and issue type the tenant configured).
+	ActionKind_ACTION_KIND_JIRA ActionKind = 4
+	// Open, comment on or move the incident's record in the incident table
+	// of the tenant's ServiceNow instance (Table API).
+	ActionKind_ACTION_KIND_SERVICENOW ActionKind = 5
 )
 
 // Enum value maps for ActionKind.
@@ -51,12 +57,16 @@ var (
 		1: "ACTION_KIND_WEBHOOK",
 		2: "ACTION_KIND_NOTIFY",
 		3: "ACTION_KIND_RUNBOOK",
+		4: "ACTION_KIND_JIRA",
+		5: "ACTION_KIND_SERVICENOW",
 	}
 	ActionKind_value = map[string]int32{
 		"ACTION_KIND_UNSPECIFIED": 0,
 		"ACTION_KIND_WEBHOOK":     1,
 		"ACTION_KIND_NOTIFY":      2,
 		"ACTION_KIND_RUNBOOK":     3,
+		"ACTION_KIND_JIRA":        4,
+		"ACTION_KIND_SERVICENOW":  5,
 	}
 )
 
@@ -85,6 +95,181 @@ func (x ActionKind) Number() protoreflect.EnumNumber {
 // Deprecated: Use ActionKind.Descriptor instead.
 func (ActionKind) EnumDescriptor() ([]byte, []int) {
 	return file_alexus_actions_v1_actions_proto_rawDescGZIP(), []int{0}
+}
+
+// TicketSystem names a ticketing system Alexus keeps in step with.
+type TicketSystem int32
+
+const (
+	// Not set.
+	TicketSystem_TICKET_SYSTEM_UNSPECIFIED TicketSystem = 0
+	// Atlassian Jira (Cloud REST API v3).
+	TicketSystem_TICKET_SYSTEM_JIRA TicketSystem = 1
+	// ServiceNow (Table API, incident table).
+	TicketSystem_TICKET_SYSTEM_SERVICENOW TicketSystem = 2
+)
+
+// Enum value maps for TicketSystem.
+var (
+	TicketSystem_name = map[int32]string{
+		0: "TICKET_SYSTEM_UNSPECIFIED",
+		1: "TICKET_SYSTEM_JIRA",
+		2: "TICKET_SYSTEM_SERVICENOW",
+	}
+	TicketSystem_value = map[string]int32{
+		"TICKET_SYSTEM_UNSPECIFIED": 0,
+		"TICKET_SYSTEM_JIRA":        1,
+		"TICKET_SYSTEM_SERVICENOW":  2,
+	}
+)
+
+func (x TicketSystem) Enum() *TicketSystem {
+	p := new(TicketSystem)
+	*p = x
+	return p
+}
+
+func (x TicketSystem) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (TicketSystem) Descriptor() protoreflect.EnumDescriptor {
+	return file_alexus_actions_v1_actions_proto_enumTypes[1].Descriptor()
+}
+
+func (TicketSystem) Type() protoreflect.EnumType {
+	return &file_alexus_actions_v1_actions_proto_enumTypes[1]
+}
+
+func (x TicketSystem) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use TicketSystem.Descriptor instead.
+func (TicketSystem) EnumDescriptor() ([]byte, []int) {
+	return file_alexus_actions_v1_actions_proto_rawDescGZIP(), []int{1}
+}
+
+// TicketOperation is what a ticket action does.
+type TicketOperation int32
+
+const (
+	// Not set; refused.
+	TicketOperation_TICKET_OPERATION_UNSPECIFIED TicketOperation = 0
+	// Open the incident's ticket, or find the one an earlier attempt opened:
+	// the ticket carries the incident's marker (a Jira label, a ServiceNow
+	// correlation_id) and creation looks for it first, so a retried create
+	// never opens a second ticket.
+	TicketOperation_TICKET_OPERATION_OPEN TicketOperation = 1
+	// Add a comment (Jira) or work note (ServiceNow) to the incident's
+	// ticket, once per note_id.
+	TicketOperation_TICKET_OPERATION_COMMENT TicketOperation = 2
+	// Move the incident's ticket to state (transition the Jira issue, set
+	// the ServiceNow record's state); nothing is written when it is already
+	// there. Succeeds without writing when the incident has no ticket.
+	TicketOperation_TICKET_OPERATION_SET_STATE TicketOperation = 3
+)
+
+// Enum value maps for TicketOperation.
+var (
+	TicketOperation_name = map[int32]string{
+		0: "TICKET_OPERATION_UNSPECIFIED",
+		1: "TICKET_OPERATION_OPEN",
+		2: "TICKET_OPERATION_COMMENT",
+		3: "TICKET_OPERATION_SET_STATE",
+	}
+	TicketOperation_value = map[string]int32{
+		"TICKET_OPERATION_UNSPECIFIED": 0,
+		"TICKET_OPERATION_OPEN":        1,
+		"TICKET_OPERATION_COMMENT":     2,
+		"TICKET_OPERATION_SET_STATE":   3,
+	}
+)
+
+func (x TicketOperation) Enum() *TicketOperation {
+	p := new(TicketOperation)
+	*p = x
+	return p
+}
+
+func (x TicketOperation) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (TicketOperation) Descriptor() protoreflect.EnumDescriptor {
+	return file_alexus_actions_v1_actions_proto_enumTypes[2].Descriptor()
+}
+
+func (TicketOperation) Type() protoreflect.EnumType {
+	return &file_alexus_actions_v1_actions_proto_enumTypes[2]
+}
+
+func (x TicketOperation) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use TicketOperation.Descriptor instead.
+func (TicketOperation) EnumDescriptor() ([]byte, []int) {
+	return file_alexus_actions_v1_actions_proto_rawDescGZIP(), []int{2}
+}
+
+// TicketState is an incident's state as a ticket mirrors it.
+type TicketState int32
+
+const (
+	// Not set.
+	TicketState_TICKET_STATE_UNSPECIFIED TicketState = 0
+	// Open: Jira status category "To Do", ServiceNow state 1 (New).
+	TicketState_TICKET_STATE_OPEN TicketState = 1
+	// Someone is on it: Jira category "In Progress", ServiceNow 2 (In
+	// Progress) or 3 (On Hold).
+	TicketState_TICKET_STATE_ACKNOWLEDGED TicketState = 2
+	// Resolved: Jira category "Done", ServiceNow 6 (Resolved), 7 (Closed) or
+	// 8 (Canceled).
+	TicketState_TICKET_STATE_RESOLVED TicketState = 3
+)
+
+// Enum value maps for TicketState.
+var (
+	TicketState_name = map[int32]string{
+		0: "TICKET_STATE_UNSPECIFIED",
+		1: "TICKET_STATE_OPEN",
+		2: "TICKET_STATE_ACKNOWLEDGED",
+		3: "TICKET_STATE_RESOLVED",
+	}
+	TicketState_value = map[string]int32{
+		"TICKET_STATE_UNSPECIFIED":  0,
+		"TICKET_STATE_OPEN":         1,
+		"TICKET_STATE_ACKNOWLEDGED": 2,
+		"TICKET_STATE_RESOLVED":     3,
+	}
+)
+
+func (x TicketState) Enum() *TicketState {
+	p := new(TicketState)
+	*p = x
+	return p
+}
+
+func (x TicketState) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (TicketState) Descriptor() protoreflect.EnumDescriptor {
+	return file_alexus_actions_v1_actions_proto_enumTypes[3].Descriptor()
+}
+
+func (TicketState) Type() protoreflect.EnumType {
+	return &file_alexus_actions_v1_actions_proto_enumTypes[3]
+}
+
+func (x TicketState) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use TicketState.Descriptor instead.
+func (TicketState) EnumDescriptor() ([]byte, []int) {
+	return file_alexus_actions_v1_actions_proto_rawDescGZIP(), []int{3}
 }
 
 // ActionStatus is where an action's job stands.
@@ -128,11 +313,11 @@ func (x ActionStatus) String() string {
 }
 
 func (ActionStatus) Descriptor() protoreflect.EnumDescriptor {
-	return file_alexus_actions_v1_actions_proto_enumTypes[1].Descriptor()
+	return file_alexus_actions_v1_actions_proto_enumTypes[4].Descriptor()
 }
 
 func (ActionStatus) Type() protoreflect.EnumType {
-	return &file_alexus_actions_v1_actions_proto_enumTypes[1]
+	return &file_alexus_actions_v1_actions_proto_enumTypes[4]
 }
 
 func (x ActionStatus) Number() protoreflect.EnumNumber {
@@ -141,7 +326,7 @@ func (x ActionStatus) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ActionStatus.Descriptor instead.
 func (ActionStatus) EnumDescriptor() ([]byte, []int) {
-	return file_alexus_actions_v1_actions_proto_rawDescGZIP(), []int{1}
+	return file_alexus_actions_v1_actions_proto_rawDescGZIP(), []int{4}
 }
 
 // NotifySeverity colours a notification.
@@ -189,11 +374,11 @@ func (x NotifySeverity) String() string {
 }
 
 func (NotifySeverity) Descriptor() protoreflect.EnumDescriptor {
-	return file_alexus_actions_v1_actions_proto_enumTypes[2].Descriptor()
+	return file_alexus_actions_v1_actions_proto_enumTypes[5].Descriptor()
 }
 
 func (NotifySeverity) Type() protoreflect.EnumType {
-	return &file_alexus_actions_v1_actions_proto_enumTypes[2]
+	return &file_alexus_actions_v1_actions_proto_enumTypes[5]
 }
 
 func (x NotifySeverity) Number() protoreflect.EnumNumber {
@@ -202,7 +387,173 @@ func (x NotifySeverity) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use NotifySeverity.Descriptor instead.
 func (NotifySeverity) EnumDescriptor() ([]byte, []int) {
-	return file_alexus_actions_v1_actions_proto_rawDescGZIP(), []int{2}
+	return file_alexus_actions_v1_actions_proto_rawDescGZIP(), []int{5}
+}
+
+// TicketSyncOutcome is what a ticket change, inbound or found by the
+// reconcile job, did.
+type TicketSyncOutcome int32
+
+const (
+	// Not set.
+	TicketSyncOutcome_TICKET_SYNC_OUTCOME_UNSPECIFIED TicketSyncOutcome = 0
+	// The incident moved to the ticket's state.
+	TicketSyncOutcome_TICKET_SYNC_OUTCOME_APPLIED TicketSyncOutcome = 1
+	// The change was Alexus's own write coming back; ignored.
+	TicketSyncOutcome_TICKET_SYNC_OUTCOME_ECHO TicketSyncOutcome = 2
+	// The incident is already in the ticket's state; nothing changed.
+	TicketSyncOutcome_TICKET_SYNC_OUTCOME_IN_SYNC TicketSyncOutcome = 3
+	// Both sides changed and the incident's state won by the conflict rule;
+	// the ticket is written back to it.
+	TicketSyncOutcome_TICKET_SYNC_OUTCOME_LOCAL_WON TicketSyncOutcome = 4
+	// The ticket is not one Alexus opened (no marker, unknown key); ignored.
+	TicketSyncOutcome_TICKET_SYNC_OUTCOME_UNKNOWN_TICKET TicketSyncOutcome = 5
+	// The ticket's status maps to no incident state (e.g. a custom status
+	// without a category) or the change did not touch the status; ignored.
+	TicketSyncOutcome_TICKET_SYNC_OUTCOME_UNMAPPED TicketSyncOutcome = 6
+)
+
+// Enum value maps for TicketSyncOutcome.
+var (
+	TicketSyncOutcome_name = map[int32]string{
+		0: "TICKET_SYNC_OUTCOME_UNSPECIFIED",
+		1: "TICKET_SYNC_OUTCOME_APPLIED",
+		2: "TICKET_SYNC_OUTCOME_ECHO",
+		3: "TICKET_SYNC_OUTCOME_IN_SYNC",
+		4: "TICKET_SYNC_OUTCOME_LOCAL_WON",
+		5: "TICKET_SYNC_OUTCOME_UNKNOWN_TICKET",
+		6: "TICKET_SYNC_OUTCOME_UNMAPPED",
+	}
+	TicketSyncOutcome_value = map[string]int32{
+		"TICKET_SYNC_OUTCOME_UNSPECIFIED":    0,
+		"TICKET_SYNC_OUTCOME_APPLIED":        1,
+		"TICKET_SYNC_OUTCOME_ECHO":           2,
+		"TICKET_SYNC_OUTCOME_IN_SYNC":        3,
+		"TICKET_SYNC_OUTCOME_LOCAL_WON":      4,
+		"TICKET_SYNC_OUTCOME_UNKNOWN_TICKET": 5,
+		"TICKET_SYNC_OUTCOME_UNMAPPED":       6,
+	}
+)
+
+func (x TicketSyncOutcome) Enum() *TicketSyncOutcome {
+	p := new(TicketSyncOutcome)
+	*p = x
+	return p
+}
+
+func (x TicketSyncOutcome) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (TicketSyncOutcome) Descriptor() protoreflect.EnumDescriptor {
+	return file_alexus_actions_v1_actions_proto_enumTypes[6].Descriptor()
+}
+
+func (TicketSyncOutcome) Type() protoreflect.EnumType {
+	return &file_alexus_actions_v1_actions_proto_enumTypes[6]
+}
+
+func (x TicketSyncOutcome) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use TicketSyncOutcome.Descriptor instead.
+func (TicketSyncOutcome) EnumDescriptor() ([]byte, []int) {
+	return file_alexus_actions_v1_actions_proto_rawDescGZIP(), []int{6}
+}
+
+// TicketParams are the parameters of a jira or servicenow action; the
+// action must name its incident.
+type TicketParams struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// What to do.
+	Operation TicketOperation `protobuf:"varint,1,opt,name=operation,proto3,enum=alexus.actions.v1.TicketOperation" json:"operation,omitempty"`
+	// OPEN: the ticket's summary (Jira) or short description (ServiceNow).
+	Title string `protobuf:"bytes,2,opt,name=title,proto3" json:"title,omitempty"`
+	// OPEN: the ticket's description, plain text.
+	Description string `protobuf:"bytes,3,opt,name=description,proto3" json:"description,omitempty"`
+	// COMMENT: the caller's id for the comment, which makes it idempotent at
+	// the remote end: a comment with the same note_id is added once.
+	NoteId string `protobuf:"bytes,4,opt,name=note_id,json=noteId,proto3" json:"note_id,omitempty"`
+	// COMMENT: the comment's text; SET_STATE: the resolution note
+	// (ServiceNow close_notes), optional.
+	Text string `protobuf:"bytes,5,opt,name=text,proto3" json:"text,omitempty"`
+	// SET_STATE: the state to move the ticket to.
+	State         TicketState `protobuf:"varint,6,opt,name=state,proto3,enum=alexus.actions.v1.TicketState" json:"state,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TicketParams) Reset() {
+	*x = TicketParams{}
+	mi := &file_alexus_actions_v1_actions_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TicketParams) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TicketParams) ProtoMessage() {}
+
+func (x *TicketParams) ProtoReflect() protoreflect.Message {
+	mi := &file_alexus_actions_v1_actions_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TicketParams.ProtoReflect.Descriptor instead.
+func (*TicketParams) Descriptor() ([]byte, []int) {
+	return file_alexus_actions_v1_actions_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *TicketParams) GetOperation() TicketOperation {
+	if x != nil {
+		return x.Operation
+	}
+	return TicketOperation_TICKET_OPERATION_UNSPECIFIED
+}
+
+func (x *TicketParams) GetTitle() string {
+	if x != nil {
+		return x.Title
+	}
+	return ""
+}
+
+func (x *TicketParams) GetDescription() string {
+	if x != nil {
+		return x.Description
+	}
+	return ""
+}
+
+func (x *TicketParams) GetNoteId() string {
+	if x != nil {
+		return x.NoteId
+	}
+	return ""
+}
+
+func (x *TicketParams) GetText() string {
+	if x != nil {
+		return x.Text
+	}
+	return ""
+}
+
+func (x *TicketParams) GetState() TicketState {
+	if x != nil {
+		return x.State
+	}
+	return TicketState_TICKET_STATE_UNSPECIFIED
 }
 
 // WebhookParams are the parameters of a webhook action.
@@ -218,7 +569,7 @@ type WebhookParams struct {
 
 func (x *WebhookParams) Reset() {
 	*x = WebhookParams{}
-	mi := &file_alexus_actions_v1_actions_proto_msgTypes[0]
+	mi := &file_alexus_actions_v1_actions_proto_msgTypes[1]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -230,7 +581,7 @@ func (x *WebhookParams) String() string {
 func (*WebhookParams) ProtoMessage() {}
 
 func (x *WebhookParams) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_actions_v1_actions_proto_msgTypes[0]
+	mi := &file_alexus_actions_v1_actions_proto_msgTypes[1]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -243,7 +594,7 @@ func (x *WebhookParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WebhookParams.ProtoReflect.Descriptor instead.
 func (*WebhookParams) Descriptor() ([]byte, []int) {
-	return file_alexus_actions_v1_actions_proto_rawDescGZIP(), []int{0}
+	return file_alexus_actions_v1_actions_proto_rawDescGZIP(), []int{1}
 }
 
 func (x *WebhookParams) GetTarget() string {
@@ -283,7 +634,7 @@ type NotifyParams struct {
 
 func (x *NotifyParams) Reset() {
 	*x = NotifyParams{}
-	mi := &file_alexus_actions_v1_actions_proto_msgTypes[1]
+	mi := &file_alexus_actions_v1_actions_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -295,7 +646,7 @@ func (x *NotifyParams) String() string {
 func (*NotifyParams) ProtoMessage() {}
 
 func (x *NotifyParams) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_actions_v1_actions_proto_msgTypes[1]
+	mi := &file_alexus_actions_v1_actions_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -308,7 +659,7 @@ func (x *NotifyParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NotifyParams.ProtoReflect.Descriptor instead.
 func (*NotifyParams) Descriptor() ([]byte, []int) {
-	return file_alexus_actions_v1_actions_proto_rawDescGZIP(), []int{1}
+	return file_alexus_actions_v1_actions_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *NotifyParams) GetTarget() string {
@@ -374,7 +725,7 @@ type RunbookParams struct {
 
 func (x *RunbookParams) Reset() {
 	*x = RunbookParams{}
-	mi := &file_alexus_actions_v1_actions_proto_msgTypes[2]
+	mi := &file_alexus_actions_v1_actions_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -386,7 +737,7 @@ func (x *RunbookParams) String() string {
 func (*RunbookParams) ProtoMessage() {}
 
 func (x *RunbookParams) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_actions_v1_actions_proto_msgTypes[2]
+	mi := &file_alexus_actions_v1_actions_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -399,7 +750,7 @@ func (x *RunbookParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RunbookParams.ProtoReflect.Descriptor instead.
 func (*RunbookParams) Descriptor() ([]byte, []int) {
-	return file_alexus_actions_v1_actions_proto_rawDescGZIP(), []int{2}
+	return file_alexus_actions_v1_actions_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *RunbookParams) GetTarget() string {
@@ -434,6 +785,7 @@ type ExecuteActionRequest struct {
 	//	*ExecuteActionRequest_Webhook
 	//	*ExecuteActionRequest_Notify
 	//	*ExecuteActionRequest_Runbook
+	//	*ExecuteActionRequest_Ticket
 	Params        isExecuteActionRequest_Params `protobuf_oneof:"params"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -441,7 +793,7 @@ type ExecuteActionRequest struct {
 
 func (x *ExecuteActionRequest) Reset() {
 	*x = ExecuteActionRequest{}
-	mi := &file_alexus_actions_v1_actions_proto_msgTypes[3]
+	mi := &file_alexus_actions_v1_actions_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -453,7 +805,7 @@ func (x *ExecuteActionRequest) String() string {
 func (*ExecuteActionRequest) ProtoMessage() {}
 
 func (x *ExecuteActionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_actions_v1_actions_proto_msgTypes[3]
+	mi := &file_alexus_actions_v1_actions_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -466,7 +818,7 @@ func (x *ExecuteActionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExecuteActionRequest.ProtoReflect.Descriptor instead.
 func (*ExecuteActionRequest) Descriptor() ([]byte, []int) {
-	return file_alexus_actions_v1_actions_proto_rawDescGZIP(), []int{3}
+	return file_alexus_actions_v1_actions_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *ExecuteActionRequest) GetIdempotencyKey() string {
@@ -531,6 +883,15 @@ func (x *ExecuteActionRequest) GetRunbook() *RunbookParams {
 	return nil
 }
 
+func (x *ExecuteActionRequest) GetTicket() *TicketParams {
+	if x != nil {
+		if x, ok := x.Params.(*ExecuteActionRequest_Ticket); ok {
+			return x.Ticket
+		}
+	}
+	return nil
+}
+
 type isExecuteActionRequest_Params interface {
 	isExecuteActionRequest_Params()
 }
@@ -550,11 +911,18 @@ type ExecuteActionRequest_Runbook struct {
 	Runbook *RunbookParams `protobuf:"bytes,7,opt,name=runbook,proto3,oneof"`
 }
 
+type ExecuteActionRequest_Ticket struct {
+	// Parameters of a jira or servicenow action.
+	Ticket *TicketParams `protobuf:"bytes,8,opt,name=ticket,proto3,oneof"`
+}
+
 func (*ExecuteActionRequest_Webhook) isExecuteActionRequest_Params() {}
 
 func (*ExecuteActionRequest_Notify) isExecuteActionRequest_Params() {}
 
 func (*ExecuteActionRequest_Runbook) isExecuteActionRequest_Params() {}
+
+func (*ExecuteActionRequest_Ticket) isExecuteActionRequest_Params() {}
 
 // Action is the record of one action.
 type Action struct {
@@ -589,7 +957,7 @@ type Action struct {
 
 func (x *Action) Reset() {
 	*x = Action{}
-	mi := &file_alexus_actions_v1_actions_proto_msgTypes[4]
+	mi := &file_alexus_actions_v1_actions_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -601,7 +969,7 @@ func (x *Action) String() string {
 func (*Action) ProtoMessage() {}
 
 func (x *Action) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_actions_v1_actions_proto_msgTypes[4]
+	mi := &file_alexus_actions_v1_actions_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -614,7 +982,7 @@ func (x *Action) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Action.ProtoReflect.Descriptor instead.
 func (*Action) Descriptor() ([]byte, []int) {
-	return file_alexus_actions_v1_actions_proto_rawDescGZIP(), []int{4}
+	return file_alexus_actions_v1_actions_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Action) GetId() string {
@@ -707,7 +1075,7 @@ type ExecuteActionResponse struct {
 
 func (x *ExecuteActionResponse) Reset() {
 	*x = ExecuteActionResponse{}
-	mi := &file_alexus_actions_v1_actions_proto_msgTypes[5]
+	mi := &file_alexus_actions_v1_actions_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -719,7 +1087,7 @@ func (x *ExecuteActionResponse) String() string {
 func (*ExecuteActionResponse) ProtoMessage() {}
 
 func (x *ExecuteActionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_actions_v1_actions_proto_msgTypes[5]
+	mi := &file_alexus_actions_v1_actions_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -732,7 +1100,7 @@ func (x *ExecuteActionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExecuteActionResponse.ProtoReflect.Descriptor instead.
 func (*ExecuteActionResponse) Descriptor() ([]byte, []int) {
-	return file_alexus_actions_v1_actions_proto_rawDescGZIP(), []int{5}
+	return file_alexus_actions_v1_actions_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *ExecuteActionResponse) GetAction() *Action {
@@ -781,7 +1149,7 @@ type AuditEntry struct {
 
 func (x *AuditEntry) Reset() {
 	*x = AuditEntry{}
-	mi := &file_alexus_actions_v1_actions_proto_msgTypes[6]
+	mi := &file_alexus_actions_v1_actions_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -793,7 +1161,7 @@ func (x *AuditEntry) String() string {
 func (*AuditEntry) ProtoMessage() {}
 
 func (x *AuditEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_actions_v1_actions_proto_msgTypes[6]
+	mi := &file_alexus_actions_v1_actions_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -806,7 +1174,7 @@ func (x *AuditEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuditEntry.ProtoReflect.Descriptor instead.
 func (*AuditEntry) Descriptor() ([]byte, []int) {
-	return file_alexus_actions_v1_actions_proto_rawDescGZIP(), []int{6}
+	return file_alexus_actions_v1_actions_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *AuditEntry) GetId() int64 {
@@ -901,7 +1269,7 @@ type ListAuditLogRequest struct {
 
 func (x *ListAuditLogRequest) Reset() {
 	*x = ListAuditLogRequest{}
-	mi := &file_alexus_actions_v1_actions_proto_msgTypes[7]
+	mi := &file_alexus_actions_v1_actions_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -913,7 +1281,7 @@ func (x *ListAuditLogRequest) String() string {
 func (*ListAuditLogRequest) ProtoMessage() {}
 
 func (x *ListAuditLogRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_actions_v1_actions_proto_msgTypes[7]
+	mi := &file_alexus_actions_v1_actions_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -926,7 +1294,7 @@ func (x *ListAuditLogRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAuditLogRequest.ProtoReflect.Descriptor instead.
 func (*ListAuditLogRequest) Descriptor() ([]byte, []int) {
-	return file_alexus_actions_v1_actions_proto_rawDescGZIP(), []int{7}
+	return file_alexus_actions_v1_actions_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ListAuditLogRequest) GetPageSize() int32 {
@@ -998,7 +1366,7 @@ type ListAuditLogResponse struct {
 
 func (x *ListAuditLogResponse) Reset() {
 	*x = ListAuditLogResponse{}
-	mi := &file_alexus_actions_v1_actions_proto_msgTypes[8]
+	mi := &file_alexus_actions_v1_actions_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1010,7 +1378,7 @@ func (x *ListAuditLogResponse) String() string {
 func (*ListAuditLogResponse) ProtoMessage() {}
 
 func (x *ListAuditLogResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_actions_v1_actions_proto_msgTypes[8]
+	mi := &file_alexus_actions_v1_actions_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1023,7 +1391,7 @@ func (x *ListAuditLogResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAuditLogResponse.ProtoReflect.Descriptor instead.
 func (*ListAuditLogResponse) Descriptor() ([]byte, []int) {
-	return file_alexus_actions_v1_actions_proto_rawDescGZIP(), []int{8}
+	return file_alexus_actions_v1_actions_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ListAuditLogResponse) GetEntries() []*AuditEntry {
@@ -1051,7 +1419,7 @@ type GetActionRequest struct {
 
 func (x *GetActionRequest) Reset() {
 	*x = GetActionRequest{}
-	mi := &file_alexus_actions_v1_actions_proto_msgTypes[9]
+	mi := &file_alexus_actions_v1_actions_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1063,7 +1431,7 @@ func (x *GetActionRequest) String() string {
 func (*GetActionRequest) ProtoMessage() {}
 
 func (x *GetActionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_actions_v1_actions_proto_msgTypes[9]
+	mi := &file_alexus_actions_v1_actions_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1076,7 +1444,7 @@ func (x *GetActionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetActionRequest.ProtoReflect.Descriptor instead.
 func (*GetActionRequest) Descriptor() ([]byte, []int) {
-	return file_alexus_actions_v1_actions_proto_rawDescGZIP(), []int{9}
+	return file_alexus_actions_v1_actions_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *GetActionRequest) GetId() string {
@@ -1097,7 +1465,7 @@ type GetActionResponse struct {
 
 func (x *GetActionResponse) Reset() {
 	*x = GetActionResponse{}
-	mi := &file_alexus_actions_v1_actions_proto_msgTypes[10]
+	mi := &file_alexus_actions_v1_actions_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1109,7 +1477,7 @@ func (x *GetActionResponse) String() string {
 func (*GetActionResponse) ProtoMessage() {}
 
 func (x *GetActionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_actions_v1_actions_proto_msgTypes[10]
+	mi := &file_alexus_actions_v1_actions_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1122,7 +1490,7 @@ func (x *GetActionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetActionResponse.ProtoReflect.Descriptor instead.
 func (*GetActionResponse) Descriptor() ([]byte, []int) {
-	return file_alexus_actions_v1_actions_proto_rawDescGZIP(), []int{10}
+	return file_alexus_actions_v1_actions_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *GetActionResponse) GetAction() *Action {
@@ -1151,7 +1519,7 @@ type ListActionsRequest struct {
 
 func (x *ListActionsRequest) Reset() {
 	*x = ListActionsRequest{}
-	mi := &file_alexus_actions_v1_actions_proto_msgTypes[11]
+	mi := &file_alexus_actions_v1_actions_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1163,7 +1531,7 @@ func (x *ListActionsRequest) String() string {
 func (*ListActionsRequest) ProtoMessage() {}
 
 func (x *ListActionsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_actions_v1_actions_proto_msgTypes[11]
+	mi := &file_alexus_actions_v1_actions_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1176,7 +1544,7 @@ func (x *ListActionsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListActionsRequest.ProtoReflect.Descriptor instead.
 func (*ListActionsRequest) Descriptor() ([]byte, []int) {
-	return file_alexus_actions_v1_actions_proto_rawDescGZIP(), []int{11}
+	return file_alexus_actions_v1_actions_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ListActionsRequest) GetPageSize() int32 {
@@ -1227,7 +1595,7 @@ type ListActionsResponse struct {
 
 func (x *ListActionsResponse) Reset() {
 	*x = ListActionsResponse{}
-	mi := &file_alexus_actions_v1_actions_proto_msgTypes[12]
+	mi := &file_alexus_actions_v1_actions_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1239,7 +1607,7 @@ func (x *ListActionsResponse) String() string {
 func (*ListActionsResponse) ProtoMessage() {}
 
 func (x *ListActionsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_alexus_actions_v1_actions_proto_msgTypes[12]
+	mi := &file_alexus_actions_v1_actions_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1252,7 +1620,7 @@ func (x *ListActionsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListActionsResponse.ProtoReflect.Descriptor instead.
 func (*ListActionsResponse) Descriptor() ([]byte, []int) {
-	return file_alexus_actions_v1_actions_proto_rawDescGZIP(), []int{12}
+	return file_alexus_actions_v1_actions_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ListActionsResponse) GetActions() []*Action {
@@ -1269,11 +1637,501 @@ func (x *ListActionsResponse) GetNextPageToken() string {
 	return ""
 }
 
+// ReceiveTicketEventRequest carries one inbound ticket change as received.
+type ReceiveTicketEventRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Which system sent it.
+	System TicketSystem `protobuf:"varint,1,opt,name=system,proto3,enum=alexus.actions.v1.TicketSystem" json:"system,omitempty"`
+	// The raw JSON body: Jira's webhook payload, or the ServiceNow outbound
+	// REST message's body (see internal/ticket/servicenow for its fields).
+	Payload       []byte `protobuf:"bytes,2,opt,name=payload,proto3" json:"payload,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReceiveTicketEventRequest) Reset() {
+	*x = ReceiveTicketEventRequest{}
+	mi := &file_alexus_actions_v1_actions_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReceiveTicketEventRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReceiveTicketEventRequest) ProtoMessage() {}
+
+func (x *ReceiveTicketEventRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_alexus_actions_v1_actions_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReceiveTicketEventRequest.ProtoReflect.Descriptor instead.
+func (*ReceiveTicketEventRequest) Descriptor() ([]byte, []int) {
+	return file_alexus_actions_v1_actions_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *ReceiveTicketEventRequest) GetSystem() TicketSystem {
+	if x != nil {
+		return x.System
+	}
+	return TicketSystem_TICKET_SYSTEM_UNSPECIFIED
+}
+
+func (x *ReceiveTicketEventRequest) GetPayload() []byte {
+	if x != nil {
+		return x.Payload
+	}
+	return nil
+}
+
+// ReceiveTicketEventResponse says what the change did.
+type ReceiveTicketEventResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The outcome.
+	Outcome TicketSyncOutcome `protobuf:"varint,1,opt,name=outcome,proto3,enum=alexus.actions.v1.TicketSyncOutcome" json:"outcome,omitempty"`
+	// The incident the ticket belongs to; empty for UNKNOWN_TICKET.
+	IncidentId string `protobuf:"bytes,2,opt,name=incident_id,json=incidentId,proto3" json:"incident_id,omitempty"`
+	// The ticket's key (Jira issue key, ServiceNow number).
+	TicketKey string `protobuf:"bytes,3,opt,name=ticket_key,json=ticketKey,proto3" json:"ticket_key,omitempty"`
+	// Which rule decided, in words.
+	Reason        string `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReceiveTicketEventResponse) Reset() {
+	*x = ReceiveTicketEventResponse{}
+	mi := &file_alexus_actions_v1_actions_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReceiveTicketEventResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReceiveTicketEventResponse) ProtoMessage() {}
+
+func (x *ReceiveTicketEventResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_alexus_actions_v1_actions_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReceiveTicketEventResponse.ProtoReflect.Descriptor instead.
+func (*ReceiveTicketEventResponse) Descriptor() ([]byte, []int) {
+	return file_alexus_actions_v1_actions_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *ReceiveTicketEventResponse) GetOutcome() TicketSyncOutcome {
+	if x != nil {
+		return x.Outcome
+	}
+	return TicketSyncOutcome_TICKET_SYNC_OUTCOME_UNSPECIFIED
+}
+
+func (x *ReceiveTicketEventResponse) GetIncidentId() string {
+	if x != nil {
+		return x.IncidentId
+	}
+	return ""
+}
+
+func (x *ReceiveTicketEventResponse) GetTicketKey() string {
+	if x != nil {
+		return x.TicketKey
+	}
+	return ""
+}
+
+func (x *ReceiveTicketEventResponse) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+// Ticket is a Jira issue or ServiceNow incident Alexus opened for an
+// incident, with what Alexus knows of its state.
+type Ticket struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Identifier (UUID).
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// The incident.
+	IncidentId string `protobuf:"bytes,2,opt,name=incident_id,json=incidentId,proto3" json:"incident_id,omitempty"`
+	// The system.
+	System TicketSystem `protobuf:"varint,3,opt,name=system,proto3,enum=alexus.actions.v1.TicketSystem" json:"system,omitempty"`
+	// Jira issue key (OPS-42) or ServiceNow number (INC0010001).
+	Key string `protobuf:"bytes,4,opt,name=key,proto3" json:"key,omitempty"`
+	// Link to the ticket.
+	Url string `protobuf:"bytes,5,opt,name=url,proto3" json:"url,omitempty"`
+	// The remote status as last seen: the Jira status name or the
+	// ServiceNow state code.
+	RemoteStatus string `protobuf:"bytes,6,opt,name=remote_status,json=remoteStatus,proto3" json:"remote_status,omitempty"`
+	// The remote status mapped onto an incident state.
+	RemoteState TicketState `protobuf:"varint,7,opt,name=remote_state,json=remoteState,proto3,enum=alexus.actions.v1.TicketState" json:"remote_state,omitempty"`
+	// The incident's state as Alexus last wrote it to the ticket.
+	WrittenState TicketState `protobuf:"varint,8,opt,name=written_state,json=writtenState,proto3,enum=alexus.actions.v1.TicketState" json:"written_state,omitempty"`
+	// When the ticket was opened.
+	CreatedAt *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
+	// When Alexus last compared the ticket with its incident (a webhook,
+	// a write or the reconcile job).
+	SyncedAt *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=synced_at,json=syncedAt,proto3" json:"synced_at,omitempty"`
+	// The latest sync events, newest first (at most 20).
+	Events        []*TicketSyncEvent `protobuf:"bytes,11,rep,name=events,proto3" json:"events,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Ticket) Reset() {
+	*x = Ticket{}
+	mi := &file_alexus_actions_v1_actions_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Ticket) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Ticket) ProtoMessage() {}
+
+func (x *Ticket) ProtoReflect() protoreflect.Message {
+	mi := &file_alexus_actions_v1_actions_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Ticket.ProtoReflect.Descriptor instead.
+func (*Ticket) Descriptor() ([]byte, []int) {
+	return file_alexus_actions_v1_actions_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *Ticket) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *Ticket) GetIncidentId() string {
+	if x != nil {
+		return x.IncidentId
+	}
+	return ""
+}
+
+func (x *Ticket) GetSystem() TicketSystem {
+	if x != nil {
+		return x.System
+	}
+	return TicketSystem_TICKET_SYSTEM_UNSPECIFIED
+}
+
+func (x *Ticket) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *Ticket) GetUrl() string {
+	if x != nil {
+		return x.Url
+	}
+	return ""
+}
+
+func (x *Ticket) GetRemoteStatus() string {
+	if x != nil {
+		return x.RemoteStatus
+	}
+	return ""
+}
+
+func (x *Ticket) GetRemoteState() TicketState {
+	if x != nil {
+		return x.RemoteState
+	}
+	return TicketState_TICKET_STATE_UNSPECIFIED
+}
+
+func (x *Ticket) GetWrittenState() TicketState {
+	if x != nil {
+		return x.WrittenState
+	}
+	return TicketState_TICKET_STATE_UNSPECIFIED
+}
+
+func (x *Ticket) GetCreatedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreatedAt
+	}
+	return nil
+}
+
+func (x *Ticket) GetSyncedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.SyncedAt
+	}
+	return nil
+}
+
+func (x *Ticket) GetEvents() []*TicketSyncEvent {
+	if x != nil {
+		return x.Events
+	}
+	return nil
+}
+
+// TicketSyncEvent is one comparison of a ticket with its incident.
+type TicketSyncEvent struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// When.
+	At *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=at,proto3" json:"at,omitempty"`
+	// "inbound" (a webhook), "outbound" (Alexus wrote the ticket) or
+	// "reconcile" (the periodic job read it).
+	Direction string `protobuf:"bytes,2,opt,name=direction,proto3" json:"direction,omitempty"`
+	// What it did.
+	Outcome TicketSyncOutcome `protobuf:"varint,3,opt,name=outcome,proto3,enum=alexus.actions.v1.TicketSyncOutcome" json:"outcome,omitempty"`
+	// The remote status seen or written.
+	RemoteStatus string `protobuf:"bytes,4,opt,name=remote_status,json=remoteStatus,proto3" json:"remote_status,omitempty"`
+	// Who made the remote change (Jira accountId, ServiceNow user name).
+	ChangedBy string `protobuf:"bytes,5,opt,name=changed_by,json=changedBy,proto3" json:"changed_by,omitempty"`
+	// Which rule decided, in words.
+	Reason        string `protobuf:"bytes,6,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TicketSyncEvent) Reset() {
+	*x = TicketSyncEvent{}
+	mi := &file_alexus_actions_v1_actions_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TicketSyncEvent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TicketSyncEvent) ProtoMessage() {}
+
+func (x *TicketSyncEvent) ProtoReflect() protoreflect.Message {
+	mi := &file_alexus_actions_v1_actions_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TicketSyncEvent.ProtoReflect.Descriptor instead.
+func (*TicketSyncEvent) Descriptor() ([]byte, []int) {
+	return file_alexus_actions_v1_actions_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *TicketSyncEvent) GetAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.At
+	}
+	return nil
+}
+
+func (x *TicketSyncEvent) GetDirection() string {
+	if x != nil {
+		return x.Direction
+	}
+	return ""
+}
+
+func (x *TicketSyncEvent) GetOutcome() TicketSyncOutcome {
+	if x != nil {
+		return x.Outcome
+	}
+	return TicketSyncOutcome_TICKET_SYNC_OUTCOME_UNSPECIFIED
+}
+
+func (x *TicketSyncEvent) GetRemoteStatus() string {
+	if x != nil {
+		return x.RemoteStatus
+	}
+	return ""
+}
+
+func (x *TicketSyncEvent) GetChangedBy() string {
+	if x != nil {
+		return x.ChangedBy
+	}
+	return ""
+}
+
+func (x *TicketSyncEvent) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+// ListTicketsRequest asks for one page of the tenant's tickets.
+type ListTicketsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Maximum tickets to return; 0 means 50, at most 500.
+	PageSize int32 `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// Token from a previous response; empty for the first page.
+	PageToken string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// Only the tickets of this incident; empty for all.
+	IncidentId    string `protobuf:"bytes,3,opt,name=incident_id,json=incidentId,proto3" json:"incident_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListTicketsRequest) Reset() {
+	*x = ListTicketsRequest{}
+	mi := &file_alexus_actions_v1_actions_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListTicketsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListTicketsRequest) ProtoMessage() {}
+
+func (x *ListTicketsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_alexus_actions_v1_actions_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListTicketsRequest.ProtoReflect.Descriptor instead.
+func (*ListTicketsRequest) Descriptor() ([]byte, []int) {
+	return file_alexus_actions_v1_actions_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *ListTicketsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListTicketsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+func (x *ListTicketsRequest) GetIncidentId() string {
+	if x != nil {
+		return x.IncidentId
+	}
+	return ""
+}
+
+// ListTicketsResponse is one page of tickets, newest first.
+type ListTicketsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The tickets.
+	Tickets []*Ticket `protobuf:"bytes,1,rep,name=tickets,proto3" json:"tickets,omitempty"`
+	// Token for the next page; empty on the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListTicketsResponse) Reset() {
+	*x = ListTicketsResponse{}
+	mi := &file_alexus_actions_v1_actions_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListTicketsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListTicketsResponse) ProtoMessage() {}
+
+func (x *ListTicketsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_alexus_actions_v1_actions_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListTicketsResponse.ProtoReflect.Descriptor instead.
+func (*ListTicketsResponse) Descriptor() ([]byte, []int) {
+	return file_alexus_actions_v1_actions_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *ListTicketsResponse) GetTickets() []*Ticket {
+	if x != nil {
+		return x.Tickets
+	}
+	return nil
+}
+
+func (x *ListTicketsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
 var File_alexus_actions_v1_actions_proto protoreflect.FileDescriptor
 
 const file_alexus_actions_v1_actions_proto_rawDesc = "" +
 	"\n" +
-	"\x1falexus/actions/v1/actions.proto\x12\x11alexus.actions.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd9\x01\n" +
+	"\x1falexus/actions/v1/actions.proto\x12\x11alexus.actions.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc7\x05\n" +
+	"\fTicketParams\x12L\n" +
+	"\toperation\x18\x01 \x01(\x0e2\".alexus.actions.v1.TicketOperationB\n" +
+	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\toperation\x12\x1e\n" +
+	"\x05title\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\xff\x01R\x05title\x12+\n" +
+	"\vdescription\x18\x03 \x01(\tB\t\xbaH\x06r\x04\x18\xb0\xea\x01R\vdescription\x127\n" +
+	"\anote_id\x18\x04 \x01(\tB\x1e\xbaH\x1br\x19\x18@2\x15^$|^[A-Za-z0-9_.:-]+$R\x06noteId\x12\x1d\n" +
+	"\x04text\x18\x05 \x01(\tB\t\xbaH\x06r\x04\x18\xb0\xea\x01R\x04text\x12>\n" +
+	"\x05state\x18\x06 \x01(\x0e2\x1e.alexus.actions.v1.TicketStateB\b\xbaH\x05\x82\x01\x02\x10\x01R\x05state:\x83\x03\xbaH\xff\x02\x1an\n" +
+	"\x1eticket_params.open_needs_title\x12#an OPEN ticket action needs a title\x1a'this.operation != 1 || this.title != ''\x1a\x94\x01\n" +
+	" ticket_params.comment_needs_note\x120a COMMENT ticket action needs a note_id and text\x1a>this.operation != 2 || (this.note_id != '' && this.text != '')\x1av\n" +
+	"#ticket_params.set_state_needs_state\x12'a SET_STATE ticket action needs a state\x1a&this.operation != 3 || this.state != 0\"\xd9\x01\n" +
 	"\rWebhookParams\x129\n" +
 	"\x06target\x18\x01 \x01(\tB!\xbaH\x1er\x1c\x18@2\x18^$|^[a-z0-9][a-z0-9_-]*$R\x06target\x12Q\n" +
 	"\adetails\x18\x02 \x03(\v2-.alexus.actions.v1.WebhookParams.DetailsEntryB\b\xbaH\x05\x9a\x01\x02\x10@R\adetails\x1a:\n" +
@@ -1294,7 +2152,7 @@ const file_alexus_actions_v1_actions_proto_rawDesc = "" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"z\n" +
 	"\rRunbookParams\x128\n" +
 	"\x06target\x18\x01 \x01(\tB \xbaH\x1dr\x1b\x10\x01\x18@2\x15^[a-z0-9][a-z0-9_-]*$R\x06target\x12/\n" +
-	"\x06params\x18\x02 \x01(\v2\x17.google.protobuf.StructR\x06params\"\xda\x03\n" +
+	"\x06params\x18\x02 \x01(\v2\x17.google.protobuf.StructR\x06params\"\x95\x04\n" +
 	"\x14ExecuteActionRequest\x123\n" +
 	"\x0fidempotency_key\x18\x01 \x01(\tB\n" +
 	"\xbaH\ar\x05\x10\x01\x18\xc8\x01R\x0eidempotencyKey\x12k\n" +
@@ -1305,7 +2163,8 @@ const file_alexus_actions_v1_actions_proto_rawDesc = "" +
 	"\x06reason\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\xe8\aR\x06reason\x12<\n" +
 	"\awebhook\x18\x05 \x01(\v2 .alexus.actions.v1.WebhookParamsH\x00R\awebhook\x129\n" +
 	"\x06notify\x18\x06 \x01(\v2\x1f.alexus.actions.v1.NotifyParamsH\x00R\x06notify\x12<\n" +
-	"\arunbook\x18\a \x01(\v2 .alexus.actions.v1.RunbookParamsH\x00R\arunbookB\b\n" +
+	"\arunbook\x18\a \x01(\v2 .alexus.actions.v1.RunbookParamsH\x00R\arunbook\x129\n" +
+	"\x06ticket\x18\b \x01(\v2\x1f.alexus.actions.v1.TicketParamsH\x00R\x06ticketB\b\n" +
 	"\x06params\"\xa8\x03\n" +
 	"\x06Action\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12'\n" +
@@ -1371,13 +2230,73 @@ const file_alexus_actions_v1_actions_proto_rawDesc = "" +
 	"incidentId\"r\n" +
 	"\x13ListActionsResponse\x123\n" +
 	"\aactions\x18\x01 \x03(\v2\x19.alexus.actions.v1.ActionR\aactions\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken*s\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x87\x01\n" +
+	"\x19ReceiveTicketEventRequest\x12C\n" +
+	"\x06system\x18\x01 \x01(\x0e2\x1f.alexus.actions.v1.TicketSystemB\n" +
+	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\x06system\x12%\n" +
+	"\apayload\x18\x02 \x01(\fB\v\xbaH\bz\x06\x10\x02\x18\x80\x80@R\apayload\"\xb4\x01\n" +
+	"\x1aReceiveTicketEventResponse\x12>\n" +
+	"\aoutcome\x18\x01 \x01(\x0e2$.alexus.actions.v1.TicketSyncOutcomeR\aoutcome\x12\x1f\n" +
+	"\vincident_id\x18\x02 \x01(\tR\n" +
+	"incidentId\x12\x1d\n" +
+	"\n" +
+	"ticket_key\x18\x03 \x01(\tR\tticketKey\x12\x16\n" +
+	"\x06reason\x18\x04 \x01(\tR\x06reason\"\xf3\x03\n" +
+	"\x06Ticket\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1f\n" +
+	"\vincident_id\x18\x02 \x01(\tR\n" +
+	"incidentId\x127\n" +
+	"\x06system\x18\x03 \x01(\x0e2\x1f.alexus.actions.v1.TicketSystemR\x06system\x12\x10\n" +
+	"\x03key\x18\x04 \x01(\tR\x03key\x12\x10\n" +
+	"\x03url\x18\x05 \x01(\tR\x03url\x12#\n" +
+	"\rremote_status\x18\x06 \x01(\tR\fremoteStatus\x12A\n" +
+	"\fremote_state\x18\a \x01(\x0e2\x1e.alexus.actions.v1.TicketStateR\vremoteState\x12C\n" +
+	"\rwritten_state\x18\b \x01(\x0e2\x1e.alexus.actions.v1.TicketStateR\fwrittenState\x129\n" +
+	"\n" +
+	"created_at\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x127\n" +
+	"\tsynced_at\x18\n" +
+	" \x01(\v2\x1a.google.protobuf.TimestampR\bsyncedAt\x12:\n" +
+	"\x06events\x18\v \x03(\v2\".alexus.actions.v1.TicketSyncEventR\x06events\"\xf7\x01\n" +
+	"\x0fTicketSyncEvent\x12*\n" +
+	"\x02at\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\x02at\x12\x1c\n" +
+	"\tdirection\x18\x02 \x01(\tR\tdirection\x12>\n" +
+	"\aoutcome\x18\x03 \x01(\x0e2$.alexus.actions.v1.TicketSyncOutcomeR\aoutcome\x12#\n" +
+	"\rremote_status\x18\x04 \x01(\tR\fremoteStatus\x12\x1d\n" +
+	"\n" +
+	"changed_by\x18\x05 \x01(\tR\tchangedBy\x12\x16\n" +
+	"\x06reason\x18\x06 \x01(\tR\x06reason\"\xd3\x01\n" +
+	"\x12ListTicketsRequest\x12'\n" +
+	"\tpage_size\x18\x01 \x01(\x05B\n" +
+	"\xbaH\a\x1a\x05\x18\xf4\x03(\x00R\bpageSize\x12'\n" +
+	"\n" +
+	"page_token\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x02R\tpageToken\x12k\n" +
+	"\vincident_id\x18\x03 \x01(\tBJ\xbaHGrE\x18$2A^$|^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$R\n" +
+	"incidentId\"r\n" +
+	"\x13ListTicketsResponse\x123\n" +
+	"\atickets\x18\x01 \x03(\v2\x19.alexus.actions.v1.TicketR\atickets\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken*\xa5\x01\n" +
 	"\n" +
 	"ActionKind\x12\x1b\n" +
 	"\x17ACTION_KIND_UNSPECIFIED\x10\x00\x12\x17\n" +
 	"\x13ACTION_KIND_WEBHOOK\x10\x01\x12\x16\n" +
 	"\x12ACTION_KIND_NOTIFY\x10\x02\x12\x17\n" +
-	"\x13ACTION_KIND_RUNBOOK\x10\x03*\x7f\n" +
+	"\x13ACTION_KIND_RUNBOOK\x10\x03\x12\x14\n" +
+	"\x10ACTION_KIND_JIRA\x10\x04\x12\x1a\n" +
+	"\x16ACTION_KIND_SERVICENOW\x10\x05*c\n" +
+	"\fTicketSystem\x12\x1d\n" +
+	"\x19TICKET_SYSTEM_UNSPECIFIED\x10\x00\x12\x16\n" +
+	"\x12TICKET_SYSTEM_JIRA\x10\x01\x12\x1c\n" +
+	"\x18TICKET_SYSTEM_SERVICENOW\x10\x02*\x8c\x01\n" +
+	"\x0fTicketOperation\x12 \n" +
+	"\x1cTICKET_OPERATION_UNSPECIFIED\x10\x00\x12\x19\n" +
+	"\x15TICKET_OPERATION_OPEN\x10\x01\x12\x1c\n" +
+	"\x18TICKET_OPERATION_COMMENT\x10\x02\x12\x1e\n" +
+	"\x1aTICKET_OPERATION_SET_STATE\x10\x03*|\n" +
+	"\vTicketState\x12\x1c\n" +
+	"\x18TICKET_STATE_UNSPECIFIED\x10\x00\x12\x15\n" +
+	"\x11TICKET_STATE_OPEN\x10\x01\x12\x1d\n" +
+	"\x19TICKET_STATE_ACKNOWLEDGED\x10\x02\x12\x19\n" +
+	"\x15TICKET_STATE_RESOLVED\x10\x03*\x7f\n" +
 	"\fActionStatus\x12\x1d\n" +
 	"\x19ACTION_STATUS_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15ACTION_STATUS_PENDING\x10\x01\x12\x1b\n" +
@@ -1388,12 +2307,22 @@ const file_alexus_actions_v1_actions_proto_rawDesc = "" +
 	"\x14NOTIFY_SEVERITY_INFO\x10\x01\x12\x1b\n" +
 	"\x17NOTIFY_SEVERITY_WARNING\x10\x02\x12\x19\n" +
 	"\x15NOTIFY_SEVERITY_ERROR\x10\x03\x12\x1c\n" +
-	"\x18NOTIFY_SEVERITY_CRITICAL\x10\x042\x8a\x03\n" +
+	"\x18NOTIFY_SEVERITY_CRITICAL\x10\x04*\x85\x02\n" +
+	"\x11TicketSyncOutcome\x12#\n" +
+	"\x1fTICKET_SYNC_OUTCOME_UNSPECIFIED\x10\x00\x12\x1f\n" +
+	"\x1bTICKET_SYNC_OUTCOME_APPLIED\x10\x01\x12\x1c\n" +
+	"\x18TICKET_SYNC_OUTCOME_ECHO\x10\x02\x12\x1f\n" +
+	"\x1bTICKET_SYNC_OUTCOME_IN_SYNC\x10\x03\x12!\n" +
+	"\x1dTICKET_SYNC_OUTCOME_LOCAL_WON\x10\x04\x12&\n" +
+	"\"TICKET_SYNC_OUTCOME_UNKNOWN_TICKET\x10\x05\x12 \n" +
+	"\x1cTICKET_SYNC_OUTCOME_UNMAPPED\x10\x062\xdb\x04\n" +
 	"\rActionService\x12b\n" +
 	"\rExecuteAction\x12'.alexus.actions.v1.ExecuteActionRequest\x1a(.alexus.actions.v1.ExecuteActionResponse\x12_\n" +
 	"\fListAuditLog\x12&.alexus.actions.v1.ListAuditLogRequest\x1a'.alexus.actions.v1.ListAuditLogResponse\x12V\n" +
 	"\tGetAction\x12#.alexus.actions.v1.GetActionRequest\x1a$.alexus.actions.v1.GetActionResponse\x12\\\n" +
-	"\vListActions\x12%.alexus.actions.v1.ListActionsRequest\x1a&.alexus.actions.v1.ListActionsResponseB\xce\x01\n" +
+	"\vListActions\x12%.alexus.actions.v1.ListActionsRequest\x1a&.alexus.actions.v1.ListActionsResponse\x12q\n" +
+	"\x12ReceiveTicketEvent\x12,.alexus.actions.v1.ReceiveTicketEventRequest\x1a-.alexus.actions.v1.ReceiveTicketEventResponse\x12\\\n" +
+	"\vListTickets\x12%.alexus.actions.v1.ListTicketsRequest\x1a&.alexus.actions.v1.ListTicketsResponseB\xce\x01\n" +
 	"\x15com.alexus.actions.v1B\fActionsProtoP\x01ZAgithub.com/alexus-platform/alexus/gen/alexus/actions/v1;actionsv1\xa2\x02\x03AAX\xaa\x02\x11Alexus.Actions.V1\xca\x02\x11Alexus\\Actions\\V1\xe2\x02\x1dAlexus\\Actions\\V1\\GPBMetadata\xea\x02\x13Alexus::Actions::V1b\x06proto3"
 
 var (
@@ -1408,67 +2337,96 @@ func file_alexus_actions_v1_actions_proto_rawDescGZIP() []byte {
 	return file_alexus_actions_v1_actions_proto_rawDescData
 }
 
-var file_alexus_actions_v1_actions_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_alexus_actions_v1_actions_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
+var file_alexus_actions_v1_actions_proto_enumTypes = make([]protoimpl.EnumInfo, 7)
+var file_alexus_actions_v1_actions_proto_msgTypes = make([]protoimpl.MessageInfo, 23)
 var file_alexus_actions_v1_actions_proto_goTypes = []any{
-	(ActionKind)(0),               // 0: alexus.actions.v1.ActionKind
-	(ActionStatus)(0),             // 1: alexus.actions.v1.ActionStatus
-	(NotifySeverity)(0),           // 2: alexus.actions.v1.NotifySeverity
-	(*WebhookParams)(nil),         // 3: alexus.actions.v1.WebhookParams
-	(*NotifyParams)(nil),          // 4: alexus.actions.v1.NotifyParams
-	(*RunbookParams)(nil),         // 5: alexus.actions.v1.RunbookParams
-	(*ExecuteActionRequest)(nil),  // 6: alexus.actions.v1.ExecuteActionRequest
-	(*Action)(nil),                // 7: alexus.actions.v1.Action
-	(*ExecuteActionResponse)(nil), // 8: alexus.actions.v1.ExecuteActionResponse
-	(*AuditEntry)(nil),            // 9: alexus.actions.v1.AuditEntry
-	(*ListAuditLogRequest)(nil),   // 10: alexus.actions.v1.ListAuditLogRequest
-	(*ListAuditLogResponse)(nil),  // 11: alexus.actions.v1.ListAuditLogResponse
-	(*GetActionRequest)(nil),      // 12: alexus.actions.v1.GetActionRequest
-	(*GetActionResponse)(nil),     // 13: alexus.actions.v1.GetActionResponse
-	(*ListActionsRequest)(nil),    // 14: alexus.actions.v1.ListActionsRequest
-	(*ListActionsResponse)(nil),   // 15: alexus.actions.v1.ListActionsResponse
-	nil,                           // 16: alexus.actions.v1.WebhookParams.DetailsEntry
-	nil,                           // 17: alexus.actions.v1.NotifyParams.FieldsEntry
-	nil,                           // 18: alexus.actions.v1.AuditEntry.DetailsEntry
-	(*structpb.Struct)(nil),       // 19: google.protobuf.Struct
-	(*timestamppb.Timestamp)(nil), // 20: google.protobuf.Timestamp
+	(ActionKind)(0),                    // 0: alexus.actions.v1.ActionKind
+	(TicketSystem)(0),                  // 1: alexus.actions.v1.TicketSystem
+	(TicketOperation)(0),               // 2: alexus.actions.v1.TicketOperation
+	(TicketState)(0),                   // 3: alexus.actions.v1.TicketState
+	(ActionStatus)(0),                  // 4: alexus.actions.v1.ActionStatus
+	(NotifySeverity)(0),                // 5: alexus.actions.v1.NotifySeverity
+	(TicketSyncOutcome)(0),             // 6: alexus.actions.v1.TicketSyncOutcome
+	(*TicketParams)(nil),               // 7: alexus.actions.v1.TicketParams
+	(*WebhookParams)(nil),              // 8: alexus.actions.v1.WebhookParams
+	(*NotifyParams)(nil),               // 9: alexus.actions.v1.NotifyParams
+	(*RunbookParams)(nil),              // 10: alexus.actions.v1.RunbookParams
+	(*ExecuteActionRequest)(nil),       // 11: alexus.actions.v1.ExecuteActionRequest
+	(*Action)(nil),                     // 12: alexus.actions.v1.Action
+	(*ExecuteActionResponse)(nil),      // 13: alexus.actions.v1.ExecuteActionResponse
+	(*AuditEntry)(nil),                 // 14: alexus.actions.v1.AuditEntry
+	(*ListAuditLogRequest)(nil),        // 15: alexus.actions.v1.ListAuditLogRequest
+	(*ListAuditLogResponse)(nil),       // 16: alexus.actions.v1.ListAuditLogResponse
+	(*GetActionRequest)(nil),           // 17: alexus.actions.v1.GetActionRequest
+	(*GetActionResponse)(nil),          // 18: alexus.actions.v1.GetActionResponse
+	(*ListActionsRequest)(nil),         // 19: alexus.actions.v1.ListActionsRequest
+	(*ListActionsResponse)(nil),        // 20: alexus.actions.v1.ListActionsResponse
+	(*ReceiveTicketEventRequest)(nil),  // 21: alexus.actions.v1.ReceiveTicketEventRequest
+	(*ReceiveTicketEventResponse)(nil), // 22: alexus.actions.v1.ReceiveTicketEventResponse
+	(*Ticket)(nil),                     // 23: alexus.actions.v1.Ticket
+	(*TicketSyncEvent)(nil),            // 24: alexus.actions.v1.TicketSyncEvent
+	(*ListTicketsRequest)(nil),         // 25: alexus.actions.v1.ListTicketsRequest
+	(*ListTicketsResponse)(nil),        // 26: alexus.actions.v1.ListTicketsResponse
+	nil,                                // 27: alexus.actions.v1.WebhookParams.DetailsEntry
+	nil,                                // 28: alexus.actions.v1.NotifyParams.FieldsEntry
+	nil,                                // 29: alexus.actions.v1.AuditEntry.DetailsEntry
+	(*structpb.Struct)(nil),            // 30: google.protobuf.Struct
+	(*timestamppb.Timestamp)(nil),      // 31: google.protobuf.Timestamp
 }
 var file_alexus_actions_v1_actions_proto_depIdxs = []int32{
-	16, // 0: alexus.actions.v1.WebhookParams.details:type_name -> alexus.actions.v1.WebhookParams.DetailsEntry
-	2,  // 1: alexus.actions.v1.NotifyParams.severity:type_name -> alexus.actions.v1.NotifySeverity
-	17, // 2: alexus.actions.v1.NotifyParams.fields:type_name -> alexus.actions.v1.NotifyParams.FieldsEntry
-	19, // 3: alexus.actions.v1.RunbookParams.params:type_name -> google.protobuf.Struct
-	0,  // 4: alexus.actions.v1.ExecuteActionRequest.kind:type_name -> alexus.actions.v1.ActionKind
-	3,  // 5: alexus.actions.v1.ExecuteActionRequest.webhook:type_name -> alexus.actions.v1.WebhookParams
-	4,  // 6: alexus.actions.v1.ExecuteActionRequest.notify:type_name -> alexus.actions.v1.NotifyParams
-	5,  // 7: alexus.actions.v1.ExecuteActionRequest.runbook:type_name -> alexus.actions.v1.RunbookParams
-	0,  // 8: alexus.actions.v1.Action.kind:type_name -> alexus.actions.v1.ActionKind
-	1,  // 9: alexus.actions.v1.Action.status:type_name -> alexus.actions.v1.ActionStatus
-	20, // 10: alexus.actions.v1.Action.created_at:type_name -> google.protobuf.Timestamp
-	20, // 11: alexus.actions.v1.Action.updated_at:type_name -> google.protobuf.Timestamp
-	7,  // 12: alexus.actions.v1.ExecuteActionResponse.action:type_name -> alexus.actions.v1.Action
-	20, // 13: alexus.actions.v1.AuditEntry.at:type_name -> google.protobuf.Timestamp
-	18, // 14: alexus.actions.v1.AuditEntry.details:type_name -> alexus.actions.v1.AuditEntry.DetailsEntry
-	20, // 15: alexus.actions.v1.ListAuditLogRequest.since:type_name -> google.protobuf.Timestamp
-	20, // 16: alexus.actions.v1.ListAuditLogRequest.until:type_name -> google.protobuf.Timestamp
-	9,  // 17: alexus.actions.v1.ListAuditLogResponse.entries:type_name -> alexus.actions.v1.AuditEntry
-	7,  // 18: alexus.actions.v1.GetActionResponse.action:type_name -> alexus.actions.v1.Action
-	1,  // 19: alexus.actions.v1.ListActionsRequest.statuses:type_name -> alexus.actions.v1.ActionStatus
-	0,  // 20: alexus.actions.v1.ListActionsRequest.kind:type_name -> alexus.actions.v1.ActionKind
-	7,  // 21: alexus.actions.v1.ListActionsResponse.actions:type_name -> alexus.actions.v1.Action
-	6,  // 22: alexus.actions.v1.ActionService.ExecuteAction:input_type -> alexus.actions.v1.ExecuteActionRequest
-	10, // 23: alexus.actions.v1.ActionService.ListAuditLog:input_type -> alexus.actions.v1.ListAuditLogRequest
-	12, // 24: alexus.actions.v1.ActionService.GetAction:input_type -> alexus.actions.v1.GetActionRequest
-	14, // 25: alexus.actions.v1.ActionService.ListActions:input_type -> alexus.actions.v1.ListActionsRequest
-	8,  // 26: alexus.actions.v1.ActionService.ExecuteAction:output_type -> alexus.actions.v1.ExecuteActionResponse
-	11, // 27: alexus.actions.v1.ActionService.ListAuditLog:output_type -> alexus.actions.v1.ListAuditLogResponse
-	13, // 28: alexus.actions.v1.ActionService.GetAction:output_type -> alexus.actions.v1.GetActionResponse
-	15, // 29: alexus.actions.v1.ActionService.ListActions:output_type -> alexus.actions.v1.ListActionsResponse
-	26, // [26:30] is the sub-list for method output_type
-	22, // [22:26] is the sub-list for method input_type
-	22, // [22:22] is the sub-list for extension type_name
-	22, // [22:22] is the sub-list for extension extendee
-	0,  // [0:22] is the sub-list for field type_name
+	2,  // 0: alexus.actions.v1.TicketParams.operation:type_name -> alexus.actions.v1.TicketOperation
+	3,  // 1: alexus.actions.v1.TicketParams.state:type_name -> alexus.actions.v1.TicketState
+	27, // 2: alexus.actions.v1.WebhookParams.details:type_name -> alexus.actions.v1.WebhookParams.DetailsEntry
+	5,  // 3: alexus.actions.v1.NotifyParams.severity:type_name -> alexus.actions.v1.NotifySeverity
+	28, // 4: alexus.actions.v1.NotifyParams.fields:type_name -> alexus.actions.v1.NotifyParams.FieldsEntry
+	30, // 5: alexus.actions.v1.RunbookParams.params:type_name -> google.protobuf.Struct
+	0,  // 6: alexus.actions.v1.ExecuteActionRequest.kind:type_name -> alexus.actions.v1.ActionKind
+	8,  // 7: alexus.actions.v1.ExecuteActionRequest.webhook:type_name -> alexus.actions.v1.WebhookParams
+	9,  // 8: alexus.actions.v1.ExecuteActionRequest.notify:type_name -> alexus.actions.v1.NotifyParams
+	10, // 9: alexus.actions.v1.ExecuteActionRequest.runbook:type_name -> alexus.actions.v1.RunbookParams
+	7,  // 10: alexus.actions.v1.ExecuteActionRequest.ticket:type_name -> alexus.actions.v1.TicketParams
+	0,  // 11: alexus.actions.v1.Action.kind:type_name -> alexus.actions.v1.ActionKind
+	4,  // 12: alexus.actions.v1.Action.status:type_name -> alexus.actions.v1.ActionStatus
+	31, // 13: alexus.actions.v1.Action.created_at:type_name -> google.protobuf.Timestamp
+	31, // 14: alexus.actions.v1.Action.updated_at:type_name -> google.protobuf.Timestamp
+	12, // 15: alexus.actions.v1.ExecuteActionResponse.action:type_name -> alexus.actions.v1.Action
+	31, // 16: alexus.actions.v1.AuditEntry.at:type_name -> google.protobuf.Timestamp
+	29, // 17: alexus.actions.v1.AuditEntry.details:type_name -> alexus.actions.v1.AuditEntry.DetailsEntry
+	31, // 18: alexus.actions.v1.ListAuditLogRequest.since:type_name -> google.protobuf.Timestamp
+	31, // 19: alexus.actions.v1.ListAuditLogRequest.until:type_name -> google.protobuf.Timestamp
+	14, // 20: alexus.actions.v1.ListAuditLogResponse.entries:type_name -> alexus.actions.v1.AuditEntry
+	12, // 21: alexus.actions.v1.GetActionResponse.action:type_name -> alexus.actions.v1.Action
+	4,  // 22: alexus.actions.v1.ListActionsRequest.statuses:type_name -> alexus.actions.v1.ActionStatus
+	0,  // 23: alexus.actions.v1.ListActionsRequest.kind:type_name -> alexus.actions.v1.ActionKind
+	12, // 24: alexus.actions.v1.ListActionsResponse.actions:type_name -> alexus.actions.v1.Action
+	1,  // 25: alexus.actions.v1.ReceiveTicketEventRequest.system:type_name -> alexus.actions.v1.TicketSystem
+	6,  // 26: alexus.actions.v1.ReceiveTicketEventResponse.outcome:type_name -> alexus.actions.v1.TicketSyncOutcome
+	1,  // 27: alexus.actions.v1.Ticket.system:type_name -> alexus.actions.v1.TicketSystem
+	3,  // 28: alexus.actions.v1.Ticket.remote_state:type_name -> alexus.actions.v1.TicketState
+	3,  // 29: alexus.actions.v1.Ticket.written_state:type_name -> alexus.actions.v1.TicketState
+	31, // 30: alexus.actions.v1.Ticket.created_at:type_name -> google.protobuf.Timestamp
+	31, // 31: alexus.actions.v1.Ticket.synced_at:type_name -> google.protobuf.Timestamp
+	24, // 32: alexus.actions.v1.Ticket.events:type_name -> alexus.actions.v1.TicketSyncEvent
+	31, // 33: alexus.actions.v1.TicketSyncEvent.at:type_name -> google.protobuf.Timestamp
+	6,  // 34: alexus.actions.v1.TicketSyncEvent.outcome:type_name -> alexus.actions.v1.TicketSyncOutcome
+	23, // 35: alexus.actions.v1.ListTicketsResponse.tickets:type_name -> alexus.actions.v1.Ticket
+	11, // 36: alexus.actions.v1.ActionService.ExecuteAction:input_type -> alexus.actions.v1.ExecuteActionRequest
+	15, // 37: alexus.actions.v1.ActionService.ListAuditLog:input_type -> alexus.actions.v1.ListAuditLogRequest
+	17, // 38: alexus.actions.v1.ActionService.GetAction:input_type -> alexus.actions.v1.GetActionRequest
+	19, // 39: alexus.actions.v1.ActionService.ListActions:input_type -> alexus.actions.v1.ListActionsRequest
+	21, // 40: alexus.actions.v1.ActionService.ReceiveTicketEvent:input_type -> alexus.actions.v1.ReceiveTicketEventRequest
+	25, // 41: alexus.actions.v1.ActionService.ListTickets:input_type -> alexus.actions.v1.ListTicketsRequest
+	13, // 42: alexus.actions.v1.ActionService.ExecuteAction:output_type -> alexus.actions.v1.ExecuteActionResponse
+	16, // 43: alexus.actions.v1.ActionService.ListAuditLog:output_type -> alexus.actions.v1.ListAuditLogResponse
+	18, // 44: alexus.actions.v1.ActionService.GetAction:output_type -> alexus.actions.v1.GetActionResponse
+	20, // 45: alexus.actions.v1.ActionService.ListActions:output_type -> alexus.actions.v1.ListActionsResponse
+	22, // 46: alexus.actions.v1.ActionService.ReceiveTicketEvent:output_type -> alexus.actions.v1.ReceiveTicketEventResponse
+	26, // 47: alexus.actions.v1.ActionService.ListTickets:output_type -> alexus.actions.v1.ListTicketsResponse
+	42, // [42:48] is the sub-list for method output_type
+	36, // [36:42] is the sub-list for method input_type
+	36, // [36:36] is the sub-list for extension type_name
+	36, // [36:36] is the sub-list for extension extendee
+	0,  // [0:36] is the sub-list for field type_name
 }
 
 func init() { file_alexus_actions_v1_actions_proto_init() }
@@ -1476,18 +2434,19 @@ func file_alexus_actions_v1_actions_proto_init() {
 	if File_alexus_actions_v1_actions_proto != nil {
 		return
 	}
-	file_alexus_actions_v1_actions_proto_msgTypes[3].OneofWrappers = []any{
+	file_alexus_actions_v1_actions_proto_msgTypes[4].OneofWrappers = []any{
 		(*ExecuteActionRequest_Webhook)(nil),
 		(*ExecuteActionRequest_Notify)(nil),
 		(*ExecuteActionRequest_Runbook)(nil),
+		(*ExecuteActionRequest_Ticket)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_alexus_actions_v1_actions_proto_rawDesc), len(file_alexus_actions_v1_actions_proto_rawDesc)),
-			NumEnums:      3,
-			NumMessages:   16,
+			NumEnums:      7,
+			NumMessages:   23,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -22,10 +22,12 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	ActionService_ExecuteAction_FullMethodName = "/alexus.actions.v1.ActionService/ExecuteAction"
-	ActionService_ListAuditLog_FullMethodName  = "/alexus.actions.v1.ActionService/ListAuditLog"
-	ActionService_GetAction_FullMethodName     = "/alexus.actions.v1.ActionService/GetAction"
-	ActionService_ListActions_FullMethodName   = "/alexus.actions.v1.ActionService/ListActions"
+	ActionService_ExecuteAction_FullMethodName      = "/alexus.actions.v1.ActionService/ExecuteAction"
+	ActionService_ListAuditLog_FullMethodName       = "/alexus.actions.v1.ActionService/ListAuditLog"
+	ActionService_GetAction_FullMethodName          = "/alexus.actions.v1.ActionService/GetAction"
+	ActionService_ListActions_FullMethodName        = "/alexus.actions.v1.ActionService/ListActions"
+	ActionService_ReceiveTicketEvent_FullMethodName = "/alexus.actions.v1.ActionService/ReceiveTicketEvent"
+	ActionService_ListTickets_FullMethodName        = "/alexus.actions.v1.ActionService/ListTickets"
 )
 
 // ActionServiceClient is the client API for ActionService service.
@@ -49,6 +51,18 @@ type ActionServiceClient interface {
 	// optionally filtered by status (FAILED lists the dead ones: every
 	// attempt used up, or refused for good), kind and incident.
 	ListActions(ctx context.Context, in *ListActionsRequest, opts ...grpc.CallOption) (*ListActionsResponse, error)
+	// ReceiveTicketEvent takes one inbound change from the tenant's Jira (a
+	// jira:issue_updated webhook with its changelog) or ServiceNow (an
+	// outbound REST message from a business rule on the incident table), as
+	// the gateway received it at POST /v1/webhooks/jira or
+	// /v1/webhooks/servicenow. A change Alexus made itself (an echo) is
+	// ignored; any other moves the incident's state by the conflict rule of
+	// internal/ticket, and is recorded as a sync event and in the audit log.
+	ReceiveTicketEvent(ctx context.Context, in *ReceiveTicketEventRequest, opts ...grpc.CallOption) (*ReceiveTicketEventResponse, error)
+	// ListTickets pages through the tenant's tickets (the Jira issues and
+	// ServiceNow incidents Alexus opened), newest first, optionally for one
+	// incident, each with its latest sync events.
+	ListTickets(ctx context.Context, in *ListTicketsRequest, opts ...grpc.CallOption) (*ListTicketsResponse, error)
 }
 
 type actionServiceClient struct {
@@ -99,6 +113,26 @@ func (c *actionServiceClient) ListActions(ctx context.Context, in *ListActionsRe
 	return out, nil
 }
 
+func (c *actionServiceClient) ReceiveTicketEvent(ctx context.Context, in *ReceiveTicketEventRequest, opts ...grpc.CallOption) (*ReceiveTicketEventResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ReceiveTicketEventResponse)
+	err := c.cc.Invoke(ctx, ActionService_ReceiveTicketEvent_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *actionServiceClient) ListTickets(ctx context.Context, in *ListTicketsRequest, opts ...grpc.CallOption) (*ListTicketsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListTicketsResponse)
+	err := c.cc.Invoke(ctx, ActionService_ListTickets_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ActionServiceServer is the server API for ActionService service.
 // All implementations must embed UnimplementedActionServiceServer
 // for forward compatibility.
@@ -120,6 +154,18 @@ type ActionServiceServer interface {
 	// optionally filtered by status (FAILED lists the dead ones: every
 	// attempt used up, or refused for good), kind and incident.
 	ListActions(context.Context, *ListActionsRequest) (*ListActionsResponse, error)
+	// ReceiveTicketEvent takes one inbound change from the tenant's Jira (a
+	// jira:issue_updated webhook with its changelog) or ServiceNow (an
+	// outbound REST message from a business rule on the incident table), as
+	// the gateway received it at POST /v1/webhooks/jira or
+	// /v1/webhooks/servicenow. A change Alexus made itself (an echo) is
+	// ignored; any other moves the incident's state by the conflict rule of
+	// internal/ticket, and is recorded as a sync event and in the audit log.
+	ReceiveTicketEvent(context.Context, *ReceiveTicketEventRequest) (*ReceiveTicketEventResponse, error)
+	// ListTickets pages through the tenant's tickets (the Jira issues and
+	// ServiceNow incidents Alexus opened), newest first, optionally for one
+	// incident, each with its latest sync events.
+	ListTickets(context.Context, *ListTicketsRequest) (*ListTicketsResponse, error)
 	mustEmbedUnimplementedActionServiceServer()
 }
 
@@ -141,6 +187,12 @@ func (UnimplementedActionServiceServer) GetAction(context.Context, *GetActionReq
 }
 func (UnimplementedActionServiceServer) ListActions(context.Context, *ListActionsRequest) (*ListActionsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListActions not implemented")
+}
+func (UnimplementedActionServiceServer) ReceiveTicketEvent(context.Context, *ReceiveTicketEventRequest) (*ReceiveTicketEventResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ReceiveTicketEvent not implemented")
+}
+func (UnimplementedActionServiceServer) ListTickets(context.Context, *ListTicketsRequest) (*ListTicketsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListTickets not implemented")
 }
 func (UnimplementedActionServiceServer) mustEmbedUnimplementedActionServiceServer() {}
 func (UnimplementedActionServiceServer) testEmbeddedByValue()                       {}
@@ -235,6 +287,42 @@ func _ActionService_ListActions_Handler(srv interface{}, ctx context.Context, de
 	return interceptor(ctx, in, info, handler)
 }
 
+func _ActionService_ReceiveTicketEvent_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ReceiveTicketEventRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ActionServiceServer).ReceiveTicketEvent(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ActionService_ReceiveTicketEvent_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ActionServiceServer).ReceiveTicketEvent(ctx, req.(*ReceiveTicketEventRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ActionService_ListTickets_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListTicketsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ActionServiceServer).ListTickets(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ActionService_ListTickets_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ActionServiceServer).ListTickets(ctx, req.(*ListTicketsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // ActionService_ServiceDesc is the grpc.ServiceDesc for ActionService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -257,6 +345,14 @@ var ActionService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListActions",
 			Handler:    _ActionService_ListActions_Handler,
+		},
+		{
+			MethodName: "ReceiveTicketEvent",
+			Handler:    _ActionService_ReceiveTicketEvent_Handler,
+		},
+		{
+			MethodName: "ListTickets",
+			Handler:    _ActionService_ListTickets_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

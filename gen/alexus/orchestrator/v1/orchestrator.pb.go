@@ -11,6 +11,7 @@ package orchestratorv1
 
 import (
 	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
+	v12 "github.com/alexus-platform/alexus/gen/alexus/actions/v1"
 	v11 "github.com/alexus-platform/alexus/gen/alexus/reasoning/v1"
 	v1 "github.com/alexus-platform/alexus/gen/alexus/signal/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
@@ -38,6 +39,9 @@ const (
 	IncidentStatus_INCIDENT_STATUS_OPEN IncidentStatus = 1
 	// Resolved by the source's resolved notification or a human.
 	IncidentStatus_INCIDENT_STATUS_RESOLVED IncidentStatus = 2
+	// Acknowledged: a person (or the incident's ticket) says someone is on
+	// it; still unresolved.
+	IncidentStatus_INCIDENT_STATUS_ACKNOWLEDGED IncidentStatus = 3
 )
 
 // Enum value maps for IncidentStatus.
@@ -46,11 +50,13 @@ var (
 		0: "INCIDENT_STATUS_UNSPECIFIED",
 		1: "INCIDENT_STATUS_OPEN",
 		2: "INCIDENT_STATUS_RESOLVED",
+		3: "INCIDENT_STATUS_ACKNOWLEDGED",
 	}
 	IncidentStatus_value = map[string]int32{
-		"INCIDENT_STATUS_UNSPECIFIED": 0,
-		"INCIDENT_STATUS_OPEN":        1,
-		"INCIDENT_STATUS_RESOLVED":    2,
+		"INCIDENT_STATUS_UNSPECIFIED":  0,
+		"INCIDENT_STATUS_OPEN":         1,
+		"INCIDENT_STATUS_RESOLVED":     2,
+		"INCIDENT_STATUS_ACKNOWLEDGED": 3,
 	}
 )
 
@@ -113,6 +119,10 @@ const (
 	// back: the details say pass or fail, the matching incident if any, the
 	// window checked and when.
 	Stage_STAGE_QUALITY_GATE Stage = 11
+	// A person, or the incident's ticket, acknowledged the incident.
+	Stage_STAGE_ACKNOWLEDGED Stage = 12
+	// A person, or the incident's ticket, reopened a resolved incident.
+	Stage_STAGE_REOPENED Stage = 13
 )
 
 // Enum value maps for Stage.
@@ -130,6 +140,8 @@ var (
 		9:  "STAGE_RESOLVED",
 		10: "STAGE_ANSWERED",
 		11: "STAGE_QUALITY_GATE",
+		12: "STAGE_ACKNOWLEDGED",
+		13: "STAGE_REOPENED",
 	}
 	Stage_value = map[string]int32{
 		"STAGE_UNSPECIFIED":  0,
@@ -144,6 +156,8 @@ var (
 		"STAGE_RESOLVED":     9,
 		"STAGE_ANSWERED":     10,
 		"STAGE_QUALITY_GATE": 11,
+		"STAGE_ACKNOWLEDGED": 12,
+		"STAGE_REOPENED":     13,
 	}
 )
 
@@ -1456,9 +1470,16 @@ type TriageSettings struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Where escalations go when the affected CI has no owner, e.g. a team's
 	// name or an on-call rotation; empty for nowhere.
-	DefaultRoute  string `protobuf:"bytes,1,opt,name=default_route,json=defaultRoute,proto3" json:"default_route,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	DefaultRoute string `protobuf:"bytes,1,opt,name=default_route,json=defaultRoute,proto3" json:"default_route,omitempty"`
+	// The ticketing system incidents get a ticket in (the tenant's Jira or
+	// ServiceNow integration, set with alexus ticket set-jira or
+	// set-servicenow); unspecified for none.
+	TicketSystem v12.TicketSystem `protobuf:"varint,2,opt,name=ticket_system,json=ticketSystem,proto3,enum=alexus.actions.v1.TicketSystem" json:"ticket_system,omitempty"`
+	// Open a ticket for every incident the pipeline decides on, not only for
+	// those escalated to a person.
+	TicketEveryIncident bool `protobuf:"varint,3,opt,name=ticket_every_incident,json=ticketEveryIncident,proto3" json:"ticket_every_incident,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
 }
 
 func (x *TriageSettings) Reset() {
@@ -1496,6 +1517,20 @@ func (x *TriageSettings) GetDefaultRoute() string {
 		return x.DefaultRoute
 	}
 	return ""
+}
+
+func (x *TriageSettings) GetTicketSystem() v12.TicketSystem {
+	if x != nil {
+		return x.TicketSystem
+	}
+	return v12.TicketSystem(0)
+}
+
+func (x *TriageSettings) GetTicketEveryIncident() bool {
+	if x != nil {
+		return x.TicketEveryIncident
+	}
+	return false
 }
 
 // GetTriageSettingsRequest asks for the tenant's settings.
@@ -1673,11 +1708,141 @@ func (x *SetTriageSettingsResponse) GetSettings() *TriageSettings {
 	return nil
 }
 
+// SetIncidentStatusRequest moves one incident.
+type SetIncidentStatusRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The incident.
+	IncidentId string `protobuf:"bytes,1,opt,name=incident_id,json=incidentId,proto3" json:"incident_id,omitempty"`
+	// The status to set: OPEN reopens a resolved or acknowledged incident.
+	Status IncidentStatus `protobuf:"varint,2,opt,name=status,proto3,enum=alexus.orchestrator.v1.IncidentStatus" json:"status,omitempty"`
+	// Why, in words, for the transition and the audit trail.
+	Reason string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	// What moved it when not the caller itself, e.g. "jira:OPS-42" or
+	// "servicenow:INC0010001"; a change from a ticket is not written back
+	// to that ticket.
+	Source        string `protobuf:"bytes,4,opt,name=source,proto3" json:"source,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetIncidentStatusRequest) Reset() {
+	*x = SetIncidentStatusRequest{}
+	mi := &file_alexus_orchestrator_v1_orchestrator_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetIncidentStatusRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetIncidentStatusRequest) ProtoMessage() {}
+
+func (x *SetIncidentStatusRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_alexus_orchestrator_v1_orchestrator_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetIncidentStatusRequest.ProtoReflect.Descriptor instead.
+func (*SetIncidentStatusRequest) Descriptor() ([]byte, []int) {
+	return file_alexus_orchestrator_v1_orchestrator_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *SetIncidentStatusRequest) GetIncidentId() string {
+	if x != nil {
+		return x.IncidentId
+	}
+	return ""
+}
+
+func (x *SetIncidentStatusRequest) GetStatus() IncidentStatus {
+	if x != nil {
+		return x.Status
+	}
+	return IncidentStatus_INCIDENT_STATUS_UNSPECIFIED
+}
+
+func (x *SetIncidentStatusRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *SetIncidentStatusRequest) GetSource() string {
+	if x != nil {
+		return x.Source
+	}
+	return ""
+}
+
+// SetIncidentStatusResponse carries the incident as stored.
+type SetIncidentStatusResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The incident.
+	Incident *Incident `protobuf:"bytes,1,opt,name=incident,proto3" json:"incident,omitempty"`
+	// False when the incident already had the status.
+	Changed       bool `protobuf:"varint,2,opt,name=changed,proto3" json:"changed,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetIncidentStatusResponse) Reset() {
+	*x = SetIncidentStatusResponse{}
+	mi := &file_alexus_orchestrator_v1_orchestrator_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetIncidentStatusResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetIncidentStatusResponse) ProtoMessage() {}
+
+func (x *SetIncidentStatusResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_alexus_orchestrator_v1_orchestrator_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetIncidentStatusResponse.ProtoReflect.Descriptor instead.
+func (*SetIncidentStatusResponse) Descriptor() ([]byte, []int) {
+	return file_alexus_orchestrator_v1_orchestrator_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *SetIncidentStatusResponse) GetIncident() *Incident {
+	if x != nil {
+		return x.Incident
+	}
+	return nil
+}
+
+func (x *SetIncidentStatusResponse) GetChanged() bool {
+	if x != nil {
+		return x.Changed
+	}
+	return false
+}
+
 var File_alexus_orchestrator_v1_orchestrator_proto protoreflect.FileDescriptor
 
 const file_alexus_orchestrator_v1_orchestrator_proto_rawDesc = "" +
 	"\n" +
-	")alexus/orchestrator/v1/orchestrator.proto\x12\x16alexus.orchestrator.v1\x1a#alexus/reasoning/v1/reasoning.proto\x1a\x1dalexus/signal/v1/signal.proto\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xfb\x05\n" +
+	")alexus/orchestrator/v1/orchestrator.proto\x12\x16alexus.orchestrator.v1\x1a\x1falexus/actions/v1/actions.proto\x1a#alexus/reasoning/v1/reasoning.proto\x1a\x1dalexus/signal/v1/signal.proto\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xfb\x05\n" +
 	"\bIncident\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1b\n" +
 	"\tsignal_id\x18\x02 \x01(\tR\bsignalId\x12 \n" +
@@ -1778,20 +1943,33 @@ const file_alexus_orchestrator_v1_orchestrator_proto_rawDesc = "" +
 	"\x06answer\x18\x02 \x01(\tB\n" +
 	"\xbaH\ar\x05\x10\x01\x18\xa0\x1fR\x06answer\"R\n" +
 	"\x18AnswerTriageItemResponse\x126\n" +
-	"\x04item\x18\x01 \x01(\v2\".alexus.orchestrator.v1.TriageItemR\x04item\"?\n" +
+	"\x04item\x18\x01 \x01(\v2\".alexus.orchestrator.v1.TriageItemR\x04item\"\xc3\x01\n" +
 	"\x0eTriageSettings\x12-\n" +
-	"\rdefault_route\x18\x01 \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\fdefaultRoute\"\x1a\n" +
+	"\rdefault_route\x18\x01 \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\fdefaultRoute\x12N\n" +
+	"\rticket_system\x18\x02 \x01(\x0e2\x1f.alexus.actions.v1.TicketSystemB\b\xbaH\x05\x82\x01\x02\x10\x01R\fticketSystem\x122\n" +
+	"\x15ticket_every_incident\x18\x03 \x01(\bR\x13ticketEveryIncident\"\x1a\n" +
 	"\x18GetTriageSettingsRequest\"_\n" +
 	"\x19GetTriageSettingsResponse\x12B\n" +
 	"\bsettings\x18\x01 \x01(\v2&.alexus.orchestrator.v1.TriageSettingsR\bsettings\"f\n" +
 	"\x18SetTriageSettingsRequest\x12J\n" +
 	"\bsettings\x18\x01 \x01(\v2&.alexus.orchestrator.v1.TriageSettingsB\x06\xbaH\x03\xc8\x01\x01R\bsettings\"_\n" +
 	"\x19SetTriageSettingsResponse\x12B\n" +
-	"\bsettings\x18\x01 \x01(\v2&.alexus.orchestrator.v1.TriageSettingsR\bsettings*i\n" +
+	"\bsettings\x18\x01 \x01(\v2&.alexus.orchestrator.v1.TriageSettingsR\bsettings\"\xf2\x01\n" +
+	"\x18SetIncidentStatusRequest\x12)\n" +
+	"\vincident_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\n" +
+	"incidentId\x12J\n" +
+	"\x06status\x18\x02 \x01(\x0e2&.alexus.orchestrator.v1.IncidentStatusB\n" +
+	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\x06status\x12 \n" +
+	"\x06reason\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\xe8\aR\x06reason\x12=\n" +
+	"\x06source\x18\x04 \x01(\tB%\xbaH\"r \x18\xc8\x012\x1b^$|^[a-z]+:[A-Za-z0-9_.-]+$R\x06source\"s\n" +
+	"\x19SetIncidentStatusResponse\x12<\n" +
+	"\bincident\x18\x01 \x01(\v2 .alexus.orchestrator.v1.IncidentR\bincident\x12\x18\n" +
+	"\achanged\x18\x02 \x01(\bR\achanged*\x8b\x01\n" +
 	"\x0eIncidentStatus\x12\x1f\n" +
 	"\x1bINCIDENT_STATUS_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14INCIDENT_STATUS_OPEN\x10\x01\x12\x1c\n" +
-	"\x18INCIDENT_STATUS_RESOLVED\x10\x02*\xfc\x01\n" +
+	"\x18INCIDENT_STATUS_RESOLVED\x10\x02\x12 \n" +
+	"\x1cINCIDENT_STATUS_ACKNOWLEDGED\x10\x03*\xa8\x02\n" +
 	"\x05Stage\x12\x15\n" +
 	"\x11STAGE_UNSPECIFIED\x10\x00\x12\x12\n" +
 	"\x0eSTAGE_RECEIVED\x10\x01\x12\x12\n" +
@@ -1805,7 +1983,9 @@ const file_alexus_orchestrator_v1_orchestrator_proto_rawDesc = "" +
 	"\x0eSTAGE_RESOLVED\x10\t\x12\x12\n" +
 	"\x0eSTAGE_ANSWERED\x10\n" +
 	"\x12\x16\n" +
-	"\x12STAGE_QUALITY_GATE\x10\v*\x9d\x01\n" +
+	"\x12STAGE_QUALITY_GATE\x10\v\x12\x16\n" +
+	"\x12STAGE_ACKNOWLEDGED\x10\f\x12\x12\n" +
+	"\x0eSTAGE_REOPENED\x10\r*\x9d\x01\n" +
 	"\x11ResolutionQuality\x12\"\n" +
 	"\x1eRESOLUTION_QUALITY_UNSPECIFIED\x10\x00\x12\x1e\n" +
 	"\x1aRESOLUTION_QUALITY_PENDING\x10\x01\x12 \n" +
@@ -1819,7 +1999,7 @@ const file_alexus_orchestrator_v1_orchestrator_proto_rawDesc = "" +
 	"\vTriageState\x12\x1c\n" +
 	"\x18TRIAGE_STATE_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11TRIAGE_STATE_OPEN\x10\x01\x12\x19\n" +
-	"\x15TRIAGE_STATE_ANSWERED\x10\x022\xa5\a\n" +
+	"\x15TRIAGE_STATE_ANSWERED\x10\x022\x9f\b\n" +
 	"\x13OrchestratorService\x12f\n" +
 	"\vGetIncident\x12*.alexus.orchestrator.v1.GetIncidentRequest\x1a+.alexus.orchestrator.v1.GetIncidentResponse\x12l\n" +
 	"\rListIncidents\x12,.alexus.orchestrator.v1.ListIncidentsRequest\x1a-.alexus.orchestrator.v1.ListIncidentsResponse\x12q\n" +
@@ -1828,7 +2008,8 @@ const file_alexus_orchestrator_v1_orchestrator_proto_rawDesc = "" +
 	"\x0fListTriageItems\x12..alexus.orchestrator.v1.ListTriageItemsRequest\x1a/.alexus.orchestrator.v1.ListTriageItemsResponse\x12u\n" +
 	"\x10AnswerTriageItem\x12/.alexus.orchestrator.v1.AnswerTriageItemRequest\x1a0.alexus.orchestrator.v1.AnswerTriageItemResponse\x12x\n" +
 	"\x11GetTriageSettings\x120.alexus.orchestrator.v1.GetTriageSettingsRequest\x1a1.alexus.orchestrator.v1.GetTriageSettingsResponse\x12x\n" +
-	"\x11SetTriageSettings\x120.alexus.orchestrator.v1.SetTriageSettingsRequest\x1a1.alexus.orchestrator.v1.SetTriageSettingsResponseB\xf6\x01\n" +
+	"\x11SetTriageSettings\x120.alexus.orchestrator.v1.SetTriageSettingsRequest\x1a1.alexus.orchestrator.v1.SetTriageSettingsResponse\x12x\n" +
+	"\x11SetIncidentStatus\x120.alexus.orchestrator.v1.SetIncidentStatusRequest\x1a1.alexus.orchestrator.v1.SetIncidentStatusResponseB\xf6\x01\n" +
 	"\x1acom.alexus.orchestrator.v1B\x11OrchestratorProtoP\x01ZKgithub.com/alexus-platform/alexus/gen/alexus/orchestrator/v1;orchestratorv1\xa2\x02\x03AOX\xaa\x02\x16Alexus.Orchestrator.V1\xca\x02\x16Alexus\\Orchestrator\\V1\xe2\x02\"Alexus\\Orchestrator\\V1\\GPBMetadata\xea\x02\x18Alexus::Orchestrator::V1b\x06proto3"
 
 var (
@@ -1844,7 +2025,7 @@ func file_alexus_orchestrator_v1_orchestrator_proto_rawDescGZIP() []byte {
 }
 
 var file_alexus_orchestrator_v1_orchestrator_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
-var file_alexus_orchestrator_v1_orchestrator_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
+var file_alexus_orchestrator_v1_orchestrator_proto_msgTypes = make([]protoimpl.MessageInfo, 23)
 var file_alexus_orchestrator_v1_orchestrator_proto_goTypes = []any{
 	(IncidentStatus)(0),               // 0: alexus.orchestrator.v1.IncidentStatus
 	(Stage)(0),                        // 1: alexus.orchestrator.v1.Stage
@@ -1871,69 +2052,77 @@ var file_alexus_orchestrator_v1_orchestrator_proto_goTypes = []any{
 	(*GetTriageSettingsResponse)(nil), // 22: alexus.orchestrator.v1.GetTriageSettingsResponse
 	(*SetTriageSettingsRequest)(nil),  // 23: alexus.orchestrator.v1.SetTriageSettingsRequest
 	(*SetTriageSettingsResponse)(nil), // 24: alexus.orchestrator.v1.SetTriageSettingsResponse
-	nil,                               // 25: alexus.orchestrator.v1.Transition.DetailsEntry
-	(v1.Severity)(0),                  // 26: alexus.signal.v1.Severity
-	(v11.Intent)(0),                   // 27: alexus.reasoning.v1.Intent
-	(v11.Decision)(0),                 // 28: alexus.reasoning.v1.Decision
-	(*timestamppb.Timestamp)(nil),     // 29: google.protobuf.Timestamp
-	(*v1.Signal)(nil),                 // 30: alexus.signal.v1.Signal
-	(*v11.Diagnosis)(nil),             // 31: alexus.reasoning.v1.Diagnosis
-	(*v11.RecommendedAction)(nil),     // 32: alexus.reasoning.v1.RecommendedAction
+	(*SetIncidentStatusRequest)(nil),  // 25: alexus.orchestrator.v1.SetIncidentStatusRequest
+	(*SetIncidentStatusResponse)(nil), // 26: alexus.orchestrator.v1.SetIncidentStatusResponse
+	nil,                               // 27: alexus.orchestrator.v1.Transition.DetailsEntry
+	(v1.Severity)(0),                  // 28: alexus.signal.v1.Severity
+	(v11.Intent)(0),                   // 29: alexus.reasoning.v1.Intent
+	(v11.Decision)(0),                 // 30: alexus.reasoning.v1.Decision
+	(*timestamppb.Timestamp)(nil),     // 31: google.protobuf.Timestamp
+	(*v1.Signal)(nil),                 // 32: alexus.signal.v1.Signal
+	(*v11.Diagnosis)(nil),             // 33: alexus.reasoning.v1.Diagnosis
+	(*v11.RecommendedAction)(nil),     // 34: alexus.reasoning.v1.RecommendedAction
+	(v12.TicketSystem)(0),             // 35: alexus.actions.v1.TicketSystem
 }
 var file_alexus_orchestrator_v1_orchestrator_proto_depIdxs = []int32{
 	0,  // 0: alexus.orchestrator.v1.Incident.status:type_name -> alexus.orchestrator.v1.IncidentStatus
-	26, // 1: alexus.orchestrator.v1.Incident.severity:type_name -> alexus.signal.v1.Severity
-	27, // 2: alexus.orchestrator.v1.Incident.intent:type_name -> alexus.reasoning.v1.Intent
-	28, // 3: alexus.orchestrator.v1.Incident.decision:type_name -> alexus.reasoning.v1.Decision
+	28, // 1: alexus.orchestrator.v1.Incident.severity:type_name -> alexus.signal.v1.Severity
+	29, // 2: alexus.orchestrator.v1.Incident.intent:type_name -> alexus.reasoning.v1.Intent
+	30, // 3: alexus.orchestrator.v1.Incident.decision:type_name -> alexus.reasoning.v1.Decision
 	1,  // 4: alexus.orchestrator.v1.Incident.stage:type_name -> alexus.orchestrator.v1.Stage
-	29, // 5: alexus.orchestrator.v1.Incident.created_at:type_name -> google.protobuf.Timestamp
-	29, // 6: alexus.orchestrator.v1.Incident.last_seen_at:type_name -> google.protobuf.Timestamp
-	29, // 7: alexus.orchestrator.v1.Incident.resolved_at:type_name -> google.protobuf.Timestamp
+	31, // 5: alexus.orchestrator.v1.Incident.created_at:type_name -> google.protobuf.Timestamp
+	31, // 6: alexus.orchestrator.v1.Incident.last_seen_at:type_name -> google.protobuf.Timestamp
+	31, // 7: alexus.orchestrator.v1.Incident.resolved_at:type_name -> google.protobuf.Timestamp
 	2,  // 8: alexus.orchestrator.v1.Incident.resolution_quality:type_name -> alexus.orchestrator.v1.ResolutionQuality
 	1,  // 9: alexus.orchestrator.v1.Transition.stage:type_name -> alexus.orchestrator.v1.Stage
-	25, // 10: alexus.orchestrator.v1.Transition.details:type_name -> alexus.orchestrator.v1.Transition.DetailsEntry
-	29, // 11: alexus.orchestrator.v1.Transition.at:type_name -> google.protobuf.Timestamp
+	27, // 10: alexus.orchestrator.v1.Transition.details:type_name -> alexus.orchestrator.v1.Transition.DetailsEntry
+	31, // 11: alexus.orchestrator.v1.Transition.at:type_name -> google.protobuf.Timestamp
 	5,  // 12: alexus.orchestrator.v1.GetIncidentResponse.incident:type_name -> alexus.orchestrator.v1.Incident
 	6,  // 13: alexus.orchestrator.v1.GetIncidentResponse.transitions:type_name -> alexus.orchestrator.v1.Transition
 	5,  // 14: alexus.orchestrator.v1.ListIncidentsResponse.incidents:type_name -> alexus.orchestrator.v1.Incident
-	30, // 15: alexus.orchestrator.v1.ListSignalsResponse.signals:type_name -> alexus.signal.v1.Signal
+	32, // 15: alexus.orchestrator.v1.ListSignalsResponse.signals:type_name -> alexus.signal.v1.Signal
 	6,  // 16: alexus.orchestrator.v1.WatchIncidentsResponse.transition:type_name -> alexus.orchestrator.v1.Transition
 	5,  // 17: alexus.orchestrator.v1.WatchIncidentsResponse.incident:type_name -> alexus.orchestrator.v1.Incident
 	3,  // 18: alexus.orchestrator.v1.TriageItem.kind:type_name -> alexus.orchestrator.v1.TriageKind
 	4,  // 19: alexus.orchestrator.v1.TriageItem.state:type_name -> alexus.orchestrator.v1.TriageState
-	26, // 20: alexus.orchestrator.v1.TriageItem.severity:type_name -> alexus.signal.v1.Severity
-	31, // 21: alexus.orchestrator.v1.TriageItem.diagnosis:type_name -> alexus.reasoning.v1.Diagnosis
-	32, // 22: alexus.orchestrator.v1.TriageItem.recommended_action:type_name -> alexus.reasoning.v1.RecommendedAction
-	29, // 23: alexus.orchestrator.v1.TriageItem.created_at:type_name -> google.protobuf.Timestamp
-	29, // 24: alexus.orchestrator.v1.TriageItem.answered_at:type_name -> google.protobuf.Timestamp
+	28, // 20: alexus.orchestrator.v1.TriageItem.severity:type_name -> alexus.signal.v1.Severity
+	33, // 21: alexus.orchestrator.v1.TriageItem.diagnosis:type_name -> alexus.reasoning.v1.Diagnosis
+	34, // 22: alexus.orchestrator.v1.TriageItem.recommended_action:type_name -> alexus.reasoning.v1.RecommendedAction
+	31, // 23: alexus.orchestrator.v1.TriageItem.created_at:type_name -> google.protobuf.Timestamp
+	31, // 24: alexus.orchestrator.v1.TriageItem.answered_at:type_name -> google.protobuf.Timestamp
 	3,  // 25: alexus.orchestrator.v1.ListTriageItemsRequest.kind:type_name -> alexus.orchestrator.v1.TriageKind
 	4,  // 26: alexus.orchestrator.v1.ListTriageItemsRequest.state:type_name -> alexus.orchestrator.v1.TriageState
 	15, // 27: alexus.orchestrator.v1.ListTriageItemsResponse.items:type_name -> alexus.orchestrator.v1.TriageItem
 	15, // 28: alexus.orchestrator.v1.AnswerTriageItemResponse.item:type_name -> alexus.orchestrator.v1.TriageItem
-	20, // 29: alexus.orchestrator.v1.GetTriageSettingsResponse.settings:type_name -> alexus.orchestrator.v1.TriageSettings
-	20, // 30: alexus.orchestrator.v1.SetTriageSettingsRequest.settings:type_name -> alexus.orchestrator.v1.TriageSettings
-	20, // 31: alexus.orchestrator.v1.SetTriageSettingsResponse.settings:type_name -> alexus.orchestrator.v1.TriageSettings
-	7,  // 32: alexus.orchestrator.v1.OrchestratorService.GetIncident:input_type -> alexus.orchestrator.v1.GetIncidentRequest
-	9,  // 33: alexus.orchestrator.v1.OrchestratorService.ListIncidents:input_type -> alexus.orchestrator.v1.ListIncidentsRequest
-	13, // 34: alexus.orchestrator.v1.OrchestratorService.WatchIncidents:input_type -> alexus.orchestrator.v1.WatchIncidentsRequest
-	11, // 35: alexus.orchestrator.v1.OrchestratorService.ListSignals:input_type -> alexus.orchestrator.v1.ListSignalsRequest
-	16, // 36: alexus.orchestrator.v1.OrchestratorService.ListTriageItems:input_type -> alexus.orchestrator.v1.ListTriageItemsRequest
-	18, // 37: alexus.orchestrator.v1.OrchestratorService.AnswerTriageItem:input_type -> alexus.orchestrator.v1.AnswerTriageItemRequest
-	21, // 38: alexus.orchestrator.v1.OrchestratorService.GetTriageSettings:input_type -> alexus.orchestrator.v1.GetTriageSettingsRequest
-	23, // 39: alexus.orchestrator.v1.OrchestratorService.SetTriageSettings:input_type -> alexus.orchestrator.v1.SetTriageSettingsRequest
-	8,  // 40: alexus.orchestrator.v1.OrchestratorService.GetIncident:output_type -> alexus.orchestrator.v1.GetIncidentResponse
-	10, // 41: alexus.orchestrator.v1.OrchestratorService.ListIncidents:output_type -> alexus.orchestrator.v1.ListIncidentsResponse
-	14, // 42: alexus.orchestrator.v1.OrchestratorService.WatchIncidents:output_type -> alexus.orchestrator.v1.WatchIncidentsResponse
-	12, // 43: alexus.orchestrator.v1.OrchestratorService.ListSignals:output_type -> alexus.orchestrator.v1.ListSignalsResponse
-	17, // 44: alexus.orchestrator.v1.OrchestratorService.ListTriageItems:output_type -> alexus.orchestrator.v1.ListTriageItemsResponse
-	19, // 45: alexus.orchestrator.v1.OrchestratorService.AnswerTriageItem:output_type -> alexus.orchestrator.v1.AnswerTriageItemResponse
-	22, // 46: alexus.orchestrator.v1.OrchestratorService.GetTriageSettings:output_type -> alexus.orchestrator.v1.GetTriageSettingsResponse
-	24, // 47: alexus.orchestrator.v1.OrchestratorService.SetTriageSettings:output_type -> alexus.orchestrator.v1.SetTriageSettingsResponse
-	40, // [40:48] is the sub-list for method output_type
-	32, // [32:40] is the sub-list for method input_type
-	32, // [32:32] is the sub-list for extension type_name
-	32, // [32:32] is the sub-list for extension extendee
-	0,  // [0:32] is the sub-list for field type_name
+	35, // 29: alexus.orchestrator.v1.TriageSettings.ticket_system:type_name -> alexus.actions.v1.TicketSystem
+	20, // 30: alexus.orchestrator.v1.GetTriageSettingsResponse.settings:type_name -> alexus.orchestrator.v1.TriageSettings
+	20, // 31: alexus.orchestrator.v1.SetTriageSettingsRequest.settings:type_name -> alexus.orchestrator.v1.TriageSettings
+	20, // 32: alexus.orchestrator.v1.SetTriageSettingsResponse.settings:type_name -> alexus.orchestrator.v1.TriageSettings
+	0,  // 33: alexus.orchestrator.v1.SetIncidentStatusRequest.status:type_name -> alexus.orchestrator.v1.IncidentStatus
+	5,  // 34: alexus.orchestrator.v1.SetIncidentStatusResponse.incident:type_name -> alexus.orchestrator.v1.Incident
+	7,  // 35: alexus.orchestrator.v1.OrchestratorService.GetIncident:input_type -> alexus.orchestrator.v1.GetIncidentRequest
+	9,  // 36: alexus.orchestrator.v1.OrchestratorService.ListIncidents:input_type -> alexus.orchestrator.v1.ListIncidentsRequest
+	13, // 37: alexus.orchestrator.v1.OrchestratorService.WatchIncidents:input_type -> alexus.orchestrator.v1.WatchIncidentsRequest
+	11, // 38: alexus.orchestrator.v1.OrchestratorService.ListSignals:input_type -> alexus.orchestrator.v1.ListSignalsRequest
+	16, // 39: alexus.orchestrator.v1.OrchestratorService.ListTriageItems:input_type -> alexus.orchestrator.v1.ListTriageItemsRequest
+	18, // 40: alexus.orchestrator.v1.OrchestratorService.AnswerTriageItem:input_type -> alexus.orchestrator.v1.AnswerTriageItemRequest
+	21, // 41: alexus.orchestrator.v1.OrchestratorService.GetTriageSettings:input_type -> alexus.orchestrator.v1.GetTriageSettingsRequest
+	23, // 42: alexus.orchestrator.v1.OrchestratorService.SetTriageSettings:input_type -> alexus.orchestrator.v1.SetTriageSettingsRequest
+	25, // 43: alexus.orchestrator.v1.OrchestratorService.SetIncidentStatus:input_type -> alexus.orchestrator.v1.SetIncidentStatusRequest
+	8,  // 44: alexus.orchestrator.v1.OrchestratorService.GetIncident:output_type -> alexus.orchestrator.v1.GetIncidentResponse
+	10, // 45: alexus.orchestrator.v1.OrchestratorService.ListIncidents:output_type -> alexus.orchestrator.v1.ListIncidentsResponse
+	14, // 46: alexus.orchestrator.v1.OrchestratorService.WatchIncidents:output_type -> alexus.orchestrator.v1.WatchIncidentsResponse
+	12, // 47: alexus.orchestrator.v1.OrchestratorService.ListSignals:output_type -> alexus.orchestrator.v1.ListSignalsResponse
+	17, // 48: alexus.orchestrator.v1.OrchestratorService.ListTriageItems:output_type -> alexus.orchestrator.v1.ListTriageItemsResponse
+	19, // 49: alexus.orchestrator.v1.OrchestratorService.AnswerTriageItem:output_type -> alexus.orchestrator.v1.AnswerTriageItemResponse
+	22, // 50: alexus.orchestrator.v1.OrchestratorService.GetTriageSettings:output_type -> alexus.orchestrator.v1.GetTriageSettingsResponse
+	24, // 51: alexus.orchestrator.v1.OrchestratorService.SetTriageSettings:output_type -> alexus.orchestrator.v1.SetTriageSettingsResponse
+	26, // 52: alexus.orchestrator.v1.OrchestratorService.SetIncidentStatus:output_type -> alexus.orchestrator.v1.SetIncidentStatusResponse
+	44, // [44:53] is the sub-list for method output_type
+	35, // [35:44] is the sub-list for method input_type
+	35, // [35:35] is the sub-list for extension type_name
+	35, // [35:35] is the sub-list for extension extendee
+	0,  // [0:35] is the sub-list for field type_name
 }
 
 func init() { file_alexus_orchestrator_v1_orchestrator_proto_init() }
@@ -1947,7 +2136,7 @@ func file_alexus_orchestrator_v1_orchestrator_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_alexus_orchestrator_v1_orchestrator_proto_rawDesc), len(file_alexus_orchestrator_v1_orchestrator_proto_rawDesc)),
 			NumEnums:      5,
-			NumMessages:   21,
+			NumMessages:   23,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

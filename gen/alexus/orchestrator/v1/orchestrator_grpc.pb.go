@@ -30,6 +30,7 @@ const (
 	OrchestratorService_AnswerTriageItem_FullMethodName  = "/alexus.orchestrator.v1.OrchestratorService/AnswerTriageItem"
 	OrchestratorService_GetTriageSettings_FullMethodName = "/alexus.orchestrator.v1.OrchestratorService/GetTriageSettings"
 	OrchestratorService_SetTriageSettings_FullMethodName = "/alexus.orchestrator.v1.OrchestratorService/SetTriageSettings"
+	OrchestratorService_SetIncidentStatus_FullMethodName = "/alexus.orchestrator.v1.OrchestratorService/SetIncidentStatus"
 )
 
 // OrchestratorServiceClient is the client API for OrchestratorService service.
@@ -66,6 +67,13 @@ type OrchestratorServiceClient interface {
 	GetTriageSettings(ctx context.Context, in *GetTriageSettingsRequest, opts ...grpc.CallOption) (*GetTriageSettingsResponse, error)
 	// SetTriageSettings sets the tenant's default escalation route.
 	SetTriageSettings(ctx context.Context, in *SetTriageSettingsRequest, opts ...grpc.CallOption) (*SetTriageSettingsResponse, error)
+	// SetIncidentStatus acknowledges, resolves or reopens an incident, on a
+	// person's word or on its ticket's (the action plane calls it when a Jira
+	// or ServiceNow change moves the incident). Resolving schedules the
+	// quality gate as a source's resolution does; the change is a transition
+	// (ACKNOWLEDGED, RESOLVED or REOPENED) seen by WatchIncidents. Setting the
+	// status the incident already has changes nothing.
+	SetIncidentStatus(ctx context.Context, in *SetIncidentStatusRequest, opts ...grpc.CallOption) (*SetIncidentStatusResponse, error)
 }
 
 type orchestratorServiceClient struct {
@@ -165,6 +173,16 @@ func (c *orchestratorServiceClient) SetTriageSettings(ctx context.Context, in *S
 	return out, nil
 }
 
+func (c *orchestratorServiceClient) SetIncidentStatus(ctx context.Context, in *SetIncidentStatusRequest, opts ...grpc.CallOption) (*SetIncidentStatusResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SetIncidentStatusResponse)
+	err := c.cc.Invoke(ctx, OrchestratorService_SetIncidentStatus_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // OrchestratorServiceServer is the server API for OrchestratorService service.
 // All implementations must embed UnimplementedOrchestratorServiceServer
 // for forward compatibility.
@@ -199,6 +217,13 @@ type OrchestratorServiceServer interface {
 	GetTriageSettings(context.Context, *GetTriageSettingsRequest) (*GetTriageSettingsResponse, error)
 	// SetTriageSettings sets the tenant's default escalation route.
 	SetTriageSettings(context.Context, *SetTriageSettingsRequest) (*SetTriageSettingsResponse, error)
+	// SetIncidentStatus acknowledges, resolves or reopens an incident, on a
+	// person's word or on its ticket's (the action plane calls it when a Jira
+	// or ServiceNow change moves the incident). Resolving schedules the
+	// quality gate as a source's resolution does; the change is a transition
+	// (ACKNOWLEDGED, RESOLVED or REOPENED) seen by WatchIncidents. Setting the
+	// status the incident already has changes nothing.
+	SetIncidentStatus(context.Context, *SetIncidentStatusRequest) (*SetIncidentStatusResponse, error)
 	mustEmbedUnimplementedOrchestratorServiceServer()
 }
 
@@ -232,6 +257,9 @@ func (UnimplementedOrchestratorServiceServer) GetTriageSettings(context.Context,
 }
 func (UnimplementedOrchestratorServiceServer) SetTriageSettings(context.Context, *SetTriageSettingsRequest) (*SetTriageSettingsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method SetTriageSettings not implemented")
+}
+func (UnimplementedOrchestratorServiceServer) SetIncidentStatus(context.Context, *SetIncidentStatusRequest) (*SetIncidentStatusResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SetIncidentStatus not implemented")
 }
 func (UnimplementedOrchestratorServiceServer) mustEmbedUnimplementedOrchestratorServiceServer() {}
 func (UnimplementedOrchestratorServiceServer) testEmbeddedByValue()                             {}
@@ -391,6 +419,24 @@ func _OrchestratorService_SetTriageSettings_Handler(srv interface{}, ctx context
 	return interceptor(ctx, in, info, handler)
 }
 
+func _OrchestratorService_SetIncidentStatus_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SetIncidentStatusRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(OrchestratorServiceServer).SetIncidentStatus(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: OrchestratorService_SetIncidentStatus_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(OrchestratorServiceServer).SetIncidentStatus(ctx, req.(*SetIncidentStatusRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // OrchestratorService_ServiceDesc is the grpc.ServiceDesc for OrchestratorService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -425,6 +471,10 @@ var OrchestratorService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "SetTriageSettings",
 			Handler:    _OrchestratorService_SetTriageSettings_Handler,
+		},
+		{
+			MethodName: "SetIncidentStatus",
+			Handler:    _OrchestratorService_SetIncidentStatus_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

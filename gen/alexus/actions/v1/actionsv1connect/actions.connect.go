@@ -46,6 +46,12 @@ const (
 	// ActionServiceListActionsProcedure is the fully-qualified name of the ActionService's ListActions
 	// RPC.
 	ActionServiceListActionsProcedure = "/alexus.actions.v1.ActionService/ListActions"
+	// ActionServiceReceiveTicketEventProcedure is the fully-qualified name of the ActionService's
+	// ReceiveTicketEvent RPC.
+	ActionServiceReceiveTicketEventProcedure = "/alexus.actions.v1.ActionService/ReceiveTicketEvent"
+	// ActionServiceListTicketsProcedure is the fully-qualified name of the ActionService's ListTickets
+	// RPC.
+	ActionServiceListTicketsProcedure = "/alexus.actions.v1.ActionService/ListTickets"
 )
 
 // ActionServiceClient is a client for the alexus.actions.v1.ActionService service.
@@ -64,6 +70,18 @@ type ActionServiceClient interface {
 	// optionally filtered by status (FAILED lists the dead ones: every
 	// attempt used up, or refused for good), kind and incident.
 	ListActions(context.Context, *connect.Request[v1.ListActionsRequest]) (*connect.Response[v1.ListActionsResponse], error)
+	// ReceiveTicketEvent takes one inbound change from the tenant's Jira (a
+	// jira:issue_updated webhook with its changelog) or ServiceNow (an
+	// outbound REST message from a business rule on the incident table), as
+	// the gateway received it at POST /v1/webhooks/jira or
+	// /v1/webhooks/servicenow. A change Alexus made itself (an echo) is
+	// ignored; any other moves the incident's state by the conflict rule of
+	// internal/ticket, and is recorded as a sync event and in the audit log.
+	ReceiveTicketEvent(context.Context, *connect.Request[v1.ReceiveTicketEventRequest]) (*connect.Response[v1.ReceiveTicketEventResponse], error)
+	// ListTickets pages through the tenant's tickets (the Jira issues and
+	// ServiceNow incidents Alexus opened), newest first, optionally for one
+	// incident, each with its latest sync events.
+	ListTickets(context.Context, *connect.Request[v1.ListTicketsRequest]) (*connect.Response[v1.ListTicketsResponse], error)
 }
 
 // NewActionServiceClient constructs a client for the alexus.actions.v1.ActionService service. By
@@ -101,15 +119,29 @@ func NewActionServiceClient(httpClient connect.HTTPClient, baseURL string, opts 
 			connect.WithSchema(actionServiceMethods.ByName("ListActions")),
 			connect.WithClientOptions(opts...),
 		),
+		receiveTicketEvent: connect.NewClient[v1.ReceiveTicketEventRequest, v1.ReceiveTicketEventResponse](
+			httpClient,
+			baseURL+ActionServiceReceiveTicketEventProcedure,
+			connect.WithSchema(actionServiceMethods.ByName("ReceiveTicketEvent")),
+			connect.WithClientOptions(opts...),
+		),
+		listTickets: connect.NewClient[v1.ListTicketsRequest, v1.ListTicketsResponse](
+			httpClient,
+			baseURL+ActionServiceListTicketsProcedure,
+			connect.WithSchema(actionServiceMethods.ByName("ListTickets")),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
 // actionServiceClient implements ActionServiceClient.
 type actionServiceClient struct {
-	executeAction *connect.Client[v1.ExecuteActionRequest, v1.ExecuteActionResponse]
-	listAuditLog  *connect.Client[v1.ListAuditLogRequest, v1.ListAuditLogResponse]
-	getAction     *connect.Client[v1.GetActionRequest, v1.GetActionResponse]
-	listActions   *connect.Client[v1.ListActionsRequest, v1.ListActionsResponse]
+	executeAction      *connect.Client[v1.ExecuteActionRequest, v1.ExecuteActionResponse]
+	listAuditLog       *connect.Client[v1.ListAuditLogRequest, v1.ListAuditLogResponse]
+	getAction          *connect.Client[v1.GetActionRequest, v1.GetActionResponse]
+	listActions        *connect.Client[v1.ListActionsRequest, v1.ListActionsResponse]
+	receiveTicketEvent *connect.Client[v1.ReceiveTicketEventRequest, v1.ReceiveTicketEventResponse]
+	listTickets        *connect.Client[v1.ListTicketsRequest, v1.ListTicketsResponse]
 }
 
 // ExecuteAction calls alexus.actions.v1.ActionService.ExecuteAction.
@@ -132,6 +164,16 @@ func (c *actionServiceClient) ListActions(ctx context.Context, req *connect.Requ
 	return c.listActions.CallUnary(ctx, req)
 }
 
+// ReceiveTicketEvent calls alexus.actions.v1.ActionService.ReceiveTicketEvent.
+func (c *actionServiceClient) ReceiveTicketEvent(ctx context.Context, req *connect.Request[v1.ReceiveTicketEventRequest]) (*connect.Response[v1.ReceiveTicketEventResponse], error) {
+	return c.receiveTicketEvent.CallUnary(ctx, req)
+}
+
+// ListTickets calls alexus.actions.v1.ActionService.ListTickets.
+func (c *actionServiceClient) ListTickets(ctx context.Context, req *connect.Request[v1.ListTicketsRequest]) (*connect.Response[v1.ListTicketsResponse], error) {
+	return c.listTickets.CallUnary(ctx, req)
+}
+
 // ActionServiceHandler is an implementation of the alexus.actions.v1.ActionService service.
 type ActionServiceHandler interface {
 	// ExecuteAction records the action and an audit row and enqueues its job in
@@ -148,6 +190,18 @@ type ActionServiceHandler interface {
 	// optionally filtered by status (FAILED lists the dead ones: every
 	// attempt used up, or refused for good), kind and incident.
 	ListActions(context.Context, *connect.Request[v1.ListActionsRequest]) (*connect.Response[v1.ListActionsResponse], error)
+	// ReceiveTicketEvent takes one inbound change from the tenant's Jira (a
+	// jira:issue_updated webhook with its changelog) or ServiceNow (an
+	// outbound REST message from a business rule on the incident table), as
+	// the gateway received it at POST /v1/webhooks/jira or
+	// /v1/webhooks/servicenow. A change Alexus made itself (an echo) is
+	// ignored; any other moves the incident's state by the conflict rule of
+	// internal/ticket, and is recorded as a sync event and in the audit log.
+	ReceiveTicketEvent(context.Context, *connect.Request[v1.ReceiveTicketEventRequest]) (*connect.Response[v1.ReceiveTicketEventResponse], error)
+	// ListTickets pages through the tenant's tickets (the Jira issues and
+	// ServiceNow incidents Alexus opened), newest first, optionally for one
+	// incident, each with its latest sync events.
+	ListTickets(context.Context, *connect.Request[v1.ListTicketsRequest]) (*connect.Response[v1.ListTicketsResponse], error)
 }
 
 // NewActionServiceHandler builds an HTTP handler from the service implementation. It returns the
@@ -181,6 +235,18 @@ func NewActionServiceHandler(svc ActionServiceHandler, opts ...connect.HandlerOp
 		connect.WithSchema(actionServiceMethods.ByName("ListActions")),
 		connect.WithHandlerOptions(opts...),
 	)
+	actionServiceReceiveTicketEventHandler := connect.NewUnaryHandler(
+		ActionServiceReceiveTicketEventProcedure,
+		svc.ReceiveTicketEvent,
+		connect.WithSchema(actionServiceMethods.ByName("ReceiveTicketEvent")),
+		connect.WithHandlerOptions(opts...),
+	)
+	actionServiceListTicketsHandler := connect.NewUnaryHandler(
+		ActionServiceListTicketsProcedure,
+		svc.ListTickets,
+		connect.WithSchema(actionServiceMethods.ByName("ListTickets")),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/alexus.actions.v1.ActionService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case ActionServiceExecuteActionProcedure:
@@ -191,6 +257,10 @@ func NewActionServiceHandler(svc ActionServiceHandler, opts ...connect.HandlerOp
 			actionServiceGetActionHandler.ServeHTTP(w, r)
 		case ActionServiceListActionsProcedure:
 			actionServiceListActionsHandler.ServeHTTP(w, r)
+		case ActionServiceReceiveTicketEventProcedure:
+			actionServiceReceiveTicketEventHandler.ServeHTTP(w, r)
+		case ActionServiceListTicketsProcedure:
+			actionServiceListTicketsHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -214,4 +284,12 @@ func (UnimplementedActionServiceHandler) GetAction(context.Context, *connect.Req
 
 func (UnimplementedActionServiceHandler) ListActions(context.Context, *connect.Request[v1.ListActionsRequest]) (*connect.Response[v1.ListActionsResponse], error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("alexus.actions.v1.ActionService.ListActions is not implemented"))
+}
+
+func (UnimplementedActionServiceHandler) ReceiveTicketEvent(context.Context, *connect.Request[v1.ReceiveTicketEventRequest]) (*connect.Response[v1.ReceiveTicketEventResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("alexus.actions.v1.ActionService.ReceiveTicketEvent is not implemented"))
+}
+
+func (UnimplementedActionServiceHandler) ListTickets(context.Context, *connect.Request[v1.ListTicketsRequest]) (*connect.Response[v1.ListTicketsResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("alexus.actions.v1.ActionService.ListTickets is not implemented"))
 }

@@ -59,6 +59,9 @@ const (
 	// OrchestratorServiceSetTriageSettingsProcedure is the fully-qualified name of the
 	// OrchestratorService's SetTriageSettings RPC.
 	OrchestratorServiceSetTriageSettingsProcedure = "/alexus.orchestrator.v1.OrchestratorService/SetTriageSettings"
+	// OrchestratorServiceSetIncidentStatusProcedure is the fully-qualified name of the
+	// OrchestratorService's SetIncidentStatus RPC.
+	OrchestratorServiceSetIncidentStatusProcedure = "/alexus.orchestrator.v1.OrchestratorService/SetIncidentStatus"
 )
 
 // OrchestratorServiceClient is a client for the alexus.orchestrator.v1.OrchestratorService service.
@@ -90,6 +93,13 @@ type OrchestratorServiceClient interface {
 	GetTriageSettings(context.Context, *connect.Request[v1.GetTriageSettingsRequest]) (*connect.Response[v1.GetTriageSettingsResponse], error)
 	// SetTriageSettings sets the tenant's default escalation route.
 	SetTriageSettings(context.Context, *connect.Request[v1.SetTriageSettingsRequest]) (*connect.Response[v1.SetTriageSettingsResponse], error)
+	// SetIncidentStatus acknowledges, resolves or reopens an incident, on a
+	// person's word or on its ticket's (the action plane calls it when a Jira
+	// or ServiceNow change moves the incident). Resolving schedules the
+	// quality gate as a source's resolution does; the change is a transition
+	// (ACKNOWLEDGED, RESOLVED or REOPENED) seen by WatchIncidents. Setting the
+	// status the incident already has changes nothing.
+	SetIncidentStatus(context.Context, *connect.Request[v1.SetIncidentStatusRequest]) (*connect.Response[v1.SetIncidentStatusResponse], error)
 }
 
 // NewOrchestratorServiceClient constructs a client for the
@@ -151,6 +161,12 @@ func NewOrchestratorServiceClient(httpClient connect.HTTPClient, baseURL string,
 			connect.WithSchema(orchestratorServiceMethods.ByName("SetTriageSettings")),
 			connect.WithClientOptions(opts...),
 		),
+		setIncidentStatus: connect.NewClient[v1.SetIncidentStatusRequest, v1.SetIncidentStatusResponse](
+			httpClient,
+			baseURL+OrchestratorServiceSetIncidentStatusProcedure,
+			connect.WithSchema(orchestratorServiceMethods.ByName("SetIncidentStatus")),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
@@ -164,6 +180,7 @@ type orchestratorServiceClient struct {
 	answerTriageItem  *connect.Client[v1.AnswerTriageItemRequest, v1.AnswerTriageItemResponse]
 	getTriageSettings *connect.Client[v1.GetTriageSettingsRequest, v1.GetTriageSettingsResponse]
 	setTriageSettings *connect.Client[v1.SetTriageSettingsRequest, v1.SetTriageSettingsResponse]
+	setIncidentStatus *connect.Client[v1.SetIncidentStatusRequest, v1.SetIncidentStatusResponse]
 }
 
 // GetIncident calls alexus.orchestrator.v1.OrchestratorService.GetIncident.
@@ -206,6 +223,11 @@ func (c *orchestratorServiceClient) SetTriageSettings(ctx context.Context, req *
 	return c.setTriageSettings.CallUnary(ctx, req)
 }
 
+// SetIncidentStatus calls alexus.orchestrator.v1.OrchestratorService.SetIncidentStatus.
+func (c *orchestratorServiceClient) SetIncidentStatus(ctx context.Context, req *connect.Request[v1.SetIncidentStatusRequest]) (*connect.Response[v1.SetIncidentStatusResponse], error) {
+	return c.setIncidentStatus.CallUnary(ctx, req)
+}
+
 // OrchestratorServiceHandler is an implementation of the alexus.orchestrator.v1.OrchestratorService
 // service.
 type OrchestratorServiceHandler interface {
@@ -236,6 +258,13 @@ type OrchestratorServiceHandler interface {
 	GetTriageSettings(context.Context, *connect.Request[v1.GetTriageSettingsRequest]) (*connect.Response[v1.GetTriageSettingsResponse], error)
 	// SetTriageSettings sets the tenant's default escalation route.
 	SetTriageSettings(context.Context, *connect.Request[v1.SetTriageSettingsRequest]) (*connect.Response[v1.SetTriageSettingsResponse], error)
+	// SetIncidentStatus acknowledges, resolves or reopens an incident, on a
+	// person's word or on its ticket's (the action plane calls it when a Jira
+	// or ServiceNow change moves the incident). Resolving schedules the
+	// quality gate as a source's resolution does; the change is a transition
+	// (ACKNOWLEDGED, RESOLVED or REOPENED) seen by WatchIncidents. Setting the
+	// status the incident already has changes nothing.
+	SetIncidentStatus(context.Context, *connect.Request[v1.SetIncidentStatusRequest]) (*connect.Response[v1.SetIncidentStatusResponse], error)
 }
 
 // NewOrchestratorServiceHandler builds an HTTP handler from the service implementation. It returns
@@ -293,6 +322,12 @@ func NewOrchestratorServiceHandler(svc OrchestratorServiceHandler, opts ...conne
 		connect.WithSchema(orchestratorServiceMethods.ByName("SetTriageSettings")),
 		connect.WithHandlerOptions(opts...),
 	)
+	orchestratorServiceSetIncidentStatusHandler := connect.NewUnaryHandler(
+		OrchestratorServiceSetIncidentStatusProcedure,
+		svc.SetIncidentStatus,
+		connect.WithSchema(orchestratorServiceMethods.ByName("SetIncidentStatus")),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/alexus.orchestrator.v1.OrchestratorService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case OrchestratorServiceGetIncidentProcedure:
@@ -311,6 +346,8 @@ func NewOrchestratorServiceHandler(svc OrchestratorServiceHandler, opts ...conne
 			orchestratorServiceGetTriageSettingsHandler.ServeHTTP(w, r)
 		case OrchestratorServiceSetTriageSettingsProcedure:
 			orchestratorServiceSetTriageSettingsHandler.ServeHTTP(w, r)
+		case OrchestratorServiceSetIncidentStatusProcedure:
+			orchestratorServiceSetIncidentStatusHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -350,4 +387,8 @@ func (UnimplementedOrchestratorServiceHandler) GetTriageSettings(context.Context
 
 func (UnimplementedOrchestratorServiceHandler) SetTriageSettings(context.Context, *connect.Request[v1.SetTriageSettingsRequest]) (*connect.Response[v1.SetTriageSettingsResponse], error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("alexus.orchestrator.v1.OrchestratorService.SetTriageSettings is not implemented"))
+}
+
+func (UnimplementedOrchestratorServiceHandler) SetIncidentStatus(context.Context, *connect.Request[v1.SetIncidentStatusRequest]) (*connect.Response[v1.SetIncidentStatusResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("alexus.orchestrator.v1.OrchestratorService.SetIncidentStatus is not implemented"))
 }
