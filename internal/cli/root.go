@@ -59,6 +59,7 @@ func newRoot() *cobra.Command {
 		newIntegrationCmd(g),
 		newNotifyTargetCmd(g),
 		newRunbookCmd(g),
+		newTicketCmd(g),
 		newAuditCmd(g),
 		newHealthCmd(),
 	)

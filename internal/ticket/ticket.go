@@ -12,6 +12,15 @@ import (
 	"github.com/alexus-platform/alexus/internal/openaiapi"
 )
 
+// Systems are the ticketing systems Alexus keeps in step with. Their names
+// are also the webhook sources their changes come back through
+// (POST /v1/webhooks/jira, /v1/webhooks/servicenow), so no tenant mapping
+// rule may take them.
+var Systems = []string{"jira", "servicenow"}
+
+// IsSystem reports whether name is one of Systems.
+func IsSystem(name string) bool { return slices.Contains(Systems, name) }
+
 // State is an Alexus incident's state as the ticket integrations see it.
 type State string
 

@@ -141,7 +141,7 @@ func (s *Service) build(lifetime, streams context.Context, deps Deps, clients pr
 		return nil, fmt.Errorf("gateway: %w", err)
 	}
 	hooks, err := webhook.New(webhook.Config{MaxBodyBytes: s.cfg.MaxBodyBytes, TokenCacheTTL: s.cfg.IntegrationTokenCacheTTL}, webhook.Deps{
-		Log: s.log, Auth: authn, DB: deps.DB, Ingest: deps.Ingest, Keys: deps.Keys, SNS: deps.SNS,
+		Log: s.log, Auth: authn, DB: deps.DB, Ingest: deps.Ingest, Keys: deps.Keys, SNS: deps.SNS, Tickets: deps.Actions,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("gateway: %w", err)

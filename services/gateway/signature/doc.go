@@ -23,6 +23,9 @@
 //     and of the body alone when it does not. Set the Timestamp Header to
 //     X-Grafana-Alerting-Timestamp (X-Grafana-Alerting-Signature-Timestamp
 //     is read too): only then is a replay refused.
+//   - jira (the inbound side of the Jira integration, an admin webhook
+//     registered with a secret): X-Hub-Signature is sha256=<hex
+//     HMAC-SHA256 of the body>.
 //   - every other source (generic, cloudevents, datadog, tenant mapping
 //     rules, ...): the Alexus scheme below, for senders that can compute
 //     one.

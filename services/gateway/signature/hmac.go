@@ -17,6 +17,9 @@ const (
 	SourceSentry    = "sentry"
 	SourcePagerDuty = "pagerduty"
 	SourceGrafana   = "grafana"
+	// SourceJira is the inbound side of the Jira integration: webhooks an
+	// admin registered with a secret are signed WebSub-style.
+	SourceJira = "jira"
 	// SourceSNS is verified by SNSVerifier with AWS's certificates, not by
 	// Verify with a shared secret.
 	SourceSNS = "sns"
@@ -31,6 +34,10 @@ const (
 	// HeaderGrafana is the default signature header of Grafana Alerting's
 	// webhook contact point.
 	HeaderGrafana = "X-Grafana-Alerting-Signature"
+	// HeaderJira carries "sha256=<hex HMAC-SHA256 of the body>" on a Jira
+	// Cloud admin webhook registered with a secret (WebSub's
+	// method=signature).
+	HeaderJira = "X-Hub-Signature"
 	// HeaderGrafanaTimestamp is the timestamp header Alexus tells users to
 	// configure in the contact point; Grafana itself has no default name.
 	HeaderGrafanaTimestamp = "X-Grafana-Alerting-Timestamp"
@@ -98,6 +105,8 @@ func (v HMACVerifier) Verify(source string, secret []byte, header http.Header, b
 		return verifyPagerDuty(secret, header, body)
 	case SourceGrafana:
 		return verifyGrafana(secret, header, body, now, v.tolerance())
+	case SourceJira:
+		return verifyJira(secret, header, body)
 	default:
 		return verifyAlexus(secret, header, body, now, v.tolerance())
 	}
@@ -155,6 +164,30 @@ func verifySentry(secret []byte, header http.Header, body []byte) error {
 	}
 	if !hmac.Equal(got, computeMAC(secret, body)) {
 		return fmt.Errorf("%w: %s does not match the body", ErrBadSignature, HeaderSentry)
+	}
+	return nil
+}
+
+// verifyJira checks a Jira admin webhook's X-Hub-Signature:
+// "sha256=<hex HMAC-SHA256 of the body>", keyed with the webhook's secret.
+// Jira signs no timestamp, so a replay is not refused here; an inbound
+// ticket change replayed is harmless, as the action plane compares it with
+// what the ticket and incident already say.
+func verifyJira(secret []byte, header http.Header, body []byte) error {
+	value := strings.TrimSpace(header.Get(HeaderJira))
+	if value == "" {
+		return fmt.Errorf("%w: no %s header", ErrMissingSignature, HeaderJira)
+	}
+	method, hexSig, ok := strings.Cut(value, "=")
+	if !ok || !strings.EqualFold(method, "sha256") {
+		return fmt.Errorf("%w: %s must be sha256=<hex>", ErrBadSignature, HeaderJira)
+	}
+	got, err := hex.DecodeString(hexSig)
+	if err != nil {
+		return fmt.Errorf("%w: %s is not hex", ErrBadSignature, HeaderJira)
+	}
+	if !hmac.Equal(got, computeMAC(secret, body)) {
+		return fmt.Errorf("%w: %s does not match the body", ErrBadSignature, HeaderJira)
 	}
 	return nil
 }

@@ -68,6 +68,15 @@ func TestVerify(t *testing.T) {
 		{"sentry not hex", "sentry", hdr("Sentry-Hook-Signature", "zz"+good[2:]), testBody, signature.ErrBadSignature},
 		{"sentry truncated", "sentry", hdr("Sentry-Hook-Signature", good[:32]), testBody, signature.ErrBadSignature},
 
+		// Jira admin webhooks (WebSub method=signature).
+		{"jira valid", "jira", hdr("X-Hub-Signature", "sha256="+good), testBody, nil},
+		{"jira method upper-case", "jira", hdr("X-Hub-Signature", "SHA256="+good), testBody, nil},
+		{"jira missing", "jira", hdr("X-Atlassian-Webhook-Identifier", "1"), testBody, signature.ErrMissingSignature},
+		{"jira wrong secret", "jira", hdr("X-Hub-Signature", "sha256="+other), testBody, signature.ErrBadSignature},
+		{"jira tampered body", "jira", hdr("X-Hub-Signature", "sha256="+good), testBody + " ", signature.ErrBadSignature},
+		{"jira sha1 method", "jira", hdr("X-Hub-Signature", "sha1="+good), testBody, signature.ErrBadSignature},
+		{"jira bare hex", "jira", hdr("X-Hub-Signature", good), testBody, signature.ErrBadSignature},
+
 		// PagerDuty v3.
 		{"pagerduty valid", "pagerduty", hdr("X-PagerDuty-Signature", "v1="+good), testBody, nil},
 		{"pagerduty rotation, second matches", "pagerduty", hdr("X-PagerDuty-Signature", "v1="+other+",v1="+good), testBody, nil},

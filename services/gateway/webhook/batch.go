@@ -11,6 +11,7 @@ import (
 
 	ingestv1 "github.com/alexus-platform/alexus/gen/alexus/ingest/v1"
 	"github.com/alexus-platform/alexus/internal/tenant"
+	"github.com/alexus-platform/alexus/internal/ticket"
 	"github.com/alexus-platform/alexus/services/gateway/signature"
 )
 
@@ -51,6 +52,12 @@ func (h *Handler) ServeBatch(w http.ResponseWriter, r *http.Request) {
 		// SNS posts one signed message at a time; a batch of them could not
 		// carry their signatures.
 		h.refuseBatch(w, log, refuse(http.StatusBadRequest, "invalid_argument", "sns messages are posted one at a time to /v1/webhooks/sns"))
+		return
+	}
+	if source := r.PathValue("source"); ticket.IsSystem(source) {
+		// A ticket change is not an alert: it goes to the action plane,
+		// one change per request, as the remote sends it.
+		h.refuseBatch(w, log, refuse(http.StatusBadRequest, "invalid_argument", "%s changes are posted one at a time to /v1/webhooks/%s", source, source))
 		return
 	}
 	var req BatchRequest

@@ -47,7 +47,7 @@ type signedBundle struct {
 	acme   context.Context
 }
 
-func setupSigned(t *testing.T) *signedBundle {
+func setupSigned(t *testing.T, opts ...func(*webhook.Deps)) *signedBundle {
 	t.Helper()
 	key, err := secretbox.GenerateKey()
 	require.NoError(t, err)
@@ -57,6 +57,9 @@ func setupSigned(t *testing.T) *signedBundle {
 	sb.bundle = setup(t, func(d *webhook.Deps) {
 		sb.ingest = &countingIngest{IngestServiceClient: d.Ingest}
 		d.Ingest, d.Keys, d.SNS = sb.ingest, keys, sb.sns.Verifier(t)
+		for _, o := range opts {
+			o(d)
+		}
 	})
 	sb.acme = tenant.WithIdentity(context.Background(), tenant.Identity{Tenant: "acme", Subject: "test"})
 	return sb

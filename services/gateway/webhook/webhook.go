@@ -19,14 +19,17 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	actionsv1 "github.com/alexus-platform/alexus/gen/alexus/actions/v1"
 	ingestv1 "github.com/alexus-platform/alexus/gen/alexus/ingest/v1"
 	"github.com/alexus-platform/alexus/internal/provision"
 	"github.com/alexus-platform/alexus/internal/secretbox"
 	"github.com/alexus-platform/alexus/internal/store"
 	"github.com/alexus-platform/alexus/internal/tenant"
+	"github.com/alexus-platform/alexus/internal/ticket"
 	"github.com/alexus-platform/alexus/services/gateway/auth"
 	"github.com/alexus-platform/alexus/services/gateway/signature"
 )
@@ -97,9 +100,17 @@ type Deps struct {
 	// configured, and then a delivery for an integration with a secret is
 	// answered 503 (the fault is ours) rather than let through unchecked.
 	Keys *secretbox.Keyring
+	// Tickets receives the changes the tenant's Jira and ServiceNow send
+	// back (sources jira and servicenow); nil answers them 404.
+	Tickets TicketReceiver
 	// SNS verifies AWS SNS message signatures; nil means the production
 	// verifier (certificates only from sns.<region>.amazonaws.com).
 	SNS *signature.SNSVerifier
+}
+
+// TicketReceiver is the action plane's side of inbound ticket changes.
+type TicketReceiver interface {
+	ReceiveTicketEvent(ctx context.Context, in *actionsv1.ReceiveTicketEventRequest, opts ...grpc.CallOption) (*actionsv1.ReceiveTicketEventResponse, error)
 }
 
 // Handler serves Pattern.
@@ -179,6 +190,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx, source := r.Context(), r.PathValue("source")
 	id, payload, log, ok := h.admit(w, r)
 	if !ok {
+		return
+	}
+	if ticket.IsSystem(source) {
+		h.serveTicket(w, r, id, source, payload, log)
 		return
 	}
 	if source == signature.SourceSNS {

@@ -15,6 +15,7 @@ import (
 	"github.com/alexus-platform/alexus/internal/audit"
 	"github.com/alexus-platform/alexus/internal/store"
 	"github.com/alexus-platform/alexus/internal/tenant"
+	"github.com/alexus-platform/alexus/internal/ticket"
 	"github.com/alexus-platform/alexus/services/ingest/mapping"
 	"github.com/alexus-platform/alexus/services/ingest/normalise"
 )
@@ -60,6 +61,9 @@ func NewStore(db *store.DB) *Store { return &Store{db: db} }
 func (s *Store) CreateRule(ctx context.Context, r mapping.Rule) (SavedRule, error) {
 	if _, err := normalise.Builtin().Lookup(r.Name); err == nil {
 		return SavedRule{}, fmt.Errorf("mapping rule %q: %w: it is the name of a native source", r.Name, ErrExists)
+	}
+	if ticket.IsSystem(r.Name) {
+		return SavedRule{}, fmt.Errorf("mapping rule %q: %w: it is the webhook source of the %s ticket integration", r.Name, ErrExists, r.Name)
 	}
 	return s.saveRule(ctx, r, true)
 }

@@ -155,6 +155,12 @@ func TestCreateRuleRefusesNativeName(t *testing.T) {
 		require.ErrorIs(t, err, sources.ErrExists, name)
 		require.ErrorContains(t, err, "native source")
 	}
+	// The ticket integrations' inbound sources are taken too.
+	for _, name := range []string{"jira", "servicenow"} {
+		_, err := b.store.CreateRule(b.ctx, titleRule(name, "payload.title"))
+		require.ErrorIs(t, err, sources.ErrExists, name)
+		require.ErrorContains(t, err, "ticket integration")
+	}
 	rules, err := b.store.Rules(b.ctx)
 	require.NoError(t, err)
 	require.Empty(t, rules)
