@@ -47,6 +47,11 @@ func (c *Clients) Do(req *http.Request) (*http.Response, error) {
 	return c.client(t).Do(req)
 }
 
+// For returns tenant t's client, for a library that sends its own
+// requests through an *http.Client (the ticket clients take one in
+// ticketapi.Options).
+func (c *Clients) For(t tenant.ID) *http.Client { return c.client(t) }
+
 func (c *Clients) client(t tenant.ID) *http.Client {
 	c.mu.Lock()
 	defer c.mu.Unlock()

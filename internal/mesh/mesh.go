@@ -147,7 +147,7 @@ func Start(ctx context.Context, log *zap.Logger, cfg Config) (_ *Mesh, err error
 			// idle connections.
 			if cfg.runs(Actions) {
 				a := cfg.Actions
-				sc.MaxConns += int32(min(a.Workers+a.NotifyWorkers+a.RunbookWorkers, 48) + 16)
+				sc.MaxConns += int32(min(a.Workers+a.NotifyWorkers+a.RunbookWorkers+2*a.TicketWorkers, 48) + 16)
 			}
 			if cfg.runs(Orchestrator) {
 				sc.MaxConns += int32(min(max(cfg.Orchestrator.Concurrency/4, 8), 32)) + 8
@@ -185,7 +185,16 @@ func Start(ctx context.Context, log *zap.Logger, cfg Config) (_ *Mesh, err error
 		plog := log.Named(string(p))
 		switch p {
 		case Actions:
-			s, err := actions.New(cfg.Actions, actions.Deps{Log: plog, DB: db, Verifier: verifier, Keys: cfg.SecretKeys})
+			// The action plane moves incidents when their Jira or
+			// ServiceNow tickets change.
+			orch, err := dial(m.Addrs.Orchestrator)
+			if err != nil {
+				return nil, err
+			}
+			s, err := actions.New(cfg.Actions, actions.Deps{
+				Log: plog, DB: db, Verifier: verifier, Keys: cfg.SecretKeys,
+				Orchestrator: orchestratorv1.NewOrchestratorServiceClient(orch),
+			})
 			if err != nil {
 				return nil, err
 			}

@@ -28,6 +28,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	actionsv1 "github.com/alexus-platform/alexus/gen/alexus/actions/v1"
+	orchestratorv1 "github.com/alexus-platform/alexus/gen/alexus/orchestrator/v1"
 	"github.com/alexus-platform/alexus/internal/audit"
 	"github.com/alexus-platform/alexus/internal/provision"
 	"github.com/alexus-platform/alexus/internal/rpc"
@@ -35,10 +36,10 @@ import (
 	"github.com/alexus-platform/alexus/internal/store"
 	"github.com/alexus-platform/alexus/internal/store/storetest"
 	"github.com/alexus-platform/alexus/internal/tenant"
+	"github.com/alexus-platform/alexus/internal/ticket/ticketapi"
 	"github.com/alexus-platform/alexus/services/actions"
 	"github.com/alexus-platform/alexus/services/actions/action"
 	actionsaudit "github.com/alexus-platform/alexus/services/actions/audit"
-	"github.com/alexus-platform/alexus/services/actions/sweep"
 	"github.com/alexus-platform/alexus/services/actions/webhook"
 )
 
@@ -101,6 +102,8 @@ func (rc *receiver) all() []delivery {
 type options struct {
 	cfg     actions.Config
 	respond func(n int32, w http.ResponseWriter, r *http.Request)
+	// orch stands in for the orchestrator; nil leaves the plane without.
+	orch orchestratorv1.OrchestratorServiceClient
 }
 
 type bundle struct {
@@ -146,11 +149,14 @@ func setup(t *testing.T, opts ...func(*options)) *bundle {
 	t.Cleanup(b.recv.srv.Close)
 
 	svc, err := actions.New(o.cfg, actions.Deps{
-		Log:         zaptest.NewLogger(t),
-		DB:          sb.DB,
-		Verifier:    verifier,
-		RetryPolicy: fastRetry{},
-		Keys:        keys,
+		Log:          zaptest.NewLogger(t),
+		DB:           sb.DB,
+		Verifier:     verifier,
+		RetryPolicy:  fastRetry{},
+		Keys:         keys,
+		Orchestrator: o.orch,
+		// The ticket clients retry quickly too.
+		TicketOptions: ticketapi.Options{Timeout: 5 * time.Second, InitialBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond, MaxRetryAfter: 50 * time.Millisecond},
 	})
 	require.NoError(t, err)
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
@@ -255,9 +261,9 @@ func (b *bundle) countActions(t *testing.T, id tenant.ID) int {
 }
 
 // jobStates lists the states of every action job in the test database
-// (the periodic sweep's jobs left out).
+// (the periodic jobs left out).
 func (b *bundle) jobStates(t require.TestingT) []string {
-	rows, err := b.db.Pool().Query(context.Background(), `SELECT state::text FROM river_job WHERE queue <> $1 ORDER BY id`, sweep.Queue)
+	rows, err := b.db.Pool().Query(context.Background(), `SELECT state::text FROM river_job WHERE queue <> ALL($1) ORDER BY id`, periodicQueues)
 	require.NoError(t, err)
 	states, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	require.NoError(t, err)
@@ -792,6 +798,11 @@ func TestConfigValidateNamesTheBadField(t *testing.T) {
 		"ShutdownTimeout": func(c *actions.Config) { c.ShutdownTimeout = -time.Second },
 		"NotifyWorkers":   func(c *actions.Config) { c.NotifyWorkers = 0 },
 		"NotifyTimeout":   func(c *actions.Config) { c.NotifyTimeout = 0 },
+		"TicketWorkers":   func(c *actions.Config) { c.TicketWorkers = 0 },
+		"TicketTimeout":   func(c *actions.Config) { c.TicketTimeout = 0 },
+		"TicketReconcileInterval": func(c *actions.Config) {
+			c.TicketReconcileInterval = time.Millisecond
+		},
 	} {
 		c := good
 		mutate(&c)

@@ -40,6 +40,23 @@ type Config struct {
 	// deduplicate launches, it should be long enough for the server to
 	// answer a launch. ALEXUS_ACTIONS_RUNBOOK_TIMEOUT.
 	RunbookTimeout time.Duration
+	// TicketWorkers is how many jira jobs, and as many servicenow jobs,
+	// this replica runs at once (MaxWorkers of the "jira" and the
+	// "servicenow" queue each): a slow Jira cannot hold up ServiceNow, nor
+	// either of them the other kinds. ALEXUS_ACTIONS_TICKET_WORKERS.
+	TicketWorkers int
+	// TicketTimeout bounds one request to a tenant's Jira or ServiceNow,
+	// from connecting to reading the response; the client retries a
+	// timeout, a 429 (after its Retry-After) and a 5xx a few times within
+	// a job run, and River retries the run after that.
+	// ALEXUS_ACTIONS_TICKET_TIMEOUT.
+	TicketTimeout time.Duration
+	// TicketReconcileInterval is how often the elected leader compares the
+	// tickets not resolved on both sides with their Jira issues and
+	// ServiceNow records, to repair webhooks that never arrived: a batch
+	// per tenant, least recently compared first.
+	// ALEXUS_ACTIONS_TICKET_RECONCILE_INTERVAL.
+	TicketReconcileInterval time.Duration
 	// SweepInterval is how often the elected leader looks for dead actions:
 	// pending actions whose job River discarded or cancelled without an
 	// outcome being recorded (e.g. the process was killed during the last
@@ -73,17 +90,20 @@ const maxWorkers = 10000
 // DefaultConfig returns the defaults; WebhookSecret has none and must be set.
 func DefaultConfig() Config {
 	return Config{
-		WebhookTimeout:     10 * time.Second,
-		MaxAttempts:        5,
-		Workers:            128,
-		NotifyWorkers:      16,
-		NotifyTimeout:      10 * time.Second,
-		RunbookWorkers:     8,
-		RunbookTimeout:     30 * time.Second,
-		SweepInterval:      time.Minute,
-		AuditChainInterval: time.Second,
-		PollInterval:       time.Second,
-		ShutdownTimeout:    30 * time.Second,
+		WebhookTimeout:          10 * time.Second,
+		MaxAttempts:             5,
+		Workers:                 128,
+		NotifyWorkers:           16,
+		NotifyTimeout:           10 * time.Second,
+		RunbookWorkers:          8,
+		RunbookTimeout:          30 * time.Second,
+		TicketWorkers:           16,
+		TicketTimeout:           15 * time.Second,
+		TicketReconcileInterval: 5 * time.Minute,
+		SweepInterval:           time.Minute,
+		AuditChainInterval:      time.Second,
+		PollInterval:            time.Second,
+		ShutdownTimeout:         30 * time.Second,
 	}
 }
 
@@ -108,6 +128,12 @@ func (c Config) Validate() error {
 		return fmt.Errorf("actions: RunbookWorkers %d must be between 1 and %d", c.RunbookWorkers, maxWorkers)
 	case c.RunbookTimeout <= 0:
 		return fmt.Errorf("actions: RunbookTimeout %s must be positive", c.RunbookTimeout)
+	case c.TicketWorkers < 1 || c.TicketWorkers > maxWorkers:
+		return fmt.Errorf("actions: TicketWorkers %d must be between 1 and %d", c.TicketWorkers, maxWorkers)
+	case c.TicketTimeout <= 0:
+		return fmt.Errorf("actions: TicketTimeout %s must be positive", c.TicketTimeout)
+	case c.TicketReconcileInterval < time.Second:
+		return fmt.Errorf("actions: TicketReconcileInterval %s must be at least 1s", c.TicketReconcileInterval)
 	case c.SweepInterval < time.Second:
 		return fmt.Errorf("actions: SweepInterval %s must be at least 1s", c.SweepInterval)
 	case c.AuditChainInterval < 100*time.Millisecond:

@@ -11,20 +11,26 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	actionsv1 "github.com/alexus-platform/alexus/gen/alexus/actions/v1"
+	"github.com/alexus-platform/alexus/internal/provision"
 	"github.com/alexus-platform/alexus/internal/rpc"
+	"github.com/alexus-platform/alexus/internal/ticket"
 	"github.com/alexus-platform/alexus/services/actions/action"
 	"github.com/alexus-platform/alexus/services/actions/audit"
+	"github.com/alexus-platform/alexus/services/actions/ticketstore"
+	"github.com/alexus-platform/alexus/services/actions/ticketsync"
 )
 
-// handler adapts ActionService to the action and audit packages: it
-// converts proto values to domain values and domain errors to gRPC codes,
-// and does nothing else.
+// handler adapts ActionService to the action, audit, ticketstore and
+// ticketsync packages: it converts proto values to domain values and
+// domain errors to gRPC codes, and does nothing else.
 type handler struct {
 	actionsv1.UnimplementedActionServiceServer
 
 	log     *zap.Logger
 	actions *action.Store
 	audit   *audit.Log
+	tickets *ticketstore.Store
+	sync    *ticketsync.Syncer
 }
 
 // ExecuteAction records and enqueues one action, or returns the one already
@@ -55,6 +61,16 @@ func (h *handler) ExecuteAction(ctx context.Context, req *actionsv1.ExecuteActio
 			return nil, status.Errorf(codes.InvalidArgument, "runbook params: %v", err)
 		}
 		dreq.Runbook = &action.RunbookParams{Target: rb.GetTarget(), Params: params}
+	}
+	if tk := req.GetTicket(); tk != nil {
+		dreq.Ticket = &action.TicketParams{
+			Operation:   ticketOperationFromProto(tk.GetOperation()),
+			Title:       tk.GetTitle(),
+			Description: tk.GetDescription(),
+			NoteID:      tk.GetNoteId(),
+			Text:        tk.GetText(),
+			State:       ticketStateFromProto(tk.GetState()),
+		}
 	}
 	a, replayed, err := h.actions.Execute(ctx, dreq)
 	if err != nil {
@@ -139,6 +155,45 @@ func (h *handler) ListAuditLog(ctx context.Context, req *actionsv1.ListAuditLogR
 	return resp, nil
 }
 
+// ReceiveTicketEvent settles one inbound change from the tenant's Jira or
+// ServiceNow.
+func (h *handler) ReceiveTicketEvent(ctx context.Context, req *actionsv1.ReceiveTicketEventRequest) (*actionsv1.ReceiveTicketEventResponse, error) {
+	system, ok := ticketSystemFromProto(req.GetSystem())
+	if !ok {
+		return nil, status.Errorf(codes.InvalidArgument, "unknown ticket system %s", req.GetSystem())
+	}
+	res, err := h.sync.Receive(ctx, system, req.GetPayload())
+	if err != nil {
+		return nil, h.toStatus(ctx, "receive ticket event", err)
+	}
+	return &actionsv1.ReceiveTicketEventResponse{
+		Outcome:    syncOutcomeToProto(res.Outcome),
+		IncidentId: res.IncidentID,
+		TicketKey:  res.Key,
+		Reason:     res.Reason,
+	}, nil
+}
+
+// ListTickets returns one page of the tenant's tickets, newest first.
+func (h *handler) ListTickets(ctx context.Context, req *actionsv1.ListTicketsRequest) (*actionsv1.ListTicketsResponse, error) {
+	page, err := h.tickets.List(ctx, ticketstore.Query{
+		PageSize:   int(req.GetPageSize()),
+		PageToken:  req.GetPageToken(),
+		IncidentID: req.GetIncidentId(),
+	})
+	if err != nil {
+		return nil, h.toStatus(ctx, "list tickets", err)
+	}
+	resp := &actionsv1.ListTicketsResponse{
+		Tickets:       make([]*actionsv1.Ticket, 0, len(page.Tickets)),
+		NextPageToken: page.NextPageToken,
+	}
+	for _, t := range page.Tickets {
+		resp.Tickets = append(resp.Tickets, ticketToProto(t))
+	}
+	return resp, nil
+}
+
 // toStatus maps the action plane's own errors to the gRPC codes a caller
 // can act on and leaves everything else (store failures, cancellation,
 // errors already carrying a status) to rpc.StatusOf, which logs what is the
@@ -146,8 +201,13 @@ func (h *handler) ListAuditLog(ctx context.Context, req *actionsv1.ListAuditLogR
 func (h *handler) toStatus(ctx context.Context, op string, err error) error {
 	switch {
 	case errors.Is(err, action.ErrInvalid), errors.Is(err, action.ErrKeyReused), errors.Is(err, action.ErrBadPageToken),
-		errors.Is(err, audit.ErrBadPageToken), errors.Is(err, audit.ErrBadPageSize), errors.Is(err, audit.ErrBadFilter):
+		errors.Is(err, audit.ErrBadPageToken), errors.Is(err, audit.ErrBadPageSize), errors.Is(err, audit.ErrBadFilter),
+		errors.Is(err, ticketstore.ErrBadQuery), errors.Is(err, ticketstore.ErrBadPageToken), errors.Is(err, ticketsync.ErrBadPayload):
 		return status.Error(codes.InvalidArgument, err.Error())
+	case errors.Is(err, ticketsync.ErrNoIntegration):
+		return status.Error(codes.FailedPrecondition, err.Error())
+	case errors.Is(err, ticketsync.ErrNoOrchestrator):
+		return status.Error(codes.Unavailable, "the incident cannot be moved now: "+err.Error()+"; retry")
 	case errors.Is(err, action.ErrUnknownTenant):
 		return status.Error(codes.FailedPrecondition, "tenant is not provisioned")
 	case errors.Is(err, action.ErrNotFound):
@@ -164,6 +224,10 @@ func kindFromProto(k actionsv1.ActionKind) action.Kind {
 		return action.KindNotify
 	case actionsv1.ActionKind_ACTION_KIND_RUNBOOK:
 		return action.KindRunbook
+	case actionsv1.ActionKind_ACTION_KIND_JIRA:
+		return action.KindJira
+	case actionsv1.ActionKind_ACTION_KIND_SERVICENOW:
+		return action.KindServiceNow
 	default:
 		return action.Kind(k.String())
 	}
@@ -177,9 +241,125 @@ func kindToProto(k action.Kind) actionsv1.ActionKind {
 		return actionsv1.ActionKind_ACTION_KIND_NOTIFY
 	case action.KindRunbook:
 		return actionsv1.ActionKind_ACTION_KIND_RUNBOOK
+	case action.KindJira:
+		return actionsv1.ActionKind_ACTION_KIND_JIRA
+	case action.KindServiceNow:
+		return actionsv1.ActionKind_ACTION_KIND_SERVICENOW
 	default:
 		return actionsv1.ActionKind_ACTION_KIND_UNSPECIFIED
 	}
+}
+
+func ticketOperationFromProto(op actionsv1.TicketOperation) action.TicketOperation {
+	switch op {
+	case actionsv1.TicketOperation_TICKET_OPERATION_OPEN:
+		return action.TicketOpen
+	case actionsv1.TicketOperation_TICKET_OPERATION_COMMENT:
+		return action.TicketComment
+	case actionsv1.TicketOperation_TICKET_OPERATION_SET_STATE:
+		return action.TicketSetState
+	default:
+		return action.TicketOperation(op.String())
+	}
+}
+
+func ticketStateFromProto(s actionsv1.TicketState) ticket.State {
+	switch s {
+	case actionsv1.TicketState_TICKET_STATE_OPEN:
+		return ticket.Open
+	case actionsv1.TicketState_TICKET_STATE_ACKNOWLEDGED:
+		return ticket.Acknowledged
+	case actionsv1.TicketState_TICKET_STATE_RESOLVED:
+		return ticket.Resolved
+	case actionsv1.TicketState_TICKET_STATE_UNSPECIFIED:
+		return ""
+	default:
+		return ticket.State(s.String())
+	}
+}
+
+func ticketStateToProto(s ticket.State) actionsv1.TicketState {
+	switch s {
+	case ticket.Open:
+		return actionsv1.TicketState_TICKET_STATE_OPEN
+	case ticket.Acknowledged:
+		return actionsv1.TicketState_TICKET_STATE_ACKNOWLEDGED
+	case ticket.Resolved:
+		return actionsv1.TicketState_TICKET_STATE_RESOLVED
+	default:
+		return actionsv1.TicketState_TICKET_STATE_UNSPECIFIED
+	}
+}
+
+func ticketSystemFromProto(s actionsv1.TicketSystem) (provision.TicketSystem, bool) {
+	switch s {
+	case actionsv1.TicketSystem_TICKET_SYSTEM_JIRA:
+		return provision.TicketJira, true
+	case actionsv1.TicketSystem_TICKET_SYSTEM_SERVICENOW:
+		return provision.TicketServiceNow, true
+	default:
+		return "", false
+	}
+}
+
+func ticketSystemToProto(s string) actionsv1.TicketSystem {
+	switch provision.TicketSystem(s) {
+	case provision.TicketJira:
+		return actionsv1.TicketSystem_TICKET_SYSTEM_JIRA
+	case provision.TicketServiceNow:
+		return actionsv1.TicketSystem_TICKET_SYSTEM_SERVICENOW
+	default:
+		return actionsv1.TicketSystem_TICKET_SYSTEM_UNSPECIFIED
+	}
+}
+
+// syncOutcomeToProto maps a sync event's outcome.
+func syncOutcomeToProto(o string) actionsv1.TicketSyncOutcome {
+	switch o {
+	case ticketstore.Applied:
+		return actionsv1.TicketSyncOutcome_TICKET_SYNC_OUTCOME_APPLIED
+	case ticketstore.Echo:
+		return actionsv1.TicketSyncOutcome_TICKET_SYNC_OUTCOME_ECHO
+	case ticketstore.InSync:
+		return actionsv1.TicketSyncOutcome_TICKET_SYNC_OUTCOME_IN_SYNC
+	case ticketstore.LocalWon:
+		return actionsv1.TicketSyncOutcome_TICKET_SYNC_OUTCOME_LOCAL_WON
+	case ticketstore.UnknownTicket:
+		return actionsv1.TicketSyncOutcome_TICKET_SYNC_OUTCOME_UNKNOWN_TICKET
+	case ticketstore.Unmapped:
+		return actionsv1.TicketSyncOutcome_TICKET_SYNC_OUTCOME_UNMAPPED
+	case ticketstore.Written:
+		return actionsv1.TicketSyncOutcome_TICKET_SYNC_OUTCOME_WRITTEN
+	default:
+		return actionsv1.TicketSyncOutcome_TICKET_SYNC_OUTCOME_UNSPECIFIED
+	}
+}
+
+func ticketToProto(t ticketstore.Ticket) *actionsv1.Ticket {
+	out := &actionsv1.Ticket{
+		Id:           t.ID,
+		IncidentId:   t.IncidentID,
+		System:       ticketSystemToProto(t.System),
+		Key:          t.Number,
+		Url:          t.URL,
+		RemoteStatus: t.RemoteStatus,
+		RemoteState:  ticketStateToProto(t.RemoteState),
+		WrittenState: ticketStateToProto(t.Written.State),
+		CreatedAt:    timestamppb.New(t.CreatedAt),
+		SyncedAt:     timestamppb.New(t.SyncedAt),
+		Events:       make([]*actionsv1.TicketSyncEvent, 0, len(t.Events)),
+	}
+	for _, e := range t.Events {
+		out.Events = append(out.Events, &actionsv1.TicketSyncEvent{
+			At:           timestamppb.New(e.At),
+			Direction:    e.Direction,
+			Outcome:      syncOutcomeToProto(e.Outcome),
+			RemoteStatus: e.RemoteStatus,
+			ChangedBy:    e.ChangedBy,
+			Reason:       e.Reason,
+		})
+	}
+	return out
 }
 
 func statusToProto(s action.Status) actionsv1.ActionStatus {

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"sync/atomic"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
@@ -16,11 +17,13 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	actionsv1 "github.com/alexus-platform/alexus/gen/alexus/actions/v1"
+	orchestratorv1 "github.com/alexus-platform/alexus/gen/alexus/orchestrator/v1"
 	"github.com/alexus-platform/alexus/internal/egress"
 	"github.com/alexus-platform/alexus/internal/rpc"
 	"github.com/alexus-platform/alexus/internal/secretbox"
 	"github.com/alexus-platform/alexus/internal/store"
 	"github.com/alexus-platform/alexus/internal/tenant"
+	"github.com/alexus-platform/alexus/internal/ticket/ticketapi"
 	"github.com/alexus-platform/alexus/services/actions/action"
 	"github.com/alexus-platform/alexus/services/actions/audit"
 	"github.com/alexus-platform/alexus/services/actions/chain"
@@ -28,6 +31,10 @@ import (
 	"github.com/alexus-platform/alexus/services/actions/notify"
 	"github.com/alexus-platform/alexus/services/actions/runbook"
 	"github.com/alexus-platform/alexus/services/actions/sweep"
+	"github.com/alexus-platform/alexus/services/actions/ticketjob"
+	"github.com/alexus-platform/alexus/services/actions/ticketremote"
+	"github.com/alexus-platform/alexus/services/actions/ticketstore"
+	"github.com/alexus-platform/alexus/services/actions/ticketsync"
 	"github.com/alexus-platform/alexus/services/actions/webhook"
 )
 
@@ -44,9 +51,19 @@ type Deps struct {
 	// attempts; nil keeps River's. Tests use it to retry quickly.
 	RetryPolicy river.ClientRetryPolicy
 	// Keys open the sealed URLs of notify targets and the sealed
-	// credentials of runbooks; without them every notify and runbook
-	// action fails.
+	// credentials of runbooks and ticket integrations; without them every
+	// notify, runbook and ticket action fails.
 	Keys *secretbox.Keyring
+	// Orchestrator moves an incident when its Jira issue or ServiceNow
+	// record wins a sync (ReceiveTicketEvent and the reconcile job call
+	// its SetIncidentStatus). Nil is allowed: such a change then fails
+	// with UNAVAILABLE, and the sender retries it.
+	Orchestrator orchestratorv1.OrchestratorServiceClient
+	// TicketOptions override the Jira and ServiceNow clients' retry
+	// policy (Timeout comes from Config.TicketTimeout when zero; the HTTP
+	// client is always the plane's, through the egress policy). Tests use
+	// it to retry quickly.
+	TicketOptions ticketapi.Options
 }
 
 // Service is the action plane.
@@ -57,6 +74,8 @@ type Service struct {
 	river    *river.Client[pgx.Tx]
 	actions  *action.Store
 	audit    *audit.Log
+	tickets  *ticketstore.Store
+	sync     *ticketsync.Syncer
 	verifier *tenant.Verifier
 	ran      atomic.Bool
 }
@@ -79,6 +98,7 @@ func New(cfg Config, deps Deps) (*Service, error) {
 		log:      deps.Log.Named("actions"),
 		db:       deps.DB,
 		audit:    audit.NewLog(deps.DB),
+		tickets:  ticketstore.NewStore(deps.DB),
 		verifier: deps.Verifier,
 	}
 	// The enqueuer reads s.river when a request arrives, by which time New
@@ -92,10 +112,14 @@ func New(cfg Config, deps Deps) (*Service, error) {
 			return job.Enqueue[notify.Args](ctx, s.river, tx, a, cfg.MaxAttempts)
 		case action.KindRunbook:
 			return job.Enqueue[runbook.Args](ctx, s.river, tx, a, cfg.MaxAttempts)
+		case action.KindJira:
+			return job.Enqueue[ticketjob.JiraArgs](ctx, s.river, tx, a, cfg.MaxAttempts)
+		case action.KindServiceNow:
+			return job.Enqueue[ticketjob.ServiceNowArgs](ctx, s.river, tx, a, cfg.MaxAttempts)
 		default:
 			return fmt.Errorf("no executor for action kind %q", a.Kind)
 		}
-	}, runbook.Check)
+	}, runbook.Check, ticketjob.Check)
 
 	// All executors dial through one egress policy, so they share its
 	// cache of the tenants' allow-lists.
@@ -122,8 +146,26 @@ func New(cfg Config, deps Deps) (*Service, error) {
 	}, s.log.Named("runbook"), deps.DB, s.actions)); err != nil {
 		return nil, fmt.Errorf("register runbook worker: %w", err)
 	}
+	ticketOpts := deps.TicketOptions
+	if ticketOpts.Timeout == 0 {
+		ticketOpts.Timeout = cfg.TicketTimeout
+	}
+	remotes := ticketremote.NewOpener(deps.DB, deps.Keys, policy, ticketOpts)
+	tw := ticketjob.WorkerConfig{Remotes: remotes, Tickets: s.tickets}
+	if err := river.AddWorkerSafely(workers, ticketjob.NewJiraWorker(tw, s.log.Named("jira"), s.actions)); err != nil {
+		return nil, fmt.Errorf("register jira worker: %w", err)
+	}
+	if err := river.AddWorkerSafely(workers, ticketjob.NewServiceNowWorker(tw, s.log.Named("servicenow"), s.actions)); err != nil {
+		return nil, fmt.Errorf("register servicenow worker: %w", err)
+	}
+	s.sync = ticketsync.New(s.log.Named("ticket-sync"), remotes, s.tickets, s.actions, deps.Orchestrator)
+	// A run may take up to its interval; what it leaves is the next run's.
+	if err := river.AddWorkerSafely(workers, ticketsync.NewReconciler(s.sync, s.log.Named("ticket-reconcile"), max(cfg.TicketReconcileInterval, time.Minute))); err != nil {
+		return nil, fmt.Errorf("register ticket reconcile worker: %w", err)
+	}
 	sweeper := sweep.NewSweeper(s.log.Named("sweep"), deps.DB, s.actions,
-		webhook.Args{}.Kind(), notify.Args{}.Kind(), runbook.Args{}.Kind())
+		webhook.Args{}.Kind(), notify.Args{}.Kind(), runbook.Args{}.Kind(),
+		ticketjob.JiraArgs{}.Kind(), ticketjob.ServiceNowArgs{}.Kind())
 	if err := river.AddWorkerSafely(workers, sweeper); err != nil {
 		return nil, fmt.Errorf("register sweep worker: %w", err)
 	}
@@ -136,19 +178,25 @@ func New(cfg Config, deps Deps) (*Service, error) {
 		FetchPollInterval: cfg.PollInterval,
 		FetchCooldown:     min(cfg.PollInterval, river.FetchCooldownDefault),
 		// One queue per action kind, each with its own worker count, one
-		// for the sweep of dead actions and one for chaining the audit log.
+		// for the sweep of dead actions, one for chaining the audit log and
+		// one for reconciling tickets.
 		Queues: map[string]river.QueueConfig{
-			action.KindWebhook.Queue(): {MaxWorkers: cfg.Workers},
-			action.KindNotify.Queue():  {MaxWorkers: cfg.NotifyWorkers},
-			action.KindRunbook.Queue(): {MaxWorkers: cfg.RunbookWorkers},
-			sweep.Queue:                {MaxWorkers: 1},
-			chain.Queue:                {MaxWorkers: 1},
+			action.KindWebhook.Queue():    {MaxWorkers: cfg.Workers},
+			action.KindNotify.Queue():     {MaxWorkers: cfg.NotifyWorkers},
+			action.KindRunbook.Queue():    {MaxWorkers: cfg.RunbookWorkers},
+			action.KindJira.Queue():       {MaxWorkers: cfg.TicketWorkers},
+			action.KindServiceNow.Queue(): {MaxWorkers: cfg.TicketWorkers},
+			sweep.Queue:                   {MaxWorkers: 1},
+			chain.Queue:                   {MaxWorkers: 1},
+			ticketsync.Queue:              {MaxWorkers: 1},
 		},
-		// The sweep and the audit chaining run on the elected leader only,
-		// so replicas do not sweep or chain side by side.
+		// The sweep, the audit chaining and the ticket reconcile run on
+		// the elected leader only, so replicas do not run them side by
+		// side.
 		PeriodicJobs: []*river.PeriodicJob{
 			sweep.PeriodicJob(cfg.SweepInterval),
 			chain.PeriodicJob(cfg.AuditChainInterval),
+			ticketsync.PeriodicJob(cfg.TicketReconcileInterval),
 		},
 		RetryPolicy: deps.RetryPolicy,
 		Workers:     workers,
@@ -172,7 +220,7 @@ func (s *Service) Run(ctx context.Context, lis net.Listener) error {
 	if err != nil {
 		return fmt.Errorf("build actions gRPC server: %w", err)
 	}
-	actionsv1.RegisterActionServiceServer(srv, &handler{log: s.log, actions: s.actions, audit: s.audit})
+	actionsv1.RegisterActionServiceServer(srv, &handler{log: s.log, actions: s.actions, audit: s.audit, tickets: s.tickets, sync: s.sync})
 
 	// River gets a context that outlives ctx: cancelling the context given
 	// to Start is River's hard stop, which would cancel deliveries midway.
@@ -184,7 +232,8 @@ func (s *Service) Run(ctx context.Context, lis net.Listener) error {
 	stopHealth := context.AfterFunc(ctx, health.Shutdown)
 	defer stopHealth()
 	s.log.Info("action plane serving", zap.String("addr", lis.Addr().String()), zap.Int("webhook_workers", s.cfg.Workers), zap.Int("notify_workers", s.cfg.NotifyWorkers),
-		zap.Int("runbook_workers", s.cfg.RunbookWorkers), zap.Duration("sweep_interval", s.cfg.SweepInterval),
+		zap.Int("runbook_workers", s.cfg.RunbookWorkers), zap.Int("ticket_workers", s.cfg.TicketWorkers),
+		zap.Duration("ticket_reconcile_interval", s.cfg.TicketReconcileInterval), zap.Duration("sweep_interval", s.cfg.SweepInterval),
 		zap.Duration("audit_chain_interval", s.cfg.AuditChainInterval))
 
 	serveErr := rpc.Serve(ctx, srv, lis)

@@ -8,11 +8,14 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+
+	"github.com/alexus-platform/alexus/internal/ticket"
 )
 
 // Kind selects an action's executor.
@@ -30,6 +33,12 @@ const (
 	// AWX job template or a generic automation endpoint) with parameters
 	// checked against the runbook's schema.
 	KindRunbook Kind = "runbook"
+	// KindJira opens, comments on or moves the incident's issue in the
+	// tenant's Jira.
+	KindJira Kind = "jira"
+	// KindServiceNow opens, comments on or moves the incident's record in
+	// the tenant's ServiceNow.
+	KindServiceNow Kind = "servicenow"
 )
 
 // Queue is the River queue the kind's jobs run on: one queue per kind, so a
@@ -37,12 +46,8 @@ const (
 // its own worker count.
 func (k Kind) Queue() string { return string(k) }
 
-// Queues of kinds that have no executor yet; their names are reserved so
-// that configuration and dashboards need not change when they arrive.
-const (
-	QueueJira       = "jira"
-	QueueServiceNow = "servicenow"
-)
+// IsTicket reports whether the kind acts on a ticketing system.
+func (k Kind) IsTicket() bool { return k == KindJira || k == KindServiceNow }
 
 // Status is where an action's job stands.
 type Status string
@@ -119,6 +124,48 @@ type RunbookParams struct {
 	Params json.RawMessage `json:"params"`
 }
 
+// TicketOperation is what a ticket action does.
+type TicketOperation string
+
+// The operations of a ticket action.
+const (
+	// TicketOpen opens the incident's ticket, or finds the one an earlier
+	// attempt opened.
+	TicketOpen TicketOperation = "open"
+	// TicketComment adds a comment (Jira) or work note (ServiceNow), once
+	// per note id.
+	TicketComment TicketOperation = "comment"
+	// TicketSetState moves the incident's ticket to a state.
+	TicketSetState TicketOperation = "set_state"
+)
+
+// Limits of a ticket action, as the API declares them.
+const (
+	MaxTicketTitle       = 255
+	MaxTicketDescription = 30000
+	MaxTicketText        = 30000
+	MaxTicketNoteID      = 64
+)
+
+// TicketParams are the parameters of a jira or servicenow action.
+type TicketParams struct {
+	// Operation is what to do.
+	Operation TicketOperation `json:"operation"`
+	// Title is an opened ticket's summary (Jira) or short description
+	// (ServiceNow); required to open.
+	Title string `json:"title,omitempty"`
+	// Description is an opened ticket's description, plain text.
+	Description string `json:"description,omitempty"`
+	// NoteID makes a comment idempotent at the remote end; required to
+	// comment.
+	NoteID string `json:"note_id,omitempty"`
+	// Text is a comment's text (required to comment) or a resolution's
+	// note (ServiceNow close_notes).
+	Text string `json:"text,omitempty"`
+	// State is where SET_STATE moves the ticket; required for it.
+	State ticket.State `json:"state,omitempty"`
+}
+
 // Request asks for one action.
 type Request struct {
 	// IdempotencyKey makes the request idempotent within the tenant.
@@ -135,6 +182,9 @@ type Request struct {
 	Notify *NotifyParams
 	// Runbook carries the parameters of a KindRunbook action.
 	Runbook *RunbookParams
+	// Ticket carries the parameters of a KindJira or KindServiceNow
+	// action.
+	Ticket *TicketParams
 }
 
 // Action is the record of one action.
@@ -149,7 +199,9 @@ type Action struct {
 	// Notify holds the parameters of a KindNotify action.
 	Notify NotifyParams
 	// Runbook holds the parameters of a KindRunbook action.
-	Runbook   RunbookParams
+	Runbook RunbookParams
+	// Ticket holds the parameters of a KindJira or KindServiceNow action.
+	Ticket    TicketParams
 	Status    Status
 	Result    string
 	Attempts  int
@@ -157,13 +209,17 @@ type Action struct {
 	UpdatedAt time.Time
 }
 
-// Target is the name of the registered target the action acts on.
+// Target is the name of the registered target the action acts on; for a
+// ticket action, the tenant's integration with the kind's system ("jira",
+// "servicenow").
 func (a Action) Target() string {
 	switch a.Kind {
 	case KindNotify:
 		return a.Notify.Target
 	case KindRunbook:
 		return a.Runbook.Target
+	case KindJira, KindServiceNow:
+		return string(a.Kind)
 	}
 	return a.Webhook.Target
 }
@@ -219,7 +275,7 @@ func normalize(req Request) (Request, error) {
 			return req, fmt.Errorf("%w: webhook target %q is not a valid target name", ErrInvalid, p.Target)
 		}
 		req.Webhook = &p
-		req.Notify, req.Runbook = nil, nil
+		req.Notify, req.Runbook, req.Ticket = nil, nil, nil
 	case KindNotify:
 		if req.Notify == nil {
 			return req, fmt.Errorf("%w: a notify action needs notify parameters", ErrInvalid)
@@ -228,7 +284,7 @@ func normalize(req Request) (Request, error) {
 		if err != nil {
 			return req, err
 		}
-		req.Notify, req.Webhook, req.Runbook = &p, nil, nil
+		req.Notify, req.Webhook, req.Runbook, req.Ticket = &p, nil, nil, nil
 	case KindRunbook:
 		if req.Runbook == nil {
 			return req, fmt.Errorf("%w: a runbook action needs runbook parameters", ErrInvalid)
@@ -237,7 +293,19 @@ func normalize(req Request) (Request, error) {
 		if err != nil {
 			return req, err
 		}
-		req.Runbook, req.Webhook, req.Notify = &p, nil, nil
+		req.Runbook, req.Webhook, req.Notify, req.Ticket = &p, nil, nil, nil
+	case KindJira, KindServiceNow:
+		if req.Ticket == nil {
+			return req, fmt.Errorf("%w: a %s action needs ticket parameters", ErrInvalid, req.Kind)
+		}
+		if req.IncidentID == "" {
+			return req, fmt.Errorf("%w: a %s action must name its incident", ErrInvalid, req.Kind)
+		}
+		p, err := normalizeTicket(*req.Ticket)
+		if err != nil {
+			return req, err
+		}
+		req.Ticket, req.Webhook, req.Notify, req.Runbook = &p, nil, nil, nil
 	default:
 		return req, fmt.Errorf("%w: unknown action kind %q", ErrInvalid, req.Kind)
 	}
@@ -299,6 +367,41 @@ func normalizeRunbook(p RunbookParams) (RunbookParams, error) {
 		return p, fmt.Errorf("%w: runbook params are longer than %d bytes", ErrInvalid, MaxRunbookParams)
 	}
 	p.Params = compact.Bytes()
+	return p, nil
+}
+
+var noteIDPattern = regexp.MustCompile(`^[A-Za-z0-9_.:-]{1,64}$`)
+
+func normalizeTicket(p TicketParams) (TicketParams, error) {
+	switch {
+	case utf8.RuneCountInString(p.Title) > MaxTicketTitle:
+		return p, fmt.Errorf("%w: ticket title is longer than %d characters", ErrInvalid, MaxTicketTitle)
+	case utf8.RuneCountInString(p.Description) > MaxTicketDescription:
+		return p, fmt.Errorf("%w: ticket description is longer than %d characters", ErrInvalid, MaxTicketDescription)
+	case utf8.RuneCountInString(p.Text) > MaxTicketText:
+		return p, fmt.Errorf("%w: ticket text is longer than %d characters", ErrInvalid, MaxTicketText)
+	case p.NoteID != "" && !noteIDPattern.MatchString(p.NoteID):
+		return p, fmt.Errorf("%w: note_id must be 1 to %d letters, digits, '_', '.', ':' or '-'", ErrInvalid, MaxTicketNoteID)
+	case p.State != "" && !p.State.Valid():
+		return p, fmt.Errorf("%w: unknown ticket state %q", ErrInvalid, p.State)
+	}
+	switch p.Operation {
+	case TicketOpen:
+		// A blank title would be refused by both remotes on every attempt.
+		if strings.TrimSpace(p.Title) == "" {
+			return p, fmt.Errorf("%w: an OPEN ticket action needs a title", ErrInvalid)
+		}
+	case TicketComment:
+		if p.NoteID == "" || strings.TrimSpace(p.Text) == "" {
+			return p, fmt.Errorf("%w: a COMMENT ticket action needs a note_id and text", ErrInvalid)
+		}
+	case TicketSetState:
+		if p.State == "" {
+			return p, fmt.Errorf("%w: a SET_STATE ticket action needs a state", ErrInvalid)
+		}
+	default:
+		return p, fmt.Errorf("%w: unknown ticket operation %q", ErrInvalid, p.Operation)
+	}
 	return p, nil
 }
 

@@ -4,7 +4,7 @@
 // from pending to succeeded or failed.
 //
 // It takes and returns plain Go values; the gRPC handler converts them, and
-// the executors (packages webhook, notify and runbook) are plugged in as an
-// Enqueuer and Checks, so that this package knows nothing of the job queue
-// or of the executors' targets.
+// the executors (packages webhook, notify, runbook and ticketjob) are
+// plugged in as an Enqueuer and Checks, so that this package knows nothing
+// of the job queue or of the executors' targets.
 package action

@@ -68,6 +68,8 @@ func (s *Store) Execute(ctx context.Context, req Request) (a Action, replayed bo
 		params, err = json.Marshal(req.Notify)
 	case KindRunbook:
 		params, err = json.Marshal(req.Runbook)
+	case KindJira, KindServiceNow:
+		params, err = json.Marshal(req.Ticket)
 	default:
 		params, err = json.Marshal(req.Webhook)
 	}
@@ -241,6 +243,8 @@ func scanAction(row pgx.CollectableRow) (Action, error) {
 			dst = &a.Notify
 		case KindRunbook:
 			dst = &a.Runbook
+		case KindJira, KindServiceNow:
+			dst = &a.Ticket
 		}
 		if err := json.Unmarshal(params, dst); err != nil {
 			return Action{}, fmt.Errorf("decode params of action %s: %w", a.ID, err)
@@ -261,4 +265,22 @@ func classify(err error) error {
 		return fmt.Errorf("%w: %w", ErrUnknownTenant, err)
 	}
 	return err
+}
+
+// TicketOpPending reports whether the tenant has a pending action of kind
+// (a ticket kind) for the incident that does op, other than the action
+// except: the executors use it so that a SET_STATE or COMMENT that finds no
+// ticket yet waits for the OPEN that is still on its way.
+func (s *Store) TicketOpPending(ctx context.Context, kind Kind, incidentID string, op TicketOperation, except string) (bool, error) {
+	var pending bool
+	err := s.db.WithTenant(ctx, func(tx pgx.Tx) error {
+		return tx.QueryRow(ctx, `
+			SELECT EXISTS (SELECT FROM actions
+				WHERE status = 'pending' AND kind = $1 AND incident_id = $2 AND params->>'operation' = $3 AND id::text <> $4)`,
+			string(kind), incidentID, string(op), except).Scan(&pending)
+	})
+	if err != nil {
+		return false, fmt.Errorf("look for a pending %s %s action of incident %s: %w", kind, op, incidentID, err)
+	}
+	return pending, nil
 }

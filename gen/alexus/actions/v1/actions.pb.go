@@ -411,6 +411,9 @@ const (
 	// The ticket's status maps to no incident state (e.g. a custom status
 	// without a category) or the change did not touch the status; ignored.
 	TicketSyncOutcome_TICKET_SYNC_OUTCOME_UNMAPPED TicketSyncOutcome = 6
+	// Alexus wrote the ticket (opened it, or moved it to the incident's
+	// state); only in a ticket's sync history.
+	TicketSyncOutcome_TICKET_SYNC_OUTCOME_WRITTEN TicketSyncOutcome = 7
 )
 
 // Enum value maps for TicketSyncOutcome.
@@ -423,6 +426,7 @@ var (
 		4: "TICKET_SYNC_OUTCOME_LOCAL_WON",
 		5: "TICKET_SYNC_OUTCOME_UNKNOWN_TICKET",
 		6: "TICKET_SYNC_OUTCOME_UNMAPPED",
+		7: "TICKET_SYNC_OUTCOME_WRITTEN",
 	}
 	TicketSyncOutcome_value = map[string]int32{
 		"TICKET_SYNC_OUTCOME_UNSPECIFIED":    0,
@@ -432,6 +436,7 @@ var (
 		"TICKET_SYNC_OUTCOME_LOCAL_WON":      4,
 		"TICKET_SYNC_OUTCOME_UNKNOWN_TICKET": 5,
 		"TICKET_SYNC_OUTCOME_UNMAPPED":       6,
+		"TICKET_SYNC_OUTCOME_WRITTEN":        7,
 	}
 )
 
@@ -2307,7 +2312,7 @@ const file_alexus_actions_v1_actions_proto_rawDesc = "" +
 	"\x14NOTIFY_SEVERITY_INFO\x10\x01\x12\x1b\n" +
 	"\x17NOTIFY_SEVERITY_WARNING\x10\x02\x12\x19\n" +
 	"\x15NOTIFY_SEVERITY_ERROR\x10\x03\x12\x1c\n" +
-	"\x18NOTIFY_SEVERITY_CRITICAL\x10\x04*\x85\x02\n" +
+	"\x18NOTIFY_SEVERITY_CRITICAL\x10\x04*\xa6\x02\n" +
 	"\x11TicketSyncOutcome\x12#\n" +
 	"\x1fTICKET_SYNC_OUTCOME_UNSPECIFIED\x10\x00\x12\x1f\n" +
 	"\x1bTICKET_SYNC_OUTCOME_APPLIED\x10\x01\x12\x1c\n" +
@@ -2315,7 +2320,8 @@ const file_alexus_actions_v1_actions_proto_rawDesc = "" +
 	"\x1bTICKET_SYNC_OUTCOME_IN_SYNC\x10\x03\x12!\n" +
 	"\x1dTICKET_SYNC_OUTCOME_LOCAL_WON\x10\x04\x12&\n" +
 	"\"TICKET_SYNC_OUTCOME_UNKNOWN_TICKET\x10\x05\x12 \n" +
-	"\x1cTICKET_SYNC_OUTCOME_UNMAPPED\x10\x062\xdb\x04\n" +
+	"\x1cTICKET_SYNC_OUTCOME_UNMAPPED\x10\x06\x12\x1f\n" +
+	"\x1bTICKET_SYNC_OUTCOME_WRITTEN\x10\a2\xdb\x04\n" +
 	"\rActionService\x12b\n" +
 	"\rExecuteAction\x12'.alexus.actions.v1.ExecuteActionRequest\x1a(.alexus.actions.v1.ExecuteActionResponse\x12_\n" +
 	"\fListAuditLog\x12&.alexus.actions.v1.ListAuditLogRequest\x1a'.alexus.actions.v1.ListAuditLogResponse\x12V\n" +
