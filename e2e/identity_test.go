@@ -83,7 +83,7 @@ func TestEveryPlaneRPCRefusesBadIdentity(t *testing.T) {
 			require.NotEqual(t, codes.Unauthenticated, status.Code(err), "%s with a valid token: %v", full, err)
 		}
 	}
-	require.Equal(t, 3*45, calls, "forty-five RPCs across six services, three bad identities each")
+	require.Equal(t, 3*48, calls, "forty-eight RPCs across six services, three bad identities each")
 }
 
 func methods(d grpc.ServiceDesc) []string {

@@ -45,6 +45,8 @@ type bundle struct {
 	// db is the application-role pool on the planes' database, for
 	// provisioning what only the CLI creates (integration tokens).
 	db *store.DB
+	// keys is the planes' key ring, for provisioning sealed secrets.
+	keys *secretbox.Keyring
 }
 
 // setup starts all four planes on free ports against a fresh database and
@@ -54,7 +56,7 @@ func setup(t *testing.T) *bundle {
 	pg := storetest.New(t)
 	rdb, ns := redistest.New(t)
 
-	b := &bundle{devSecret: randBytes(32), internalSecret: randBytes(32), rdb: rdb, ns: ns, db: pg.DB}
+	b := &bundle{devSecret: randBytes(32), internalSecret: randBytes(32), rdb: rdb, ns: ns, db: pg.DB, keys: testKeyring(t)}
 	webhookSecret := randBytes(32)
 	b.sink = newSink(t, webhookSecret)
 
@@ -64,7 +66,7 @@ func setup(t *testing.T) *bundle {
 		Store:          store.Config{AdminURL: pg.AdminURL},
 		RedisURL:       redistest.URL(),
 		InternalSecret: b.internalSecret,
-		SecretKeys:     testKeyring(t),
+		SecretKeys:     b.keys,
 		Gateway:        gateway.DefaultConfig(),
 		Ingest:         ingest.DefaultConfig(),
 		Orchestrator:   orchestrator.DefaultConfig(),

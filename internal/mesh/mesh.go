@@ -150,7 +150,9 @@ func Start(ctx context.Context, log *zap.Logger, cfg Config) (_ *Mesh, err error
 				sc.MaxConns += int32(min(a.Workers+a.NotifyWorkers+a.RunbookWorkers+2*a.TicketWorkers, 48) + 16)
 			}
 			if cfg.runs(Orchestrator) {
-				sc.MaxConns += int32(min(max(cfg.Orchestrator.Concurrency/4, 8), 32)) + 8
+				// +16 for the RPCs and the River clients of the quality gate
+				// and the ticket sync (each a listener and a few workers).
+				sc.MaxConns += int32(min(max(cfg.Orchestrator.Concurrency/4, 8), 32)) + 16
 			}
 		}
 		if db, err = store.Open(ctx, sc); err != nil {

@@ -28,6 +28,7 @@ import (
 	"github.com/alexus-platform/alexus/services/orchestrator/reasoning"
 	"github.com/alexus-platform/alexus/services/orchestrator/reasoning/modelsettings"
 	"github.com/alexus-platform/alexus/services/orchestrator/reasoning/thresholds"
+	"github.com/alexus-platform/alexus/services/orchestrator/ticketsync"
 )
 
 // Deps are what the orchestrator plane talks to.
@@ -70,6 +71,8 @@ type Service struct {
 	router pipeline.OwnerRouter
 	// gate checks resolutions a while after them.
 	gate *gate.Gate
+	// tickets keeps incidents' tickets in step with them.
+	tickets *ticketsync.Sync
 }
 
 // New checks cfg and deps and returns a Service; Run starts it.
@@ -124,27 +127,43 @@ func New(cfg Config, deps Deps) (*Service, error) {
 		return nil, fmt.Errorf("orchestrator: %w", err)
 	}
 	s := &Service{cfg: cfg, deps: deps, log: log, knowledge: kh, reasoning: rh, feed: incident.NewFeed(deps.Redis, cfg.Namespace)}
-	// The store schedules gates through s.gate, which needs a worker that
-	// needs the store: the hook reads s.gate when a resolution is stored,
-	// by which time New has set it.
+	// The store schedules gates through s.gate and ticket calls through
+	// s.tickets, which need workers that need the store: the hooks read
+	// them when something is stored, by which time New has set them.
 	s.incidents = incident.NewStore(deps.DB, incident.OnResolve(func(ctx context.Context, tx pgx.Tx, inc incident.Incident) (bool, error) {
 		return s.gate.Schedule(ctx, tx, inc)
-	}))
+	}), incident.WithTickets(lateTickets{s}))
 	s.router = pipeline.OwnerRouter{Owners: kh, DefaultRoute: s.incidents.DefaultRoute}
 	worker := gate.NewWorker(gate.WorkerDeps{Store: s.incidents, Feed: s.feed, Knowledge: kh, Router: s.router, Log: log.Named("gate")})
 	if s.gate, err = gate.New(cfg.QualityGate, deps.DB, worker, log.Named("gate")); err != nil {
 		return nil, fmt.Errorf("orchestrator: %w", err)
 	}
+	tw := ticketsync.NewWorker(ticketsync.WorkerDeps{Store: s.incidents, Actions: deps.Actions, Log: log.Named("tickets")})
+	if s.tickets, err = ticketsync.New(deps.DB, tw, log.Named("tickets")); err != nil {
+		return nil, fmt.Errorf("orchestrator: %w", err)
+	}
 	return s, nil
 }
 
+// lateTickets hands the store's ticket calls to the service's ticketsync,
+// which is built after the store.
+type lateTickets struct{ s *Service }
+
+func (l lateTickets) Open(ctx context.Context, tx pgx.Tx, inc incident.Incident, req incident.TicketOpen) error {
+	return l.s.tickets.Open(ctx, tx, inc, req)
+}
+
+func (l lateTickets) Follow(ctx context.Context, tx pgx.Tx, inc incident.Incident, tr incident.Transition, tk incident.Ticket) error {
+	return l.s.tickets.Follow(ctx, tx, inc, tr, tk)
+}
+
 // Run serves ReasoningService and OrchestratorService on lis, consumes
-// the signal streams and works due quality gates until ctx is done. It then
-// stops reading, lets the entries already running finish within
-// EntryTimeout (their reasoning calls still reach this server) while those
-// not begun stay pending for another replica, stops the quality gates
-// (those cut short run again later), ends the watch streams and stops the
-// server gracefully.
+// the signal streams and works due quality gates and ticket calls until
+// ctx is done. It then stops reading, lets the entries already running
+// finish within EntryTimeout (their reasoning calls still reach this
+// server) while those not begun stay pending for another replica, stops
+// the quality gates and ticket calls (those cut short run again later),
+// ends the watch streams and stops the server gracefully.
 func (s *Service) Run(ctx context.Context, lis net.Listener) error {
 	srv, health, err := rpc.NewServer(s.log, s.deps.Verifier)
 	if err != nil {
@@ -159,6 +178,10 @@ func (s *Service) Run(ctx context.Context, lis net.Listener) error {
 		health.SetServingStatus(name, healthpb.HealthCheckResponse_SERVING)
 	}
 	if err := s.gate.Start(ctx); err != nil {
+		return err
+	}
+	if err := s.tickets.Start(ctx); err != nil {
+		_ = s.gate.Stop()
 		return err
 	}
 
@@ -194,6 +217,9 @@ func (s *Service) Run(ctx context.Context, lis net.Listener) error {
 	stopConsuming()
 	consuming.Wait()
 	if err := s.gate.Stop(); err != nil && runErr == nil {
+		runErr = err
+	}
+	if err := s.tickets.Stop(); err != nil && runErr == nil {
 		runErr = err
 	}
 	health.Shutdown()

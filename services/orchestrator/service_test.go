@@ -57,6 +57,16 @@ type fakeActions struct {
 	byKey map[string]*actionsv1.Action
 	// failures is how many calls to fail with UNAVAILABLE before succeeding.
 	failures atomic.Int32
+	// refuse, when set, answers a call with its error instead, before the
+	// call is recorded as an action (as the real plane refuses a request).
+	refuse func(*actionsv1.ExecuteActionRequest) error
+}
+
+// setRefuse makes the plane refuse the requests fn returns an error for.
+func (f *fakeActions) setRefuse(fn func(*actionsv1.ExecuteActionRequest) error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.refuse = fn
 }
 
 type actionCall struct {
@@ -71,6 +81,11 @@ func (f *fakeActions) ExecuteAction(ctx context.Context, req *actionsv1.ExecuteA
 	f.calls = append(f.calls, actionCall{id: id, req: req})
 	if f.failures.Add(-1) >= 0 {
 		return nil, status.Error(codes.Unavailable, "action plane briefly down")
+	}
+	if f.refuse != nil {
+		if err := f.refuse(req); err != nil {
+			return nil, err
+		}
 	}
 	k := string(id.Tenant) + "/" + req.GetIdempotencyKey()
 	if a, ok := f.byKey[k]; ok {
@@ -752,6 +767,10 @@ func TestEveryRPCRequiresAVerifiedIdentity(t *testing.T) {
 		},
 		"ListIncidents": func(ctx context.Context) error {
 			_, err := orchClient.ListIncidents(ctx, &orchestratorv1.ListIncidentsRequest{})
+			return err
+		},
+		"SetIncidentStatus": func(ctx context.Context) error {
+			_, err := orchClient.SetIncidentStatus(ctx, &orchestratorv1.SetIncidentStatusRequest{IncidentId: uuid.NewString(), Status: orchestratorv1.IncidentStatus_INCIDENT_STATUS_RESOLVED})
 			return err
 		},
 		"WatchIncidents": func(ctx context.Context) error {

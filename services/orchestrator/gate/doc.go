@@ -31,6 +31,15 @@
 // pipeline's escalations, naming the recurrence. Nothing is written to the
 // graph.
 //
+// A resolution is the source's or a person's (SetIncidentStatus); each
+// gets its own job, unique by its resolution time. A person may reopen a
+// resolved incident: its pending gate then finds it unresolved, or
+// resolved again at another time, and is cancelled without a verdict (the
+// new resolution's own gate judges that one), and a verdict whose incident
+// was reopened while the gate looked is refused (incident.RecordVerdict).
+// A resolution validated before its incident was reopened stays in the
+// graph.
+//
 // Either verdict is published on the transition feed, so GetIncident and
 // WatchIncidents show it. The Worker reads time from an injected clock; a
 // job that runs before its window ends (it should not) is snoozed until it

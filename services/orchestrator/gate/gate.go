@@ -31,8 +31,10 @@ const maxAttempts = 10
 // cancelling them; a cancelled gate runs again later.
 const stopTimeout = 10 * time.Second
 
-// Args are a gate job's arguments. The tenant and incident make it unique,
-// so however often a resolution is stored, one gate is scheduled.
+// Args are a gate job's arguments. The tenant, incident and resolution
+// time make it unique, so however often a resolution is stored, one gate
+// is scheduled for it, while a reopened incident resolved again gets a
+// gate for its new resolution.
 type Args struct {
 	// Tenant is the incident's tenant; the worker acts for it.
 	Tenant string `json:"tenant_id" river:"unique"`
@@ -41,6 +43,11 @@ type Args struct {
 	// Window is how long after the resolution a recurrence fails the gate:
 	// the delay configured when the gate was scheduled.
 	Window time.Duration `json:"window"`
+	// ResolvedAt is the resolution the gate checks (the incident's
+	// resolved_at). A job whose incident was reopened since, and maybe
+	// resolved again, is cancelled. Zero in jobs scheduled before it
+	// existed, which check the incident's latest resolution.
+	ResolvedAt time.Time `json:"resolved_at" river:"unique"`
 }
 
 // Kind is the River job kind.
@@ -121,7 +128,7 @@ func (g *Gate) Schedule(ctx context.Context, tx pgx.Tx, inc incident.Incident) (
 	if !Applies(inc) || inc.ResolvedAt == nil {
 		return false, nil
 	}
-	_, err = g.client.InsertTx(ctx, tx, Args{Tenant: string(t), IncidentID: inc.ID, Window: g.cfg.Delay}, &river.InsertOpts{
+	_, err = g.client.InsertTx(ctx, tx, Args{Tenant: string(t), IncidentID: inc.ID, Window: g.cfg.Delay, ResolvedAt: *inc.ResolvedAt}, &river.InsertOpts{
 		Queue:       Queue,
 		MaxAttempts: maxAttempts,
 		ScheduledAt: inc.ResolvedAt.Add(g.cfg.Delay),

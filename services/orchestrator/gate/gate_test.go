@@ -223,7 +223,7 @@ func TestResolveSchedulesTheGateOnce(t *testing.T) {
 	require.Equal(t, gate.Queue, js[0].queue)
 	require.Equal(t, "scheduled", js[0].state)
 	require.WithinDuration(t, b.t0.Add(window), js[0].scheduledAt, time.Millisecond, "due the delay after the resolution")
-	require.Equal(t, gate.Args{Tenant: string(acme), IncidentID: inc.ID, Window: window}, js[0].args)
+	require.Equal(t, gate.Args{Tenant: string(acme), IncidentID: inc.ID, Window: window, ResolvedAt: b.t0}, js[0].args)
 
 	// The resolution delivered again, by signal or by fingerprint, stores
 	// nothing and schedules nothing.

@@ -63,6 +63,19 @@ func resolutionNodes(inc incident.Incident, trs []incident.Transition, verdict i
 		title = cmp.Or(strings.TrimSpace(a.GetSummary()), fmt.Sprintf("Run the %s action %s", kind, target))
 		what = fmt.Sprintf("Alexus ran the %s action %q (action %s) for this incident.", kind, target, ex.Details["action_id"])
 		resProps["resolved_by"], resProps["action_kind"], resProps["action_target"], resProps["action_id"] = "action", kind, target, ex.Details["action_id"]
+	} else if by := lastResolution(trs).Details[incident.DetailBy]; by != "" && by != "source" {
+		// A person (or the incident's ticket) resolved it.
+		r := lastResolution(trs)
+		title = "Resolved by " + by + " without an action from Alexus"
+		what = by + " resolved the incident"
+		if src := r.Details[incident.DetailSource]; src != "" {
+			what += " (" + src + ")"
+		}
+		if reason := r.Details[incident.DetailReason]; reason != "" {
+			what += ": " + truncate(reason, maxBodyPiece)
+		}
+		what += ". Alexus ran no action."
+		resProps["resolved_by"], resProps["resolved_by_subject"] = "person", by
 	} else {
 		title = "Resolved by the source without an action from Alexus"
 		what = "The source resolved the alert; Alexus ran no action."
@@ -85,6 +98,17 @@ func resolutionNodes(inc incident.Incident, trs []incident.Transition, verdict i
 		Properties: props(resProps),
 	}
 	return issue, res
+}
+
+// lastResolution is the incident's latest resolved transition; the zero
+// Transition when it has none.
+func lastResolution(trs []incident.Transition) incident.Transition {
+	for i := len(trs) - 1; i >= 0; i-- {
+		if trs[i].Stage == incident.StageResolved {
+			return trs[i]
+		}
+	}
+	return incident.Transition{}
 }
 
 // props drops empty values and cuts long ones to the graph's limit.

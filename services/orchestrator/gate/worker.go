@@ -76,11 +76,12 @@ func NewWorker(d WorkerDeps) *Worker {
 // The verdict is stored first; a pass is then written to the knowledge
 // graph, and only then is the verdict published, so a watcher that sees a
 // validated resolution finds it in the graph. An incident that is gone
-// (deleted, or its tenant removed) or not resolved cancels the job:
-// retrying would find the same. Any other failure is returned, and River
-// retries it with backoff; a job whose verdict is stored already (a
-// redelivery) does what may not have happened after it: the graph writes
-// of a pass, which are upserts, and the publication.
+// (deleted, or its tenant removed), not resolved (reopened), or resolved
+// again since the job's resolution cancels the job: retrying would find
+// the same, and a new resolution has a job of its own. Any other failure
+// is returned, and River retries it with backoff; a job whose verdict is
+// stored already (a redelivery) does what may not have happened after it:
+// the graph writes of a pass, which are upserts, and the publication.
 func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 	t, err := tenant.Parse(job.Args.Tenant)
 	if err != nil {
@@ -97,11 +98,18 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 	if err != nil {
 		return fmt.Errorf("load incident %s: %w", job.Args.IncidentID, err)
 	}
-	if tr, ok := find(trs, incident.StageQualityGate); ok {
-		return w.finish(ctx, log, incident.Result{Incident: inc, Transition: tr}, trs)
-	}
+	// A reopened incident is not judged, even when its verdict is stored
+	// already: a resolution someone reopened is not taught to the graph.
 	if inc.Status != incident.StatusResolved || inc.ResolvedAt == nil {
+		log.Info("incident no longer resolved; quality gate dropped", zap.String("status", string(inc.Status)))
 		return river.JobCancel(fmt.Errorf("quality gate job %d: incident %s is not resolved", job.ID, inc.ID))
+	}
+	if at := job.Args.ResolvedAt; !at.IsZero() && !at.Equal(*inc.ResolvedAt) {
+		log.Info("incident reopened and resolved again; this resolution's quality gate dropped")
+		return river.JobCancel(fmt.Errorf("quality gate job %d: incident %s was resolved again at %s", job.ID, inc.ID, stamp(*inc.ResolvedAt)))
+	}
+	if tr, ok := verdictOf(trs); ok {
+		return w.finish(ctx, log, incident.Result{Incident: inc, Transition: tr}, trs)
 	}
 	if job.Args.Window <= 0 {
 		return river.JobCancel(fmt.Errorf("quality gate job %d: window %v is not positive", job.ID, job.Args.Window))
@@ -133,8 +141,10 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 			return err
 		}
 	}
+	v.ResolvedAt = from
 	res, err := w.d.Store.RecordVerdict(ctx, inc.ID, v)
-	if errors.Is(err, incident.ErrNotFound) {
+	if errors.Is(err, incident.ErrNotFound) || errors.Is(err, incident.ErrResolutionChanged) {
+		// Gone, or reopened while the gate looked: nothing to judge.
 		return river.JobCancel(fmt.Errorf("quality gate job %d: %w", job.ID, err))
 	}
 	if err != nil {
@@ -247,6 +257,20 @@ func diagnosis(trs []incident.Transition) *reasoningv1.Diagnosis {
 		_ = protojson.UnmarshalOptions{DiscardUnknown: true}.Unmarshal([]byte(tr.Details[incident.DetailResponse]), d)
 	}
 	return d
+}
+
+// verdictOf is the verdict on the incident's latest resolution: a
+// quality_gate transition after its last resolved one.
+func verdictOf(trs []incident.Transition) (incident.Transition, bool) {
+	for i := len(trs) - 1; i >= 0; i-- {
+		switch trs[i].Stage {
+		case incident.StageQualityGate:
+			return trs[i], true
+		case incident.StageResolved:
+			return incident.Transition{}, false
+		}
+	}
+	return incident.Transition{}, false
 }
 
 func find(trs []incident.Transition, st incident.Stage) (incident.Transition, bool) {

@@ -15,7 +15,7 @@ func IncidentToProto(inc Incident) *orchestratorv1.Incident {
 		Source:            inc.Source,
 		Title:             inc.Title,
 		Resource:          inc.Resource,
-		Status:            orchestratorv1.IncidentStatus_INCIDENT_STATUS_OPEN,
+		Status:            inc.Status.Proto(),
 		Severity:          inc.Severity,
 		Intent:            inc.Intent,
 		Decision:          inc.Decision,
@@ -24,9 +24,6 @@ func IncidentToProto(inc Incident) *orchestratorv1.Incident {
 		CreatedAt:         timestamppb.New(inc.CreatedAt),
 		LastSeenAt:        timestamppb.New(inc.LastSeenAt),
 		ResolutionQuality: inc.ResolutionQuality.Proto(),
-	}
-	if inc.Status == StatusResolved {
-		out.Status = orchestratorv1.IncidentStatus_INCIDENT_STATUS_RESOLVED
 	}
 	if inc.ResolvedAt != nil {
 		out.ResolvedAt = timestamppb.New(*inc.ResolvedAt)

@@ -130,6 +130,8 @@ func (h *Handler) statusOf(ctx context.Context, op string, err error) error {
 		return status.Error(codes.NotFound, "incident not found")
 	case errors.Is(err, ErrBadPageToken):
 		return status.Error(codes.InvalidArgument, "invalid page_token")
+	case errors.Is(err, ErrStatusChange):
+		return status.Error(codes.FailedPrecondition, err.Error())
 	}
 	return rpc.StatusOf(ctx, h.log, op, err)
 }

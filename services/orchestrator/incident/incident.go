@@ -14,9 +14,11 @@ import (
 // incident_transitions.stage.
 type Stage string
 
-// The stages. The pipeline stages, resolved and quality_gate happen at
-// most once per incident (a partial unique index enforces it); repeated
-// may happen any number of times.
+// The stages. The pipeline stages happen at most once per incident (a
+// partial unique index enforces it). Repeated, and the status changes
+// (resolved, acknowledged, reopened) with the quality gate's verdict on
+// each resolution, may happen any number of times: a reopened incident is
+// resolved again.
 const (
 	StageReceived   Stage = "received"
 	StageClassify   Stage = "classify"
@@ -33,10 +35,27 @@ const (
 	// StageQualityGate is the quality gate's verdict on the resolution, a
 	// while after it (see package gate).
 	StageQualityGate Stage = "quality_gate"
+	// StageAcknowledged is a person, or the incident's ticket, saying
+	// someone is on the incident (SetStatus).
+	StageAcknowledged Stage = "acknowledged"
+	// StageReopened is a person, or the incident's ticket, reopening a
+	// resolved or acknowledged incident (SetStatus).
+	StageReopened Stage = "reopened"
 )
 
 // Once reports whether s can happen only once per incident.
-func (s Stage) Once() bool { return s != StageRepeated }
+func (s Stage) Once() bool {
+	switch s {
+	case StageRepeated, StageResolved, StageQualityGate, StageAcknowledged, StageReopened:
+		return false
+	}
+	return true
+}
+
+// statusStage reports whether s changes the incident's status.
+func statusStage(s Stage) bool {
+	return s == StageResolved || s == StageAcknowledged || s == StageReopened
+}
 
 // Proto returns the API enum of s.
 func (s Stage) Proto() orchestratorv1.Stage {
@@ -50,7 +69,28 @@ type Status string
 const (
 	StatusOpen     Status = "open"
 	StatusResolved Status = "resolved"
+	// StatusAcknowledged is an unresolved incident someone is on.
+	StatusAcknowledged Status = "acknowledged"
 )
+
+// Proto returns the API enum of s.
+func (s Status) Proto() orchestratorv1.IncidentStatus {
+	return orchestratorv1.IncidentStatus(orchestratorv1.IncidentStatus_value["INCIDENT_STATUS_"+strings.ToUpper(string(s))])
+}
+
+// ParseStatus is the stored form of the API status s; ok is false for
+// INCIDENT_STATUS_UNSPECIFIED and values the API does not define.
+func ParseStatus(s orchestratorv1.IncidentStatus) (Status, bool) {
+	switch s {
+	case orchestratorv1.IncidentStatus_INCIDENT_STATUS_OPEN:
+		return StatusOpen, true
+	case orchestratorv1.IncidentStatus_INCIDENT_STATUS_ACKNOWLEDGED:
+		return StatusAcknowledged, true
+	case orchestratorv1.IncidentStatus_INCIDENT_STATUS_RESOLVED:
+		return StatusResolved, true
+	}
+	return "", false
+}
 
 // Quality is what the quality gate made of an incident's resolution, as
 // stored in incidents.resolution_quality.
@@ -134,6 +174,13 @@ var (
 	ErrSignalNotFound = errors.New("signal not found")
 	// ErrBadPageToken reports a page token this store did not issue.
 	ErrBadPageToken = errors.New("invalid page token")
+	// ErrStatusChange reports a status change the incident's status does
+	// not allow, such as acknowledging a resolved incident.
+	ErrStatusChange = errors.New("status change not allowed")
+	// ErrResolutionChanged reports a quality gate verdict on a resolution
+	// the incident no longer has: it was reopened, and maybe resolved
+	// again, since the gate read it.
+	ErrResolutionChanged = errors.New("the resolution was reopened")
 )
 
 // SeverityText is the stored form of s, e.g. "critical".

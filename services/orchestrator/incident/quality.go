@@ -81,13 +81,18 @@ type Verdict struct {
 	Details map[string]string
 	// Triage, when set, is queued with the verdict.
 	Triage *NewTriageItem
+	// ResolvedAt is when the resolution the verdict judges happened: the
+	// incident's resolved_at as the gate read it.
+	ResolvedAt time.Time
 }
 
 // RecordVerdict stores v as the incident's quality_gate transition, sets
 // its resolution quality and stage, and queues v's triage item, all in one
-// transaction. The verdict is stored once: when the incident has one
-// already, that one is returned with New false and nothing changes. An
-// incident the tenant does not have is ErrNotFound.
+// transaction. The verdict is stored once per resolution: when the
+// incident has one after its latest resolution already, that one is
+// returned with New false and nothing changes. An incident no longer
+// resolved at v.ResolvedAt (it was reopened since the gate read it) is
+// ErrResolutionChanged; one the tenant does not have is ErrNotFound.
 func (s *Store) RecordVerdict(ctx context.Context, id string, v Verdict) (Result, error) {
 	t, err := tenant.Require(ctx)
 	if err != nil {
@@ -101,9 +106,27 @@ func (s *Store) RecordVerdict(ctx context.Context, id string, v Verdict) (Result
 		if err := lockByID(ctx, tx, t, id); err != nil {
 			return err
 		}
+		inc, err := loadIncident(ctx, tx, t, id)
+		if err != nil {
+			return err
+		}
+		if inc.Status != StatusResolved || inc.ResolvedAt == nil || !inc.ResolvedAt.Equal(v.ResolvedAt) {
+			return fmt.Errorf("record quality gate of incident %s resolved at %s: %w", id, v.ResolvedAt.UTC().Format(time.RFC3339Nano), ErrResolutionChanged)
+		}
+		tr, err := scanTransition(tx.QueryRow(ctx, selectTransition+`
+			WHERE tenant_id = $1 AND incident_id = $2 AND stage = 'quality_gate'
+			  AND sequence > (SELECT coalesce(max(sequence), 0) FROM incident_transitions
+			                  WHERE tenant_id = $1 AND incident_id = $2 AND stage = 'resolved')
+			ORDER BY sequence DESC LIMIT 1`, string(t), id))
+		if err == nil {
+			out = Result{Incident: inc, Transition: tr}
+			return nil
+		}
+		if !errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("look up the quality gate of incident %s: %w", id, err)
+		}
 		res, err := addTransition(ctx, tx, t, id, StageUpdate{Stage: StageQualityGate, Summary: v.Summary, Details: v.Details})
-		if err != nil || !res.New {
-			out = res
+		if err != nil {
 			return err
 		}
 		b := &pgx.Batch{}
@@ -120,9 +143,11 @@ func (s *Store) RecordVerdict(ctx context.Context, id string, v Verdict) (Result
 		if err := tx.SendBatch(ctx, b).Close(); err != nil {
 			return fmt.Errorf("record quality gate of incident %s: %w", id, err)
 		}
-		res.Incident, err = loadIncident(ctx, tx, t, id)
+		if res.Incident, err = loadIncident(ctx, tx, t, id); err != nil {
+			return err
+		}
 		out = res
-		return err
+		return s.followTicket(ctx, tx, t, res.Incident, res.Transition)
 	})
 	if err != nil {
 		return Result{}, err

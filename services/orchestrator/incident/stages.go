@@ -13,10 +13,11 @@ import (
 	"github.com/alexus-platform/alexus/internal/tenant"
 )
 
-// onceConflict names the partial unique index that keeps each stage but
-// "repeated" to once per incident (incident_transitions_once, as the latest
-// migration defines it), so an insert of a stage stored already is skipped.
-const onceConflict = `ON CONFLICT (tenant_id, incident_id, stage) WHERE stage IN ('received', 'classify', 'branch', 'confidence', 'execute', 'clarify', 'escalate', 'resolved', 'answered', 'quality_gate') DO NOTHING`
+// onceConflict names the partial unique index that keeps each pipeline
+// stage to once per incident (incident_transitions_once, as the latest
+// migration defines it: the stages for which Stage.Once is true), so an
+// insert of a stage stored already is skipped.
+const onceConflict = `ON CONFLICT (tenant_id, incident_id, stage) WHERE stage IN ('received', 'classify', 'branch', 'confidence', 'execute', 'clarify', 'escalate', 'answered') DO NOTHING`
 
 // ErrStageStored reports that a stage AddStages was given is stored
 // already: another delivery of the same entry got there first. Nothing of
@@ -41,9 +42,11 @@ func (it *NewTriageItem) ID() string {
 
 // AddStages stores us as the incident's next transitions, in order, and
 // updates the incident once, all in one transaction sent in one round
-// trip; a stage with a Triage item also queues that item. When any stage
-// that happens once is stored already, nothing is stored and the error
-// wraps ErrStageStored.
+// trip; a stage with a Triage item also queues that item, and one with a
+// Ticket asks for the incident's ticket (handed to the Store's Tickets in
+// the same transaction, as are answered stages of an incident with a
+// ticket). When any stage that happens once is stored already, nothing is
+// stored and the error wraps ErrStageStored.
 func (s *Store) AddStages(ctx context.Context, incidentID string, us []StageUpdate) ([]Result, error) {
 	t, err := tenant.Require(ctx)
 	if err != nil {
@@ -55,8 +58,16 @@ func (s *Store) AddStages(ctx context.Context, incidentID string, us []StageUpda
 	stages := make([]string, len(us))
 	summaries := make([]string, len(us))
 	details := make([][]byte, len(us))
-	var last StageUpdate
+	var (
+		last   StageUpdate
+		ticket *TicketOpen
+		follow bool
+	)
 	for i, u := range us {
+		if u.Ticket != nil && s.tickets != nil {
+			ticket = u.Ticket
+		}
+		follow = follow || (s.tickets != nil && u.Stage == StageAnswered)
 		stages[i], summaries[i] = string(u.Stage), u.Summary
 		if details[i], err = jsonMap(u.Details); err != nil {
 			return nil, fmt.Errorf("encode %s details of incident %s: %w", u.Stage, incidentID, err)
@@ -85,6 +96,9 @@ func (s *Store) AddStages(ctx context.Context, incidentID string, us []StageUpda
 					return err
 				}
 			}
+		}
+		if ticket != nil {
+			queueTicketOpen(b, t, incidentID, ticket)
 		}
 		b.Queue(updateIncident, updateIncidentArgs(t, incidentID, last)...)
 		b.Queue(selectIncident+` WHERE i.tenant_id = $1 AND i.id = $2`, string(t), incidentID)
@@ -115,6 +129,14 @@ func (s *Store) AddStages(ctx context.Context, incidentID string, us []StageUpda
 				}
 			}
 		}
+		opened := false
+		if ticket != nil {
+			tag, err := br.Exec()
+			if err != nil {
+				return fmt.Errorf("record the ticket request of incident %s: %w", incidentID, err)
+			}
+			opened = tag.RowsAffected() == 1
+		}
 		if _, err := br.Exec(); err != nil {
 			return fmt.Errorf("update incident %s: %w", incidentID, err)
 		}
@@ -128,6 +150,40 @@ func (s *Store) AddStages(ctx context.Context, incidentID string, us []StageUpda
 		}
 		for _, tr := range trs {
 			out = append(out, Result{Incident: inc, Transition: tr, New: true})
+		}
+		if !opened && !follow {
+			return nil
+		}
+		// The ticket's jobs are queued in this transaction, after the batch.
+		if err := br.Close(); err != nil {
+			return fmt.Errorf("store stages of incident %s: %w", incidentID, err)
+		}
+		if opened {
+			if err := s.tickets.Open(ctx, tx, inc, *ticket); err != nil {
+				return fmt.Errorf("queue the ticket of incident %s: %w", incidentID, err)
+			}
+			// A person acknowledged or resolved the incident while the
+			// pipeline decided: the new ticket follows that status too.
+			if inc.Status != StatusOpen {
+				tr, err := scanTransition(tx.QueryRow(ctx, selectTransition+`
+					WHERE tenant_id = $1 AND incident_id = $2 AND stage IN ('resolved', 'acknowledged', 'reopened')
+					ORDER BY sequence DESC LIMIT 1`, string(t), incidentID))
+				if err != nil {
+					return fmt.Errorf("look up the status change of incident %s: %w", incidentID, err)
+				}
+				if err := s.followTicket(ctx, tx, t, inc, tr); err != nil {
+					return err
+				}
+			}
+		}
+		if follow {
+			for _, tr := range trs {
+				if tr.Stage == StageAnswered {
+					if err := s.followTicket(ctx, tx, t, inc, tr); err != nil {
+						return err
+					}
+				}
+			}
 		}
 		return nil
 	})

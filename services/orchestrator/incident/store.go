@@ -29,14 +29,18 @@ type Store struct {
 	db *store.DB
 	// onResolve, when set, runs in the transaction of each resolution.
 	onResolve ResolveHook
-	// routes are the tenants' default escalation routes, read on every
-	// escalation.
-	routes *tenantcache.Cache[string]
+	// tickets, when set, queues the calls that keep incidents' tickets in
+	// step, in the transactions that store what they follow.
+	tickets Tickets
+	// settings are the tenants' triage settings, read on every decision
+	// (the ticket system) and escalation (the default route).
+	settings *tenantcache.Cache[TriageSettings]
 }
 
-// routeTTL is how long a replica routes escalations by a tenant's default
-// route as it last read it; this replica's own changes apply at once.
-const routeTTL = 5 * time.Second
+// settingsTTL is how long a replica routes escalations and opens tickets
+// by a tenant's triage settings as it last read them; this replica's own
+// changes apply at once.
+const settingsTTL = 5 * time.Second
 
 // ResolveHook runs inside the transaction that resolves an incident, with
 // the incident as resolved, and reports whether it scheduled a quality
@@ -56,7 +60,7 @@ func OnResolve(hook ResolveHook) Option { return func(s *Store) { s.onResolve = 
 // NewStore returns a Store over db.
 func NewStore(db *store.DB, opts ...Option) *Store {
 	s := &Store{db: db}
-	s.routes = tenantcache.New(routeTTL, s.readDefaultRoute)
+	s.settings = tenantcache.New(settingsTTL, s.readSettings)
 	for _, o := range opts {
 		o(s)
 	}
@@ -201,6 +205,10 @@ type StageUpdate struct {
 	Decision *reasoningv1.Decision
 	// Triage, when set, is queued with the stage (AddStages only).
 	Triage *NewTriageItem
+	// Ticket, when set, asks for the incident's ticket with the stage,
+	// unless it was asked for before (AddStages only, and only with a
+	// Store that has Tickets).
+	Ticket *TicketOpen
 }
 
 // Repeat counts one more occurrence of the signal for the stream entry
@@ -261,11 +269,14 @@ func (s *Store) Repeat(ctx context.Context, signalID, entryID string, seenAt tim
 	return out, nil
 }
 
-// Resolve marks a signal and its incident resolved: the signal signalID,
-// or, when signalID is empty, every open signal with fingerprint. An
-// incident already resolved is left alone, so Resolve is idempotent. It
-// returns one Result per incident it resolved. A signalID not stored yet
-// is ErrSignalNotFound.
+// Resolve applies the source's resolution of a signal: the signal
+// signalID, or, when signalID is empty, every signal with fingerprint the
+// source has not resolved yet. Each signal is resolved once: a signal
+// resolved already is left alone, so a redelivered or repeated resolution
+// changes nothing, even when a person reopened the incident since. The
+// incident of each newly resolved signal is resolved with it unless it is
+// resolved already (by a person). Resolve returns one Result per incident
+// it resolved. A signalID not stored yet is ErrSignalNotFound.
 func (s *Store) Resolve(ctx context.Context, signalID, fingerprint string, at time.Time) ([]Result, error) {
 	t, err := tenant.Require(ctx)
 	if err != nil {
@@ -287,15 +298,15 @@ func (s *Store) Resolve(ctx context.Context, signalID, fingerprint string, at ti
 			rows, err := tx.Query(ctx, `
 				SELECT i.id::text FROM incidents i
 				JOIN signals s ON s.tenant_id = i.tenant_id AND s.id = i.signal_id
-				WHERE i.tenant_id = $1 AND s.fingerprint = $2 AND i.status = 'open'
+				WHERE i.tenant_id = $1 AND s.fingerprint = $2 AND s.status <> 'resolved'
 				ORDER BY i.id
 				FOR UPDATE OF i`, string(t), fingerprint)
 			if err != nil {
-				return fmt.Errorf("find open incidents with fingerprint %q: %w", fingerprint, err)
+				return fmt.Errorf("find unresolved signals with fingerprint %q: %w", fingerprint, err)
 			}
 			ids, err = pgx.CollectRows(rows, pgx.RowTo[string])
 			if err != nil {
-				return fmt.Errorf("find open incidents with fingerprint %q: %w", fingerprint, err)
+				return fmt.Errorf("find unresolved signals with fingerprint %q: %w", fingerprint, err)
 			}
 		}
 		for _, id := range ids {
@@ -315,46 +326,68 @@ func (s *Store) Resolve(ctx context.Context, signalID, fingerprint string, at ti
 	return out, nil
 }
 
+// resolveOne applies the source's resolution to the locked incident id
+// and its signal. The signal's UPDATE is the guard that makes it happen
+// once per signal (see Resolve).
 func (s *Store) resolveOne(ctx context.Context, tx pgx.Tx, t tenant.ID, id string, at time.Time) (Result, bool, error) {
 	tag, err := tx.Exec(ctx, `
-		UPDATE incidents SET status = 'resolved', stage = 'resolved', resolved_at = $3, updated_at = now()
-		WHERE tenant_id = $1 AND id = $2 AND status = 'open'`, string(t), id, at)
+		UPDATE signals s SET status = 'resolved', resolved_at = $3, last_seen_at = greatest(s.last_seen_at, $3)
+		FROM incidents i
+		WHERE i.tenant_id = $1 AND i.id = $2 AND s.tenant_id = i.tenant_id AND s.id = i.signal_id AND s.status <> 'resolved'`,
+		string(t), id, at)
 	if err != nil {
-		return Result{}, false, fmt.Errorf("resolve incident %s: %w", id, err)
+		return Result{}, false, fmt.Errorf("resolve signal of incident %s: %w", id, err)
 	}
 	if tag.RowsAffected() == 0 {
 		return Result{}, false, nil
 	}
-	_, err = tx.Exec(ctx, `
-		UPDATE signals s SET status = 'resolved', resolved_at = $3, last_seen_at = greatest(s.last_seen_at, $3)
-		FROM incidents i
-		WHERE i.tenant_id = $1 AND i.id = $2 AND s.tenant_id = i.tenant_id AND s.id = i.signal_id`, string(t), id, at)
+	tag, err = tx.Exec(ctx, `
+		UPDATE incidents SET status = 'resolved', resolved_at = $3, updated_at = now()
+		WHERE tenant_id = $1 AND id = $2 AND status <> 'resolved'`, string(t), id, at)
 	if err != nil {
-		return Result{}, false, fmt.Errorf("resolve signal of incident %s: %w", id, err)
+		return Result{}, false, fmt.Errorf("resolve incident %s: %w", id, err)
+	}
+	if tag.RowsAffected() == 0 {
+		// A person resolved the incident before its alert stopped.
+		return Result{}, false, nil
 	}
 	res, err := addTransition(ctx, tx, t, id, StageUpdate{
 		Stage:   StageResolved,
 		Summary: "the source resolved the alert",
-		Details: map[string]string{"resolved_at": at.UTC().Format(time.RFC3339Nano)},
+		Details: map[string]string{"resolved_at": at.UTC().Format(time.RFC3339Nano), "by": "source"},
 	})
-	if err != nil || !res.New {
-		return res, false, err
-	}
-	if s.onResolve == nil {
-		return res, true, nil
-	}
-	scheduled, err := s.onResolve(ctx, tx, res.Incident)
 	if err != nil {
-		return Result{}, false, fmt.Errorf("after resolving incident %s: %w", id, err)
+		return Result{}, false, err
 	}
-	if scheduled {
-		_, err = tx.Exec(ctx, `UPDATE incidents SET resolution_quality = 'pending' WHERE tenant_id = $1 AND id = $2`, string(t), id)
-		if err != nil {
-			return Result{}, false, fmt.Errorf("mark the quality gate of incident %s pending: %w", id, err)
-		}
-		res.Incident.ResolutionQuality = QualityPending
+	if res, err = s.afterResolve(ctx, tx, t, res); err != nil {
+		return Result{}, false, err
 	}
 	return res, true, nil
+}
+
+// afterResolve does what every resolution of the locked incident does in
+// its transaction, res being the resolved transition just stored: it
+// schedules the quality gate (marking the resolution's quality pending when
+// one was) and queues the ticket's update.
+func (s *Store) afterResolve(ctx context.Context, tx pgx.Tx, t tenant.ID, res Result) (Result, error) {
+	id := res.Incident.ID
+	if s.onResolve != nil {
+		scheduled, err := s.onResolve(ctx, tx, res.Incident)
+		if err != nil {
+			return Result{}, fmt.Errorf("after resolving incident %s: %w", id, err)
+		}
+		if scheduled {
+			_, err = tx.Exec(ctx, `UPDATE incidents SET resolution_quality = 'pending' WHERE tenant_id = $1 AND id = $2`, string(t), id)
+			if err != nil {
+				return Result{}, fmt.Errorf("mark the quality gate of incident %s pending: %w", id, err)
+			}
+			res.Incident.ResolutionQuality = QualityPending
+		}
+	}
+	if err := s.followTicket(ctx, tx, t, res.Incident, res.Transition); err != nil {
+		return Result{}, err
+	}
+	return res, nil
 }
 
 // Get returns the incident id with its transitions, oldest first.

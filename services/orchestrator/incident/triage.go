@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -159,30 +160,53 @@ func (s *Store) ListTriage(ctx context.Context, f TriageFilter, pageSize int, pa
 	return out, next, nil
 }
 
+// TriageSettings are a tenant's triage settings.
+type TriageSettings struct {
+	// DefaultRoute is where escalations go when the affected CI has no
+	// owner; empty for nowhere.
+	DefaultRoute string
+	// TicketSystem is TicketJira, TicketServiceNow, or empty for no
+	// tickets.
+	TicketSystem string
+	// TicketEveryIncident opens a ticket for every decided incident, not
+	// only for escalated ones; it does nothing without a TicketSystem.
+	TicketEveryIncident bool
+}
+
+// Settings returns the tenant's triage settings, as this replica last read
+// them (within a few seconds).
+func (s *Store) Settings(ctx context.Context) (TriageSettings, error) { return s.settings.Get(ctx) }
+
 // DefaultRoute is where the tenant's escalations go when the affected CI
 // has no owner; empty when the tenant set none.
-func (s *Store) DefaultRoute(ctx context.Context) (string, error) { return s.routes.Get(ctx) }
+func (s *Store) DefaultRoute(ctx context.Context) (string, error) {
+	st, err := s.settings.Get(ctx)
+	return st.DefaultRoute, err
+}
 
-func (s *Store) readDefaultRoute(ctx context.Context) (string, error) {
+func (s *Store) readSettings(ctx context.Context) (TriageSettings, error) {
 	t, err := tenant.Require(ctx)
 	if err != nil {
-		return "", err
+		return TriageSettings{}, err
 	}
-	var route string
+	var st TriageSettings
 	err = s.db.WithTenant(ctx, func(tx pgx.Tx) error {
-		err := tx.QueryRow(ctx, `SELECT default_route FROM tenant_triage_settings WHERE tenant_id = $1`, string(t)).Scan(&route)
+		err := tx.QueryRow(ctx, `
+			SELECT default_route, ticket_system, ticket_every_incident FROM tenant_triage_settings WHERE tenant_id = $1`,
+			string(t)).Scan(&st.DefaultRoute, &st.TicketSystem, &st.TicketEveryIncident)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return nil
 		}
 		return err
 	})
 	if err != nil {
-		return "", fmt.Errorf("read the default escalation route: %w", err)
+		return TriageSettings{}, fmt.Errorf("read the triage settings: %w", err)
 	}
-	return route, nil
+	return st, nil
 }
 
-// SetDefaultRoute replaces the tenant's default escalation route.
+// SetDefaultRoute replaces the tenant's default escalation route and
+// leaves its other settings as they are.
 func (s *Store) SetDefaultRoute(ctx context.Context, route string) error {
 	t, err := tenant.Require(ctx)
 	if err != nil {
@@ -190,7 +214,7 @@ func (s *Store) SetDefaultRoute(ctx context.Context, route string) error {
 	}
 	// Forgotten once the change is committed (or not), so no read of the
 	// old route is cached after it.
-	defer s.routes.Forget(t)
+	defer s.settings.Forget(t)
 	return s.db.WithTenant(ctx, func(tx pgx.Tx) error {
 		_, err := tx.Exec(ctx, `
 			INSERT INTO tenant_triage_settings (tenant_id, default_route) VALUES ($1, $2)
@@ -200,6 +224,34 @@ func (s *Store) SetDefaultRoute(ctx context.Context, route string) error {
 			return fmt.Errorf("set the default escalation route: %w", err)
 		}
 		return audit.Append(ctx, tx, EventTriageSettingsSet, "triage_settings", map[string]string{"default_route": route})
+	})
+}
+
+// SetSettings replaces the tenant's triage settings. A TicketSystem other
+// than TicketJira, TicketServiceNow or empty is refused.
+func (s *Store) SetSettings(ctx context.Context, st TriageSettings) error {
+	t, err := tenant.Require(ctx)
+	if err != nil {
+		return err
+	}
+	if st.TicketSystem != "" && st.TicketSystem != TicketJira && st.TicketSystem != TicketServiceNow {
+		return fmt.Errorf("set the triage settings: unknown ticket system %q", st.TicketSystem)
+	}
+	defer s.settings.Forget(t)
+	return s.db.WithTenant(ctx, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `
+			INSERT INTO tenant_triage_settings (tenant_id, default_route, ticket_system, ticket_every_incident) VALUES ($1, $2, $3, $4)
+			ON CONFLICT (tenant_id) DO UPDATE SET default_route = excluded.default_route, ticket_system = excluded.ticket_system,
+			  ticket_every_incident = excluded.ticket_every_incident, updated_at = now()`,
+			string(t), st.DefaultRoute, st.TicketSystem, st.TicketEveryIncident)
+		if err != nil {
+			return fmt.Errorf("set the triage settings: %w", err)
+		}
+		return audit.Append(ctx, tx, EventTriageSettingsSet, "triage_settings", map[string]string{
+			"default_route":         st.DefaultRoute,
+			"ticket_system":         st.TicketSystem,
+			"ticket_every_incident": strconv.FormatBool(st.TicketEveryIncident),
+		})
 	})
 }
 

@@ -9,6 +9,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	actionsv1 "github.com/alexus-platform/alexus/gen/alexus/actions/v1"
 	orchestratorv1 "github.com/alexus-platform/alexus/gen/alexus/orchestrator/v1"
 	"github.com/alexus-platform/alexus/internal/tenant"
 )
@@ -63,23 +64,57 @@ func (h *Handler) AnswerTriageItem(ctx context.Context, req *orchestratorv1.Answ
 
 // GetTriageSettings implements OrchestratorService.
 func (h *Handler) GetTriageSettings(ctx context.Context, _ *orchestratorv1.GetTriageSettingsRequest) (*orchestratorv1.GetTriageSettingsResponse, error) {
-	route, err := h.store.DefaultRoute(ctx)
+	st, err := h.store.Settings(ctx)
 	if err != nil {
 		return nil, h.triageStatus(ctx, "get triage settings", err)
 	}
-	return &orchestratorv1.GetTriageSettingsResponse{Settings: &orchestratorv1.TriageSettings{DefaultRoute: route}}, nil
+	return &orchestratorv1.GetTriageSettingsResponse{Settings: settingsToProto(st)}, nil
 }
 
-// SetTriageSettings implements OrchestratorService.
+// SetTriageSettings implements OrchestratorService. Whether the tenant has
+// an integration for the ticket system is the action plane's to say: a
+// ticket it cannot open is refused there, and the refusal is recorded on
+// the incident's ticket request.
 func (h *Handler) SetTriageSettings(ctx context.Context, req *orchestratorv1.SetTriageSettingsRequest) (*orchestratorv1.SetTriageSettingsResponse, error) {
-	route := strings.TrimSpace(req.GetSettings().GetDefaultRoute())
+	in := req.GetSettings()
+	route := strings.TrimSpace(in.GetDefaultRoute())
 	if strings.ContainsFunc(route, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
 		return nil, status.Error(codes.InvalidArgument, "default_route must not contain control characters")
 	}
-	if err := h.store.SetDefaultRoute(ctx, route); err != nil {
+	system, ok := ticketSystemText(in.GetTicketSystem())
+	if !ok {
+		return nil, status.Errorf(codes.InvalidArgument, "ticket_system %d is not a ticket system", in.GetTicketSystem())
+	}
+	st := TriageSettings{DefaultRoute: route, TicketSystem: system, TicketEveryIncident: in.GetTicketEveryIncident()}
+	if err := h.store.SetSettings(ctx, st); err != nil {
 		return nil, h.triageStatus(ctx, "set triage settings", err)
 	}
-	return &orchestratorv1.SetTriageSettingsResponse{Settings: &orchestratorv1.TriageSettings{DefaultRoute: route}}, nil
+	return &orchestratorv1.SetTriageSettingsResponse{Settings: settingsToProto(st)}, nil
+}
+
+// ticketSystemText is the stored form of s; ok is false for a value the
+// API does not define.
+func ticketSystemText(s actionsv1.TicketSystem) (string, bool) {
+	switch s {
+	case actionsv1.TicketSystem_TICKET_SYSTEM_UNSPECIFIED:
+		return "", true
+	case actionsv1.TicketSystem_TICKET_SYSTEM_JIRA:
+		return TicketJira, true
+	case actionsv1.TicketSystem_TICKET_SYSTEM_SERVICENOW:
+		return TicketServiceNow, true
+	}
+	return "", false
+}
+
+func settingsToProto(st TriageSettings) *orchestratorv1.TriageSettings {
+	out := &orchestratorv1.TriageSettings{DefaultRoute: st.DefaultRoute, TicketEveryIncident: st.TicketEveryIncident}
+	switch st.TicketSystem {
+	case TicketJira:
+		out.TicketSystem = actionsv1.TicketSystem_TICKET_SYSTEM_JIRA
+	case TicketServiceNow:
+		out.TicketSystem = actionsv1.TicketSystem_TICKET_SYSTEM_SERVICENOW
+	}
+	return out
 }
 
 func (h *Handler) triageStatus(ctx context.Context, op string, err error) error {

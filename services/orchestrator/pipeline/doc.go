@@ -32,4 +32,11 @@
 // never repeats a model call or a stored stage, and at worst reruns
 // heuristic stages, which give the same answers. The tenant of every entry
 // is the one in its stream's key, never the one its payload names.
+//
+// When the tenant's triage settings name a ticket system, the decision
+// stage of an escalated incident (or of every decided one, with
+// ticket_every_incident) asks for the incident's ticket: the request is
+// stored with the stage, in its transaction, and package ticketsync opens
+// the ticket from there, so the decision neither waits for the ticketing
+// system nor fails with it.
 package pipeline

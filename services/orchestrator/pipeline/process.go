@@ -247,7 +247,9 @@ const (
 
 // decide runs the decision's stage: execute hands the recommended action to
 // the action plane under a key derived from the incident, so a retried
-// execute performs the action once; clarify and escalate record why.
+// execute performs the action once; clarify and escalate record why. When
+// the tenant has a ticket system, the stage also asks for the incident's
+// ticket (see ticketFor), stored with it and opened by ticketsync.
 func (p *Processor) decide(ctx context.Context, id string, inc incident.Incident, sig *signalv1.Signal, cls *reasoningv1.Classification, diag *reasoningv1.Diagnosis, check *reasoningv1.CheckConfidenceResponse, done *progress) error {
 	reason := check.GetReason()
 	stage := incident.StageEscalate
@@ -282,7 +284,13 @@ func (p *Processor) decide(ctx context.Context, id string, inc incident.Incident
 			summary = fmt.Sprintf("escalated to %s: %s", cmp.Or(route, "nobody (no route configured)"), reason)
 		}
 		details["triage_item_id"] = incident.TriageItemID(id, item.Kind)
-		return incident.StageUpdate{Summary: truncate(summary, 300), Details: details, Triage: &item}, nil
+		tk, err := p.ticketFor(ctx, id, inc, sig, cls, diag, decided{
+			stage: stage, what: incident.DecisionText(check.GetDecision()) + ": " + reason, route: item.Route, routeReason: item.RouteReason,
+		})
+		if err != nil {
+			return incident.StageUpdate{}, err
+		}
+		return incident.StageUpdate{Summary: truncate(summary, 300), Details: details, Triage: &item, Ticket: tk}, nil
 	})
 }
 
@@ -391,14 +399,20 @@ func (p *Processor) execute(ctx context.Context, id string, inc incident.Inciden
 			// a retry would be refused again, so the refusal is the
 			// execute stage's outcome, recorded on the incident.
 			msg := status.Convert(err).Message()
+			summary := fmt.Sprintf("the action plane refused the %s action on %q: %s", a.GetKind(), a.GetTarget(), msg)
+			tk, err := p.ticketFor(ctx, id, inc, sig, cls, diag, decided{stage: incident.StageExecute, what: "execute, but " + summary})
+			if err != nil {
+				return incident.StageUpdate{}, err
+			}
 			return incident.StageUpdate{
-				Summary: truncate(fmt.Sprintf("the action plane refused the %s action on %q: %s", a.GetKind(), a.GetTarget(), msg), 300),
+				Summary: truncate(summary, 300),
 				Details: map[string]string{
 					"action_status":   "REFUSED",
 					"error":           truncate(msg, 1000),
 					"idempotency_key": key,
 					"target":          a.GetTarget(),
 				},
+				Ticket: tk,
 			}, nil
 		}
 		if err != nil {
@@ -406,8 +420,13 @@ func (p *Processor) execute(ctx context.Context, id string, inc incident.Inciden
 		}
 		proto.Merge(action, resp.GetAction())
 		state := incident.EnumText(action.GetStatus().String(), "ACTION_STATUS_")
+		summary := fmt.Sprintf("handed a %s action to %q to the action plane (%s)", a.GetKind(), a.GetTarget(), state)
+		tk, err := p.ticketFor(ctx, id, inc, sig, cls, diag, decided{stage: incident.StageExecute, what: "execute: " + summary + "; " + check.GetReason()})
+		if err != nil {
+			return incident.StageUpdate{}, err
+		}
 		return incident.StageUpdate{
-			Summary: fmt.Sprintf("handed a %s action to %q to the action plane (%s)", a.GetKind(), a.GetTarget(), state),
+			Summary: summary,
 			Details: map[string]string{
 				"action_id":       action.GetId(),
 				"action_status":   state,
@@ -415,6 +434,7 @@ func (p *Processor) execute(ctx context.Context, id string, inc incident.Inciden
 				"target":          a.GetTarget(),
 				"replayed":        strconv.FormatBool(resp.GetReplayed()),
 			},
+			Ticket: tk,
 		}, nil
 	})
 }
