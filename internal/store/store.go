@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -128,13 +129,70 @@ func (db *DB) WithTenantTx(ctx context.Context, opts pgx.TxOptions, fn func(pgx.
 	if err != nil {
 		return err
 	}
-	return pgx.BeginTxFunc(ctx, db.pool, opts, func(tx pgx.Tx) error {
-		// set_config(..., true) is SET LOCAL with a bind parameter.
-		if _, err := tx.Exec(ctx, "SELECT set_config('app.tenant_id', $1, true)", string(t)); err != nil {
-			return fmt.Errorf("set tenant for transaction: %w", err)
-		}
-		return fn(tx)
-	})
+	opts.BeginQuery, err = beginTenant(opts, t)
+	if err != nil {
+		return err
+	}
+	return pgx.BeginTxFunc(ctx, db.pool, opts, fn)
+}
+
+// Batch sends b's statements to Postgres in one round trip, after one
+// that sets the context's tenant, and read reads their results in order.
+// Postgres runs a batch as one implicit transaction: the tenant applies to
+// every statement, and the statements commit together when the last one
+// succeeds or roll back together when one fails. It suits a few
+// statements that need no logic between them, e.g. a read of one row, or
+// a write and its audit entry in one statement; use WithTenant when later
+// statements depend on earlier results.
+func (db *DB) Batch(ctx context.Context, b *pgx.Batch, read func(pgx.BatchResults) error) error {
+	t, err := tenant.Require(ctx)
+	if err != nil {
+		return err
+	}
+	full := &pgx.Batch{QueuedQueries: make([]*pgx.QueuedQuery, 0, 1+len(b.QueuedQueries))}
+	full.Queue("SELECT set_config('app.tenant_id', $1, true)", string(t))
+	full.QueuedQueries = append(full.QueuedQueries, b.QueuedQueries...)
+	br := db.pool.SendBatch(ctx, full)
+	if _, err := br.Exec(); err != nil {
+		br.Close()
+		return fmt.Errorf("set tenant for batch: %w", err)
+	}
+	if err := read(br); err != nil {
+		br.Close()
+		return err
+	}
+	return br.Close()
+}
+
+// beginTenant is the statement that opens a transaction with opts and sets
+// its tenant: "begin ...; SELECT set_config('app.tenant_id', 't', true)",
+// sent as one simple-protocol query, so the tenant costs no round trip of
+// its own. set_config(..., true) is SET LOCAL: the setting ends with the
+// transaction. The tenant is written as a literal, which is safe only
+// because a tenant ID is a slug (tenant.Parse); anything else is refused.
+func beginTenant(opts pgx.TxOptions, t tenant.ID) (string, error) {
+	if _, err := tenant.Parse(string(t)); err != nil {
+		return "", fmt.Errorf("set tenant for transaction: %w", err)
+	}
+	var b strings.Builder
+	b.Grow(96)
+	b.WriteString("begin")
+	if opts.IsoLevel != "" {
+		b.WriteString(" isolation level ")
+		b.WriteString(string(opts.IsoLevel))
+	}
+	if opts.AccessMode != "" {
+		b.WriteByte(' ')
+		b.WriteString(string(opts.AccessMode))
+	}
+	if opts.DeferrableMode != "" {
+		b.WriteByte(' ')
+		b.WriteString(string(opts.DeferrableMode))
+	}
+	b.WriteString("; SELECT set_config('app.tenant_id', '")
+	b.WriteString(string(t))
+	b.WriteString("', true)")
+	return b.String(), nil
 }
 
 // Pool returns the application-role pool for work that is not tenant data,

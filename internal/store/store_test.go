@@ -93,6 +93,79 @@ func TestTenantIsolation(t *testing.T) {
 		require.Error(t, err)
 	})
 
+	t.Run("the tenant lasts only as long as the transaction, with every option", func(t *testing.T) {
+		conn := b.DB.Pool()
+		for _, opts := range []pgx.TxOptions{{}, {IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, {IsoLevel: pgx.Serializable, AccessMode: pgx.ReadOnly, DeferrableMode: pgx.Deferrable}} {
+			err := b.DB.WithTenantTx(ctxFor("acme"), opts, func(tx pgx.Tx) error {
+				var setting, iso, ro string
+				if err := tx.QueryRow(ctx, "SELECT current_setting('app.tenant_id'), current_setting('transaction_isolation'), current_setting('transaction_read_only')").Scan(&setting, &iso, &ro); err != nil {
+					return err
+				}
+				require.Equal(t, "acme", setting)
+				want := "read committed"
+				if opts.IsoLevel != "" {
+					want = strings.ToLower(string(opts.IsoLevel))
+				}
+				require.Equal(t, want, iso)
+				require.Equal(t, map[bool]string{true: "on", false: "off"}[opts.AccessMode == pgx.ReadOnly], ro)
+				return nil
+			})
+			require.NoError(t, err)
+		}
+		// No tenant is left on the pool's connections afterwards.
+		var n int
+		require.NoError(t, conn.QueryRow(ctx, "SELECT count(*) FROM tenants").Scan(&n))
+		require.Zero(t, n)
+	})
+
+	t.Run("a batch is scoped to the tenant and runs as one transaction", func(t *testing.T) {
+		count := func(as tenant.ID, event string) int {
+			var n int
+			b1 := &pgx.Batch{}
+			b1.Queue("SELECT count(*) FROM audit_log WHERE event = $1", event)
+			require.NoError(t, b.DB.Batch(ctxFor(as), b1, func(br pgx.BatchResults) error { return br.QueryRow().Scan(&n) }))
+			return n
+		}
+		require.Equal(t, 1, count("acme", "tenant.created"), "a tenant reads its own rows")
+
+		ok := &pgx.Batch{}
+		ok.Queue(`INSERT INTO audit_log (tenant_id, actor, event, subject) VALUES ('acme', 'test', 'batch.ok', 'x')`)
+		ok.Queue(`INSERT INTO audit_log (tenant_id, actor, event, subject) VALUES ('acme', 'test', 'batch.ok', 'y')`)
+		require.NoError(t, b.DB.Batch(ctxFor("acme"), ok, func(br pgx.BatchResults) error {
+			for range 2 {
+				if _, err := br.Exec(); err != nil {
+					return err
+				}
+			}
+			return nil
+		}))
+		require.Equal(t, 2, count("acme", "batch.ok"))
+		require.Zero(t, count("globex", "batch.ok"), "another tenant reads none of them")
+
+		// The second statement fails (another tenant's row): the first is
+		// rolled back with it.
+		bad := &pgx.Batch{}
+		bad.Queue(`INSERT INTO audit_log (tenant_id, actor, event, subject) VALUES ('globex', 'test', 'batch.bad', 'x')`)
+		bad.Queue(`INSERT INTO audit_log (tenant_id, actor, event, subject) VALUES ('acme', 'evil', 'batch.bad', 'y')`)
+		err := b.DB.Batch(ctxFor("globex"), bad, func(br pgx.BatchResults) error {
+			for range 2 {
+				if _, err := br.Exec(); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		require.ErrorContains(t, err, "row-level security")
+		require.Zero(t, count("globex", "batch.bad"), "nothing of a failed batch is kept")
+		require.Error(t, b.DB.Batch(ctx, &pgx.Batch{}, func(pgx.BatchResults) error { return nil }), "a context without a tenant is refused")
+	})
+
+	t.Run("an identity whose tenant is not a slug is refused", func(t *testing.T) {
+		bad := tenant.WithIdentity(ctx, tenant.Identity{Tenant: "acme'); DROP TABLE tenants; --", Subject: "test"})
+		err := b.DB.WithTenant(bad, func(pgx.Tx) error { return nil })
+		require.ErrorIs(t, err, tenant.ErrInvalidID)
+	})
+
 	t.Run("the app role cannot rewrite the audit log", func(t *testing.T) {
 		for _, stmt := range []string{"UPDATE audit_log SET actor = 'someone else'", "DELETE FROM audit_log"} {
 			err := b.DB.WithTenant(ctxFor("acme"), func(tx pgx.Tx) error {

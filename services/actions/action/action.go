@@ -224,6 +224,21 @@ func (a Action) Target() string {
 	return a.Webhook.Target
 }
 
+// Target is the name of what the request acts on, as Action.Target.
+func (r Request) Target() string {
+	a := Action{Kind: r.Kind}
+	if r.Webhook != nil {
+		a.Webhook = *r.Webhook
+	}
+	if r.Notify != nil {
+		a.Notify = *r.Notify
+	}
+	if r.Runbook != nil {
+		a.Runbook = *r.Runbook
+	}
+	return a.Target()
+}
+
 // Subject is the action's name in the audit log.
 func (a Action) Subject() string { return "action/" + a.ID }
 

@@ -82,12 +82,27 @@ func (s *Store) Execute(ctx context.Context, req Request) (a Action, replayed bo
 	}
 
 	err = s.db.WithTenant(ctx, func(tx pgx.Tx) error {
+		// The action and its audit entry in one statement; the entry is
+		// written only when the action is new, and both roll back with
+		// the transaction should a check or the enqueue fail.
 		rows, err := tx.Query(ctx, `
-			INSERT INTO actions (tenant_id, idempotency_key, incident_id, kind, params, reason)
-			VALUES ($1, $2, $3, $4, $5, $6)
-			ON CONFLICT (tenant_id, idempotency_key) DO NOTHING
-			RETURNING `+actionColumns,
-			string(t), req.IdempotencyKey, incident, string(req.Kind), params, req.Reason)
+			WITH ins AS (
+				INSERT INTO actions (tenant_id, idempotency_key, incident_id, kind, params, reason)
+				VALUES ($1, $2, $3, $4, $5, $6)
+				ON CONFLICT (tenant_id, idempotency_key) DO NOTHING
+				RETURNING *
+			), entry AS (
+				INSERT INTO audit_log (tenant_id, actor, event, subject, details)
+				SELECT $1, $7, $8, 'action/' || id::text, jsonb_build_object(
+					'kind', kind,
+					'target', $9::text,
+					'incident_id', coalesce(incident_id::text, ''),
+					'idempotency_key', idempotency_key)
+				FROM ins
+			)
+			SELECT `+actionColumns+` FROM ins`,
+			string(t), req.IdempotencyKey, incident, string(req.Kind), params, req.Reason,
+			audit.Actor(ctx), EventRequested, req.Target())
 		if err != nil {
 			return fmt.Errorf("insert action: %w", err)
 		}
@@ -118,14 +133,7 @@ func (s *Store) Execute(ctx context.Context, req Request) (a Action, replayed bo
 		if err := s.enqueue(ctx, tx, a); err != nil {
 			return fmt.Errorf("enqueue action %s: %w", a.ID, err)
 		}
-		// Last, because it locks the tenant's audit chain head until the
-		// commit: every audited transaction of the tenant waits for it.
-		return audit.Append(ctx, tx, EventRequested, a.Subject(), map[string]string{
-			"kind":            string(a.Kind),
-			"target":          a.Target(),
-			"incident_id":     a.IncidentID,
-			"idempotency_key": a.IdempotencyKey,
-		})
+		return nil
 	})
 	if err != nil {
 		return Action{}, false, classify(err)
@@ -133,14 +141,16 @@ func (s *Store) Execute(ctx context.Context, req Request) (a Action, replayed bo
 	return a, replayed, nil
 }
 
-// Get returns the tenant's action with id.
+// Get returns the tenant's action with id, in one round trip.
 func (s *Store) Get(ctx context.Context, id string) (Action, error) {
 	if _, err := uuid.Parse(id); err != nil {
 		return Action{}, ErrNotFound
 	}
 	var a Action
-	err := s.db.WithTenant(ctx, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `SELECT `+actionColumns+` FROM actions WHERE id = $1`, id)
+	b := &pgx.Batch{}
+	b.Queue(`SELECT `+actionColumns+` FROM actions WHERE id = $1`, id)
+	err := s.db.Batch(ctx, b, func(br pgx.BatchResults) error {
+		rows, err := br.Query()
 		if err != nil {
 			return fmt.Errorf("load action %s: %w", id, err)
 		}
@@ -182,12 +192,35 @@ func (s *Store) Record(ctx context.Context, id string, o Outcome) (Action, error
 	default:
 		return Action{}, fmt.Errorf("record outcome of action %s: unknown status %q", id, o.Status)
 	}
-	var a Action
-	err := s.db.WithTenant(ctx, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `
+	t, err := tenant.Require(ctx)
+	if err != nil {
+		return Action{}, err
+	}
+	// One statement, one round trip: the update and its audit entry, which
+	// is written only when the update matched (data-modifying CTEs run
+	// whether or not the outer query reads them). The details are those
+	// of audit.Append, built in SQL from the updated row; jsonb stores them
+	// the same either way.
+	b := &pgx.Batch{}
+	b.Queue(`
+		WITH upd AS (
 			UPDATE actions SET status = $2, result = $3, attempts = attempts + 1, updated_at = now()
 			WHERE id = $1 AND status = 'pending'
-			RETURNING `+actionColumns, id, string(o.Status), o.Result)
+			RETURNING *
+		), entry AS (
+			INSERT INTO audit_log (tenant_id, actor, event, subject, details)
+			SELECT $4, $5, $6, 'action/' || id::text, jsonb_build_object(
+				'kind', kind,
+				'target', CASE WHEN kind IN ('jira', 'servicenow') THEN kind ELSE coalesce(params->>'target', '') END,
+				'attempt', $7::text,
+				'result', $3::text)
+			FROM upd
+		)
+		SELECT `+actionColumns+` FROM upd`,
+		id, string(o.Status), o.Result, string(t), audit.Actor(ctx), event, strconv.Itoa(o.Attempt))
+	var a Action
+	err = s.db.Batch(ctx, b, func(br pgx.BatchResults) error {
+		rows, err := br.Query()
 		if err != nil {
 			return fmt.Errorf("record outcome of action %s: %w", id, err)
 		}
@@ -198,12 +231,7 @@ func (s *Store) Record(ctx context.Context, id string, o Outcome) (Action, error
 		if err != nil {
 			return fmt.Errorf("record outcome of action %s: %w", id, err)
 		}
-		return audit.Append(ctx, tx, event, a.Subject(), map[string]string{
-			"kind":    string(a.Kind),
-			"target":  a.Target(),
-			"attempt": strconv.Itoa(o.Attempt),
-			"result":  o.Result,
-		})
+		return nil
 	})
 	return a, err
 }

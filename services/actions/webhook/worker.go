@@ -135,9 +135,9 @@ func TenantNetworks(db *store.DB) func(context.Context) ([]netip.Prefix, error) 
 // lookupTarget returns the URL registered under name for tenant t.
 func (w *Worker) lookupTarget(ctx context.Context, t tenant.ID, name string) (string, bool, error) {
 	var u string
-	err := w.db.WithTenant(ctx, func(tx pgx.Tx) error {
-		return tx.QueryRow(ctx, `SELECT url FROM webhook_targets WHERE tenant_id = $1 AND name = $2`, string(t), name).Scan(&u)
-	})
+	b := &pgx.Batch{}
+	b.Queue(`SELECT url FROM webhook_targets WHERE tenant_id = $1 AND name = $2`, string(t), name)
+	err := w.db.Batch(ctx, b, func(br pgx.BatchResults) error { return br.QueryRow().Scan(&u) })
 	if errors.Is(err, pgx.ErrNoRows) {
 		return "", false, nil
 	}
