@@ -200,12 +200,16 @@ func (s *Store) Record(ctx context.Context, id string, o Outcome) (Action, error
 	// is written only when the update matched (data-modifying CTEs run
 	// whether or not the outer query reads them). The details are those
 	// of audit.Append, built in SQL from the updated row; jsonb stores them
-	// the same either way.
+	// the same either way. The status test is written so that no index
+	// can serve it: otherwise the planner may pick actions_status_newest
+	// (tenant, status, ...) over the primary key and scan every pending
+	// action of the tenant to find this one, which under a backlog costs
+	// the whole backlog per outcome.
 	b := &pgx.Batch{}
 	b.Queue(`
 		WITH upd AS (
 			UPDATE actions SET status = $2, result = $3, attempts = attempts + 1, updated_at = now()
-			WHERE id = $1 AND status = 'pending'
+			WHERE id = $1 AND (status = 'pending') IS TRUE
 			RETURNING *
 		), entry AS (
 			INSERT INTO audit_log (tenant_id, actor, event, subject, details)
