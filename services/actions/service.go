@@ -19,6 +19,7 @@ import (
 	actionsv1 "github.com/alexus-platform/alexus/gen/alexus/actions/v1"
 	orchestratorv1 "github.com/alexus-platform/alexus/gen/alexus/orchestrator/v1"
 	"github.com/alexus-platform/alexus/internal/egress"
+	"github.com/alexus-platform/alexus/internal/riverstop"
 	"github.com/alexus-platform/alexus/internal/rpc"
 	"github.com/alexus-platform/alexus/internal/secretbox"
 	"github.com/alexus-platform/alexus/internal/store"
@@ -244,21 +245,5 @@ func (s *Service) Run(ctx context.Context, lis net.Listener) error {
 // ShutdownTimeout it cancels them. A cancelled delivery returns an error, so
 // River records the attempt and runs the job again later: nothing is lost.
 func (s *Service) stopRiver() error {
-	soft, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
-	defer cancel()
-	err := s.river.Stop(soft)
-	if err == nil {
-		return nil
-	}
-	if !errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("stop river client: %w", err)
-	}
-	s.log.Warn("jobs still running after the shutdown timeout; cancelling them for a later retry",
-		zap.Duration("shutdown_timeout", s.cfg.ShutdownTimeout))
-	hard, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
-	defer cancel()
-	if err := s.river.StopAndCancel(hard); err != nil {
-		return fmt.Errorf("cancel running jobs: %w", err)
-	}
-	return nil
+	return riverstop.Stop(s.river, s.cfg.ShutdownTimeout, s.log, "action jobs")
 }

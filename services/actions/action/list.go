@@ -2,17 +2,15 @@ package action
 
 import (
 	"context"
-	"encoding/base64"
-	"errors"
 	"fmt"
-	"hash/fnv"
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+
+	"github.com/alexus-platform/alexus/internal/pagetoken"
 )
 
 const (
@@ -24,7 +22,7 @@ const (
 
 // ErrBadPageToken reports a page token this package did not issue, or one
 // issued for different filters.
-var ErrBadPageToken = errors.New("invalid page token")
+var ErrBadPageToken = pagetoken.ErrInvalid
 
 // Query selects one page of the tenant's actions, newest first. Every
 // filter that is set must match; a zero filter matches everything.
@@ -94,7 +92,7 @@ func (s *Store) List(ctx context.Context, q Query) (Page, error) {
 		where = append(where, "incident_id = "+arg(q.IncidentID))
 	}
 	if q.PageToken != "" {
-		at, id, err := decodeToken(q.PageToken, filters)
+		at, id, err := pagetoken.Decode(q.PageToken, tokenVersion, filters)
 		if err != nil {
 			return Page{}, err
 		}
@@ -121,48 +119,10 @@ func (s *Store) List(ctx context.Context, q Query) (Page, error) {
 	if len(page.Actions) > size {
 		page.Actions = page.Actions[:size]
 		last := page.Actions[size-1]
-		page.NextPageToken = encodeToken(last.CreatedAt, last.ID, filters)
+		page.NextPageToken = pagetoken.Encode(tokenVersion, last.CreatedAt, last.ID, filters)
 	}
 	return page, nil
 }
 
-// tokenVersion prefixes every token so the format can change later without
-// misreading old tokens.
+// tokenVersion names this list's page tokens (internal/pagetoken).
 const tokenVersion = "a1"
-
-// encodeToken makes the opaque token for "actions before (at, id)". It
-// carries a short hash of the filters so a token cannot silently be used
-// with different ones; row-level security, not the token, keeps tenants
-// apart.
-func encodeToken(at time.Time, id, filters string) string {
-	raw := tokenVersion + ":" + strconv.FormatInt(at.UnixMicro(), 10) + ":" + id + ":" + filterTag(filters)
-	return base64.RawURLEncoding.EncodeToString([]byte(raw))
-}
-
-func decodeToken(token, filters string) (time.Time, string, error) {
-	raw, err := base64.RawURLEncoding.DecodeString(token)
-	if err != nil {
-		return time.Time{}, "", fmt.Errorf("%w: not base64url", ErrBadPageToken)
-	}
-	parts := strings.Split(string(raw), ":")
-	if len(parts) != 4 || parts[0] != tokenVersion {
-		return time.Time{}, "", fmt.Errorf("%w: unknown format", ErrBadPageToken)
-	}
-	us, err := strconv.ParseInt(parts[1], 10, 64)
-	if err != nil {
-		return time.Time{}, "", fmt.Errorf("%w: bad position", ErrBadPageToken)
-	}
-	if _, err := uuid.Parse(parts[2]); err != nil {
-		return time.Time{}, "", fmt.Errorf("%w: bad position", ErrBadPageToken)
-	}
-	if parts[3] != filterTag(filters) {
-		return time.Time{}, "", fmt.Errorf("%w: issued for different filters", ErrBadPageToken)
-	}
-	return time.UnixMicro(us).UTC(), parts[2], nil
-}
-
-func filterTag(filters string) string {
-	h := fnv.New32a()
-	h.Write([]byte(filters))
-	return strconv.FormatUint(uint64(h.Sum32()), 36)
-}

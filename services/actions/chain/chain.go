@@ -28,11 +28,7 @@ func (Args) Kind() string { return "alexus.audit.chain" }
 // PeriodicJob returns the River periodic job that chains every interval,
 // and once when the client starts.
 func PeriodicJob(interval time.Duration) *river.PeriodicJob {
-	return river.NewPeriodicJob(river.PeriodicInterval(interval), func() (river.JobArgs, *river.InsertOpts) {
-		// One attempt: what a failed run leaves unchained is the next
-		// run's work.
-		return Args{}, &river.InsertOpts{Queue: Queue, MaxAttempts: 1}
-	}, &river.PeriodicJobOpts{ID: "alexus.audit.chain", RunOnStart: true})
+	return job.Periodic(Args{}, Queue, interval, true)
 }
 
 // Chainer links every tenant's unchained audit entries.

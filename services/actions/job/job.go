@@ -144,3 +144,13 @@ func FailForGood(ctx context.Context, log *zap.Logger, actions *action.Store, at
 	}
 	return river.JobCancel(errors.New(result))
 }
+
+// Periodic returns the River periodic job that inserts args on queue every
+// interval, and also when the client starts if runOnStart. Its ID is the
+// args' kind. A run gets one attempt: what a failed run leaves undone is
+// simply the next run's work.
+func Periodic(args river.JobArgs, queue string, interval time.Duration, runOnStart bool) *river.PeriodicJob {
+	return river.NewPeriodicJob(river.PeriodicInterval(interval), func() (river.JobArgs, *river.InsertOpts) {
+		return args, &river.InsertOpts{Queue: queue, MaxAttempts: 1}
+	}, &river.PeriodicJobOpts{ID: args.Kind(), RunOnStart: runOnStart})
+}

@@ -50,10 +50,7 @@ func (Args) Kind() string { return "alexus.actions.sweep" }
 // PeriodicJob returns the River periodic job that sweeps every interval,
 // and once when the client starts.
 func PeriodicJob(interval time.Duration) *river.PeriodicJob {
-	return river.NewPeriodicJob(river.PeriodicInterval(interval), func() (river.JobArgs, *river.InsertOpts) {
-		// One attempt: a failed sweep is simply the next one's work.
-		return Args{}, &river.InsertOpts{Queue: Queue, MaxAttempts: 1}
-	}, &river.PeriodicJobOpts{ID: "alexus.actions.sweep", RunOnStart: true})
+	return job.Periodic(Args{}, Queue, interval, true)
 }
 
 // Sweeper records the dead actions of the given job kinds as failed.

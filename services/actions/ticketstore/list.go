@@ -2,16 +2,15 @@ package ticketstore
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+
+	"github.com/alexus-platform/alexus/internal/pagetoken"
 )
 
 const (
@@ -30,7 +29,7 @@ var (
 	ErrBadQuery = errors.New("invalid ticket query")
 	// ErrBadPageToken reports a page token this package did not issue, or
 	// one issued for another incident.
-	ErrBadPageToken = errors.New("invalid page token")
+	ErrBadPageToken = pagetoken.ErrInvalid
 )
 
 // Query selects one page of the tenant's tickets, newest first.
@@ -78,7 +77,7 @@ func (s *Store) List(ctx context.Context, q Query) (Page, error) {
 		where = append(where, "incident_id = "+arg(q.IncidentID)+"::uuid")
 	}
 	if q.PageToken != "" {
-		at, id, err := decodeToken(q.PageToken, q.IncidentID)
+		at, id, err := pagetoken.Decode(q.PageToken, tokenVersion, q.IncidentID)
 		if err != nil {
 			return Page{}, err
 		}
@@ -99,7 +98,7 @@ func (s *Store) List(ctx context.Context, q Query) (Page, error) {
 		if len(page.Tickets) > size {
 			page.Tickets = page.Tickets[:size]
 			last := page.Tickets[size-1]
-			page.NextPageToken = encodeToken(last.CreatedAt, last.ID, q.IncidentID)
+			page.NextPageToken = pagetoken.Encode(tokenVersion, last.CreatedAt, last.ID, q.IncidentID)
 		}
 		return events(ctx, tx, page.Tickets)
 	})
@@ -151,42 +150,5 @@ func events(ctx context.Context, tx pgx.Tx, tickets []Ticket) error {
 	return nil
 }
 
-// tokenVersion prefixes every token so the format can change later without
-// misreading old tokens.
+// tokenVersion names this list's page tokens (internal/pagetoken).
 const tokenVersion = "t1"
-
-// encodeToken makes the opaque token for "tickets before (at, id)". It
-// carries a short hash of the filter so a token cannot silently be used
-// with another; row-level security, not the token, keeps tenants apart.
-func encodeToken(at time.Time, id, filter string) string {
-	raw := tokenVersion + ":" + strconv.FormatInt(at.UnixMicro(), 10) + ":" + id + ":" + filterTag(filter)
-	return base64.RawURLEncoding.EncodeToString([]byte(raw))
-}
-
-func decodeToken(token, filter string) (time.Time, string, error) {
-	raw, err := base64.RawURLEncoding.DecodeString(token)
-	if err != nil {
-		return time.Time{}, "", fmt.Errorf("%w: not base64url", ErrBadPageToken)
-	}
-	parts := strings.Split(string(raw), ":")
-	if len(parts) != 4 || parts[0] != tokenVersion {
-		return time.Time{}, "", fmt.Errorf("%w: unknown format", ErrBadPageToken)
-	}
-	us, err := strconv.ParseInt(parts[1], 10, 64)
-	if err != nil {
-		return time.Time{}, "", fmt.Errorf("%w: bad position", ErrBadPageToken)
-	}
-	if _, err := uuid.Parse(parts[2]); err != nil {
-		return time.Time{}, "", fmt.Errorf("%w: bad position", ErrBadPageToken)
-	}
-	if parts[3] != filterTag(filter) {
-		return time.Time{}, "", fmt.Errorf("%w: issued for another incident", ErrBadPageToken)
-	}
-	return time.UnixMicro(us).UTC(), parts[2], nil
-}
-
-func filterTag(filter string) string {
-	h := fnv.New32a()
-	h.Write([]byte(filter))
-	return strconv.FormatUint(uint64(h.Sum32()), 36)
-}

@@ -31,10 +31,7 @@ func (Args) Kind() string { return "alexus.actions.ticket_reconcile" }
 // interval. It does not run on start: a restarted plane need not read
 // every open ticket at once.
 func PeriodicJob(interval time.Duration) *river.PeriodicJob {
-	return river.NewPeriodicJob(river.PeriodicInterval(interval), func() (river.JobArgs, *river.InsertOpts) {
-		// One attempt: what a failed run leaves is the next run's work.
-		return Args{}, &river.InsertOpts{Queue: Queue, MaxAttempts: 1}
-	}, &river.PeriodicJobOpts{ID: "alexus.actions.ticket_reconcile"})
+	return job.Periodic(Args{}, Queue, interval, false)
 }
 
 // Reconciler is the River worker of the periodic reconcile.

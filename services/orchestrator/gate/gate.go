@@ -2,7 +2,6 @@ package gate
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -14,6 +13,7 @@ import (
 	"go.uber.org/zap/exp/zapslog"
 
 	reasoningv1 "github.com/alexus-platform/alexus/gen/alexus/reasoning/v1"
+	"github.com/alexus-platform/alexus/internal/riverstop"
 	"github.com/alexus-platform/alexus/internal/store"
 	"github.com/alexus-platform/alexus/internal/tenant"
 	"github.com/alexus-platform/alexus/services/orchestrator/incident"
@@ -153,20 +153,5 @@ func (g *Gate) Start(ctx context.Context) error {
 // Stop stops fetching gates and waits for those in flight; after a while
 // it cancels them, and River runs them again later.
 func (g *Gate) Stop() error {
-	soft, cancel := context.WithTimeout(context.Background(), stopTimeout)
-	defer cancel()
-	err := g.client.Stop(soft)
-	if err == nil {
-		return nil
-	}
-	if !errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("stop quality gate river client: %w", err)
-	}
-	g.log.Warn("quality gates still running at shutdown; cancelling them for a later retry")
-	hard, cancel := context.WithTimeout(context.Background(), stopTimeout)
-	defer cancel()
-	if err := g.client.StopAndCancel(hard); err != nil {
-		return fmt.Errorf("cancel running quality gates: %w", err)
-	}
-	return nil
+	return riverstop.Stop(g.client, stopTimeout, g.log, "quality gates")
 }

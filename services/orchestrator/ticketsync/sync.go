@@ -3,7 +3,6 @@ package ticketsync
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -16,6 +15,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/exp/zapslog"
 
+	"github.com/alexus-platform/alexus/internal/riverstop"
 	"github.com/alexus-platform/alexus/internal/store"
 	"github.com/alexus-platform/alexus/internal/tenant"
 	"github.com/alexus-platform/alexus/internal/textlimit"
@@ -229,20 +229,5 @@ func (s *Sync) Start(ctx context.Context) error {
 // Stop stops fetching ticket jobs and waits for those in flight; after a
 // while it cancels them, and River runs them again later.
 func (s *Sync) Stop() error {
-	soft, cancel := context.WithTimeout(context.Background(), stopTimeout)
-	defer cancel()
-	err := s.client.Stop(soft)
-	if err == nil {
-		return nil
-	}
-	if !errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("stop ticket river client: %w", err)
-	}
-	s.log.Warn("ticket calls still running at shutdown; cancelling them for a later retry")
-	hard, cancel := context.WithTimeout(context.Background(), stopTimeout)
-	defer cancel()
-	if err := s.client.StopAndCancel(hard); err != nil {
-		return fmt.Errorf("cancel running ticket calls: %w", err)
-	}
-	return nil
+	return riverstop.Stop(s.client, stopTimeout, s.log, "ticket calls")
 }
