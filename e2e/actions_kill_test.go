@@ -274,8 +274,10 @@ func (r *onceReceiver) counts() (deliveries, effects map[string]int, badSignatur
 // duplicateCalls makes identical ExecuteAction calls, each retried while
 // the plane is unreachable, and collects what they answered.
 type duplicateCalls struct {
-	client  actionsv1.ActionServiceClient
-	ctx     context.Context
+	client actionsv1.ActionServiceClient
+	ctx    context.Context
+	// req is the request every call makes; nil makes a webhook action.
+	req     *actionsv1.ExecuteActionRequest
 	done    atomic.Int32
 	created atomic.Int32
 	ids     sync.Map
@@ -311,13 +313,9 @@ func (d *duplicateCalls) runAsync(t *testing.T, n, callers int) (wait func()) {
 }
 
 func (d *duplicateCalls) call(ctx context.Context) error {
-	req := &actionsv1.ExecuteActionRequest{
-		IdempotencyKey: "incident/7/restart-payments",
-		Kind:           actionsv1.ActionKind_ACTION_KIND_WEBHOOK,
-		Reason:         "restart the payment service",
-		Params: &actionsv1.ExecuteActionRequest_Webhook{Webhook: &actionsv1.WebhookParams{
-			Details: map[string]string{"runbook": "restart-payments"},
-		}},
+	req := d.req
+	if req == nil {
+		req = webhookRequest
 	}
 	for {
 		resp, err := d.client.ExecuteAction(ctx, req)
@@ -336,6 +334,16 @@ func (d *duplicateCalls) call(ctx context.Context) error {
 		d.done.Add(1)
 		return nil
 	}
+}
+
+// webhookRequest is the webhook action of TestActionCompletesOnceAcrossWorkerKill.
+var webhookRequest = &actionsv1.ExecuteActionRequest{
+	IdempotencyKey: "incident/7/restart-payments",
+	Kind:           actionsv1.ActionKind_ACTION_KIND_WEBHOOK,
+	Reason:         "restart the payment service",
+	Params: &actionsv1.ExecuteActionRequest_Webhook{Webhook: &actionsv1.WebhookParams{
+		Details: map[string]string{"runbook": "restart-payments"},
+	}},
 }
 
 // onlyID returns the one action ID every call answered with.
@@ -466,7 +474,13 @@ var webhookKind = webhook.Args{}.Kind()
 // riverJob returns the ID, state and attempt of the test database's only
 // webhook job.
 func riverJob(t require.TestingT, db *pgxpool.Pool) (id int64, state string, attempt int) {
-	err := db.QueryRow(context.Background(), `SELECT id, state::text, attempt FROM river_job WHERE kind = $1`, webhookKind).Scan(&id, &state, &attempt)
+	return riverJobOf(t, db, webhookKind)
+}
+
+// riverJobOf returns the ID, state and attempt of the test database's only
+// job of kind.
+func riverJobOf(t require.TestingT, db *pgxpool.Pool, kind string) (id int64, state string, attempt int) {
+	err := db.QueryRow(context.Background(), `SELECT id, state::text, attempt FROM river_job WHERE kind = $1`, kind).Scan(&id, &state, &attempt)
 	require.NoError(t, err)
 	return id, state, attempt
 }
