@@ -67,8 +67,12 @@ func TestJiraTicketRoundTrip(t *testing.T) {
 	}, deadline, 20*time.Millisecond, "the incident gets one Jira issue")
 	require.Contains(t, issue.Summary, "CheckoutLatency")
 	require.Equal(t, "To Do", issue.Status.Name)
-	tickets := listTickets(t, acts, tok, incidentID)
-	require.Len(t, tickets, 1)
+	// The issue exists at Jira a moment before the action plane records it.
+	var tickets []*actionsv1.Ticket
+	require.Eventually(t, func() bool {
+		tickets = listTickets(t, acts, tok, incidentID)
+		return len(tickets) == 1
+	}, deadline, 20*time.Millisecond, "the ticket is recorded")
 	require.Equal(t, issue.Key, tickets[0].GetKey())
 	require.Equal(t, actionsv1.TicketSystem_TICKET_SYSTEM_JIRA, tickets[0].GetSystem())
 

@@ -60,6 +60,7 @@ func newRoot() *cobra.Command {
 		newNotifyTargetCmd(g),
 		newRunbookCmd(g),
 		newTicketCmd(g),
+		newSecretsCmd(g),
 		newAuditCmd(g),
 		newHealthCmd(),
 	)

@@ -17,6 +17,7 @@ import (
 	knowledgev1 "github.com/alexus-platform/alexus/gen/alexus/knowledge/v1"
 	"github.com/alexus-platform/alexus/internal/embed"
 	"github.com/alexus-platform/alexus/internal/graph"
+	"github.com/alexus-platform/alexus/internal/provision"
 	"github.com/alexus-platform/alexus/internal/secretbox"
 	"github.com/alexus-platform/alexus/internal/tenant"
 )
@@ -25,7 +26,7 @@ import (
 const EventEmbeddingSettingsSet = "embedding_settings.set"
 
 // EmbedKeyPurpose binds sealed embedding API keys to their use.
-const EmbedKeyPurpose = "rag.embed_api_key"
+const EmbedKeyPurpose = provision.EmbedKeyPurpose
 
 // embedderTTL is how long a replica keeps a tenant's embedder before
 // reading its settings again; a change made through another replica
@@ -86,7 +87,7 @@ func (h *Handler) buildEmbedder(t tenant.ID, s embedSettings) (embed.Embedder, e
 		if h.keys == nil {
 			return nil, fmt.Errorf("%w: the tenant's embedding key is sealed but no key ring is configured (ALEXUS_SECRET_KEYS)", errEmbed)
 		}
-		raw, err := h.keys.Open(secretbox.Owner{Tenant: string(t), Record: "embed", Purpose: EmbedKeyPurpose}, s.SealedKey)
+		raw, err := h.keys.Open(secretbox.Owner{Tenant: string(t), Record: provision.EmbedKeyRecord, Purpose: EmbedKeyPurpose}, s.SealedKey)
 		if err != nil {
 			return nil, fmt.Errorf("%w: open the tenant's embedding key: %w", errEmbed, err)
 		}
@@ -150,7 +151,7 @@ func (h *Handler) SetEmbeddingSettings(ctx context.Context, req *knowledgev1.Set
 		if h.keys == nil {
 			return nil, status.Error(codes.FailedPrecondition, "no key ring is configured to seal the key (ALEXUS_SECRET_KEYS)")
 		}
-		if next.SealedKey, err = h.keys.Seal(secretbox.Owner{Tenant: string(t), Record: "embed", Purpose: EmbedKeyPurpose}, []byte(req.GetApiKey())); err != nil {
+		if next.SealedKey, err = h.keys.Seal(secretbox.Owner{Tenant: string(t), Record: provision.EmbedKeyRecord, Purpose: EmbedKeyPurpose}, []byte(req.GetApiKey())); err != nil {
 			return nil, h.statusOf(ctx, "seal embedding key", err)
 		}
 	}

@@ -14,6 +14,7 @@ import (
 
 	reasoningv1 "github.com/alexus-platform/alexus/gen/alexus/reasoning/v1"
 	"github.com/alexus-platform/alexus/internal/llm"
+	"github.com/alexus-platform/alexus/internal/provision"
 	"github.com/alexus-platform/alexus/internal/secretbox"
 	"github.com/alexus-platform/alexus/internal/store"
 	"github.com/alexus-platform/alexus/internal/tenant"
@@ -24,11 +25,11 @@ import (
 const EventSet = "model_settings.set"
 
 // KeyPurpose binds sealed model API keys to their use.
-const KeyPurpose = "reasoning.llm_api_key"
+const KeyPurpose = provision.LLMKeyPurpose
 
 // keyRecord names the row a sealed key lives in: the tenant's only row of
 // tenant_llm_settings.
-const keyRecord = "tenant_llm_settings"
+const keyRecord = provision.LLMKeyRecord
 
 // CacheTTL is how long a replica keeps a tenant's settings before reading
 // them again.
