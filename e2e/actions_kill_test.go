@@ -49,10 +49,11 @@ const rescueWait = 2 * time.Minute
 // name that one action.
 //
 // River rescues a job left running by a dead process only once it has been
-// running for RescueStuckJobsAfter, which the action plane leaves at River's
-// default of one hour (there is no ALEXUS_* setting for it). The test
-// therefore moves the killed job's attempted_at two hours back, which is
-// what waiting that hour would look like to River, and lets the restarted
+// running for RescueStuckJobsAfter: ALEXUS_ACTIONS_RESCUE_AFTER, by default
+// the longest a job of any queue may run plus a minute (about 17 minutes,
+// set by the Jira and ServiceNow call budgets), and never less than that.
+// The test therefore moves the killed job's attempted_at two hours back,
+// which is what that wait would look like to River, and lets the restarted
 // process's own rescuer find it.
 func TestActionCompletesOnceAcrossWorkerKill(t *testing.T) {
 	t.Parallel()

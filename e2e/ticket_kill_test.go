@@ -35,7 +35,7 @@ import (
 // creates, finds the issue the killed run made, and records it. 1,000
 // duplicate ExecuteAction calls before, during and after the kill name one
 // action. As in TestActionCompletesOnceAcrossWorkerKill, the killed job's
-// attempted_at is moved back past River's one-hour rescue threshold.
+// attempted_at is moved back past the plane's rescue threshold.
 func TestJiraOpenCompletesOnceAcrossWorkerKill(t *testing.T) {
 	t.Parallel()
 	pg := storetest.New(t)

@@ -803,6 +803,7 @@ func TestConfigValidateNamesTheBadField(t *testing.T) {
 		"TicketReconcileInterval": func(c *actions.Config) {
 			c.TicketReconcileInterval = time.Millisecond
 		},
+		"RescueAfter": func(c *actions.Config) { c.RescueAfter = -time.Second },
 	} {
 		c := good
 		mutate(&c)
@@ -812,4 +813,19 @@ func TestConfigValidateNamesTheBadField(t *testing.T) {
 
 	_, err := actions.New(good, actions.Deps{})
 	require.ErrorContains(t, err, "Deps.Log")
+
+	// A rescue sooner than a job may run would run it twice at once: the
+	// ticket jobs' budget (4 calls of up to 4 attempts of 15s, with waits)
+	// is far above 2 minutes.
+	verifier, err := tenant.NewVerifier(randomBytes(t, 32))
+	require.NoError(t, err)
+	deps := actions.Deps{Log: zaptest.NewLogger(t), DB: storetest.New(t).DB, Verifier: verifier}
+	early := good
+	early.RescueAfter = 2 * time.Minute
+	_, err = actions.New(early, deps)
+	require.ErrorContains(t, err, "RescueAfter 2m0s must exceed the longest a job may run")
+	late := good
+	late.RescueAfter = 2 * time.Hour
+	_, err = actions.New(late, deps)
+	require.NoError(t, err)
 }

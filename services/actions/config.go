@@ -57,6 +57,13 @@ type Config struct {
 	// per tenant, least recently compared first.
 	// ALEXUS_ACTIONS_TICKET_RECONCILE_INTERVAL.
 	TicketReconcileInterval time.Duration
+	// RescueAfter is how long a job may be running before River takes its
+	// process for dead and runs it again (its action's idempotency key
+	// goes with it). Zero, the default, is the longest a job of any queue
+	// may run (its timeout) plus a minute, about 17 minutes with the
+	// default timeouts, set by the Jira and ServiceNow calls; a value must
+	// exceed that longest run. ALEXUS_ACTIONS_RESCUE_AFTER.
+	RescueAfter time.Duration
 	// SweepInterval is how often the elected leader looks for dead actions:
 	// pending actions whose job River discarded or cancelled without an
 	// outcome being recorded (e.g. the process was killed during the last
@@ -140,6 +147,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("actions: AuditChainInterval %s must be at least 100ms", c.AuditChainInterval)
 	case c.PollInterval < time.Millisecond:
 		return fmt.Errorf("actions: PollInterval %s must be at least 1ms", c.PollInterval)
+	case c.RescueAfter < 0:
+		return fmt.Errorf("actions: RescueAfter %s must not be negative", c.RescueAfter)
 	case c.ShutdownTimeout <= 0:
 		return fmt.Errorf("actions: ShutdownTimeout %s must be positive", c.ShutdownTimeout)
 	}

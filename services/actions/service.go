@@ -79,6 +79,8 @@ type Service struct {
 	sync     *ticketsync.Syncer
 	verifier *tenant.Verifier
 	ran      atomic.Bool
+	// rescueAfter is when River runs a job of a dead process again.
+	rescueAfter time.Duration
 }
 
 // New builds the plane and its River client; nothing runs until Run.
@@ -126,25 +128,34 @@ func New(cfg Config, deps Deps) (*Service, error) {
 	// cache of the tenants' allow-lists.
 	policy := &egress.Policy{Allow: cfg.EgressAllow, TenantAllow: webhook.TenantNetworks(deps.DB)}
 	workers := river.NewWorkers()
-	if err := river.AddWorkerSafely(workers, webhook.NewWorker(webhook.WorkerConfig{
+	// longest is the longest a job of any queue may run; the rescue of
+	// stuck jobs must wait longer than that (rescueAfter).
+	var longest time.Duration
+	webhookWorker := webhook.NewWorker(webhook.WorkerConfig{
 		Secret:  cfg.WebhookSecret,
 		Timeout: cfg.WebhookTimeout,
 		Egress:  policy,
-	}, s.log.Named("webhook"), deps.DB, s.actions)); err != nil {
+	}, s.log.Named("webhook"), deps.DB, s.actions)
+	longest = max(longest, webhookWorker.Timeout(nil))
+	if err := river.AddWorkerSafely(workers, webhookWorker); err != nil {
 		return nil, fmt.Errorf("register webhook worker: %w", err)
 	}
-	if err := river.AddWorkerSafely(workers, notify.NewWorker(notify.WorkerConfig{
+	notifyWorker := notify.NewWorker(notify.WorkerConfig{
 		Timeout: cfg.NotifyTimeout,
 		Egress:  policy,
 		Keys:    deps.Keys,
-	}, s.log.Named("notify"), deps.DB, s.actions)); err != nil {
+	}, s.log.Named("notify"), deps.DB, s.actions)
+	longest = max(longest, notifyWorker.Timeout(nil))
+	if err := river.AddWorkerSafely(workers, notifyWorker); err != nil {
 		return nil, fmt.Errorf("register notify worker: %w", err)
 	}
-	if err := river.AddWorkerSafely(workers, runbook.NewWorker(runbook.WorkerConfig{
+	runbookWorker := runbook.NewWorker(runbook.WorkerConfig{
 		Timeout: cfg.RunbookTimeout,
 		Egress:  policy,
 		Keys:    deps.Keys,
-	}, s.log.Named("runbook"), deps.DB, s.actions)); err != nil {
+	}, s.log.Named("runbook"), deps.DB, s.actions)
+	longest = max(longest, runbookWorker.Timeout(nil))
+	if err := river.AddWorkerSafely(workers, runbookWorker); err != nil {
 		return nil, fmt.Errorf("register runbook worker: %w", err)
 	}
 	ticketOpts := deps.TicketOptions
@@ -153,15 +164,20 @@ func New(cfg Config, deps Deps) (*Service, error) {
 	}
 	remotes := ticketremote.NewOpener(deps.DB, deps.Keys, policy, ticketOpts)
 	tw := ticketjob.WorkerConfig{Remotes: remotes, Tickets: s.tickets}
-	if err := river.AddWorkerSafely(workers, ticketjob.NewJiraWorker(tw, s.log.Named("jira"), s.actions)); err != nil {
+	jiraWorker := ticketjob.NewJiraWorker(tw, s.log.Named("jira"), s.actions)
+	snWorker := ticketjob.NewServiceNowWorker(tw, s.log.Named("servicenow"), s.actions)
+	longest = max(longest, jiraWorker.Timeout(nil), snWorker.Timeout(nil))
+	if err := river.AddWorkerSafely(workers, jiraWorker); err != nil {
 		return nil, fmt.Errorf("register jira worker: %w", err)
 	}
-	if err := river.AddWorkerSafely(workers, ticketjob.NewServiceNowWorker(tw, s.log.Named("servicenow"), s.actions)); err != nil {
+	if err := river.AddWorkerSafely(workers, snWorker); err != nil {
 		return nil, fmt.Errorf("register servicenow worker: %w", err)
 	}
 	s.sync = ticketsync.New(s.log.Named("ticket-sync"), remotes, s.tickets, s.actions, deps.Orchestrator)
 	// A run may take up to its interval; what it leaves is the next run's.
-	if err := river.AddWorkerSafely(workers, ticketsync.NewReconciler(s.sync, s.log.Named("ticket-reconcile"), max(cfg.TicketReconcileInterval, time.Minute))); err != nil {
+	reconciler := ticketsync.NewReconciler(s.sync, s.log.Named("ticket-reconcile"), max(cfg.TicketReconcileInterval, time.Minute))
+	longest = max(longest, reconciler.Timeout(nil))
+	if err := river.AddWorkerSafely(workers, reconciler); err != nil {
 		return nil, fmt.Errorf("register ticket reconcile worker: %w", err)
 	}
 	sweeper := sweep.NewSweeper(s.log.Named("sweep"), deps.DB, s.actions,
@@ -173,8 +189,18 @@ func New(cfg Config, deps Deps) (*Service, error) {
 	if err := river.AddWorkerSafely(workers, chain.NewChainer(s.log.Named("audit-chain"), deps.DB)); err != nil {
 		return nil, fmt.Errorf("register audit chain worker: %w", err)
 	}
+	// The sweep and the chaining run under River's default job timeout.
+	longest = max(longest, river.JobTimeoutDefault)
+	rescue, err := rescueAfter(cfg.RescueAfter, longest)
+	if err != nil {
+		return nil, err
+	}
+	s.rescueAfter = rescue
 	client, err := river.NewClient(riverpgxv5.New(deps.DB.Pool()), &river.Config{
 		Logger:            slog.New(zapslog.NewHandler(s.log.Named("river").Core(), zapslog.WithName("river"))),
+		// A job whose process died is run again after this, rather than
+		// River's default of an hour.
+		RescueStuckJobsAfter: rescue,
 		MaxAttempts:       cfg.MaxAttempts,
 		FetchPollInterval: cfg.PollInterval,
 		FetchCooldown:     min(cfg.PollInterval, river.FetchCooldownDefault),
@@ -209,6 +235,24 @@ func New(cfg Config, deps Deps) (*Service, error) {
 	return s, nil
 }
 
+// rescueMargin is how much longer than the longest job timeout the rescue
+// of stuck jobs waits by default.
+const rescueMargin = time.Minute
+
+// rescueAfter is how long a job may run before River takes it for stuck
+// (its process died) and runs it again: configured, which must exceed the
+// longest job timeout, or else that timeout plus rescueMargin. A rescue
+// sooner than a job may legitimately run would run it twice at once.
+func rescueAfter(configured, longest time.Duration) (time.Duration, error) {
+	if configured == 0 {
+		return longest + rescueMargin, nil
+	}
+	if configured <= longest {
+		return 0, fmt.Errorf("actions: RescueAfter %s must exceed the longest a job may run, %s (set by the webhook, notify, runbook and ticket timeouts and the reconcile interval)", configured, longest)
+	}
+	return configured, nil
+}
+
 // Run serves ActionService on lis and works jobs until ctx is done, then
 // stops taking calls and jobs, waits up to ShutdownTimeout for jobs in
 // flight, cancels the rest (River retries them later) and returns. It runs
@@ -235,7 +279,7 @@ func (s *Service) Run(ctx context.Context, lis net.Listener) error {
 	s.log.Info("action plane serving", zap.String("addr", lis.Addr().String()), zap.Int("webhook_workers", s.cfg.Workers), zap.Int("notify_workers", s.cfg.NotifyWorkers),
 		zap.Int("runbook_workers", s.cfg.RunbookWorkers), zap.Int("ticket_workers", s.cfg.TicketWorkers),
 		zap.Duration("ticket_reconcile_interval", s.cfg.TicketReconcileInterval), zap.Duration("sweep_interval", s.cfg.SweepInterval),
-		zap.Duration("audit_chain_interval", s.cfg.AuditChainInterval))
+		zap.Duration("audit_chain_interval", s.cfg.AuditChainInterval), zap.Duration("rescue_after", s.rescueAfter))
 
 	serveErr := rpc.Serve(ctx, srv, lis)
 	return errors.Join(serveErr, s.stopRiver())
