@@ -20,6 +20,8 @@ import (
 	"github.com/alexus-platform/alexus/internal/tenant"
 	"github.com/alexus-platform/alexus/internal/ticket/jira"
 	"github.com/alexus-platform/alexus/internal/ticket/jira/jiratest"
+	"github.com/alexus-platform/alexus/internal/ticket/servicenow"
+	"github.com/alexus-platform/alexus/internal/ticket/servicenow/sntest"
 	"github.com/alexus-platform/alexus/services/gateway/webhook"
 )
 
@@ -46,12 +48,7 @@ func TestJiraTicketRoundTrip(t *testing.T) {
 		Jira: &jira.Config{BaseURL: j.URL, Email: jiratest.Email, APIToken: jiratest.APIToken,
 			Project: jiratest.Project, AccountID: jiratest.AccountID},
 	}))
-	_, err := orch.SetTriageSettings(ctx, authed(&orchestratorv1.SetTriageSettingsRequest{Settings: &orchestratorv1.TriageSettings{
-		TicketSystem: actionsv1.TicketSystem_TICKET_SYSTEM_JIRA, TicketEveryIncident: true,
-	}}, tok))
-	require.NoError(t, err)
-	hookToken, err := provision.CreateIntegrationToken(acme, b.db, "jira", "jira cloud")
-	require.NoError(t, err)
+	hookToken := ticketsForEveryIncident(t, b, orch, tok, actionsv1.TicketSystem_TICKET_SYSTEM_JIRA)
 
 	// 1. An alert opens an incident, and the incident a Jira issue.
 	code, _ := b.postWebhook(t, tok, alertmanagerPayload("firing", "e2e00000000000a1", "CheckoutLatency"))
@@ -133,6 +130,89 @@ func TestJiraTicketRoundTrip(t *testing.T) {
 	require.Empty(t, listTickets(t, acts, other, ""))
 }
 
+// ticketsForEveryIncident has the tenant of tok (acme) open a ticket in
+// system for every incident, and returns an integration token for the
+// system's webhooks.
+func ticketsForEveryIncident(t *testing.T, b *bundle, orch orchestratorv1connect.OrchestratorServiceClient, tok string, system actionsv1.TicketSystem) string {
+	t.Helper()
+	ctx := context.Background()
+	_, err := orch.SetTriageSettings(ctx, authed(&orchestratorv1.SetTriageSettingsRequest{Settings: &orchestratorv1.TriageSettings{
+		TicketSystem: system, TicketEveryIncident: true,
+	}}, tok))
+	require.NoError(t, err)
+	source := map[actionsv1.TicketSystem]string{actionsv1.TicketSystem_TICKET_SYSTEM_JIRA: "jira", actionsv1.TicketSystem_TICKET_SYSTEM_SERVICENOW: "servicenow"}[system]
+	acme := tenant.WithIdentity(ctx, tenant.Identity{Tenant: "acme", Subject: "user:e2e"})
+	hookToken, err := provision.CreateIntegrationToken(acme, b.db, source, source)
+	require.NoError(t, err)
+	return hookToken
+}
+
+// A ServiceNow incident follows the Alexus incident the other way too: a
+// person taking the record In Progress acknowledges the incident, and
+// resolving it resolves the incident; the outbound REST message comes with
+// a bearer token.
+func TestServiceNowTicketRoundTrip(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	tok := b.token(t, "acme")
+	orch := orchestratorv1connect.NewOrchestratorServiceClient(http.DefaultClient, b.gatewayURL)
+	acts := actionsv1connect.NewActionServiceClient(http.DefaultClient, b.gatewayURL)
+	w := watch(t, orch, tok)
+
+	sn := sntest.New(t)
+	acme := tenant.WithIdentity(ctx, tenant.Identity{Tenant: "acme", Subject: "user:e2e"})
+	require.NoError(t, provision.SetTicketIntegration(acme, b.db, b.keys, provision.TicketIntegration{
+		System:     provision.TicketServiceNow,
+		ServiceNow: &servicenow.Config{BaseURL: sn.URL, Username: sntest.Username, Password: sntest.Password},
+	}))
+	hookToken := ticketsForEveryIncident(t, b, orch, tok, actionsv1.TicketSystem_TICKET_SYSTEM_SERVICENOW)
+
+	code, _ := b.postWebhook(t, tok, alertmanagerPayload("firing", "e2e00000000000b2", "LedgerReplicationLag"))
+	require.Equal(t, http.StatusAccepted, code)
+	incidentID := w.until(t, orchestratorv1.Stage_STAGE_RECEIVED)[0].GetIncidentId()
+	var tickets []*actionsv1.Ticket
+	require.Eventually(t, func() bool {
+		tickets = listTickets(t, acts, tok, incidentID)
+		return len(tickets) == 1
+	}, deadline, 20*time.Millisecond, "the incident gets one ServiceNow record")
+	records := sn.Records()
+	require.Len(t, records, 1)
+	sysID := records[0].SysID()
+	require.Equal(t, records[0].Fields["number"], tickets[0].GetKey())
+	require.Contains(t, records[0].Fields["short_description"], "LedgerReplicationLag")
+
+	post := func(body []byte) webhook.TicketResult {
+		t.Helper()
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, b.gatewayURL+"/v1/webhooks/servicenow", bytes.NewReader(body))
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+hookToken)
+		return doTicketHook(t, req)
+	}
+	body, err := sn.SetState(sysID, "2", "jane.operator")
+	require.NoError(t, err)
+	res := post(body)
+	require.Equal(t, "applied", res.Outcome, res.Reason)
+	w.until(t, orchestratorv1.Stage_STAGE_ACKNOWLEDGED)
+
+	body, err = sn.SetState(sysID, "6", "jane.operator")
+	require.NoError(t, err)
+	res = post(body)
+	require.Equal(t, "applied", res.Outcome, res.Reason)
+	w.until(t, orchestratorv1.Stage_STAGE_RESOLVED)
+	got, err := orch.GetIncident(ctx, authed(&orchestratorv1.GetIncidentRequest{Id: incidentID}, tok))
+	require.NoError(t, err)
+	require.Equal(t, orchestratorv1.IncidentStatus_INCIDENT_STATUS_RESOLVED, got.Msg.GetIncident().GetStatus())
+
+	// The record was moved by a person only: Alexus wrote it once, to
+	// open it, and the changes that came from it were not written back.
+	rec, ok := sn.Record(sysID)
+	require.True(t, ok)
+	require.Equal(t, "6", rec.Fields["state"])
+	require.Equal(t, "jane.operator", rec.Fields["sys_updated_by"])
+}
+
 func listTickets(t *testing.T, acts actionsv1connect.ActionServiceClient, tok, incidentID string) []*actionsv1.Ticket {
 	t.Helper()
 	res, err := acts.ListTickets(context.Background(), authed(&actionsv1.ListTicketsRequest{IncidentId: incidentID}, tok))
@@ -142,7 +222,17 @@ func listTickets(t *testing.T, acts actionsv1connect.ActionServiceClient, tok, i
 
 func postTicketHook(t *testing.T, url string, body []byte) webhook.TicketResult {
 	t.Helper()
-	res, err := http.Post(url, "application/json", bytes.NewReader(body))
+	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json")
+	return doTicketHook(t, req)
+}
+
+// doTicketHook sends a ticket system's change and reads the gateway's 200
+// answer.
+func doTicketHook(t *testing.T, req *http.Request) webhook.TicketResult {
+	t.Helper()
+	res, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
 	defer res.Body.Close()
 	raw, err := io.ReadAll(res.Body)
