@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -93,6 +94,28 @@ func TestSetIncidentStatus(t *testing.T) {
 	// Resolved from open again: a reopened incident is resolvable.
 	b.setStatus(t, incID, orchestratorv1.IncidentStatus_INCIDENT_STATUS_RESOLVED, "", "")
 	require.Len(t, transitions(), before+4)
+
+	// Every change is in the audit log, by whom and to what; the one that
+	// changed nothing is not.
+	var audited []string
+	require.NoError(t, b.db.WithTenant(as(acme), func(tx pgx.Tx) error {
+		rows, err := tx.Query(as(acme), `SELECT event, details->>'to', details->>'by' FROM audit_log WHERE subject = $1 ORDER BY id`, "incident/"+incID)
+		if err != nil {
+			return err
+		}
+		audited, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (string, error) {
+			var ev, to, by string
+			err := r.Scan(&ev, &to, &by)
+			return ev + " " + to + " " + by, err
+		})
+		return err
+	}))
+	require.Equal(t, []string{
+		"incident.status_changed acknowledged user:test",
+		"incident.status_changed resolved user:test",
+		"incident.status_changed open user:test",
+		"incident.status_changed resolved user:test",
+	}, audited)
 }
 
 func TestSetIncidentStatusRefusals(t *testing.T) {

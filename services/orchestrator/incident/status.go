@@ -4,12 +4,14 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"maps"
 	"strings"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/alexus-platform/alexus/internal/audit"
 	"github.com/alexus-platform/alexus/internal/tenant"
 	"github.com/alexus-platform/alexus/internal/textlimit"
 )
@@ -27,6 +29,11 @@ type StatusChange struct {
 	// At is when; zero means now.
 	At time.Time
 }
+
+// EventStatusChanged audits a status change made through SetIncidentStatus
+// (by a person, or by the action plane for a ticket), with the same
+// details as its transition.
+const EventStatusChanged = "incident.status_changed"
 
 // The details keys of a status change's transition.
 const (
@@ -100,6 +107,11 @@ func (s *Store) SetStatus(ctx context.Context, id string, ch StatusChange) (res 
 		}
 		res, err = addTransition(ctx, tx, idn, id, StageUpdate{Stage: stage, Summary: statusSummary(stage, caller.Subject, ch), Details: details})
 		if err != nil {
+			return err
+		}
+		audited := maps.Clone(details)
+		audited["to"] = string(ch.To)
+		if err := audit.Append(ctx, tx, EventStatusChanged, "incident/"+id, audited); err != nil {
 			return err
 		}
 		changed = true
