@@ -115,16 +115,38 @@ func bench(ctx context.Context, o options, log io.Writer) (*report, error) {
 		}
 	}
 
-	machine, err := procstat.WatchMachine(st.PostgresBackends(int(conn.PgConn().PID())))
-	if err != nil {
-		return nil, err
+	var queues *queueControl
+	if o.drain {
+		if queues, err = newQueueControl(ctx, st.DBURL); err != nil {
+			return nil, err
+		}
+		defer queues.close()
+		if err := queues.pause(ctx); err != nil {
+			return nil, err
+		}
 	}
-	rep.loadStart = machine.LoadStart
-	w := procstat.Watch([]string{"alexus actions", "bench (callers, receiver)"}, []int{plane.PID(), os.Getpid()})
-	profiled := make(chan harness.Profile, 1)
-	if o.ProfileDir != "" {
-		fmt.Fprintf(log, "profiling the action plane for %ds into %s\n", o.ProfileSeconds, o.ProfileDir)
-		go func() { profiled <- harness.CaptureProfile(ctx, plane, o.ProfileSeconds, o.ProfileDir) }()
+	var (
+		machine  *procstat.MachineWatcher
+		w        *procstat.Watcher
+		profiled = make(chan harness.Profile, 1)
+	)
+	watch := func() error {
+		machine, err = procstat.WatchMachine(st.PostgresBackends(int(conn.PgConn().PID())))
+		if err != nil {
+			return err
+		}
+		rep.loadStart = machine.LoadStart
+		w = procstat.Watch([]string{"alexus actions", "bench (callers, receiver)"}, []int{plane.PID(), os.Getpid()})
+		if o.ProfileDir != "" {
+			fmt.Fprintf(log, "profiling the action plane for %ds into %s\n", o.ProfileSeconds, o.ProfileDir)
+			go func() { profiled <- harness.CaptureProfile(ctx, plane, o.ProfileSeconds, o.ProfileDir) }()
+		}
+		return nil
+	}
+	if !o.drain {
+		if err := watch(); err != nil {
+			return nil, err
+		}
 	}
 
 	fmt.Fprintf(log, "measured: %d actions from %d callers\n", o.actions, o.callers)
@@ -134,7 +156,21 @@ func bench(ctx context.Context, o options, log io.Writer) (*report, error) {
 		return nil, err
 	}
 	rep.submitted = time.Since(epoch)
-	fmt.Fprintf(log, "submitted in %s; waiting for the deliveries\n", (rep.submitted - rep.start).Round(time.Millisecond))
+	if o.drain {
+		if err := watch(); err != nil {
+			return nil, err
+		}
+		if n := recv.measuredDelivered(); n > 0 {
+			return nil, fmt.Errorf("%d actions were delivered while the webhook queue was paused", n)
+		}
+		rep.resumed = time.Since(epoch)
+		if err := queues.resume(ctx); err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(log, "submitted in %s with the webhook queue paused; resumed it, waiting for the deliveries\n", (rep.submitted - rep.start).Round(time.Millisecond))
+	} else {
+		fmt.Fprintf(log, "submitted in %s; waiting for the deliveries\n", (rep.submitted - rep.start).Round(time.Millisecond))
+	}
 	err = waitFor(ctx, "deliveries", o.actions, deadline, stall, 10*time.Millisecond, func() (int, error) {
 		return recv.measuredDelivered(), plane.Gone()
 	})
@@ -150,6 +186,9 @@ func bench(ctx context.Context, o options, log io.Writer) (*report, error) {
 		return nil, err
 	}
 	rep.wall = time.Since(epoch) - rep.start
+	if o.drain {
+		rep.wall = time.Since(epoch) - rep.resumed
+	}
 	usage, err := w.Stop()
 	if err != nil {
 		return nil, err

@@ -18,6 +18,9 @@ type options struct {
 	actions int
 	callers int
 	warmup  int
+	// drain pauses the webhook queue while the measured actions are
+	// submitted, then resumes it and measures the jobs draining.
+	drain bool
 }
 
 func parseFlags(args []string) (options, error) {
@@ -26,6 +29,7 @@ func parseFlags(args []string) (options, error) {
 	fs.IntVar(&o.actions, "n", 20000, "webhook actions submitted in the measured phase, each with its own idempotency key")
 	fs.IntVar(&o.callers, "c", 64, "concurrent ExecuteAction callers")
 	fs.IntVar(&o.warmup, "warmup", 1000, "actions submitted and delivered first, outside the measurement")
+	fs.BoolVar(&o.drain, "drain", false, "submit the measured actions with the webhook queue paused, then resume it and measure the job throughput draining that backlog (CPU and the profile then cover the drain only)")
 	o.Flags.Register(fs, "ALEXUS_ACTIONS_WORKERS=256", "plane")
 	o.RunFlags.Register(fs, harness.RunUsage{
 		Timeout:        "give up when the actions are not all delivered and SUCCEEDED within this long",

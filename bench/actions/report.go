@@ -31,6 +31,8 @@ type report struct {
 	// first delivery; lastSucceeded, the start of the transaction that
 	// recorded the last SUCCEEDED.
 	start, submitted, lastDelivery, lastSucceeded time.Duration
+	// resumed, with -drain, is when the paused webhook queue was resumed.
+	resumed time.Duration
 	// wall runs from start to the poll that found every action SUCCEEDED:
 	// the window of the CPU figures.
 	wall time.Duration
@@ -138,15 +140,24 @@ func (r *report) Print(w io.Writer) {
 	}
 
 	done := r.rate(r.lastSucceeded)
-	fmt.Fprintf(w, "\n**webhook actions/s >= 1,000: %s (%.0f actions/s, first submission to last action SUCCEEDED)**\n\n", yesNo(done >= target), done)
-	fmt.Fprintf(w, "| measure | value |\n|---|---|\n")
+	window := "from the first call"
+	if o.drain {
+		drained := float64(o.actions) / (r.lastSucceeded - r.resumed).Seconds()
+		window = "from the queue's resume"
+		fmt.Fprintf(w, "\n**webhook jobs/s >= 1,000: %s (%.0f jobs/s draining a backlog of %d queued actions, queue resumed to last action SUCCEEDED)**\n\n", yesNo(drained >= target), drained, o.actions)
+		fmt.Fprintf(w, "| measure | value |\n|---|---|\n")
+		fmt.Fprintf(w, "| jobs/s (queue resumed to last SUCCEEDED recorded) | %.0f (%s) |\n", drained, ms(r.lastSucceeded-r.resumed))
+	} else {
+		fmt.Fprintf(w, "\n**webhook actions/s >= 1,000: %s (%.0f actions/s, first submission to last action SUCCEEDED)**\n\n", yesNo(done >= target), done)
+		fmt.Fprintf(w, "| measure | value |\n|---|---|\n")
+	}
 	fmt.Fprintf(w, "| submissions/s (first call sent to last call answered) | %.0f (%s) |\n", r.rate(r.submitted), ms(r.submitted-r.start))
 	fmt.Fprintf(w, "| deliveries/s (first call sent to last delivery received) | %.0f (%s) |\n", r.rate(r.lastDelivery), ms(r.lastDelivery-r.start))
 	fmt.Fprintf(w, "| actions/s (first call sent to last SUCCEEDED recorded) | %.0f (%s) |\n", done, ms(r.lastSucceeded-r.start))
 	fmt.Fprintf(w, "| call sent to delivery received, p50 / p90 / p99 / max | %s / %s / %s / %s |\n", ms(r.toDelivery.p50), ms(r.toDelivery.p90), ms(r.toDelivery.p99), ms(r.toDelivery.max))
 	fmt.Fprintf(w, "| ExecuteAction round trip, p50 / p90 / p99 / max | %s / %s / %s / %s |\n", ms(r.call.p50), ms(r.call.p90), ms(r.call.p99), ms(r.call.max))
 
-	fmt.Fprintf(w, "\nCPU over the %s from the first call to every action found SUCCEEDED:\n\n", r.wall.Round(time.Millisecond))
+	fmt.Fprintf(w, "\nCPU over the %s %s to every action found SUCCEEDED:\n\n", r.wall.Round(time.Millisecond), window)
 	fmt.Fprintf(w, "| process | CPU | per action | cores busy | peak RSS |\n|---|---|---|---|---|\n")
 	for _, u := range []procstat.Usage{r.plane, r.bench} {
 		fmt.Fprintf(w, "| %s | %s | %s | %.2f | %s |\n", u.Name, u.CPU.Total().Round(time.Millisecond), r.perAction(u.CPU.Total()), u.CorePercent()/100, procstat.MB(u.Mem.HWM))
