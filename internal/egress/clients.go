@@ -13,6 +13,12 @@ import (
 // allow-list stops being reachable within it.
 const idleConnTimeout = 30 * time.Second
 
+// maxIdlePerHost is how many kept-alive connections a tenant's pool keeps
+// to one host: enough for every worker of a busy queue posting to the same
+// receiver, so that none of them dials afresh (and is checked afresh) for
+// every request. Idle connections close after idleConnTimeout.
+const maxIdlePerHost = 256
+
 // Clients sends the action plane's outbound requests. Each tenant gets its
 // own connection pool, so a connection dialled (and checked) for one tenant
 // is never reused for another tenant's request to the same host; no proxy
@@ -64,7 +70,7 @@ func (c *Clients) client(t tenant.ID) *http.Client {
 			DialContext:         c.policy.DialContext,
 			Proxy:               nil,
 			ForceAttemptHTTP2:   true,
-			MaxIdleConnsPerHost: 16,
+			MaxIdleConnsPerHost: maxIdlePerHost,
 			IdleConnTimeout:     idleConnTimeout,
 			TLSHandshakeTimeout: 10 * time.Second,
 		}

@@ -99,7 +99,7 @@ func DefaultConfig() Config {
 	return Config{
 		WebhookTimeout:          10 * time.Second,
 		MaxAttempts:             5,
-		Workers:                 128,
+		Workers:                 256,
 		NotifyWorkers:           16,
 		NotifyTimeout:           10 * time.Second,
 		RunbookWorkers:          8,

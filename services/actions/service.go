@@ -197,13 +197,13 @@ func New(cfg Config, deps Deps) (*Service, error) {
 	}
 	s.rescueAfter = rescue
 	client, err := river.NewClient(riverpgxv5.New(deps.DB.Pool()), &river.Config{
-		Logger:            slog.New(zapslog.NewHandler(s.log.Named("river").Core(), zapslog.WithName("river"))),
+		Logger: slog.New(zapslog.NewHandler(s.log.Named("river").Core(), zapslog.WithName("river"))),
 		// A job whose process died is run again after this, rather than
 		// River's default of an hour.
 		RescueStuckJobsAfter: rescue,
-		MaxAttempts:       cfg.MaxAttempts,
-		FetchPollInterval: cfg.PollInterval,
-		FetchCooldown:     min(cfg.PollInterval, river.FetchCooldownDefault),
+		MaxAttempts:          cfg.MaxAttempts,
+		FetchPollInterval:    cfg.PollInterval,
+		FetchCooldown:        min(cfg.PollInterval, river.FetchCooldownDefault),
 		// One queue per action kind, each with its own worker count, one
 		// for the sweep of dead actions, one for chaining the audit log and
 		// one for reconciling tickets.

@@ -143,12 +143,22 @@ func (s *Store) Execute(ctx context.Context, req Request) (a Action, replayed bo
 
 // Get returns the tenant's action with id, in one round trip.
 func (s *Store) Get(ctx context.Context, id string) (Action, error) {
+	return s.GetWith(ctx, id, nil, nil)
+}
+
+// GetWith is Get with more statements in the same round trip: queue adds
+// them to the batch after the action's, and read reads their results once
+// the action is read. Nil queue and read add nothing.
+func (s *Store) GetWith(ctx context.Context, id string, queue func(*pgx.Batch), read func(pgx.BatchResults) error) (Action, error) {
 	if _, err := uuid.Parse(id); err != nil {
 		return Action{}, ErrNotFound
 	}
 	var a Action
 	b := &pgx.Batch{}
 	b.Queue(`SELECT `+actionColumns+` FROM actions WHERE id = $1`, id)
+	if queue != nil {
+		queue(b)
+	}
 	err := s.db.Batch(ctx, b, func(br pgx.BatchResults) error {
 		rows, err := br.Query()
 		if err != nil {
@@ -160,6 +170,9 @@ func (s *Store) Get(ctx context.Context, id string) (Action, error) {
 		}
 		if err != nil {
 			return fmt.Errorf("load action %s: %w", id, err)
+		}
+		if read != nil {
+			return read(br)
 		}
 		return nil
 	})
@@ -181,7 +194,7 @@ type Outcome struct {
 // result and status, and audits it, in one transaction. An action that is
 // no longer pending is left alone and ErrNotPending returned, so a
 // redelivered job can never overwrite or re-audit a final outcome.
-func (s *Store) Record(ctx context.Context, id string, o Outcome) (Action, error) {
+func (s *Store) Record(ctx context.Context, id string, o Outcome) error {
 	event := EventAttemptFailed
 	switch o.Status {
 	case StatusSucceeded:
@@ -190,11 +203,11 @@ func (s *Store) Record(ctx context.Context, id string, o Outcome) (Action, error
 		event = EventFailed
 	case StatusPending:
 	default:
-		return Action{}, fmt.Errorf("record outcome of action %s: unknown status %q", id, o.Status)
+		return fmt.Errorf("record outcome of action %s: unknown status %q", id, o.Status)
 	}
 	t, err := tenant.Require(ctx)
 	if err != nil {
-		return Action{}, err
+		return err
 	}
 	// One statement, one round trip: the update and its audit entry, which
 	// is written only when the update matched (data-modifying CTEs run
@@ -220,24 +233,18 @@ func (s *Store) Record(ctx context.Context, id string, o Outcome) (Action, error
 				'result', $3::text)
 			FROM upd
 		)
-		SELECT `+actionColumns+` FROM upd`,
+		SELECT count(*) FROM upd`,
 		id, string(o.Status), o.Result, string(t), audit.Actor(ctx), event, strconv.Itoa(o.Attempt))
-	var a Action
-	err = s.db.Batch(ctx, b, func(br pgx.BatchResults) error {
-		rows, err := br.Query()
-		if err != nil {
+	return s.db.Batch(ctx, b, func(br pgx.BatchResults) error {
+		var n int
+		if err := br.QueryRow().Scan(&n); err != nil {
 			return fmt.Errorf("record outcome of action %s: %w", id, err)
 		}
-		a, err = pgx.CollectExactlyOneRow(rows, scanAction)
-		if errors.Is(err, pgx.ErrNoRows) {
+		if n == 0 {
 			return ErrNotPending
-		}
-		if err != nil {
-			return fmt.Errorf("record outcome of action %s: %w", id, err)
 		}
 		return nil
 	})
-	return a, err
 }
 
 func getByKey(ctx context.Context, tx pgx.Tx, key string) (Action, error) {

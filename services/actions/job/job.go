@@ -31,6 +31,10 @@ type Ref struct {
 	// IdempotencyKey is the action's key. With Tenant it is what makes the
 	// job unique (River's unique jobs by args).
 	IdempotencyKey string `json:"idempotency_key,omitempty" river:"unique"`
+	// Target names what the action acts on (Action.Target), so that an
+	// executor can read its target in the same round trip as the action.
+	// Empty in jobs queued before it was added; they read it afterwards.
+	Target string `json:"target,omitempty"`
 }
 
 // RefOf returns the reference to a, an action of the context's tenant.
@@ -39,7 +43,7 @@ func RefOf(ctx context.Context, a action.Action) (Ref, error) {
 	if err != nil {
 		return Ref{}, err
 	}
-	return Ref{Tenant: string(t), ActionID: a.ID, IdempotencyKey: a.IdempotencyKey}, nil
+	return Ref{Tenant: string(t), ActionID: a.ID, IdempotencyKey: a.IdempotencyKey, Target: a.Target()}, nil
 }
 
 // Args is the constraint on an executor's job arguments: a type of its own
@@ -110,7 +114,7 @@ const recordTimeout = 10 * time.Second
 func Record(ctx context.Context, log *zap.Logger, actions *action.Store, at Attempt, o action.Outcome) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
 	defer cancel()
-	_, err := actions.Record(ctx, at.Ref.ActionID, o)
+	err := actions.Record(ctx, at.Ref.ActionID, o)
 	if err != nil && !errors.Is(err, action.ErrNotPending) && at.Last() {
 		log.Error("could not record the outcome of the last attempt; the action stays pending",
 			zap.String("status", string(o.Status)), zap.String("result", o.Result), zap.Error(err))

@@ -180,7 +180,7 @@ func (s *Sweeper) fail(ctx context.Context, d dead) (bool, error) {
 	}
 	// The attempt River was on when the job died counts as the run that
 	// ended it.
-	_, err = s.actions.Record(ctx, d.actionID, action.Outcome{Status: action.StatusFailed, Result: result, Attempt: d.attempt})
+	err = s.actions.Record(ctx, d.actionID, action.Outcome{Status: action.StatusFailed, Result: result, Attempt: d.attempt})
 	switch {
 	case errors.Is(err, action.ErrNotPending):
 		return false, nil

@@ -91,7 +91,7 @@ func TestSweepFailsActionsWhoseJobDied(t *testing.T) {
 	b.end(t, other, "discarded", 5)
 	// The worker recorded this one's failure itself before River discarded
 	// the job: its result stays.
-	_, err := b.actions.Record(as("acme"), recorded.ID, action.Outcome{Status: action.StatusFailed, Result: "HTTP 500", Attempt: 5})
+	err := b.actions.Record(as("acme"), recorded.ID, action.Outcome{Status: action.StatusFailed, Result: "HTTP 500", Attempt: 5})
 	require.NoError(t, err)
 	b.end(t, recorded, "discarded", 5)
 

@@ -58,8 +58,9 @@ func NewWorker(cfg WorkerConfig, log *zap.Logger, db *store.DB, actions *action.
 			Verb:       "deliver",
 			Noun:       "delivery",
 		},
-		Lookup: w.lookupTarget,
-		Send:   w.deliver,
+		Lookup:  w.lookupTarget,
+		Batched: &job.BatchedLookup[string]{Queue: queueTarget, Read: readTarget},
+		Send:    w.deliver,
 	}, log, actions, cfg.Egress, cfg.Timeout)
 	return w
 }
@@ -134,15 +135,37 @@ func TenantNetworks(db *store.DB) func(context.Context) ([]netip.Prefix, error) 
 
 // lookupTarget returns the URL registered under name for tenant t.
 func (w *Worker) lookupTarget(ctx context.Context, t tenant.ID, name string) (string, bool, error) {
-	var u string
+	var (
+		u     string
+		found bool
+	)
 	b := &pgx.Batch{}
+	queueTarget(b, t, name)
+	err := w.db.Batch(ctx, b, func(br pgx.BatchResults) error {
+		var err error
+		u, found, err = readTarget(br)
+		return err
+	})
+	if err != nil {
+		return "", false, fmt.Errorf("look up webhook target %q: %w", name, err)
+	}
+	return u, found, nil
+}
+
+// queueTarget adds the read of the tenant's webhook target name to b.
+func queueTarget(b *pgx.Batch, t tenant.ID, name string) {
 	b.Queue(`SELECT url FROM webhook_targets WHERE tenant_id = $1 AND name = $2`, string(t), name)
-	err := w.db.Batch(ctx, b, func(br pgx.BatchResults) error { return br.QueryRow().Scan(&u) })
+}
+
+// readTarget reads what queueTarget queued: the target's URL, or false.
+func readTarget(br pgx.BatchResults) (string, bool, error) {
+	var u string
+	err := br.QueryRow().Scan(&u)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return "", false, nil
 	}
 	if err != nil {
-		return "", false, fmt.Errorf("look up webhook target %q: %w", name, err)
+		return "", false, fmt.Errorf("look up webhook target: %w", err)
 	}
 	return u, true, nil
 }
