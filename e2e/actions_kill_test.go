@@ -21,6 +21,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
@@ -72,34 +73,14 @@ func TestActionCompletesOnceAcrossWorkerKill(t *testing.T) {
 	_, err = provision.EnsureTenant(acme, pg.DB, provision.TenantOptions{DefaultWebhookURL: recv.srv.URL})
 	require.NoError(t, err)
 
-	plane := &actionsProcess{
-		bin:  buildAlexusBinary(t),
-		dir:  t.TempDir(),
-		addr: freeAddr(t),
-	}
-	plane.env = append(envWithoutAlexus(),
-		"ALEXUS_POSTGRES_URL="+pg.AdminURL,
-		"ALEXUS_INTERNAL_TOKEN_SECRET=base64:"+base64.StdEncoding.EncodeToString(internalSecret),
+	plane, cc := startableActionsPlane(t, pg.AdminURL, internalSecret,
 		"ALEXUS_ACTIONS_WEBHOOK_SECRET=base64:"+base64.StdEncoding.EncodeToString(webhookSecret),
-		"ALEXUS_ACTIONS_ADDR="+plane.addr,
-		"ALEXUS_ACTIONS_EGRESS_ALLOW=127.0.0.0/8",
 		// Long enough that the first delivery cannot time out before the
 		// test kills the process; the rescue does not depend on it, since
 		// attempted_at is moved back past every timeout.
 		"ALEXUS_ACTIONS_WEBHOOK_TIMEOUT=10s",
-		"ALEXUS_ACTIONS_POLL_INTERVAL=100ms",
-		// Few workers and a small pool: the test has one job, and the
-		// Postgres server is shared with every other test.
 		"ALEXUS_ACTIONS_WORKERS=4",
-		"ALEXUS_POSTGRES_MAX_CONNS=10",
-		"ALEXUS_LOG_LEVEL=info",
 	)
-
-	signer, err := tenant.NewSigner(internalSecret, 0)
-	require.NoError(t, err)
-	cc, err := rpc.Dial(plane.addr, signer)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = cc.Close() })
 	client := actionsv1.NewActionServiceClient(cc)
 	health := healthpb.NewHealthClient(cc)
 
@@ -354,6 +335,33 @@ func (d *duplicateCalls) onlyID(t *testing.T) string {
 	d.ids.Range(func(k, _ any) bool { ids = append(ids, k.(string)); return true })
 	require.Len(t, ids, 1, "every call names the same action")
 	return ids[0]
+}
+
+// startableActionsPlane returns the real `alexus actions` binary, set up to
+// run against the database at adminURL on a free port (not started yet),
+// and a connection to it that signs identities with internalSecret. env
+// adds to (or overrides) the settings every kill test shares.
+func startableActionsPlane(t *testing.T, adminURL string, internalSecret []byte, env ...string) (*actionsProcess, *grpc.ClientConn) {
+	t.Helper()
+	plane := &actionsProcess{bin: buildAlexusBinary(t), dir: t.TempDir(), addr: freeAddr(t)}
+	plane.env = append(envWithoutAlexus(),
+		"ALEXUS_POSTGRES_URL="+adminURL,
+		"ALEXUS_INTERNAL_TOKEN_SECRET=base64:"+base64.StdEncoding.EncodeToString(internalSecret),
+		"ALEXUS_ACTIONS_ADDR="+plane.addr,
+		"ALEXUS_ACTIONS_EGRESS_ALLOW=127.0.0.0/8",
+		"ALEXUS_ACTIONS_POLL_INTERVAL=100ms",
+		// A small pool: the tests have one job each, and the Postgres
+		// server is shared with every other test.
+		"ALEXUS_POSTGRES_MAX_CONNS=10",
+		"ALEXUS_LOG_LEVEL=info",
+	)
+	plane.env = append(plane.env, env...)
+	signer, err := tenant.NewSigner(internalSecret, 0)
+	require.NoError(t, err)
+	cc, err := rpc.Dial(plane.addr, signer)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = cc.Close() })
+	return plane, cc
 }
 
 // actionsProcess is the real `alexus actions` binary, started and killed

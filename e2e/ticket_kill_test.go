@@ -19,7 +19,6 @@ import (
 
 	actionsv1 "github.com/alexus-platform/alexus/gen/alexus/actions/v1"
 	"github.com/alexus-platform/alexus/internal/provision"
-	"github.com/alexus-platform/alexus/internal/rpc"
 	"github.com/alexus-platform/alexus/internal/secretbox"
 	"github.com/alexus-platform/alexus/internal/store/storetest"
 	"github.com/alexus-platform/alexus/internal/tenant"
@@ -67,27 +66,14 @@ func TestJiraOpenCompletesOnceAcrossWorkerKill(t *testing.T) {
 	}))
 
 	internalSecret := killRandBytes(t, 32)
-	plane := &actionsProcess{bin: buildAlexusBinary(t), dir: t.TempDir(), addr: freeAddr(t)}
-	plane.env = append(envWithoutAlexus(),
-		"ALEXUS_POSTGRES_URL="+pg.AdminURL,
-		"ALEXUS_INTERNAL_TOKEN_SECRET=base64:"+base64.StdEncoding.EncodeToString(internalSecret),
+	plane, cc := startableActionsPlane(t, pg.AdminURL, internalSecret,
 		"ALEXUS_ACTIONS_WEBHOOK_SECRET=base64:"+base64.StdEncoding.EncodeToString(killRandBytes(t, 32)),
 		"ALEXUS_SECRET_KEYS="+keyring,
-		"ALEXUS_ACTIONS_ADDR="+plane.addr,
-		"ALEXUS_ACTIONS_EGRESS_ALLOW=127.0.0.0/8",
 		// Long enough that the held create cannot time out before the kill.
 		"ALEXUS_ACTIONS_TICKET_TIMEOUT=60s",
-		"ALEXUS_ACTIONS_POLL_INTERVAL=100ms",
 		"ALEXUS_ACTIONS_WORKERS=2",
 		"ALEXUS_ACTIONS_TICKET_WORKERS=2",
-		"ALEXUS_POSTGRES_MAX_CONNS=10",
-		"ALEXUS_LOG_LEVEL=info",
 	)
-	signer, err := tenant.NewSigner(internalSecret, 0)
-	require.NoError(t, err)
-	cc, err := rpc.Dial(plane.addr, signer)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = cc.Close() })
 	health := healthpb.NewHealthClient(cc)
 	incidentID := "6f1c1c9e-0d3a-4e39-9a59-1a3c0c6d2b77"
 	calls := &duplicateCalls{client: actionsv1.NewActionServiceClient(cc), ctx: acme, req: &actionsv1.ExecuteActionRequest{
