@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"maps"
@@ -65,7 +64,7 @@ secret that does not open) is reported and the others go on. Running it again is
 			out := cmd.OutOrStdout()
 			var failed []string
 			for _, t := range tenants {
-				ctx := tenant.WithIdentity(context.WithoutCancel(cmd.Context()), tenant.Identity{Tenant: t, Subject: "system:cli"})
+				ctx := tenant.WithIdentity(cmd.Context(), tenant.Identity{Tenant: t, Subject: "system:cli"})
 				res, err := provision.RewrapSecrets(ctx, db, keys)
 				if err != nil {
 					fmt.Fprintf(cmd.ErrOrStderr(), "%s: %v\n", t, err)

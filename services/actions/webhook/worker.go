@@ -158,6 +158,7 @@ func queueTarget(b *pgx.Batch, t tenant.ID, name string) {
 }
 
 // readTarget reads what queueTarget queued: the target's URL, or false.
+// Its error is the read's own; the caller says which target it was.
 func readTarget(br pgx.BatchResults) (string, bool, error) {
 	var u string
 	err := br.QueryRow().Scan(&u)
@@ -165,7 +166,7 @@ func readTarget(br pgx.BatchResults) (string, bool, error) {
 		return "", false, nil
 	}
 	if err != nil {
-		return "", false, fmt.Errorf("look up webhook target: %w", err)
+		return "", false, err
 	}
 	return u, true, nil
 }
