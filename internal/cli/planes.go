@@ -59,6 +59,9 @@ func (f *meshFlags) register(fs *pflag.FlagSet) {
 	fs.DurationVar(&f.gateway.IntegrationTokenCacheTTL, "gateway-token-cache-ttl", envDuration("ALEXUS_GATEWAY_TOKEN_CACHE_TTL", g.IntegrationTokenCacheTTL), "how long a resolved integration token is trusted; revocation takes effect within it (ALEXUS_GATEWAY_TOKEN_CACHE_TTL)")
 	fs.DurationVar(&f.gateway.ReadHeaderTimeout, "gateway-read-header-timeout", envDuration("ALEXUS_GATEWAY_READ_HEADER_TIMEOUT", g.ReadHeaderTimeout), "how long a client may take to send request headers (ALEXUS_GATEWAY_READ_HEADER_TIMEOUT)")
 	fs.DurationVar(&f.gateway.ShutdownTimeout, "gateway-shutdown-timeout", envDuration("ALEXUS_GATEWAY_SHUTDOWN_TIMEOUT", g.ShutdownTimeout), "how long shutdown waits for calls in flight (ALEXUS_GATEWAY_SHUTDOWN_TIMEOUT)")
+	fs.IntVar(&f.gateway.IngestCoalesce.MaxItems, "gateway-ingest-batch-items", envInt("ALEXUS_GATEWAY_INGEST_BATCH_ITEMS", g.IngestCoalesce.MaxItems), "most webhook deliveries of a tenant sent to ingest in one call, at most ingest's --ingest-max-batch-items; 1 sends each alone (ALEXUS_GATEWAY_INGEST_BATCH_ITEMS)")
+	fs.IntVar(&f.gateway.IngestCoalesce.MaxInFlight, "gateway-ingest-calls-per-tenant", envInt("ALEXUS_GATEWAY_INGEST_CALLS_PER_TENANT", g.IngestCoalesce.MaxInFlight), "calls to ingest one tenant's webhooks may have in flight before deliveries wait to go together (ALEXUS_GATEWAY_INGEST_CALLS_PER_TENANT)")
+	fs.DurationVar(&f.gateway.IngestCoalesce.Timeout, "gateway-ingest-batch-timeout", envDuration("ALEXUS_GATEWAY_INGEST_BATCH_TIMEOUT", g.IngestCoalesce.Timeout), "timeout of one call carrying several webhook deliveries to ingest (ALEXUS_GATEWAY_INGEST_BATCH_TIMEOUT)")
 
 	// Ingest.
 	i := ingest.DefaultConfig()

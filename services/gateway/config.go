@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/alexus-platform/alexus/services/gateway/auth"
+	"github.com/alexus-platform/alexus/services/gateway/coalesce"
 )
 
 // maxMaxBodyBytes bounds MaxBodyBytes; a gateway buffering bigger bodies
@@ -51,6 +52,15 @@ type Config struct {
 	// context is done before closing connections (env
 	// ALEXUS_GATEWAY_SHUTDOWN_TIMEOUT, default 10s).
 	ShutdownTimeout time.Duration
+	// IngestCoalesce sets how a tenant's concurrent webhook deliveries share
+	// calls to the ingestion plane (see package coalesce): the most
+	// deliveries per IngestBatch call (env ALEXUS_GATEWAY_INGEST_BATCH_ITEMS,
+	// default 64, at most the plane's ALEXUS_INGEST_MAX_BATCH_ITEMS; 1 sends
+	// every delivery alone), the calls per tenant in flight before
+	// deliveries wait to go together (ALEXUS_GATEWAY_INGEST_CALLS_PER_TENANT,
+	// default 4) and the timeout of one batch call
+	// (ALEXUS_GATEWAY_INGEST_BATCH_TIMEOUT, default 30s).
+	IngestCoalesce coalesce.Config
 }
 
 // DefaultConfig returns the defaults. Auth.JWKSURL (or Auth.DevHS256Secret),
@@ -63,6 +73,7 @@ func DefaultConfig() Config {
 		IntegrationTokenCacheTTL: 5 * time.Second,
 		ReadHeaderTimeout:        10 * time.Second,
 		ShutdownTimeout:          10 * time.Second,
+		IngestCoalesce:           coalesce.DefaultConfig(),
 	}
 }
 
@@ -100,6 +111,9 @@ func (c Config) Validate() error {
 	}
 	if c.ShutdownTimeout <= 0 {
 		return errors.New("gateway: shutdown_timeout: must be positive")
+	}
+	if err := c.IngestCoalesce.Validate(); err != nil {
+		return fmt.Errorf("gateway: %w", err)
 	}
 	return nil
 }

@@ -30,6 +30,7 @@ import (
 	"github.com/alexus-platform/alexus/internal/store"
 	"github.com/alexus-platform/alexus/internal/tenant"
 	"github.com/alexus-platform/alexus/services/gateway/auth"
+	"github.com/alexus-platform/alexus/services/gateway/coalesce"
 	"github.com/alexus-platform/alexus/services/gateway/proxy"
 	"github.com/alexus-platform/alexus/services/gateway/signature"
 	"github.com/alexus-platform/alexus/services/gateway/webhook"
@@ -140,8 +141,14 @@ func (s *Service) build(lifetime, streams context.Context, deps Deps, clients pr
 	if err != nil {
 		return nil, fmt.Errorf("gateway: %w", err)
 	}
+	// Webhook deliveries of a tenant share calls to ingest under load; API
+	// callers' Ingest calls are forwarded one for one.
+	hookIngest, err := coalesce.New(deps.Ingest, s.cfg.IngestCoalesce)
+	if err != nil {
+		return nil, fmt.Errorf("gateway: %w", err)
+	}
 	hooks, err := webhook.New(webhook.Config{MaxBodyBytes: s.cfg.MaxBodyBytes, TokenCacheTTL: s.cfg.IntegrationTokenCacheTTL}, webhook.Deps{
-		Log: s.log, Auth: authn, DB: deps.DB, Ingest: deps.Ingest, Keys: deps.Keys, SNS: deps.SNS, Tickets: deps.Actions,
+		Log: s.log, Auth: authn, DB: deps.DB, Ingest: hookIngest, Keys: deps.Keys, SNS: deps.SNS, Tickets: deps.Actions,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("gateway: %w", err)

@@ -131,6 +131,10 @@ func (h *handler) rejection(ctx context.Context, item *ingestv1.IngestBatchItem,
 	}
 	st := status.Convert(statusOf(ctx, h.log, "ingest batch item", err))
 	item.RejectedCode = int32(st.Code())
+	// The status's message, not the error's: for some refusals (an SNS
+	// confirmation, an unexpected failure) they differ, and only the
+	// message is meant for the caller.
+	item.RejectedReason = st.Message()
 	for _, d := range st.Details() {
 		switch d := d.(type) {
 		case *errdetails.ErrorInfo:

@@ -276,20 +276,27 @@ type BatchItem struct {
 // they are added and recorded in pipelined groups, so a batch holds at most
 // about batchFlushSignals signals in memory.
 //
-// Each item taken counts one payload against the tenant's rate, charged for
-// a whole group just before it is recorded, so a batch costs one rate check
-// per group rather than per item, and exactly the items recorded. When the
-// rate covers only part of a group, the items beyond it are rejected with
-// the RATE_LIMITED reason, and so is every later item of the batch without
-// being normalised. When it covers none and nothing of the batch was
-// recorded yet, the whole call is refused with the *limit.Refusal, as an
-// Ingest would be.
+// Each item counts one payload against the tenant's rate, as an Ingest of
+// it alone would, including an item that fails to normalise: junk costs a
+// tenant as much of its rate as alerts do. The charge is made for a whole
+// group just before it is recorded, so a batch costs one rate check per
+// group rather than per item. When the rate covers only part of a group,
+// the items beyond it, in item order, are rejected with the RATE_LIMITED
+// reason (a bad item too, as it would be alone), and so is every later item
+// of the batch without being normalised. When it covers none and nothing of
+// the batch was recorded yet, the whole call is refused with the
+// *limit.Refusal, as an Ingest would be. An item arriving while the tenant's
+// last refusal still holds (limit.RateLimiter.Refused) is rejected with it
+// before it is normalised, as it would be alone.
 type Batch struct {
 	ing     *Ingester
 	items   []BatchItem
 	pending []*signalv1.Signal
 	// owners[k] is the index of the item pending[k] came from; ascending.
 	owners []int
+	// bad holds the items rejected for their content since the last charge,
+	// which are charged with the next group; ascending.
+	bad []int
 	// recorded says whether a group of this batch was recorded.
 	recorded bool
 	// limited, once set, is the refusal every later item is rejected with.
@@ -312,13 +319,25 @@ func (b *Batch) Add(ctx context.Context, source string, payload []byte, headers 
 		b.rejectErr(b.limited)
 		return nil
 	}
+	if t, err := tenant.Require(ctx); err == nil {
+		if r, ok := b.ing.rate.Refused(t, time.Now()); ok {
+			b.rejectErr(r)
+			return nil
+		}
+	}
 	sigs, err := b.ing.Normalise(ctx, source, payload, headers)
 	switch {
 	case errors.Is(err, ErrSourcesUnavailable):
 		// Not the item's fault: the whole batch can be retried.
 		return err
 	case err != nil:
+		if b.ing.rate.Enabled() {
+			b.bad = append(b.bad, len(b.items))
+		}
 		b.rejectErr(err)
+		if len(b.bad) >= batchFlushSignals {
+			return b.flush(ctx)
+		}
 		return nil
 	}
 	idx := len(b.items)
@@ -349,11 +368,27 @@ func (b *Batch) Finish(ctx context.Context) ([]BatchItem, error) {
 	if err := b.flush(ctx); err != nil {
 		return nil, err
 	}
+	// A batch the rate refused entirely, from the refusal remembered or from
+	// the charge, is refused whole, as one Ingest would be.
+	var refusal *limit.Refusal
+	for k, it := range b.items {
+		r, ok := it.Err.(*limit.Refusal)
+		if !ok || b.recorded {
+			refusal = nil
+			break
+		}
+		if k == 0 {
+			refusal = r
+		}
+	}
+	if refusal != nil {
+		return nil, refusal
+	}
 	return b.items, nil
 }
 
 func (b *Batch) flush(ctx context.Context) error {
-	if len(b.pending) == 0 {
+	if len(b.pending) == 0 && len(b.bad) == 0 {
 		return nil
 	}
 	if err := b.charge(ctx); err != nil {
@@ -375,9 +410,13 @@ func (b *Batch) flush(ctx context.Context) error {
 	return nil
 }
 
-// charge takes one payload per pending item from the tenant's rate and
-// drops the signals of the items it does not cover, rejecting those items.
+// charge takes one payload per pending item and per bad item since the
+// last charge from the tenant's rate. The items it does not cover, the
+// last ones in item order, are rejected with the refusal, and the signals
+// of those that were pending are dropped.
 func (b *Batch) charge(ctx context.Context) error {
+	bad := b.bad
+	b.bad = nil
 	if !b.ing.rate.Enabled() {
 		return nil
 	}
@@ -385,13 +424,19 @@ func (b *Batch) charge(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	items := 0
+	// The items to charge, in item order: the bad ones and the owners of
+	// the pending signals, each once.
+	items := make([]int, 0, len(bad)+len(b.owners))
 	for k, o := range b.owners {
+		for len(bad) > 0 && bad[0] < o {
+			items, bad = append(items, bad[0]), bad[1:]
+		}
 		if k == 0 || o != b.owners[k-1] {
-			items++
+			items = append(items, o)
 		}
 	}
-	allowed, err := b.ing.rate.AllowAtMost(ctx, t, items)
+	items = append(items, bad...)
+	allowed, err := b.ing.rate.AllowAtMost(ctx, t, len(items))
 	var refusal *limit.Refusal
 	switch {
 	case err == nil:
@@ -403,13 +448,12 @@ func (b *Batch) charge(ctx context.Context) error {
 		return refusal
 	}
 	b.limited = refusal
-	keep, seen := 0, 0
+	for _, o := range items[allowed:] {
+		b.items[o] = BatchItem{Rejected: refusal.Error(), Err: refusal}
+	}
+	keep := 0
 	for k, o := range b.owners {
-		if k == 0 || o != b.owners[k-1] {
-			seen++
-		}
-		if seen > allowed {
-			b.items[o] = BatchItem{Rejected: refusal.Error(), Err: refusal}
+		if b.items[o].Err == refusal {
 			continue
 		}
 		b.pending[keep], b.owners[keep] = b.pending[k], o

@@ -105,28 +105,43 @@ func TestIngestChargesBadPayloadsToo(t *testing.T) {
 	require.Len(t, b.events(t, "acme"), 1)
 }
 
+// A batch arriving while the tenant's last refusal holds is refused whole
+// from memory, bad items included, with nothing stored: each item gets what
+// it would alone.
+func TestIngestBatchHonoursARememberedRefusal(t *testing.T) {
+	t.Parallel()
+	b := setup(t, withConfig(func(c *Config) { c.RatePerSecond, c.RateBurst = 1, 1 }))
+
+	b.ingest(t, "acme", payload(t, firing("mem0001")))
+	requireRefused(t, b.try("acme", payload(t, firing("mem0002"))), limit.ReasonRateLimited)
+	_, err := b.batch(t, "acme", []byte(`{"version":"2","alerts":[]}`), payload(t, firing("mem0003")))
+	requireRefused(t, err, limit.ReasonRateLimited)
+	require.Len(t, b.events(t, "acme"), 1)
+	require.False(t, b.claimExists(t, "acme", "am:mem0003"))
+}
+
 func TestIngestBatchRateLimit(t *testing.T) {
 	t.Parallel()
 	b := setup(t, withConfig(func(c *Config) { c.RatePerSecond, c.RateBurst = 1, 3 }))
 
 	resp, err := b.batch(t, "acme",
 		payload(t, firing("br01")),
-		[]byte(`{"version":"2","alerts":[]}`),      // rejected by the normaliser: not charged
+		[]byte(`{"version":"2","alerts":[]}`),      // rejected by the normaliser, and charged, as alone
 		payload(t, firing("br02"), firing("br03")), // one payload, however many alerts
-		payload(t, firing("br04")),
-		payload(t, firing("br05")), // the fourth payload: over the burst
+		payload(t, firing("br04")),                 // the fourth payload: over the burst
+		[]byte(`{"version":"2","alerts":[]}`),      // over the rate: refused as over it, as alone
 		payload(t, firing("br06")),
 	)
 	require.NoError(t, err)
 	items := resp.GetItems()
 	require.Len(t, items, 6)
-	for _, k := range []int{0, 2, 3} {
+	for _, k := range []int{0, 2} {
 		require.Empty(t, items[k].GetRejectedReason(), "item %d", k)
 		require.NotEmpty(t, items[k].GetResults(), "item %d", k)
 	}
 	require.Len(t, items[2].GetResults(), 2)
 	require.Contains(t, items[1].GetRejectedReason(), "not supported")
-	for _, k := range []int{4, 5} {
+	for _, k := range []int{3, 4, 5} {
 		require.Contains(t, items[k].GetRejectedReason(), limit.ReasonRateLimited, "item %d", k)
 		require.Empty(t, items[k].GetResults(), "item %d", k)
 		require.EqualValues(t, codes.ResourceExhausted, items[k].GetRejectedCode(), "item %d", k)
@@ -134,13 +149,13 @@ func TestIngestBatchRateLimit(t *testing.T) {
 		require.Positive(t, items[k].GetRetryAfter().AsDuration(), "item %d", k)
 	}
 	require.EqualValues(t, codes.InvalidArgument, items[1].GetRejectedCode())
-	require.Len(t, b.events(t, "acme"), 4, "br01..br04 only")
-	require.False(t, b.claimExists(t, "acme", "am:br05"))
+	require.Len(t, b.events(t, "acme"), 3, "br01..br03 only")
+	require.False(t, b.claimExists(t, "acme", "am:br04"))
 
 	// With nothing left, the next batch is refused whole, like an Ingest.
 	_, err = b.batch(t, "acme", payload(t, firing("br07")))
 	requireRefused(t, err, limit.ReasonRateLimited)
-	require.Len(t, b.events(t, "acme"), 4)
+	require.Len(t, b.events(t, "acme"), 3)
 
 	resp, err = b.batch(t, "beta", payload(t, firing("br01")))
 	require.NoError(t, err)
