@@ -58,7 +58,7 @@ type Config struct {
 	// default 64, at most the plane's ALEXUS_INGEST_MAX_BATCH_ITEMS; 1 sends
 	// every delivery alone), the calls per tenant in flight before
 	// deliveries wait to go together (ALEXUS_GATEWAY_INGEST_CALLS_PER_TENANT,
-	// default 4) and the timeout of one batch call
+	// default 2) and the timeout of one batch call
 	// (ALEXUS_GATEWAY_INGEST_BATCH_TIMEOUT, default 30s).
 	IngestCoalesce coalesce.Config
 }

@@ -56,9 +56,9 @@ type Config struct {
 	Timeout time.Duration
 }
 
-// DefaultConfig returns the defaults: 64 items, 4 calls per tenant, 30s.
+// DefaultConfig returns the defaults: 64 items, 2 calls per tenant, 30s.
 func DefaultConfig() Config {
-	return Config{MaxItems: 64, MaxInFlight: 4, Timeout: 30 * time.Second}
+	return Config{MaxItems: 64, MaxInFlight: 2, Timeout: 30 * time.Second}
 }
 
 // Validate names the first bad field.

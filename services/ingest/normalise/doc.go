@@ -34,4 +34,10 @@
 // every fingerprint is made with. A source file keeps only what is
 // particular to its vendor. The tests share normalise_test.go likewise,
 // whose requireStorableSignals every fuzz target asserts.
+//
+// Payloads are decoded with github.com/segmentio/encoding/json, which keeps
+// encoding/json's behaviour and types (RawMessage, Number and Unmarshaler
+// are the standard library's) but parses in one pass instead of validating
+// first and decoding after: decoding is most of a normaliser's time, and
+// BenchmarkNormalise measures each source's.
 package normalise

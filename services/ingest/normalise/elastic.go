@@ -3,12 +3,12 @@ package normalise
 import (
 	"bytes"
 	"cmp"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
 	"time"
 
+	"github.com/segmentio/encoding/json"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	signalv1 "github.com/alexus-platform/alexus/gen/alexus/signal/v1"

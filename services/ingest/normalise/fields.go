@@ -2,10 +2,8 @@ package normalise
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"net/url"
 	"regexp"
@@ -14,6 +12,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/segmentio/encoding/json"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	signalv1 "github.com/alexus-platform/alexus/gen/alexus/signal/v1"
@@ -154,12 +153,11 @@ func compactJSON(v json.RawMessage) (string, bool) {
 // except that numbers in untyped fields (map[string]any) keep their text,
 // so that a label of 12345678901234567890 is not rounded.
 func decodeJSONNumbers(data []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	if err := dec.Decode(v); err != nil {
+	rest, err := json.Parse(data, v, json.UseNumber)
+	if err != nil {
 		return err
 	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+	if len(rest) != 0 {
 		return errors.New("data after the JSON value")
 	}
 	return nil

@@ -2,13 +2,13 @@ package normalise
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/segmentio/encoding/json"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	signalv1 "github.com/alexus-platform/alexus/gen/alexus/signal/v1"

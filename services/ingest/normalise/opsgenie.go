@@ -3,13 +3,13 @@ package normalise
 import (
 	"bytes"
 	"cmp"
-	"encoding/json"
 	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/segmentio/encoding/json"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	signalv1 "github.com/alexus-platform/alexus/gen/alexus/signal/v1"

@@ -2,7 +2,6 @@ package normalise
 
 import (
 	"crypto"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -11,6 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/segmentio/encoding/json"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	signalv1 "github.com/alexus-platform/alexus/gen/alexus/signal/v1"
