@@ -79,7 +79,7 @@ func TestRunbookActionRunsOnItsOwnQueue(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "HTTP 201; awx job 42", got.GetAction().GetResult())
 	mu.Lock()
-	require.JSONEq(t, `{"extra_vars": {"service": "checkout", "replicas": 3}}`, string(body))
+	require.JSONEq(t, `{"extra_vars": {"service": "checkout", "replicas": 3, "alexus_action_id": "`+id+`"}}`, string(body))
 	mu.Unlock()
 	require.Equal(t, []string{action.EventSucceeded, action.EventRequested}, eventNames(b.events(t, "acme", "action/"+id)))
 

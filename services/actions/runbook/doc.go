@@ -17,8 +17,10 @@
 // A 2xx answer is a success; 429 waits for Retry-After; 408, 5xx, timeouts
 // and connection failures are retried with River's backoff; any other
 // answer (401, 403, 404, AWX's 400 for a missing variable, ...) fails the
-// action at once. Rundeck and AWX do not deduplicate launches, so a
-// retry after a response was lost (a timeout after the server accepted the
-// request) can start the job twice; a generic endpoint gets the action's
-// idempotency key in X-Alexus-Idempotency-Key to drop such a repeat.
+// action at once. Rundeck and AWX do not deduplicate launches, so every
+// launch carries the action's ID (MarkerVar) and a retried one first looks
+// for a launch carrying it (an earlier attempt's whose answer was lost to a
+// timeout or a killed process) and records that instead of launching
+// again; a generic endpoint gets the action's idempotency key in
+// X-Alexus-Idempotency-Key to drop such a repeat itself.
 package runbook

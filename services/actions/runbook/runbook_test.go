@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"net/url"
 	"sync"
 	"testing"
 	"time"
@@ -41,6 +42,7 @@ type answer struct {
 // request is what the stand-in received.
 type request struct {
 	method, path string
+	query        url.Values
 	header       http.Header
 	body         []byte
 }
@@ -61,7 +63,7 @@ func newServer(t *testing.T, answers ...answer) *server {
 	s.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		s.mu.Lock()
-		s.requests = append(s.requests, request{method: r.Method, path: r.URL.Path, header: r.Header.Clone(), body: body})
+		s.requests = append(s.requests, request{method: r.Method, path: r.URL.Path, query: r.URL.Query(), header: r.Header.Clone(), body: body})
 		a := s.answers[0]
 		if len(s.answers) > 1 {
 			s.answers = s.answers[1:]
@@ -222,7 +224,9 @@ func TestRundeckRunRecordsTheExecution(t *testing.T) {
 	require.Equal(t, "/api/41/job/3f1c9a2e-job/run", req.path)
 	require.Equal(t, "rd-token", req.header.Get("X-Rundeck-Auth-Token"))
 	require.Equal(t, "application/json", req.header.Get("Accept"))
-	require.JSONEq(t, `{"options": {"service": "checkout", "replicas": "3", "drain": "true"}}`, string(req.body),
+	// Every run carries the action's ID as the marker option, which a
+	// retried attempt looks for before running the job again.
+	require.JSONEq(t, `{"options": {"service": "checkout", "replicas": "3", "drain": "true", "alexus_action_id": "`+a.ID+`"}}`, string(req.body),
 		"Rundeck options are strings")
 }
 
@@ -243,7 +247,9 @@ func TestAWXLaunchRecordsTheJob(t *testing.T) {
 	req := awx.last(t)
 	require.Equal(t, "/api/v2/job_templates/7/launch/", req.path)
 	require.Equal(t, "Bearer awx-token", req.header.Get("Authorization"))
-	require.JSONEq(t, `{"extra_vars": {"service": "checkout", "replicas": 3}}`, string(req.body))
+	// Every launch carries the action's ID as the marker variable, which a
+	// retried attempt looks for before launching again.
+	require.JSONEq(t, `{"extra_vars": {"service": "checkout", "replicas": 3, "alexus_action_id": "`+a.ID+`"}}`, string(req.body))
 
 	a = b.execute(t, "k2", "scale", `{"service": "payments"}`)
 	require.NoError(t, b.worker.Work(context.Background(), job(a, 1)))

@@ -96,10 +96,17 @@ func (w *Worker) request(ctx context.Context, tg target, a action.Action, t tena
 	case provision.RunbookRundeck:
 		var opts map[string]string
 		if opts, err = rundeckOptions(params); err == nil {
+			opts[MarkerVar] = a.ID
 			body, err = json.Marshal(map[string]any{"options": opts})
 		}
 	case provision.RunbookAWX:
-		body, err = json.Marshal(map[string]json.RawMessage{"extra_vars": params})
+		var vars map[string]json.RawMessage
+		if vars, err = objectParams(params); err == nil {
+			vars[MarkerVar], err = json.Marshal(a.ID)
+		}
+		if err == nil {
+			body, err = json.Marshal(map[string]map[string]json.RawMessage{"extra_vars": vars})
+		}
 	default:
 		body, err = json.Marshal(genericBody{
 			ActionID:       a.ID,
@@ -138,9 +145,9 @@ func (w *Worker) request(ctx context.Context, tg target, a action.Action, t tena
 // rundeckOptions turns the parameters into Rundeck job options, which are
 // strings: a string is sent as it is, any other value as its JSON text.
 func rundeckOptions(params json.RawMessage) (map[string]string, error) {
-	var raw map[string]json.RawMessage
-	if err := json.Unmarshal(params, &raw); err != nil {
-		return nil, fmt.Errorf("params are not a JSON object: %w", err)
+	raw, err := objectParams(params)
+	if err != nil {
+		return nil, err
 	}
 	opts := make(map[string]string, len(raw))
 	for k, v := range raw {
@@ -158,10 +165,44 @@ func rundeckOptions(params json.RawMessage) (map[string]string, error) {
 	return opts, nil
 }
 
+// objectParams reads the parameters as a JSON object (null is an empty
+// one), whose members become Rundeck options or AWX extra variables.
+func objectParams(params json.RawMessage) (map[string]json.RawMessage, error) {
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(params, &raw); err != nil {
+		return nil, fmt.Errorf("params are not a JSON object: %w", err)
+	}
+	if raw == nil {
+		raw = map[string]json.RawMessage{}
+	}
+	return raw, nil
+}
+
 // trigger writes the request for tg with a's parameters, sends it once
 // and says what the answer means; a success's result names the remote
-// execution.
+// execution. A retried Rundeck or AWX launch first looks for a launch an
+// earlier attempt made (see MarkerVar) and records that one instead.
 func (w *Worker) trigger(ctx context.Context, t tenant.ID, tg target, a action.Action, attempt int) (job.Answer, error) {
+	var note string
+	if attempt > 1 {
+		found, stop, n := w.earlierLaunch(ctx, tg, a)
+		switch {
+		case stop != nil:
+			return *stop, nil
+		case found != "":
+			return job.Answer{Result: found + " (launched by an earlier attempt, whose answer was lost)", Verdict: job.Done}, nil
+		}
+		note = n
+	}
+	ans, err := w.launch(ctx, t, tg, a, attempt)
+	if note != "" && err == nil {
+		ans.Result += "; " + note
+	}
+	return ans, err
+}
+
+// launch sends the trigger once and says what the answer means.
+func (w *Worker) launch(ctx context.Context, t tenant.ID, tg target, a action.Action, attempt int) (job.Answer, error) {
 	req, err := w.request(ctx, tg, a, t, attempt)
 	if err != nil {
 		return job.Answer{}, errors.New("the trigger could not be written: " + err.Error())
