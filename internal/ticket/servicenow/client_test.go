@@ -91,17 +91,19 @@ func TestCreateAfterALostResponseOpensOneRecord(t *testing.T) {
 
 func TestCreateRetriesOn429And5xxAndTimeouts(t *testing.T) {
 	t.Parallel()
-	b := setup(t)
+	var waits tickettest.Waits
+	b := setup(t, func(c *servicenow.Config) { c.OnRetry = waits.Note })
 	b.srv.Fail(sntest.RouteCreate,
 		sntest.Fault{Status: http.StatusTooManyRequests, RetryAfter: time.Second},
 		sntest.Fault{Status: http.StatusInternalServerError},
 		sntest.Fault{Hang: true})
 
-	start := time.Now()
 	_, created, err := b.client.FindOrCreate(context.Background(), newIncident())
 	require.NoError(t, err)
 	require.True(t, created)
-	require.GreaterOrEqual(t, time.Since(start), 50*time.Millisecond, "Retry-After (capped at 50ms) was honoured")
+	all := waits.All()
+	require.Len(t, all, 3, "one wait before each retry")
+	require.Equal(t, 50*time.Millisecond, all[0], "Retry-After, capped at MaxRetryAfter, was honoured")
 	require.Len(t, b.srv.Records(), 1)
 	require.Len(t, b.srv.Requests(sntest.RouteCreate), 4)
 }

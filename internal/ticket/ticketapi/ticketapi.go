@@ -70,6 +70,11 @@ type Options struct {
 	// http.DefaultTransport). The action plane passes one whose dialer
 	// applies internal/egress.
 	HTTPClient *http.Client
+	// OnRetry, when set, is told of every retry before its wait: the
+	// failed attempt's error and how long the call waits (the server's
+	// Retry-After, capped, or the backoff). Tests read the waits from it
+	// instead of timing the call.
+	OnRetry func(err error, wait time.Duration)
 }
 
 // WithDefaults fills the zero fields.
@@ -295,13 +300,17 @@ func Create[T any](ctx context.Context, c *Caller, find func(context.Context) (T
 }
 
 func (c *Caller) retryOptions() []backoff.RetryOption {
-	return []backoff.RetryOption{
+	opts := []backoff.RetryOption{
 		backoff.WithBackOff(openaiapi.Backoff(c.cfg.InitialBackoff, c.cfg.MaxBackoff)),
 		backoff.WithMaxTries(uint(c.cfg.MaxRetries) + 1),
 		// MaxRetries and the caps on each wait bound the call; the
 		// library's 15-minute default would be a second, hidden limit.
 		backoff.WithMaxElapsedTime(0),
 	}
+	if c.cfg.OnRetry != nil {
+		opts = append(opts, backoff.WithNotify(c.cfg.OnRetry))
+	}
+	return opts
 }
 
 // fail wraps the final error of a call with the system, call and

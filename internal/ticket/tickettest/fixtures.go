@@ -2,6 +2,7 @@ package tickettest
 
 import (
 	"os"
+	"sync"
 	"testing"
 	"time"
 
@@ -18,6 +19,28 @@ var Fast = ticketapi.Options{
 	InitialBackoff: time.Millisecond,
 	MaxBackoff:     5 * time.Millisecond,
 	MaxRetryAfter:  50 * time.Millisecond,
+}
+
+// Waits records the waits a client asks for before its retries; its Note
+// is a ticketapi.Options.OnRetry. Tests check the waits asked for instead
+// of timing the call.
+type Waits struct {
+	mu    sync.Mutex
+	waits []time.Duration
+}
+
+// Note records one wait.
+func (w *Waits) Note(_ error, wait time.Duration) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.waits = append(w.waits, wait)
+}
+
+// All returns the waits recorded, in order.
+func (w *Waits) All() []time.Duration {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([]time.Duration(nil), w.waits...)
 }
 
 // ReadFile returns testdata/name of the package under test, failing the
