@@ -1,8 +1,6 @@
 package e2e_test
 
 import (
-	"context"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -15,17 +13,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/protobuf/types/known/structpb"
 
 	actionsv1 "github.com/alexus-platform/alexus/gen/alexus/actions/v1"
 	"github.com/alexus-platform/alexus/internal/provision"
-	"github.com/alexus-platform/alexus/internal/secretbox"
-	"github.com/alexus-platform/alexus/internal/store/storetest"
-	"github.com/alexus-platform/alexus/internal/tenant"
 	"github.com/alexus-platform/alexus/services/actions/runbook"
 )
 
@@ -36,53 +29,30 @@ import (
 // alexus_action_id, and the rescued job lists the template's jobs before
 // launching, finds that job by the marker and records it. 1,000 duplicate
 // ExecuteAction calls before, during and after the kill name one action.
-// As in TestActionCompletesOnceAcrossWorkerKill, the killed job's
-// attempted_at is moved back past the plane's rescue threshold, which
-// ALEXUS_ACTIONS_RESCUE_AFTER cannot bring below the longest a job of any
-// queue may run.
+// killRig.runKill describes the kill and the rescue.
 func TestAWXLaunchCompletesOnceAcrossWorkerKill(t *testing.T) {
 	t.Parallel()
-	pg := storetest.New(t)
-	ctx := context.Background()
-	poolCfg, err := pgxpool.ParseConfig(pg.AdminURL)
-	require.NoError(t, err)
-	poolCfg.MaxConns = 2
-	admin, err := pgxpool.NewWithConfig(ctx, poolCfg)
-	require.NoError(t, err)
-	t.Cleanup(admin.Close)
+	rig := newKillRig(t, provision.TenantOptions{})
 
 	// AWX, which launches the first job and then never answers the launch.
 	awx := newStandInAWX(t, "7", "awx-token")
-
-	key, err := secretbox.GenerateKey()
-	require.NoError(t, err)
-	keyring := "e2e:" + key
-	keys, err := secretbox.ParseKeyring(keyring)
-	require.NoError(t, err)
-	acme := tenant.WithIdentity(ctx, tenant.Identity{Tenant: "acme", Subject: "system:orchestrator"})
-	_, err = provision.EnsureTenant(acme, pg.DB, provision.TenantOptions{})
-	require.NoError(t, err)
-	require.NoError(t, provision.SetRunbook(acme, pg.DB, keys, provision.Runbook{
+	require.NoError(t, provision.SetRunbook(rig.acme, rig.pg.DB, rig.keys, provision.Runbook{
 		Name: "scale", Kind: provision.RunbookAWX, URL: awx.srv.URL, Job: "7", Credential: []byte("awx-token"),
 		Schema: json.RawMessage(`{"type": "object", "properties": {"service": {"type": "string"}, "replicas": {"type": "integer", "minimum": 1}},
 			"required": ["service", "replicas"], "additionalProperties": false}`),
 	}))
 
-	internalSecret := killRandBytes(t, 32)
-	plane, cc := startableActionsPlane(t, pg.AdminURL, internalSecret,
-		"ALEXUS_ACTIONS_WEBHOOK_SECRET=base64:"+base64.StdEncoding.EncodeToString(killRandBytes(t, 32)),
-		"ALEXUS_SECRET_KEYS="+keyring,
+	plane, cc := rig.startablePlane(t,
 		// Long enough that the held launch cannot time out before the kill.
 		"ALEXUS_ACTIONS_RUNBOOK_TIMEOUT=60s",
 		"ALEXUS_ACTIONS_WORKERS=2",
 		"ALEXUS_ACTIONS_RUNBOOK_WORKERS=2",
 	)
-	health := healthpb.NewHealthClient(cc)
 	client := actionsv1.NewActionServiceClient(cc)
 	params, err := structpb.NewStruct(map[string]any{"service": "checkout", "replicas": 3})
 	require.NoError(t, err)
 	incidentID := "3b9e4c1a-7f0d-4c55-8f3e-2a6d9b1c0e42"
-	calls := &duplicateCalls{client: client, ctx: acme, req: &actionsv1.ExecuteActionRequest{
+	calls := &duplicateCalls{client: client, ctx: rig.acme, req: &actionsv1.ExecuteActionRequest{
 		IdempotencyKey: "incident/" + incidentID + "/runbook/scale",
 		IncidentId:     incidentID,
 		Kind:           actionsv1.ActionKind_ACTION_KIND_RUNBOOK,
@@ -91,49 +61,29 @@ func TestAWXLaunchCompletesOnceAcrossWorkerKill(t *testing.T) {
 	}}
 	runbookKind := runbook.Args{}.Kind()
 
-	// First life: the action is made, its job launches the template, and
-	// AWX holds the answer.
-	plane.start(t, acme, health)
-	calls.run(t, 400, 40)
-	select {
-	case <-awx.held:
-	case <-time.After(rescueWait):
-		t.Fatalf("no launch reached AWX; the plane's log:\n%s", plane.logTail())
-	}
-	actionID := calls.onlyID(t)
-	launches, lists := awx.counts()
-	require.Equal(t, 1, launches, "AWX launched the job")
-	require.Zero(t, lists, "a first attempt does not look for an earlier launch")
-	jobID, state, attempt := riverJobOf(t, admin, runbookKind)
-	require.Equal(t, "running", state)
-	require.Equal(t, 1, attempt)
-
-	// Kill it before it hears AWX's answer.
-	during := calls.runAsync(t, 200, 20)
-	plane.kill(t)
-	select {
-	case <-awx.abandoned:
-	case <-time.After(rescueWait):
-		t.Fatal("the held launch's connection outlived the killed plane")
-	}
-	require.Equal(t, "pending", actionStatus(t, admin, actionID), "the kill left the outcome unrecorded")
-	tag, err := admin.Exec(ctx, `UPDATE river_job SET attempted_at = now() - interval '2 hours' WHERE id = $1 AND state = 'running'`, jobID)
-	require.NoError(t, err)
-	require.EqualValues(t, 1, tag.RowsAffected(), "nobody marked the killed job")
-
-	// Second life: the rescued job finds the launched job by the marker.
-	plane.start(t, acme, health)
-	during()
-	calls.run(t, 400, 40)
-	require.EventuallyWithT(t, func(c *assert.CollectT) {
-		assert.Equal(c, "succeeded", actionStatus(c, admin, actionID))
-		_, state, _ := riverJobOf(c, admin, runbookKind)
-		assert.Equal(c, "completed", state)
-	}, rescueWait, 100*time.Millisecond, "the plane's log:\n%s", plane.logTailLazy())
-
-	require.EqualValues(t, 1000, calls.done.Load())
-	require.Equal(t, actionID, calls.onlyID(t))
-	require.EqualValues(t, 1, calls.created.Load(), "one call created the action, 999 were replays")
+	// First life: the job launches the template, and AWX holds the answer
+	// until the plane is dead. Second life: the rescued job finds the
+	// launched job by the marker.
+	actionID, jobID := rig.runKill(t, killScenario{
+		plane:  plane,
+		health: healthpb.NewHealthClient(cc),
+		calls:  calls,
+		kind:   runbookKind,
+		held:   awx.held,
+		afterKill: func() {
+			select {
+			case <-awx.abandoned:
+			case <-time.After(rescueWait):
+				t.Fatal("the held launch's connection outlived the killed plane")
+			}
+		},
+		firstLife: func() {
+			launches, lists := awx.counts()
+			require.Equal(t, 1, launches, "AWX launched the job")
+			require.Zero(t, lists, "a first attempt does not look for an earlier launch")
+		},
+	})
+	result := rig.requireCompletedOnce(t, calls, runbookKind, actionID, jobID)
 
 	// AWX ran one job, the one the killed run launched, marked with the
 	// action; the rescued run listed the template's jobs once instead of
@@ -143,36 +93,16 @@ func TestAWXLaunchCompletesOnceAcrossWorkerKill(t *testing.T) {
 	var vars map[string]any
 	require.NoError(t, json.Unmarshal([]byte(jobs[0].ExtraVars), &vars))
 	require.Equal(t, map[string]any{"service": "checkout", "replicas": float64(3), "alexus_action_id": actionID}, vars)
-	launches, lists = awx.counts()
+	launches, lists := awx.counts()
 	require.Equal(t, 1, launches)
 	require.Equal(t, 1, lists, "the rescued run looked for the earlier launch once")
 
-	var (
-		result   string
-		attempts int
-	)
-	require.NoError(t, admin.QueryRow(ctx, `SELECT result, attempts FROM actions WHERE id = $1`, actionID).Scan(&result, &attempts))
 	want := fmt.Sprintf("awx job %d (launched by an earlier attempt, whose answer was lost)", jobs[0].ID)
 	require.Equal(t, want, result)
-	require.Equal(t, 1, attempts, "the killed run recorded nothing")
-	got, err := client.GetAction(acme, &actionsv1.GetActionRequest{Id: actionID})
+	got, err := client.GetAction(rig.acme, &actionsv1.GetActionRequest{Id: actionID})
 	require.NoError(t, err)
 	require.Equal(t, actionsv1.ActionStatus_ACTION_STATUS_SUCCEEDED, got.GetAction().GetStatus())
 	require.Equal(t, want, got.GetAction().GetResult())
-
-	var (
-		rows, riverJobs int
-		jobErrors       []string
-	)
-	require.NoError(t, admin.QueryRow(ctx, `SELECT count(*) FROM actions`).Scan(&rows))
-	require.Equal(t, 1, rows, "no second action row")
-	require.NoError(t, admin.QueryRow(ctx, `SELECT count(*) FROM river_job WHERE kind = $1`, runbookKind).Scan(&riverJobs))
-	require.Equal(t, 1, riverJobs, "no second runbook job")
-	_, _, attempt = riverJobOf(t, admin, runbookKind)
-	require.Equal(t, 2, attempt, "the killed attempt and the rescued one")
-	require.NoError(t, admin.QueryRow(ctx, `SELECT coalesce(array_agg(e->>'error'), '{}') FROM river_job, unnest(errors) e WHERE id = $1`, jobID).Scan(&jobErrors))
-	require.Equal(t, []string{"Stuck job rescued by JobRescuer"}, jobErrors)
-	require.Equal(t, []string{"action.requested", "action.succeeded"}, auditEvents(t, admin, "action/"+actionID))
 }
 
 // awxStandInJob is a job the stand-in AWX launched.

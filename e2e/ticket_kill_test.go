@@ -2,7 +2,6 @@ package e2e_test
 
 import (
 	"context"
-	"encoding/base64"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -10,18 +9,12 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	actionsv1 "github.com/alexus-platform/alexus/gen/alexus/actions/v1"
 	"github.com/alexus-platform/alexus/internal/provision"
-	"github.com/alexus-platform/alexus/internal/secretbox"
-	"github.com/alexus-platform/alexus/internal/store/storetest"
-	"github.com/alexus-platform/alexus/internal/tenant"
 	"github.com/alexus-platform/alexus/internal/ticket/jira"
 	"github.com/alexus-platform/alexus/internal/ticket/jira/jiratest"
 	"github.com/alexus-platform/alexus/services/actions/ticketjob"
@@ -33,50 +26,29 @@ import (
 // one issue: the rescued job looks for the incident's marker before it
 // creates, finds the issue the killed run made, and records it. 1,000
 // duplicate ExecuteAction calls before, during and after the kill name one
-// action. As in TestActionCompletesOnceAcrossWorkerKill, the killed job's
-// attempted_at is moved back past the plane's rescue threshold.
+// action. killRig.runKill describes the kill and the rescue.
 func TestJiraOpenCompletesOnceAcrossWorkerKill(t *testing.T) {
 	t.Parallel()
-	pg := storetest.New(t)
-	ctx := context.Background()
-	poolCfg, err := pgxpool.ParseConfig(pg.AdminURL)
-	require.NoError(t, err)
-	poolCfg.MaxConns = 2
-	admin, err := pgxpool.NewWithConfig(ctx, poolCfg)
-	require.NoError(t, err)
-	t.Cleanup(admin.Close)
+	rig := newKillRig(t, provision.TenantOptions{})
 
 	// Jira, behind a door that lets the first create through to Jira and
 	// then holds its answer until the worker is dead.
 	j := jiratest.New(t)
 	door := newHoldingDoor(t, j.URL)
-
-	key, err := secretbox.GenerateKey()
-	require.NoError(t, err)
-	keyring := "e2e:" + key
-	keys, err := secretbox.ParseKeyring(keyring)
-	require.NoError(t, err)
-	acme := tenant.WithIdentity(ctx, tenant.Identity{Tenant: "acme", Subject: "system:orchestrator"})
-	_, err = provision.EnsureTenant(acme, pg.DB, provision.TenantOptions{})
-	require.NoError(t, err)
-	require.NoError(t, provision.SetTicketIntegration(acme, pg.DB, keys, provision.TicketIntegration{
+	require.NoError(t, provision.SetTicketIntegration(rig.acme, rig.pg.DB, rig.keys, provision.TicketIntegration{
 		System: provision.TicketJira,
 		Jira: &jira.Config{BaseURL: door.srv.URL, Email: jiratest.Email, APIToken: jiratest.APIToken,
 			Project: jiratest.Project, AccountID: jiratest.AccountID},
 	}))
 
-	internalSecret := killRandBytes(t, 32)
-	plane, cc := startableActionsPlane(t, pg.AdminURL, internalSecret,
-		"ALEXUS_ACTIONS_WEBHOOK_SECRET=base64:"+base64.StdEncoding.EncodeToString(killRandBytes(t, 32)),
-		"ALEXUS_SECRET_KEYS="+keyring,
+	plane, cc := rig.startablePlane(t,
 		// Long enough that the held create cannot time out before the kill.
 		"ALEXUS_ACTIONS_TICKET_TIMEOUT=60s",
 		"ALEXUS_ACTIONS_WORKERS=2",
 		"ALEXUS_ACTIONS_TICKET_WORKERS=2",
 	)
-	health := healthpb.NewHealthClient(cc)
 	incidentID := "6f1c1c9e-0d3a-4e39-9a59-1a3c0c6d2b77"
-	calls := &duplicateCalls{client: actionsv1.NewActionServiceClient(cc), ctx: acme, req: &actionsv1.ExecuteActionRequest{
+	calls := &duplicateCalls{client: actionsv1.NewActionServiceClient(cc), ctx: rig.acme, req: &actionsv1.ExecuteActionRequest{
 		IdempotencyKey: "incident/" + incidentID + "/ticket/open",
 		IncidentId:     incidentID,
 		Kind:           actionsv1.ActionKind_ACTION_KIND_JIRA,
@@ -89,59 +61,32 @@ func TestJiraOpenCompletesOnceAcrossWorkerKill(t *testing.T) {
 	}}
 	jiraKind := ticketjob.JiraArgs{}.Kind()
 
-	// First life: the action is made, its job creates the issue, and the
-	// answer is held.
-	plane.start(t, acme, health)
-	calls.run(t, 400, 40)
-	select {
-	case <-door.held:
-	case <-time.After(rescueWait):
-		t.Fatalf("no create reached Jira; the plane's log:\n%s", plane.logTail())
-	}
-	actionID := calls.onlyID(t)
-	require.Len(t, j.Issues(), 1, "Jira created the issue")
-	jobID, state, attempt := riverJobOf(t, admin, jiraKind)
-	require.Equal(t, "running", state)
-	require.Equal(t, 1, attempt)
+	// First life: the job creates the issue, and the answer is held until
+	// the plane is dead. Second life: the rescued job finds the issue by
+	// the marker.
+	actionID, jobID := rig.runKill(t, killScenario{
+		plane:     plane,
+		health:    healthpb.NewHealthClient(cc),
+		calls:     calls,
+		kind:      jiraKind,
+		held:      door.held,
+		afterKill: door.release,
+		firstLife: func() { require.Len(t, j.Issues(), 1, "Jira created the issue") },
+	})
+	result := rig.requireCompletedOnce(t, calls, jiraKind, actionID, jobID)
 
-	// Kill it before it hears Jira's answer.
-	during := calls.runAsync(t, 200, 20)
-	plane.kill(t)
-	door.release()
-	require.Equal(t, "pending", actionStatus(t, admin, actionID))
-	tag, err := admin.Exec(ctx, `UPDATE river_job SET attempted_at = now() - interval '2 hours' WHERE id = $1 AND state = 'running'`, jobID)
-	require.NoError(t, err)
-	require.EqualValues(t, 1, tag.RowsAffected())
-
-	// Second life: the rescued job finds the issue by the marker.
-	plane.start(t, acme, health)
-	during()
-	calls.run(t, 400, 40)
-	require.EventuallyWithT(t, func(c *assert.CollectT) {
-		assert.Equal(c, "succeeded", actionStatus(c, admin, actionID))
-		_, state, _ := riverJobOf(c, admin, jiraKind)
-		assert.Equal(c, "completed", state)
-	}, rescueWait, 100*time.Millisecond, "the plane's log:\n%s", plane.logTailLazy())
-
-	require.EqualValues(t, 1000, calls.done.Load())
-	require.EqualValues(t, 1, calls.created.Load(), "one call created the action, 999 were replays")
 	issues := j.Issues()
 	require.Len(t, issues, 1, "one issue, though the create ran in two lives")
 	require.EqualValues(t, 1, door.creates.Load(), "the rescued run found the issue instead of creating again")
 
 	var (
-		remoteKey, result string
-		tickets, attempts int
+		remoteKey string
+		tickets   int
 	)
-	require.NoError(t, admin.QueryRow(ctx, `SELECT count(*), min(remote_key) FROM tickets`).Scan(&tickets, &remoteKey))
+	require.NoError(t, rig.admin.QueryRow(context.Background(), `SELECT count(*), min(remote_key) FROM tickets`).Scan(&tickets, &remoteKey))
 	require.Equal(t, 1, tickets)
 	require.Equal(t, issues[0].Key, remoteKey)
-	require.NoError(t, admin.QueryRow(ctx, `SELECT result, attempts FROM actions WHERE id = $1`, actionID).Scan(&result, &attempts))
 	require.Contains(t, result, issues[0].Key)
-	require.Equal(t, 1, attempts, "the killed run recorded nothing")
-	_, _, attempt = riverJobOf(t, admin, jiraKind)
-	require.Equal(t, 2, attempt, "the killed attempt and the rescued one")
-	require.Equal(t, []string{"action.requested", "action.succeeded"}, auditEvents(t, admin, "action/"+actionID))
 }
 
 // holdingDoor forwards to a stand-in, except that it holds the answer to
