@@ -44,6 +44,12 @@ type Config struct {
 	// QualityGate configures the check of resolutions
 	// (ALEXUS_QUALITY_GATE_DELAY, ALEXUS_QUALITY_GATE_WORKERS).
 	QualityGate gate.Config
+	// ResumeSweepInterval is how often the replica looks for clarify
+	// answers stored more than this long ago whose incident never resumed
+	// (the answering process died before queueing the resume) and queues
+	// them again (ALEXUS_ORCHESTRATOR_RESUME_SWEEP_INTERVAL, default 1m; 0
+	// turns the sweep off).
+	ResumeSweepInterval time.Duration
 }
 
 // LLMConfig configures the language model behind ClassifyIncident and
@@ -120,6 +126,7 @@ func DefaultConfig() Config {
 		Knowledge:            KnowledgeConfig{Dimension: 1536, MaxCachedVectors: 500_000},
 		LLM:                  LLMConfig{Timeout: 8 * time.Second, StageBudget: 8 * time.Second, MaxConcurrentPerTenant: 4, MaxTokens: 1024},
 		QualityGate:          gate.DefaultConfig(),
+		ResumeSweepInterval:  time.Minute,
 	}
 }
 
@@ -159,6 +166,9 @@ func (c Config) Validate() error {
 	}
 	if _, err := c.LLM.Client(nil); err != nil {
 		return fmt.Errorf("orchestrator: %w", err)
+	}
+	if c.ResumeSweepInterval < 0 {
+		return fmt.Errorf("orchestrator: resume sweep interval %s must not be negative", c.ResumeSweepInterval)
 	}
 	if err := c.QualityGate.Validate(); err != nil {
 		return fmt.Errorf("orchestrator: %w", err)

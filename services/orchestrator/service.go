@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"sync"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/redis/go-redis/v9"
@@ -200,6 +201,13 @@ func (s *Service) Run(ctx context.Context, lis net.Listener) error {
 		defer consuming.Done()
 		_ = consumer.Run(consumeCtx)
 	}()
+	if every := s.cfg.ResumeSweepInterval; every > 0 {
+		consuming.Add(1)
+		go func() {
+			defer consuming.Done()
+			s.sweepUnresumed(consumeCtx, every)
+		}()
+	}
 	s.log.Info("orchestrator serving", zap.String("addr", lis.Addr().String()), zap.String("consumer", s.cfg.Consumer))
 
 	var runErr error
@@ -241,4 +249,27 @@ func (s *Service) reasoner() pipeline.Reasoner {
 		return s.deps.Reasoning
 	}
 	return reasoning.InProcess{H: s.reasoning}
+}
+
+// sweepUnresumed queues again, every interval, the resume of each clarify
+// answer stored more than an interval ago whose incident never resumed
+// (incident.SweepUnresumed). Every replica sweeps; a resume queued twice
+// is harmless.
+func (s *Service) sweepUnresumed(ctx context.Context, every time.Duration) {
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		n, err := incident.SweepUnresumed(ctx, s.incidents, s.feed, every, s.log)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			s.log.Warn("resume sweep failed", zap.Error(err))
+		case n > 0:
+			s.log.Info("resume sweep queued answers again", zap.Int("answers", n))
+		}
+	}
 }

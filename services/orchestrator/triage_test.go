@@ -2,11 +2,11 @@ package orchestrator_test
 
 import (
 	"context"
-	"github.com/alexus-platform/alexus/services/orchestrator"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"go.uber.org/zap"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -16,6 +16,7 @@ import (
 	signalv1 "github.com/alexus-platform/alexus/gen/alexus/signal/v1"
 	"github.com/alexus-platform/alexus/internal/rediskey"
 	"github.com/alexus-platform/alexus/internal/tenant"
+	"github.com/alexus-platform/alexus/services/orchestrator"
 	"github.com/alexus-platform/alexus/services/orchestrator/incident"
 )
 
@@ -98,6 +99,66 @@ func TestClarifyAnsweredYesExecutes(t *testing.T) {
 	require.Empty(t, list.GetItems())
 	_, err = b.client.AnswerTriageItem(as(globex), &orchestratorv1.AnswerTriageItemRequest{Id: item.GetId(), Answer: "yes"})
 	require.Equal(t, codes.NotFound, status.Code(err))
+}
+
+// An answer stored by a process that died before it queued the resume (the
+// store's Answer without the handler's Resume) is found by the replica's
+// resume sweep, and the incident resumes and executes once; once it has,
+// the sweep finds nothing more to queue.
+func TestResumeSweepResumesAnAnswerNeverQueued(t *testing.T) {
+	t.Parallel()
+	b := setup(t, func(c *orchestrator.Config) { c.ResumeSweepInterval = 100 * time.Millisecond })
+	b.unsure(t, acme)
+	sig := alert(acme)
+	b.publish(t, acme, event(signalv1.EventKind_EVENT_KIND_OPENED, sig))
+	b.waitStage(t, acme, sig.GetId(), orchestratorv1.Stage_STAGE_CLARIFY)
+	item := b.openItem(t, acme, orchestratorv1.TriageKind_TRIAGE_KIND_CLARIFY)
+
+	st := incident.NewStore(b.db)
+	_, changed, err := st.Answer(as(acme), item.GetId(), "Yes, go ahead")
+	require.NoError(t, err)
+	require.True(t, changed)
+
+	resp := b.waitStage(t, acme, sig.GetId(), orchestratorv1.Stage_STAGE_EXECUTE)
+	require.Equal(t, orchestratorv1.Stage_STAGE_ANSWERED, resp.GetTransitions()[5].GetStage())
+	require.Equal(t, "Yes, go ahead", resp.GetTransitions()[5].GetDetails()["answer"])
+	require.Len(t, b.actions.recorded(), 1, "the action ran once")
+
+	tenants, err := st.UnresumedTenants(context.Background(), 0)
+	require.NoError(t, err)
+	require.NotContains(t, tenants, acme, "a resumed incident is not swept again")
+	n, err := incident.SweepUnresumed(context.Background(), st, incident.NewFeed(b.rdb, b.space), 0, zap.NewNop())
+	require.NoError(t, err)
+	require.Zero(t, n)
+}
+
+// Answers are swept only once they are older than the sweep's age, and
+// only the tenant's own: another tenant's waiting answer is not listed.
+func TestUnresumedAnswersAreTheTenantsOwn(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.unsure(t, acme)
+	sig := alert(acme)
+	b.publish(t, acme, event(signalv1.EventKind_EVENT_KIND_OPENED, sig))
+	b.waitStage(t, acme, sig.GetId(), orchestratorv1.Stage_STAGE_CLARIFY)
+	item := b.openItem(t, acme, orchestratorv1.TriageKind_TRIAGE_KIND_CLARIFY)
+	st := incident.NewStore(b.db)
+	_, _, err := st.Answer(as(acme), item.GetId(), "yes")
+	require.NoError(t, err)
+
+	got, err := st.UnresumedAnswers(as(acme), 0, 10)
+	require.NoError(t, err)
+	require.Equal(t, []incident.Unresumed{{SignalID: sig.GetId(), ItemID: item.GetId()}}, got)
+	got, err = st.UnresumedAnswers(as(acme), time.Hour, 10)
+	require.NoError(t, err)
+	require.Empty(t, got, "answered moments ago, not an hour")
+	got, err = st.UnresumedAnswers(as(globex), 0, 10)
+	require.NoError(t, err)
+	require.Empty(t, got)
+	tenants, err := st.UnresumedTenants(context.Background(), 0)
+	require.NoError(t, err)
+	require.Contains(t, tenants, acme)
+	require.NotContains(t, tenants, globex)
 }
 
 // Answering no escalates to the owner of the affected CI in the tenant's
