@@ -44,8 +44,8 @@ func (s *Store) UnresumedTenants(ctx context.Context, olderThan time.Duration) (
 }
 
 // UnresumedAnswers returns the context tenant's clarify questions answered
-// more than olderThan ago whose incident has not resumed (it has no
-// answered stage), oldest answer first, at most limit.
+// more than olderThan ago, and within the last week, whose incident has not
+// resumed (it has no answered stage), oldest answer first, at most limit.
 func (s *Store) UnresumedAnswers(ctx context.Context, olderThan time.Duration, limit int) ([]Unresumed, error) {
 	t, err := tenant.Require(ctx)
 	if err != nil {
@@ -56,7 +56,8 @@ func (s *Store) UnresumedAnswers(ctx context.Context, olderThan time.Duration, l
 		rows, err := tx.Query(ctx, `
 			SELECT i.signal_id::text, q.id::text FROM triage_items q
 			JOIN incidents i ON i.tenant_id = q.tenant_id AND i.id = q.incident_id
-			WHERE q.tenant_id = $1 AND q.kind = 'clarify' AND q.state = 'answered' AND q.answered_at < now() - $2::interval
+			WHERE q.tenant_id = $1 AND q.kind = 'clarify' AND q.state = 'answered'
+			  AND q.answered_at < now() - $2::interval AND q.answered_at > now() - interval '7 days'
 			  AND NOT EXISTS (SELECT FROM incident_transitions tr
 			                  WHERE tr.tenant_id = q.tenant_id AND tr.incident_id = q.incident_id AND tr.stage = $3)
 			ORDER BY q.answered_at, q.id LIMIT $4`, string(t), olderThan, string(StageAnswered), limit)
