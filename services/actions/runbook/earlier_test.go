@@ -364,6 +364,16 @@ func TestRetriedRundeckRunFindsTheEarlierExecution(t *testing.T) {
 // for Retry-After, nothing launched; a 403 or 404 (a token that may launch
 // but not list, a listing that is not there) launches once and says that
 // it could not check.
+// retried registers a runbook of kind on a stand-in with no answers set
+// yet and makes an action for it, to be run as a retry (attempt 2).
+func retried(t *testing.T, kind provision.RunbookKind) (*bundle, *server, action.Action) {
+	t.Helper()
+	b := setup(t)
+	s := newServer(t, answer{status: 500, body: "no answer set"})
+	b.register(t, "rb", kind, s)
+	return b, s, b.execute(t, "k1", "rb", `{"service": "checkout"}`)
+}
+
 func TestEarlierLaunchSearchAnswers(t *testing.T) {
 	t.Parallel()
 
@@ -385,10 +395,7 @@ func TestEarlierLaunchSearchAnswers(t *testing.T) {
 	} {
 		t.Run(tc.name+" is retried", func(t *testing.T) {
 			t.Parallel()
-			b := setup(t)
-			s := newServer(t, answer{status: 500, body: "no answer set"})
-			b.register(t, "rb", tc.kind, s)
-			a := b.execute(t, "k1", "rb", `{"service": "checkout"}`)
+			b, s, a := retried(t, tc.kind)
 			s.reply(tc.answer, answer{status: 201, body: awxLaunch})
 
 			err := b.worker.Work(context.Background(), job(a, 2))
@@ -415,10 +422,7 @@ func TestEarlierLaunchSearchAnswers(t *testing.T) {
 	} {
 		t.Run(tc.name+" fails for good", func(t *testing.T) {
 			t.Parallel()
-			b := setup(t)
-			s := newServer(t, answer{status: 500, body: "no answer set"})
-			b.register(t, "rb", tc.kind, s)
-			a := b.execute(t, "k1", "rb", `{"service": "checkout"}`)
+			b, s, a := retried(t, tc.kind)
 			s.reply(tc.answer, answer{status: 201, body: awxLaunch})
 
 			var cancel *rivertype.JobCancelError
@@ -433,10 +437,7 @@ func TestEarlierLaunchSearchAnswers(t *testing.T) {
 
 	t.Run("awx 429 waits", func(t *testing.T) {
 		t.Parallel()
-		b := setup(t)
-		s := newServer(t, answer{status: 500, body: "no answer set"})
-		b.register(t, "rb", provision.RunbookAWX, s)
-		a := b.execute(t, "k1", "rb", `{"service": "checkout"}`)
+		b, s, a := retried(t, provision.RunbookAWX)
 		s.reply(answer{status: 429, body: `{"detail": "Request was throttled."}`, header: map[string]string{"Retry-After": "7"}},
 			answer{status: 201, body: awxLaunch})
 
@@ -451,10 +452,7 @@ func TestEarlierLaunchSearchAnswers(t *testing.T) {
 
 	t.Run("awx 403 launches once", func(t *testing.T) {
 		t.Parallel()
-		b := setup(t)
-		s := newServer(t, answer{status: 500, body: "no answer set"})
-		b.register(t, "rb", provision.RunbookAWX, s)
-		a := b.execute(t, "k1", "rb", `{"service": "checkout"}`)
+		b, s, a := retried(t, provision.RunbookAWX)
 		s.reply(answer{status: 403, body: `{"detail": "You do not have permission to perform this action."}`},
 			answer{status: 201, body: awxLaunch})
 
@@ -470,10 +468,7 @@ func TestEarlierLaunchSearchAnswers(t *testing.T) {
 
 	t.Run("rundeck 404 launches once", func(t *testing.T) {
 		t.Parallel()
-		b := setup(t)
-		s := newServer(t, answer{status: 500, body: "no answer set"})
-		b.register(t, "rb", provision.RunbookRundeck, s)
-		a := b.execute(t, "k1", "rb", `{"service": "checkout"}`)
+		b, s, a := retried(t, provision.RunbookRundeck)
 		s.reply(answer{status: 404, body: `{"error": true, "apiversion": 41, "errorCode": "api.error.item.doesnotexist", "message": "not found"}`},
 			answer{status: 200, body: rundeckRun})
 
