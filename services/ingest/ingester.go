@@ -297,8 +297,9 @@ type Batch struct {
 	// bad holds the items rejected for their content since the last charge,
 	// which are charged with the next group; ascending.
 	bad []int
-	// recorded says whether a group of this batch was recorded.
-	recorded bool
+	// recorded says whether a group of this batch was recorded, charged
+	// whether any of its items was charged to the rate.
+	recorded, charged bool
 	// limited, once set, is the refusal every later item is rejected with.
 	limited *limit.Refusal
 }
@@ -373,7 +374,7 @@ func (b *Batch) Finish(ctx context.Context) ([]BatchItem, error) {
 	var refusal *limit.Refusal
 	for k, it := range b.items {
 		r, ok := it.Err.(*limit.Refusal)
-		if !ok || b.recorded {
+		if !ok || b.recorded || b.charged {
 			refusal = nil
 			break
 		}
@@ -440,13 +441,15 @@ func (b *Batch) charge(ctx context.Context) error {
 	var refusal *limit.Refusal
 	switch {
 	case err == nil:
+		b.charged = true
 		return nil
 	case !errors.As(err, &refusal):
 		b.ing.logRateError(t, err)
 		return err
-	case allowed == 0 && !b.recorded:
+	case allowed == 0 && !b.recorded && !b.charged:
 		return refusal
 	}
+	b.charged = b.charged || allowed > 0
 	b.limited = refusal
 	for _, o := range items[allowed:] {
 		b.items[o] = BatchItem{Rejected: refusal.Error(), Err: refusal}

@@ -120,6 +120,31 @@ func TestIngestBatchHonoursARememberedRefusal(t *testing.T) {
 	require.False(t, b.claimExists(t, "acme", "am:mem0003"))
 }
 
+// A group of bad items, charged like any, is not undone by a later group the
+// rate no longer covers: the bad items keep their INVALID_ARGUMENT and only
+// the item beyond the rate is refused, rather than the whole call.
+func TestIngestBatchKeepsChargedBadItems(t *testing.T) {
+	t.Parallel()
+	b := setup(t, withConfig(func(c *Config) { c.RatePerSecond, c.RateBurst = 1, batchFlushSignals }))
+
+	payloads := make([][]byte, 0, batchFlushSignals+1)
+	for range batchFlushSignals {
+		payloads = append(payloads, []byte(`{"version":"2","alerts":[]}`))
+	}
+	payloads = append(payloads, payload(t, firing("charged01")))
+	resp, err := b.batch(t, "acme", payloads...)
+	require.NoError(t, err, "not refused whole: the bad items were charged")
+	items := resp.GetItems()
+	require.Len(t, items, batchFlushSignals+1)
+	for k := range batchFlushSignals {
+		require.EqualValues(t, codes.InvalidArgument, items[k].GetRejectedCode(), "item %d", k)
+	}
+	last := items[batchFlushSignals]
+	require.EqualValues(t, codes.ResourceExhausted, last.GetRejectedCode())
+	require.Equal(t, limit.ReasonRateLimited, last.GetRejectedLimit())
+	require.Empty(t, b.events(t, "acme"))
+}
+
 func TestIngestBatchRateLimit(t *testing.T) {
 	t.Parallel()
 	b := setup(t, withConfig(func(c *Config) { c.RatePerSecond, c.RateBurst = 1, 3 }))

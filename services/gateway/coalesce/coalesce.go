@@ -138,9 +138,8 @@ func (c *Client) Ingest(ctx context.Context, req *ingestv1.IngestRequest, opts .
 	if q.inFlight < c.cfg.MaxInFlight {
 		q.inFlight++
 		c.mu.Unlock()
-		resp, err := c.IngestServiceClient.Ingest(ctx, req)
-		c.finished(id.Tenant)
-		return resp, err
+		defer c.finished(id.Tenant)
+		return c.IngestServiceClient.Ingest(ctx, req)
 	}
 	d := &delivery{ctx: ctx, id: id, req: req, done: make(chan struct{})}
 	q.waiting = append(q.waiting, d)
@@ -160,12 +159,11 @@ func (c *Client) Ingest(ctx context.Context, req *ingestv1.IngestRequest, opts .
 	case <-d.done:
 		return d.resp, d.err
 	case <-ctx.Done():
-		if d.state.CompareAndSwap(stateWaiting, stateAbandoned) {
-			return nil, status.FromContextError(ctx.Err()).Err()
-		}
-		// Already sent: its answer is on the way, and says what happened.
-		<-d.done
-		return d.resp, d.err
+		// Not sent yet: it never will be. Already sent: the plane may or may
+		// not take it, as with a lone Ingest whose caller hung up; the
+		// batch's answer for it is dropped.
+		d.state.CompareAndSwap(stateWaiting, stateAbandoned)
+		return nil, status.FromContextError(ctx.Err()).Err()
 	}
 }
 
