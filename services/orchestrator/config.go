@@ -45,10 +45,12 @@ type Config struct {
 	// (ALEXUS_QUALITY_GATE_DELAY, ALEXUS_QUALITY_GATE_WORKERS).
 	QualityGate gate.Config
 	// ResumeSweepInterval is how often the replica looks for clarify
-	// answers stored more than this long ago whose incident never resumed
-	// (the answering process died before queueing the resume) and queues
-	// them again (ALEXUS_ORCHESTRATOR_RESUME_SWEEP_INTERVAL, default 1m; 0
-	// turns the sweep off).
+	// answers whose incident never resumed (the answering process died
+	// before queueing the resume) and queues them again: answers older
+	// than this interval and than the consumer's ClaimMinIdle times
+	// MaxDeliveries (7.5m by default), at most three times each
+	// (ALEXUS_ORCHESTRATOR_RESUME_SWEEP_INTERVAL, default 1m; 0 turns the
+	// sweep off).
 	ResumeSweepInterval time.Duration
 }
 

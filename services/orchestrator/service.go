@@ -252,10 +252,13 @@ func (s *Service) reasoner() pipeline.Reasoner {
 }
 
 // sweepUnresumed queues again, every interval, the resume of each clarify
-// answer stored more than an interval ago whose incident never resumed
-// (incident.SweepUnresumed). Every replica sweeps; a resume queued twice
-// is harmless.
+// answer whose incident never resumed (incident.SweepUnresumed). The grace
+// period outlasts the consumer's own redelivery of a resume entry (its
+// claim idle time for each of its deliveries), so that a resume the
+// pipeline still holds is left to it. Every replica sweeps; the sweep
+// claims each answer before it queues it.
 func (s *Service) sweepUnresumed(ctx context.Context, every time.Duration) {
+	grace := max(every, s.cfg.ClaimMinIdle*time.Duration(s.cfg.MaxDeliveries))
 	tick := time.NewTicker(every)
 	defer tick.Stop()
 	for {
@@ -264,7 +267,7 @@ func (s *Service) sweepUnresumed(ctx context.Context, every time.Duration) {
 			return
 		case <-tick.C:
 		}
-		n, err := incident.SweepUnresumed(ctx, s.incidents, s.feed, every, s.log)
+		n, err := incident.SweepUnresumed(ctx, s.incidents, s.feed, grace, s.log)
 		switch {
 		case err != nil && ctx.Err() == nil:
 			s.log.Warn("resume sweep failed", zap.Error(err))

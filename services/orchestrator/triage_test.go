@@ -107,7 +107,11 @@ func TestClarifyAnsweredYesExecutes(t *testing.T) {
 // the sweep finds nothing more to queue.
 func TestResumeSweepResumesAnAnswerNeverQueued(t *testing.T) {
 	t.Parallel()
-	b := setup(t, func(c *orchestrator.Config) { c.ResumeSweepInterval = 100 * time.Millisecond })
+	b := setup(t, func(c *orchestrator.Config) {
+		// The sweep's grace is the larger of its interval and the
+		// consumer's redelivery (claim idle times deliveries).
+		c.ResumeSweepInterval, c.ClaimMinIdle, c.MaxDeliveries = 100*time.Millisecond, 5*time.Second, 1
+	})
 	b.unsure(t, acme)
 	sig := alert(acme)
 	b.publish(t, acme, event(signalv1.EventKind_EVENT_KIND_OPENED, sig))
@@ -132,9 +136,10 @@ func TestResumeSweepResumesAnAnswerNeverQueued(t *testing.T) {
 	require.Zero(t, n)
 }
 
-// Answers are swept only once they are older than the sweep's age, and
-// only the tenant's own: another tenant's waiting answer is not listed.
-func TestUnresumedAnswersAreTheTenantsOwn(t *testing.T) {
+// The sweep claims only the tenant's own answers, older than its grace;
+// a claimed answer is not claimed again within the grace, nor more than
+// MaxResumeSweeps times; a resolved incident's answer is left alone.
+func TestClaimUnresumedAnswers(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	b.unsure(t, acme)
@@ -145,20 +150,51 @@ func TestUnresumedAnswersAreTheTenantsOwn(t *testing.T) {
 	st := incident.NewStore(b.db)
 	_, _, err := st.Answer(as(acme), item.GetId(), "yes")
 	require.NoError(t, err)
+	want := []incident.Unresumed{{SignalID: sig.GetId(), ItemID: item.GetId()}}
 
-	got, err := st.UnresumedAnswers(as(acme), 0, 10)
+	got, err := st.ClaimUnresumed(as(globex), 0, 10)
 	require.NoError(t, err)
-	require.Equal(t, []incident.Unresumed{{SignalID: sig.GetId(), ItemID: item.GetId()}}, got)
-	got, err = st.UnresumedAnswers(as(acme), time.Hour, 10)
+	require.Empty(t, got, "another tenant's answer")
+	got, err = st.ClaimUnresumed(as(acme), time.Hour, 10)
 	require.NoError(t, err)
 	require.Empty(t, got, "answered moments ago, not an hour")
-	got, err = st.UnresumedAnswers(as(globex), 0, 10)
-	require.NoError(t, err)
-	require.Empty(t, got)
 	tenants, err := st.UnresumedTenants(context.Background(), 0)
 	require.NoError(t, err)
 	require.Contains(t, tenants, acme)
 	require.NotContains(t, tenants, globex)
+
+	got, err = st.ClaimUnresumed(as(acme), 0, 10)
+	require.NoError(t, err)
+	require.Equal(t, want, got)
+	got, err = st.ClaimUnresumed(as(acme), time.Hour, 10)
+	require.NoError(t, err)
+	require.Empty(t, got, "swept moments ago, within the grace")
+	for range incident.MaxResumeSweeps - 1 {
+		got, err = st.ClaimUnresumed(as(acme), 0, 10)
+		require.NoError(t, err)
+		require.Equal(t, want, got)
+	}
+	got, err = st.ClaimUnresumed(as(acme), 0, 10)
+	require.NoError(t, err)
+	require.Empty(t, got, "swept MaxResumeSweeps times")
+	tenants, err = st.UnresumedTenants(context.Background(), 0)
+	require.NoError(t, err)
+	require.NotContains(t, tenants, acme)
+
+	// A second question, on an incident resolved since, is never claimed.
+	sig2 := alert(acme)
+	b.publish(t, acme, event(signalv1.EventKind_EVENT_KIND_OPENED, sig2))
+	resp := b.waitStage(t, acme, sig2.GetId(), orchestratorv1.Stage_STAGE_CLARIFY)
+	list, err := b.client.ListTriageItems(as(acme), &orchestratorv1.ListTriageItemsRequest{Kind: orchestratorv1.TriageKind_TRIAGE_KIND_CLARIFY, State: orchestratorv1.TriageState_TRIAGE_STATE_OPEN})
+	require.NoError(t, err)
+	require.Len(t, list.GetItems(), 1)
+	_, _, err = st.Answer(as(acme), list.GetItems()[0].GetId(), "yes")
+	require.NoError(t, err)
+	_, err = b.client.SetIncidentStatus(as(acme), &orchestratorv1.SetIncidentStatusRequest{IncidentId: resp.GetIncident().GetId(), Status: orchestratorv1.IncidentStatus_INCIDENT_STATUS_RESOLVED, Reason: "fixed by hand"})
+	require.NoError(t, err)
+	got, err = st.ClaimUnresumed(as(acme), 0, 10)
+	require.NoError(t, err)
+	require.Empty(t, got, "the incident was resolved")
 }
 
 // Answering no escalates to the owner of the affected CI in the tenant's
