@@ -26,9 +26,11 @@ import (
 const MarkerVar = "alexus_action_id"
 
 // Bounds of the search for an earlier launch: the pages read and their
-// size, the most bytes one page may take (an AWX job is a few kilobytes of
-// JSON, a Rundeck execution about half of one), and how much earlier than
-// the action's creation a launch may be dated by a server whose clock runs
+// size (AWX's jobs created since the action, Rundeck's executions back to
+// the action; a search that runs out of pages first does not launch), the
+// most bytes one page may take (an AWX job is a few kilobytes of JSON, a
+// Rundeck execution about half of one), and how much earlier than the
+// action's creation a launch may be dated by a server whose clock runs
 // behind ours.
 const (
 	earlierPages     = 5
@@ -59,6 +61,7 @@ func (w *Worker) earlierLaunch(ctx context.Context, tg target, a action.Action) 
 	if err != nil {
 		return "", &job.Answer{Result: "the search for an earlier launch could not be written: " + err.Error(), Verdict: job.Rejected}, ""
 	}
+	since := a.CreatedAt.Add(-earlierClockSkew)
 	for page := 0; page < earlierPages && next != ""; page++ {
 		var body []byte
 		body, stop, note = w.get(ctx, tg, next)
@@ -70,8 +73,7 @@ func (w *Worker) earlierLaunch(ctx context.Context, tg target, a action.Action) 
 		case provision.RunbookAWX:
 			found, next, perr = awxFind(body, a.ID, tg.URL)
 		default:
-			found, perr = rundeckFind(body, a.ID)
-			next = ""
+			found, next, perr = rundeckFind(body, a.ID, next, since)
 		}
 		if perr != nil {
 			// Not the listing asked for (a proxy's page, a cut-off body):
@@ -81,6 +83,12 @@ func (w *Worker) earlierLaunch(ctx context.Context, tg target, a action.Action) 
 		if found != "" {
 			return found, nil, ""
 		}
+	}
+	if next != "" {
+		// The pages ran out before the launches since the action did: the
+		// earlier launch may be further back, so launching could launch
+		// twice.
+		return "", &job.Answer{Result: fmt.Sprintf("looking for an earlier launch: more than %d launches since the action; not launching again without having seen them all", earlierPages*earlierPageSize), Verdict: job.Retry}, ""
 	}
 	return "", nil, ""
 }
@@ -198,25 +206,50 @@ func rundeckExecutionsURL(tg target) (string, error) {
 }
 
 // rundeckFind finds the execution whose argument string carries the marker
-// option ("-alexus_action_id <id>") in Rundeck's execution list.
-func rundeckFind(body []byte, actionID string) (string, error) {
-	var page struct {
+// option ("-alexus_action_id <id>") in a page of Rundeck's execution list
+// (newest first), and the next page's URL while the page's executions
+// reach back no further than since (their "date-started").
+func rundeckFind(body []byte, actionID, page string, since time.Time) (found, next string, err error) {
+	var list struct {
+		Paging struct {
+			Offset int `json:"offset"`
+			Total  int `json:"total"`
+		} `json:"paging"`
 		Executions *[]struct {
 			ID        json.Number `json:"id"`
 			Argstring string      `json:"argstring"`
 			Permalink string      `json:"permalink"`
+			Started   struct {
+				Unixtime int64 `json:"unixtime"`
+			} `json:"date-started"`
 		} `json:"executions"`
 	}
-	if err := json.Unmarshal(body, &page); err != nil || page.Executions == nil {
-		return "", errors.New("Rundeck's answer is not a list of executions")
+	if err := json.Unmarshal(body, &list); err != nil || list.Executions == nil {
+		return "", "", errors.New("Rundeck's answer is not a list of executions")
 	}
-	for _, x := range *page.Executions {
+	execs := *list.Executions
+	reachedBack := false
+	for _, x := range execs {
 		args := strings.Fields(x.Argstring)
 		for k := 0; k+1 < len(args); k++ {
 			if args[k] == "-"+MarkerVar && strings.Trim(args[k+1], `"'`) == actionID {
-				return strings.TrimSpace(fmt.Sprintf("rundeck execution %s %s", x.ID, x.Permalink)), nil
+				return strings.TrimSpace(fmt.Sprintf("rundeck execution %s %s", x.ID, x.Permalink)), "", nil
 			}
 		}
+		if x.Started.Unixtime > 0 && time.UnixMilli(x.Started.Unixtime).Before(since) {
+			reachedBack = true
+		}
 	}
-	return "", nil
+	end := list.Paging.Offset + len(execs)
+	if reachedBack || len(execs) == 0 || end >= list.Paging.Total {
+		return "", "", nil
+	}
+	u, err := url.Parse(page)
+	if err != nil {
+		return "", "", err
+	}
+	q := u.Query()
+	q.Set("offset", strconv.Itoa(end))
+	u.RawQuery = q.Encode()
+	return "", u.String(), nil
 }

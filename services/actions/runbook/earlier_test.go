@@ -364,6 +364,90 @@ func TestRetriedRundeckRunFindsTheEarlierExecution(t *testing.T) {
 // for Retry-After, nothing launched; a 403 or 404 (a token that may launch
 // but not list, a listing that is not there) launches once and says that
 // it could not check.
+// rundeckExec is one execution of a rundeckPage.
+type rundeckExec struct {
+	id      int
+	args    string
+	started time.Time
+}
+
+// rundeckPage is a page of Rundeck's execution list at offset of total
+// (newest first, as Rundeck lists them).
+func rundeckPage(offset, total int, execs ...rundeckExec) answer {
+	list := make([]map[string]any, 0, len(execs))
+	for _, x := range execs {
+		list = append(list, map[string]any{
+			"id": x.id, "permalink": fmt.Sprintf("https://rundeck.example/project/ops/execution/show/%d", x.id),
+			"status": "succeeded", "argstring": x.args,
+			"date-started": map[string]any{"unixtime": x.started.UnixMilli(), "date": x.started.UTC().Format(time.RFC3339)},
+		})
+	}
+	body, err := json.Marshal(map[string]any{
+		"paging":     map[string]any{"count": len(list), "total": total, "offset": offset, "max": 200},
+		"executions": list,
+	})
+	if err != nil {
+		panic(err)
+	}
+	return answer{status: 200, body: string(body)}
+}
+
+// A busy Rundeck job pages its executions: the search follows the offset
+// back to the action's creation, finds the earlier run on a later page,
+// and stops paging once the executions are older than the action.
+func TestRundeckSearchPagesBackToTheAction(t *testing.T) {
+	t.Parallel()
+
+	t.Run("found on the second page", func(t *testing.T) {
+		t.Parallel()
+		b, s, a := retried(t, provision.RunbookRundeck)
+		now := time.Now()
+		s.reply(
+			rundeckPage(0, 3, rundeckExec{1300, "-service other", now}, rundeckExec{1299, "-service other", now}),
+			rundeckPage(2, 3, rundeckExec{1234, "-alexus_action_id " + a.ID + " -service checkout", now}),
+			answer{status: 200, body: rundeckRun})
+
+		require.NoError(t, b.worker.Work(context.Background(), job(a, 2)))
+		require.Equal(t, "rundeck execution 1234 https://rundeck.example/project/ops/execution/show/1234"+earlierSuffix, b.get(t, a.ID).Result)
+		reqs := s.all()
+		require.Len(t, reqs, 2, "two pages, no run")
+		require.Empty(t, reqs[0].query.Get("offset"))
+		require.Equal(t, "2", reqs[1].query.Get("offset"))
+		require.Zero(t, s.posts())
+	})
+
+	t.Run("stops at the action's creation", func(t *testing.T) {
+		t.Parallel()
+		b, s, a := retried(t, provision.RunbookRundeck)
+		old := a.CreatedAt.Add(-time.Hour)
+		s.reply(
+			rundeckPage(0, 500, rundeckExec{1300, "-service other", time.Now()}, rundeckExec{1299, "-service other", old}),
+			answer{status: 200, body: rundeckRun})
+
+		require.NoError(t, b.worker.Work(context.Background(), job(a, 2)))
+		require.Equal(t, "HTTP 200; rundeck execution 1234 https://rundeck.example/project/ops/execution/show/1234", b.get(t, a.ID).Result)
+		require.Len(t, s.all(), 2, "one page (it reached back before the action), one run")
+		require.Equal(t, 1, s.posts())
+	})
+
+	t.Run("does not launch when the pages run out first", func(t *testing.T) {
+		t.Parallel()
+		b, s, a := retried(t, provision.RunbookRundeck)
+		var pages []answer
+		for p := range 5 {
+			pages = append(pages, rundeckPage(p*2, 100000, rundeckExec{2000 - 2*p, "-service other", time.Now()}, rundeckExec{1999 - 2*p, "-service other", time.Now()}))
+		}
+		s.reply(append(pages, answer{status: 200, body: rundeckRun})...)
+
+		err := b.worker.Work(context.Background(), job(a, 2))
+		require.Error(t, err, "retried later")
+		got := b.get(t, a.ID)
+		require.Equal(t, action.StatusPending, got.Status)
+		require.Contains(t, got.Result, "not launching again without having seen them all")
+		require.Zero(t, s.posts(), "nothing launched")
+	})
+}
+
 // retried registers a runbook of kind on a stand-in with no answers set
 // yet and makes an action for it, to be run as a retry (attempt 2).
 func retried(t *testing.T, kind provision.RunbookKind) (*bundle, *server, action.Action) {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
 	"go.uber.org/zap"
 
 	"github.com/alexus-platform/alexus/internal/egress"
@@ -63,6 +64,13 @@ func NewWorker(cfg WorkerConfig, log *zap.Logger, db *store.DB, actions *action.
 		Send:   w.trigger,
 	}, log, actions, cfg.Egress, cfg.Timeout)
 	return w
+}
+
+// Timeout lets a job run for the launch and for the search for an earlier
+// launch that precedes a retried one, each page of it with the HTTP
+// timeout, and the database work around them.
+func (w *Worker) Timeout(j *river.Job[Args]) time.Duration {
+	return w.Worker.Timeout(j) + earlierPages*w.HTTPTimeout
 }
 
 // target is a registered runbook, its credential opened.
