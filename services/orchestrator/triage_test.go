@@ -101,6 +101,21 @@ func TestClarifyAnsweredYesExecutes(t *testing.T) {
 	require.Equal(t, codes.NotFound, status.Code(err))
 }
 
+// answeredNotResumed makes an acme incident ask a clarify question and
+// stores answer to it through the store alone, as a process that died
+// before queueing the resume would have left it.
+func (b *bundle) answeredNotResumed(t *testing.T, st *incident.Store, answer string) (*signalv1.Signal, *orchestratorv1.TriageItem) {
+	t.Helper()
+	sig := alert(acme)
+	b.publish(t, acme, event(signalv1.EventKind_EVENT_KIND_OPENED, sig))
+	b.waitStage(t, acme, sig.GetId(), orchestratorv1.Stage_STAGE_CLARIFY)
+	item := b.openItem(t, acme, orchestratorv1.TriageKind_TRIAGE_KIND_CLARIFY)
+	_, changed, err := st.Answer(as(acme), item.GetId(), answer)
+	require.NoError(t, err)
+	require.True(t, changed)
+	return sig, item
+}
+
 // An answer stored by a process that died before it queued the resume (the
 // store's Answer without the handler's Resume) is found by the replica's
 // resume sweep, and the incident resumes and executes once; once it has,
@@ -113,15 +128,8 @@ func TestResumeSweepResumesAnAnswerNeverQueued(t *testing.T) {
 		c.ResumeSweepInterval, c.ClaimMinIdle, c.MaxDeliveries = 100*time.Millisecond, 5*time.Second, 1
 	})
 	b.unsure(t, acme)
-	sig := alert(acme)
-	b.publish(t, acme, event(signalv1.EventKind_EVENT_KIND_OPENED, sig))
-	b.waitStage(t, acme, sig.GetId(), orchestratorv1.Stage_STAGE_CLARIFY)
-	item := b.openItem(t, acme, orchestratorv1.TriageKind_TRIAGE_KIND_CLARIFY)
-
 	st := incident.NewStore(b.db)
-	_, changed, err := st.Answer(as(acme), item.GetId(), "Yes, go ahead")
-	require.NoError(t, err)
-	require.True(t, changed)
+	sig, _ := b.answeredNotResumed(t, st, "Yes, go ahead")
 
 	resp := b.waitStage(t, acme, sig.GetId(), orchestratorv1.Stage_STAGE_EXECUTE)
 	require.Equal(t, orchestratorv1.Stage_STAGE_ANSWERED, resp.GetTransitions()[5].GetStage())
@@ -143,13 +151,8 @@ func TestClaimUnresumedAnswers(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	b.unsure(t, acme)
-	sig := alert(acme)
-	b.publish(t, acme, event(signalv1.EventKind_EVENT_KIND_OPENED, sig))
-	b.waitStage(t, acme, sig.GetId(), orchestratorv1.Stage_STAGE_CLARIFY)
-	item := b.openItem(t, acme, orchestratorv1.TriageKind_TRIAGE_KIND_CLARIFY)
 	st := incident.NewStore(b.db)
-	_, _, err := st.Answer(as(acme), item.GetId(), "yes")
-	require.NoError(t, err)
+	sig, item := b.answeredNotResumed(t, st, "yes")
 	want := []incident.Unresumed{{SignalID: sig.GetId(), ItemID: item.GetId()}}
 
 	got, err := st.ClaimUnresumed(as(globex), 0, 10)
@@ -182,15 +185,8 @@ func TestClaimUnresumedAnswers(t *testing.T) {
 	require.NotContains(t, tenants, acme)
 
 	// A second question, on an incident resolved since, is never claimed.
-	sig2 := alert(acme)
-	b.publish(t, acme, event(signalv1.EventKind_EVENT_KIND_OPENED, sig2))
-	resp := b.waitStage(t, acme, sig2.GetId(), orchestratorv1.Stage_STAGE_CLARIFY)
-	list, err := b.client.ListTriageItems(as(acme), &orchestratorv1.ListTriageItemsRequest{Kind: orchestratorv1.TriageKind_TRIAGE_KIND_CLARIFY, State: orchestratorv1.TriageState_TRIAGE_STATE_OPEN})
-	require.NoError(t, err)
-	require.Len(t, list.GetItems(), 1)
-	_, _, err = st.Answer(as(acme), list.GetItems()[0].GetId(), "yes")
-	require.NoError(t, err)
-	_, err = b.client.SetIncidentStatus(as(acme), &orchestratorv1.SetIncidentStatusRequest{IncidentId: resp.GetIncident().GetId(), Status: orchestratorv1.IncidentStatus_INCIDENT_STATUS_RESOLVED, Reason: "fixed by hand"})
+	_, item2 := b.answeredNotResumed(t, st, "yes")
+	_, err = b.client.SetIncidentStatus(as(acme), &orchestratorv1.SetIncidentStatusRequest{IncidentId: item2.GetIncidentId(), Status: orchestratorv1.IncidentStatus_INCIDENT_STATUS_RESOLVED, Reason: "fixed by hand"})
 	require.NoError(t, err)
 	got, err = st.ClaimUnresumed(as(acme), 0, 10)
 	require.NoError(t, err)
