@@ -193,6 +193,37 @@ func TestClaimUnresumedAnswers(t *testing.T) {
 	require.Empty(t, got, "the incident was resolved")
 }
 
+// An answer to the question of an incident resolved in the meantime is
+// stored but does not resume it: nothing runs on a closed incident.
+func TestAnswerAfterTheIncidentWasResolvedActsOnNothing(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.unsure(t, acme)
+	sig := alert(acme)
+	b.publish(t, acme, event(signalv1.EventKind_EVENT_KIND_OPENED, sig))
+	b.waitStage(t, acme, sig.GetId(), orchestratorv1.Stage_STAGE_CLARIFY)
+	item := b.openItem(t, acme, orchestratorv1.TriageKind_TRIAGE_KIND_CLARIFY)
+	_, err := b.client.SetIncidentStatus(as(acme), &orchestratorv1.SetIncidentStatusRequest{IncidentId: item.GetIncidentId(), Status: orchestratorv1.IncidentStatus_INCIDENT_STATUS_RESOLVED, Reason: "fixed by hand"})
+	require.NoError(t, err)
+
+	ans, err := b.client.AnswerTriageItem(as(acme), &orchestratorv1.AnswerTriageItemRequest{Id: item.GetId(), Answer: "Yes, go ahead"})
+	require.NoError(t, err)
+	require.Equal(t, orchestratorv1.TriageState_TRIAGE_STATE_ANSWERED, ans.GetItem().GetState())
+	last, err := b.rdb.XRevRangeN(context.Background(), b.space.Tenant(acme, rediskey.SignalStream), "+", "-", 1).Result()
+	require.NoError(t, err)
+	require.Len(t, last, 1)
+	b.waitSettled(t, acme, last[0].ID)
+
+	require.Empty(t, b.actions.recorded(), "nothing ran")
+	resp, err := b.client.GetIncident(as(acme), &orchestratorv1.GetIncidentRequest{Id: item.GetIncidentId()})
+	require.NoError(t, err)
+	require.Equal(t, orchestratorv1.IncidentStatus_INCIDENT_STATUS_RESOLVED, resp.GetIncident().GetStatus())
+	for _, tr := range resp.GetTransitions() {
+		require.NotEqual(t, orchestratorv1.Stage_STAGE_ANSWERED, tr.GetStage())
+		require.NotEqual(t, orchestratorv1.Stage_STAGE_EXECUTE, tr.GetStage())
+	}
+}
+
 // Answering no escalates to the owner of the affected CI in the tenant's
 // knowledge graph, with the diagnosis attached.
 func TestClarifyAnsweredNoEscalatesToTheOwner(t *testing.T) {

@@ -307,7 +307,8 @@ func question(reason string, diag *reasoningv1.Diagnosis) string {
 // the confidence check runs again with the answer (stored as the answered
 // stage), then the incident executes or escalates. A second clarify is
 // never taken. A redelivered event finds the stages stored and runs none
-// of them again.
+// of them again. An incident resolved before the answer came is not
+// resumed.
 func (p *Processor) answered(ctx context.Context, log *zap.Logger, ev *signalv1.SignalEvent) error {
 	t, err := tenant.Require(ctx)
 	if err != nil {
@@ -334,6 +335,12 @@ func (p *Processor) answered(ctx context.Context, log *zap.Logger, ev *signalv1.
 		return Permanent(fmt.Errorf("triage item %s is not an answered clarify question of incident %s", item.GetId(), id))
 	}
 	done := newProgress(trs)
+	if _, resumed := done.stored[incident.StageAnswered]; !resumed && inc.Status == incident.StatusResolved {
+		// Resolved while the question waited: nothing is left to act on,
+		// and acting now would act on an incident a person closed.
+		log.Info("answer to a resolved incident; not resumed", zap.String("incident_id", id), zap.String("triage_item_id", item.GetId()))
+		return nil
+	}
 	cls, diag := &reasoningv1.Classification{}, &reasoningv1.Diagnosis{}
 	if err := p.stage(ctx, id, done, incident.StageClassify, cls, nil); err != nil {
 		return err
