@@ -11,6 +11,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	actionsv1 "github.com/alexus-platform/alexus/gen/alexus/actions/v1"
+	"github.com/alexus-platform/alexus/internal/enumpair"
 	"github.com/alexus-platform/alexus/internal/provision"
 	"github.com/alexus-platform/alexus/internal/rpc"
 	"github.com/alexus-platform/alexus/internal/ticket"
@@ -158,7 +159,7 @@ func (h *handler) ListAuditLog(ctx context.Context, req *actionsv1.ListAuditLogR
 // ReceiveTicketEvent settles one inbound change from the tenant's Jira or
 // ServiceNow.
 func (h *handler) ReceiveTicketEvent(ctx context.Context, req *actionsv1.ReceiveTicketEventRequest) (*actionsv1.ReceiveTicketEventResponse, error) {
-	system, ok := ticketSystemFromProto(req.GetSystem())
+	system, ok := ticketSystems.Word(req.GetSystem())
 	if !ok {
 		return nil, status.Errorf(codes.InvalidArgument, "unknown ticket system %s", req.GetSystem())
 	}
@@ -216,40 +217,6 @@ func (h *handler) toStatus(ctx context.Context, op string, err error) error {
 	return rpc.StatusOf(ctx, h.log, op, err)
 }
 
-func kindFromProto(k actionsv1.ActionKind) action.Kind {
-	switch k {
-	case actionsv1.ActionKind_ACTION_KIND_WEBHOOK:
-		return action.KindWebhook
-	case actionsv1.ActionKind_ACTION_KIND_NOTIFY:
-		return action.KindNotify
-	case actionsv1.ActionKind_ACTION_KIND_RUNBOOK:
-		return action.KindRunbook
-	case actionsv1.ActionKind_ACTION_KIND_JIRA:
-		return action.KindJira
-	case actionsv1.ActionKind_ACTION_KIND_SERVICENOW:
-		return action.KindServiceNow
-	default:
-		return action.Kind(k.String())
-	}
-}
-
-func kindToProto(k action.Kind) actionsv1.ActionKind {
-	switch k {
-	case action.KindWebhook:
-		return actionsv1.ActionKind_ACTION_KIND_WEBHOOK
-	case action.KindNotify:
-		return actionsv1.ActionKind_ACTION_KIND_NOTIFY
-	case action.KindRunbook:
-		return actionsv1.ActionKind_ACTION_KIND_RUNBOOK
-	case action.KindJira:
-		return actionsv1.ActionKind_ACTION_KIND_JIRA
-	case action.KindServiceNow:
-		return actionsv1.ActionKind_ACTION_KIND_SERVICENOW
-	default:
-		return actionsv1.ActionKind_ACTION_KIND_UNSPECIFIED
-	}
-}
-
 func ticketOperationFromProto(op actionsv1.TicketOperation) action.TicketOperation {
 	switch op {
 	case actionsv1.TicketOperation_TICKET_OPERATION_OPEN:
@@ -263,54 +230,52 @@ func ticketOperationFromProto(op actionsv1.TicketOperation) action.TicketOperati
 	}
 }
 
+// The API's enums and the words the plane stores for them, each pair in one
+// table for both directions. A value with no word converts to its enum
+// name, so that validation refuses it by name.
+var (
+	kinds = enumpair.New(map[actionsv1.ActionKind]action.Kind{
+		actionsv1.ActionKind_ACTION_KIND_WEBHOOK:    action.KindWebhook,
+		actionsv1.ActionKind_ACTION_KIND_NOTIFY:     action.KindNotify,
+		actionsv1.ActionKind_ACTION_KIND_RUNBOOK:    action.KindRunbook,
+		actionsv1.ActionKind_ACTION_KIND_JIRA:       action.KindJira,
+		actionsv1.ActionKind_ACTION_KIND_SERVICENOW: action.KindServiceNow,
+	})
+	ticketStates = enumpair.New(map[actionsv1.TicketState]ticket.State{
+		actionsv1.TicketState_TICKET_STATE_OPEN:         ticket.Open,
+		actionsv1.TicketState_TICKET_STATE_ACKNOWLEDGED: ticket.Acknowledged,
+		actionsv1.TicketState_TICKET_STATE_RESOLVED:     ticket.Resolved,
+	})
+	ticketSystems = enumpair.New(map[actionsv1.TicketSystem]provision.TicketSystem{
+		actionsv1.TicketSystem_TICKET_SYSTEM_JIRA:       provision.TicketJira,
+		actionsv1.TicketSystem_TICKET_SYSTEM_SERVICENOW: provision.TicketServiceNow,
+	})
+	statuses = enumpair.New(map[actionsv1.ActionStatus]action.Status{
+		actionsv1.ActionStatus_ACTION_STATUS_PENDING:   action.StatusPending,
+		actionsv1.ActionStatus_ACTION_STATUS_SUCCEEDED: action.StatusSucceeded,
+		actionsv1.ActionStatus_ACTION_STATUS_FAILED:    action.StatusFailed,
+	})
+)
+
+func kindFromProto(k actionsv1.ActionKind) action.Kind {
+	if w, ok := kinds.Word(k); ok {
+		return w
+	}
+	return action.Kind(k.String())
+}
+
 func ticketStateFromProto(s actionsv1.TicketState) ticket.State {
-	switch s {
-	case actionsv1.TicketState_TICKET_STATE_OPEN:
-		return ticket.Open
-	case actionsv1.TicketState_TICKET_STATE_ACKNOWLEDGED:
-		return ticket.Acknowledged
-	case actionsv1.TicketState_TICKET_STATE_RESOLVED:
-		return ticket.Resolved
-	case actionsv1.TicketState_TICKET_STATE_UNSPECIFIED:
-		return ""
-	default:
-		return ticket.State(s.String())
+	if w, ok := ticketStates.Word(s); ok || s == actionsv1.TicketState_TICKET_STATE_UNSPECIFIED {
+		return w
 	}
+	return ticket.State(s.String())
 }
 
-func ticketStateToProto(s ticket.State) actionsv1.TicketState {
-	switch s {
-	case ticket.Open:
-		return actionsv1.TicketState_TICKET_STATE_OPEN
-	case ticket.Acknowledged:
-		return actionsv1.TicketState_TICKET_STATE_ACKNOWLEDGED
-	case ticket.Resolved:
-		return actionsv1.TicketState_TICKET_STATE_RESOLVED
-	default:
-		return actionsv1.TicketState_TICKET_STATE_UNSPECIFIED
+func statusFromProto(s actionsv1.ActionStatus) action.Status {
+	if w, ok := statuses.Word(s); ok {
+		return w
 	}
-}
-
-func ticketSystemFromProto(s actionsv1.TicketSystem) (provision.TicketSystem, bool) {
-	switch s {
-	case actionsv1.TicketSystem_TICKET_SYSTEM_JIRA:
-		return provision.TicketJira, true
-	case actionsv1.TicketSystem_TICKET_SYSTEM_SERVICENOW:
-		return provision.TicketServiceNow, true
-	default:
-		return "", false
-	}
-}
-
-func ticketSystemToProto(s string) actionsv1.TicketSystem {
-	switch provision.TicketSystem(s) {
-	case provision.TicketJira:
-		return actionsv1.TicketSystem_TICKET_SYSTEM_JIRA
-	case provision.TicketServiceNow:
-		return actionsv1.TicketSystem_TICKET_SYSTEM_SERVICENOW
-	default:
-		return actionsv1.TicketSystem_TICKET_SYSTEM_UNSPECIFIED
-	}
+	return action.Status(s.String())
 }
 
 // syncOutcomeToProto maps a sync event's outcome.
@@ -339,12 +304,12 @@ func ticketToProto(t ticketstore.Ticket) *actionsv1.Ticket {
 	out := &actionsv1.Ticket{
 		Id:           t.ID,
 		IncidentId:   t.IncidentID,
-		System:       ticketSystemToProto(t.System),
+		System:       ticketSystems.Enum(provision.TicketSystem(t.System)),
 		Key:          t.Number,
 		Url:          t.URL,
 		RemoteStatus: t.RemoteStatus,
-		RemoteState:  ticketStateToProto(t.RemoteState),
-		WrittenState: ticketStateToProto(t.Written.State),
+		RemoteState:  ticketStates.Enum(t.RemoteState),
+		WrittenState: ticketStates.Enum(t.Written.State),
 		CreatedAt:    timestamppb.New(t.CreatedAt),
 		SyncedAt:     timestamppb.New(t.SyncedAt),
 		Events:       make([]*actionsv1.TicketSyncEvent, 0, len(t.Events)),
@@ -360,32 +325,6 @@ func ticketToProto(t ticketstore.Ticket) *actionsv1.Ticket {
 		})
 	}
 	return out
-}
-
-func statusToProto(s action.Status) actionsv1.ActionStatus {
-	switch s {
-	case action.StatusPending:
-		return actionsv1.ActionStatus_ACTION_STATUS_PENDING
-	case action.StatusSucceeded:
-		return actionsv1.ActionStatus_ACTION_STATUS_SUCCEEDED
-	case action.StatusFailed:
-		return actionsv1.ActionStatus_ACTION_STATUS_FAILED
-	default:
-		return actionsv1.ActionStatus_ACTION_STATUS_UNSPECIFIED
-	}
-}
-
-func statusFromProto(s actionsv1.ActionStatus) action.Status {
-	switch s {
-	case actionsv1.ActionStatus_ACTION_STATUS_PENDING:
-		return action.StatusPending
-	case actionsv1.ActionStatus_ACTION_STATUS_SUCCEEDED:
-		return action.StatusSucceeded
-	case actionsv1.ActionStatus_ACTION_STATUS_FAILED:
-		return action.StatusFailed
-	default:
-		return action.Status(s.String())
-	}
 }
 
 func severityFromProto(s actionsv1.NotifySeverity) action.Severity {
@@ -408,8 +347,8 @@ func actionToProto(a action.Action) *actionsv1.Action {
 		Id:             a.ID,
 		IdempotencyKey: a.IdempotencyKey,
 		IncidentId:     a.IncidentID,
-		Kind:           kindToProto(a.Kind),
-		Status:         statusToProto(a.Status),
+		Kind:           kinds.Enum(a.Kind),
+		Status:         statuses.Enum(a.Status),
 		Result:         a.Result,
 		Target:         a.Target(),
 		Reason:         a.Reason,

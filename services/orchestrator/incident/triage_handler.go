@@ -11,6 +11,7 @@ import (
 
 	actionsv1 "github.com/alexus-platform/alexus/gen/alexus/actions/v1"
 	orchestratorv1 "github.com/alexus-platform/alexus/gen/alexus/orchestrator/v1"
+	"github.com/alexus-platform/alexus/internal/enumpair"
 	"github.com/alexus-platform/alexus/internal/tenant"
 )
 
@@ -92,29 +93,27 @@ func (h *Handler) SetTriageSettings(ctx context.Context, req *orchestratorv1.Set
 	return &orchestratorv1.SetTriageSettingsResponse{Settings: settingsToProto(st)}, nil
 }
 
-// ticketSystemText is the stored form of s; ok is false for a value the
-// API does not define.
+// ticketSystems pairs the API's ticket systems with their stored words.
+var ticketSystems = enumpair.New(map[actionsv1.TicketSystem]string{
+	actionsv1.TicketSystem_TICKET_SYSTEM_JIRA:       TicketJira,
+	actionsv1.TicketSystem_TICKET_SYSTEM_SERVICENOW: TicketServiceNow,
+})
+
+// ticketSystemText is the stored form of s ("" for none); ok is false for
+// a value the API does not define.
 func ticketSystemText(s actionsv1.TicketSystem) (string, bool) {
-	switch s {
-	case actionsv1.TicketSystem_TICKET_SYSTEM_UNSPECIFIED:
+	if s == actionsv1.TicketSystem_TICKET_SYSTEM_UNSPECIFIED {
 		return "", true
-	case actionsv1.TicketSystem_TICKET_SYSTEM_JIRA:
-		return TicketJira, true
-	case actionsv1.TicketSystem_TICKET_SYSTEM_SERVICENOW:
-		return TicketServiceNow, true
 	}
-	return "", false
+	return ticketSystems.Word(s)
 }
 
 func settingsToProto(st TriageSettings) *orchestratorv1.TriageSettings {
-	out := &orchestratorv1.TriageSettings{DefaultRoute: st.DefaultRoute, TicketEveryIncident: st.TicketEveryIncident}
-	switch st.TicketSystem {
-	case TicketJira:
-		out.TicketSystem = actionsv1.TicketSystem_TICKET_SYSTEM_JIRA
-	case TicketServiceNow:
-		out.TicketSystem = actionsv1.TicketSystem_TICKET_SYSTEM_SERVICENOW
+	return &orchestratorv1.TriageSettings{
+		DefaultRoute:        st.DefaultRoute,
+		TicketEveryIncident: st.TicketEveryIncident,
+		TicketSystem:        ticketSystems.Enum(st.TicketSystem),
 	}
-	return out
 }
 
 func (h *Handler) triageStatus(ctx context.Context, op string, err error) error {
