@@ -72,10 +72,7 @@ func (s *Store) AddStages(ctx context.Context, incidentID string, us []StageUpda
 		if details[i], err = jsonMap(u.Details); err != nil {
 			return nil, fmt.Errorf("encode %s details of incident %s: %w", u.Stage, incidentID, err)
 		}
-		last.Stage = u.Stage
-		last.Intent = cmpPtr(u.Intent, last.Intent)
-		last.Severity = cmpPtr(u.Severity, last.Severity)
-		last.Decision = cmpPtr(u.Decision, last.Decision)
+		last = last.then(u)
 	}
 	var out []Result
 	err = s.db.WithTenant(ctx, func(tx pgx.Tx) error {

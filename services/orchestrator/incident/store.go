@@ -99,24 +99,12 @@ func (s *Store) Open(ctx context.Context, sig *signalv1.Signal) (Opened, error) 
 	if _, err := uuid.Parse(sig.GetId()); err != nil {
 		return Opened{}, fmt.Errorf("open incident: signal id %q is not a UUID", sig.GetId())
 	}
-	labels, err := jsonMap(sig.GetLabels())
+	rows, err := newSignalRows([]*signalv1.Signal{sig})
 	if err != nil {
-		return Opened{}, fmt.Errorf("encode labels of signal %s: %w", sig.GetId(), err)
-	}
-	annotations, err := jsonMap(sig.GetAnnotations())
-	if err != nil {
-		return Opened{}, fmt.Errorf("encode annotations of signal %s: %w", sig.GetId(), err)
-	}
-	receivedAt := time.Now()
-	if sig.GetReceivedAt().IsValid() {
-		receivedAt = sig.GetReceivedAt().AsTime()
+		return Opened{}, err
 	}
 	id := IDFor(t, sig.GetId())
-	received := StageUpdate{
-		Stage:   StageReceived,
-		Summary: fmt.Sprintf("received %s signal %q", sig.GetSource(), sig.GetTitle()),
-		Details: map[string]string{"signal_id": sig.GetId(), "fingerprint": sig.GetFingerprint(), "source": sig.GetSource()},
-	}
+	received := receivedUpdate(sig)
 	receivedDetails, err := jsonMap(received.Details)
 	if err != nil {
 		return Opened{}, fmt.Errorf("encode received details of signal %s: %w", sig.GetId(), err)
@@ -127,17 +115,7 @@ func (s *Store) Open(ctx context.Context, sig *signalv1.Signal) (Opened, error) 
 	// A new incident starts at stage "received" by the column's default.
 	err = s.db.WithTenant(ctx, func(tx pgx.Tx) error {
 		b := &pgx.Batch{}
-		b.Queue(`
-			INSERT INTO signals (tenant_id, id, source, fingerprint, external_id, status, severity, title, description,
-			                     resource, labels, annotations, link, starts_at, ends_at, received_at, last_seen_at,
-			                     raw_payload, raw_truncated, fingerprint_recipe, fingerprint_recipe_version)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16, $17, $18, $19, $20)
-			ON CONFLICT (tenant_id, id) DO NOTHING`,
-			string(t), sig.GetId(), sig.GetSource(), sig.GetFingerprint(), sig.GetExternalId(), statusText(sig.GetStatus()),
-			SeverityText(sig.GetSeverity()), sig.GetTitle(), sig.GetDescription(), sig.GetResource(), labels, annotations,
-			sig.GetLink(), optTime(sig.GetStartsAt().IsValid(), sig.GetStartsAt().AsTime()),
-			optTime(sig.GetEndsAt().IsValid(), sig.GetEndsAt().AsTime()), receivedAt,
-			sig.GetRawPayload(), sig.GetRawTruncated(), sig.GetFingerprintRecipe(), int32(sig.GetFingerprintRecipeVersion()))
+		b.Queue(insertSignals, rows.args(t)...)
 		b.Queue(`
 			INSERT INTO incidents (tenant_id, id, signal_id, severity) VALUES ($1, $2, $3, $4)
 			ON CONFLICT DO NOTHING`,

@@ -23,6 +23,7 @@ import (
 	orchestratorv1 "github.com/alexus-platform/alexus/gen/alexus/orchestrator/v1"
 	reasoningv1 "github.com/alexus-platform/alexus/gen/alexus/reasoning/v1"
 	signalv1 "github.com/alexus-platform/alexus/gen/alexus/signal/v1"
+	"github.com/alexus-platform/alexus/internal/coalesce"
 	"github.com/alexus-platform/alexus/internal/rediskey"
 	"github.com/alexus-platform/alexus/internal/tenant"
 	"github.com/alexus-platform/alexus/services/orchestrator/incident"
@@ -44,6 +45,8 @@ type Processor struct {
 	actions   actionsv1.ActionServiceClient
 	router    Router
 	log       *zap.Logger
+	// fresh stores the new incidents of a tenant's concurrent runs together.
+	fresh *coalesce.Coalescer[tenant.ID, incident.Fresh, incident.Stored]
 }
 
 // Reasoner runs the reasoning stages: a ReasoningService client, or
@@ -56,8 +59,27 @@ type Reasoner interface {
 
 // NewProcessor returns a Processor. router picks where escalations go.
 func NewProcessor(store *incident.Store, feed *incident.Feed, reasoning Reasoner, actions actionsv1.ActionServiceClient, router Router, log *zap.Logger) *Processor {
-	return &Processor{store: store, feed: feed, reasoning: reasoning, actions: actions, router: router, log: log}
+	fresh, err := coalesce.New[tenant.ID](freshCoalescing,
+		func(ctx context.Context, f incident.Fresh) (incident.Stored, error) {
+			out, err := store.OpenFresh(ctx, []incident.Fresh{f})
+			if err != nil {
+				return incident.Stored{}, err
+			}
+			return out[0], nil
+		},
+		store.OpenFresh)
+	if err != nil {
+		panic(err) // freshCoalescing is a valid constant
+	}
+	return &Processor{store: store, feed: feed, reasoning: reasoning, actions: actions, router: router, log: log, fresh: fresh}
 }
+
+// freshCoalescing is how a tenant's new incidents are stored together:
+// while two transactions of the tenant's new incidents are going, the
+// next ones wait and go as one (at most 64), which is what keeps
+// Postgres's cost per signal low under a burst. A lone signal is stored at
+// once.
+var freshCoalescing = coalesce.Config{MaxItems: 64, MaxInFlight: 2, Timeout: 10 * time.Second}
 
 // Key orders entries by signal: the events of one signal go to one worker.
 // A resolved notification without a signal ID is keyed by fingerprint.
@@ -90,7 +112,7 @@ func (p *Processor) Handle(ctx context.Context, e Entry) error {
 		zap.String("kind", ev.GetKind().String()), zap.String("signal_id", ev.GetSignalId()))
 	switch ev.GetKind() {
 	case signalv1.EventKind_EVENT_KIND_OPENED:
-		return p.opened(ctx, log, ev)
+		return p.opened(ctx, log, ev, e.Deliveries <= 1)
 	case signalv1.EventKind_EVENT_KIND_REPEATED:
 		return p.repeated(ctx, ev, e.ID)
 	case signalv1.EventKind_EVENT_KIND_RESOLVED:
@@ -115,9 +137,17 @@ func decodeEvent(e Entry) (*signalv1.SignalEvent, error) {
 }
 
 // opened runs the pipeline for a new signal. Every stage is stored before
-// the next starts; a stage found already stored (an earlier delivery got
-// that far) is not run again, and its stored response feeds the next stage.
-func (p *Processor) opened(ctx context.Context, log *zap.Logger, ev *signalv1.SignalEvent) error {
+// anything acts on it (stages answered without a model may wait in memory
+// for the next one, see deferrable); a stage found already stored (an
+// earlier delivery got that far) is not run again, and its stored response
+// feeds the next stage.
+//
+// On its entry's first delivery the signal is taken for new: its stages
+// run before anything is stored, and the signal, its incident and the
+// stages are stored together with other new signals of the tenant (see
+// progress.fresh). A redelivered entry, or a first delivery that finds its
+// signal stored after all, resumes from what is stored.
+func (p *Processor) opened(ctx context.Context, log *zap.Logger, ev *signalv1.SignalEvent, first bool) error {
 	t, err := tenant.Require(ctx)
 	if err != nil {
 		return err
@@ -133,14 +163,19 @@ func (p *Processor) opened(ctx context.Context, log *zap.Logger, ev *signalv1.Si
 		return Permanent(fmt.Errorf("opened event's signal id %q differs from its signal_id %q", sig.GetId(), ev.GetSignalId()))
 	}
 	sig.Id, sig.TenantId = ev.GetSignalId(), string(t)
+	id := incident.IDFor(t, sig.GetId())
+	log = log.With(zap.String("incident_id", id))
 
+	if first {
+		err := p.run(ctx, log, id, sig, freshProgress(id, sig))
+		if !errors.Is(err, errStoredBefore) {
+			return err
+		}
+	}
 	op, err := p.store.Open(ctx, sig)
 	if err != nil {
 		return fmt.Errorf("open incident: %w", err)
 	}
-	id := op.Incident.ID
-	log = log.With(zap.String("incident_id", id))
-	done := newProgress(op.Transitions)
 	// Transitions stored by an earlier delivery are published again, as
 	// that delivery may have stopped before publishing them; watchers drop
 	// repeats by incident ID and sequence.
@@ -151,9 +186,20 @@ func (p *Processor) opened(ctx context.Context, log *zap.Logger, ev *signalv1.Si
 	if err := p.feed.Publish(ctx, again...); err != nil {
 		return err
 	}
+	done := newProgress(op.Transitions)
+	done.inc = op.Incident
+	return p.run(ctx, log, id, sig, done)
+}
 
+// errStoredBefore reports that a run that took its signal for new found it
+// stored by an earlier delivery; the run starts again from what is stored.
+var errStoredBefore = errors.New("signal stored by an earlier delivery")
+
+// run runs the stages of a new signal's incident that done does not hold
+// stored yet.
+func (p *Processor) run(ctx context.Context, log *zap.Logger, id string, sig *signalv1.Signal, done *progress) error {
 	cls := &reasoningv1.Classification{}
-	err = p.stage(ctx, id, done, incident.StageClassify, cls, func(ctx context.Context) (incident.StageUpdate, error) {
+	err := p.stage(ctx, id, done, incident.StageClassify, cls, func(ctx context.Context) (incident.StageUpdate, error) {
 		resp, err := p.reasoning.ClassifyIncident(ctx, &reasoningv1.ClassifyIncidentRequest{Signal: sig})
 		if err != nil {
 			return incident.StageUpdate{}, fmt.Errorf("classify: %w", err)
@@ -228,7 +274,7 @@ func (p *Processor) opened(ctx context.Context, log *zap.Logger, ev *signalv1.Si
 			return nil
 		}
 	}
-	if err := p.decide(ctx, id, op.Incident, sig, cls, diag, check, done); err != nil {
+	if err := p.decide(ctx, id, done.inc, sig, cls, diag, check, done); err != nil {
 		return err
 	}
 	log.Info("incident decided", zap.String("decision", incident.DecisionText(check.GetDecision())))
@@ -335,6 +381,7 @@ func (p *Processor) answered(ctx context.Context, log *zap.Logger, ev *signalv1.
 		return Permanent(fmt.Errorf("triage item %s is not an answered clarify question of incident %s", item.GetId(), id))
 	}
 	done := newProgress(trs)
+	done.inc = inc
 	if _, resumed := done.stored[incident.StageAnswered]; !resumed && inc.Status == incident.StatusResolved {
 		// Resolved while the question waited: nothing is left to act on,
 		// and acting now would act on an incident a person closed.
@@ -394,6 +441,7 @@ func (p *Processor) execute(ctx context.Context, id string, inc incident.Inciden
 	if err := p.flush(ctx, id, done); err != nil {
 		return err
 	}
+	inc = done.inc
 	a := diag.GetRecommendedAction()
 	key := "incident/" + id + "/execute"
 	action := &actionsv1.Action{}
@@ -530,6 +578,25 @@ var notifySeverity = map[signalv1.Severity]actionsv1.NotifySeverity{
 type progress struct {
 	stored  map[incident.Stage]incident.Transition
 	pending []incident.StageUpdate
+	// inc is the incident as last stored; before anything is, as it will
+	// be opened.
+	inc incident.Incident
+	// fresh, while set, is the signal of a run that took it for new: none
+	// of its incident is stored yet, and the first flush stores the signal,
+	// the incident and the pending stages together (incident.OpenFresh).
+	fresh *signalv1.Signal
+}
+
+// freshProgress is the progress of a run that takes sig for new.
+func freshProgress(id string, sig *signalv1.Signal) *progress {
+	pr := newProgress(nil)
+	pr.fresh = sig
+	pr.inc = incident.Incident{
+		ID: id, SignalID: sig.GetId(), Fingerprint: sig.GetFingerprint(), Source: sig.GetSource(), Title: sig.GetTitle(),
+		Resource: sig.GetResource(), Status: incident.StatusOpen, Severity: sig.GetSeverity(), Stage: incident.StageReceived,
+		OccurrenceCount: 1,
+	}
+	return pr
 }
 
 func newProgress(trs []incident.Transition) *progress {
@@ -592,16 +659,35 @@ func (p *Processor) stage(ctx context.Context, id string, done *progress, st inc
 // is stored and the entry is retried, to resume from what that delivery
 // stored.
 func (p *Processor) flush(ctx context.Context, id string, done *progress) error {
-	if len(done.pending) == 0 {
+	if len(done.pending) == 0 && done.fresh == nil {
 		return nil
 	}
-	res, err := p.store.AddStages(ctx, id, done.pending)
-	if err != nil {
-		return fmt.Errorf("store %d stage(s) of incident %s: %w", len(done.pending), id, err)
+	var res []incident.Result
+	if done.fresh != nil {
+		t, err := tenant.Require(ctx)
+		if err != nil {
+			return err
+		}
+		st, err := p.fresh.Do(ctx, t, incident.Fresh{Signal: done.fresh, Stages: done.pending})
+		if err != nil {
+			return fmt.Errorf("store new incident %s with %d stage(s): %w", id, len(done.pending), err)
+		}
+		if !st.New {
+			return errStoredBefore
+		}
+		done.fresh, res = nil, st.Results
+	} else {
+		var err error
+		if res, err = p.store.AddStages(ctx, id, done.pending); err != nil {
+			return fmt.Errorf("store %d stage(s) of incident %s: %w", len(done.pending), id, err)
+		}
 	}
 	done.pending = nil
 	for _, r := range res {
 		done.stored[r.Transition.Stage] = r.Transition
+	}
+	if len(res) > 0 {
+		done.inc = res[len(res)-1].Incident
 	}
 	return p.feed.Publish(ctx, res...)
 }
@@ -651,6 +737,7 @@ func (p *Processor) GiveUp(ctx context.Context, e Entry, cause error) {
 		return
 	}
 	done := newProgress(trs)
+	done.inc = inc
 	for _, st := range []incident.Stage{incident.StageExecute, incident.StageClarify, incident.StageEscalate} {
 		if _, ok := done.stored[st]; ok {
 			return

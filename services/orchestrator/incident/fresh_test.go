@@ -1,0 +1,143 @@
+package incident_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	reasoningv1 "github.com/alexus-platform/alexus/gen/alexus/reasoning/v1"
+	signalv1 "github.com/alexus-platform/alexus/gen/alexus/signal/v1"
+	"github.com/alexus-platform/alexus/internal/provision"
+	"github.com/alexus-platform/alexus/internal/store/storetest"
+	"github.com/alexus-platform/alexus/internal/tenant"
+	"github.com/alexus-platform/alexus/services/orchestrator/incident"
+)
+
+// OpenFresh stores a batch of new signals with their stages as Open and
+// AddStages would one by one, and leaves a signal stored before alone.
+func TestOpenFreshStoresNewSignalsWithTheirStagesAndSkipsStoredOnes(t *testing.T) {
+	t.Parallel()
+	db := storetest.New(t).DB
+	s := incident.NewStore(db)
+	ctx := tenant.WithIdentity(context.Background(), tenant.Identity{Tenant: "acme", Subject: "test"})
+	_, err := provision.EnsureTenant(ctx, db, provision.TenantOptions{})
+	require.NoError(t, err)
+
+	received := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
+	signal := func(i int) *signalv1.Signal {
+		return &signalv1.Signal{
+			Id: uuid.NewString(), Source: "alertmanager", Fingerprint: fmt.Sprintf("fp-%d", i), Title: fmt.Sprintf("disk full %d", i),
+			Resource: fmt.Sprintf("db-%d", i), Status: signalv1.Status_STATUS_FIRING, Severity: signalv1.Severity_SEVERITY_WARNING,
+			Labels: map[string]string{"n": fmt.Sprint(i)}, ReceivedAt: timestamppb.New(received), RawPayload: []byte(`{"n":1}`),
+			StartsAt: timestamppb.New(received.Add(-time.Minute)),
+		}
+	}
+	intent, sev := reasoningv1.Intent_INTENT_INCIDENT, signalv1.Severity_SEVERITY_CRITICAL
+	escalate := reasoningv1.Decision_DECISION_ESCALATE
+	stages := func(sig *signalv1.Signal) []incident.StageUpdate {
+		id := incident.IDFor("acme", sig.GetId())
+		return []incident.StageUpdate{
+			{Stage: incident.StageClassify, Summary: "classified", Details: map[string]string{"path": "heuristic"}, Intent: &intent, Severity: &sev},
+			{Stage: incident.StageBranch, Summary: "diagnosed"},
+			{Stage: incident.StageConfidence, Summary: "decided", Decision: &escalate},
+			{Stage: incident.StageEscalate, Summary: "escalated", Triage: &incident.NewTriageItem{
+				IncidentID: id, Kind: incident.TriageEscalate, Question: "look at " + sig.GetResource(), Route: "ops",
+				Diagnosis: &reasoningv1.Diagnosis{ProbableCause: "disk"},
+			}},
+		}
+	}
+
+	before := signal(0)
+	_, err = s.Open(ctx, before)
+	require.NoError(t, err)
+	fs := []incident.Fresh{{Signal: signal(1)}, {Signal: before}, {Signal: signal(2)}}
+	for i := range fs {
+		fs[i].Stages = stages(fs[i].Signal)
+	}
+	out, err := s.OpenFresh(ctx, fs)
+	require.NoError(t, err)
+	require.Len(t, out, 3)
+	require.False(t, out[1].New, "a signal stored before is left alone")
+	require.Empty(t, out[1].Results)
+
+	for _, k := range []int{0, 2} {
+		sig := fs[k].Signal
+		id := incident.IDFor("acme", sig.GetId())
+		require.True(t, out[k].New)
+		var stagesGot []incident.Stage
+		for n, r := range out[k].Results {
+			require.True(t, r.New)
+			require.EqualValues(t, n+1, r.Transition.Sequence)
+			require.Equal(t, id, r.Transition.IncidentID)
+			stagesGot = append(stagesGot, r.Transition.Stage)
+		}
+		require.Equal(t, []incident.Stage{incident.StageReceived, incident.StageClassify, incident.StageBranch,
+			incident.StageConfidence, incident.StageEscalate}, stagesGot)
+		require.Equal(t, incident.StageReceived, out[k].Results[0].Incident.Stage, "received shows the incident as opened")
+		require.Equal(t, signalv1.Severity_SEVERITY_WARNING, out[k].Results[0].Incident.Severity)
+
+		// What Get reads back is what the results said.
+		inc, trs, err := s.Get(ctx, id)
+		require.NoError(t, err)
+		said := out[k].Results[4].Incident
+		require.True(t, said.CreatedAt.Equal(inc.CreatedAt) && said.LastSeenAt.Equal(inc.LastSeenAt))
+		said.CreatedAt, said.LastSeenAt, inc.CreatedAt, inc.LastSeenAt = time.Time{}, time.Time{}, time.Time{}, time.Time{}
+		require.Equal(t, said, inc)
+		require.Equal(t, incident.StageEscalate, inc.Stage)
+		require.Equal(t, incident.StatusOpen, inc.Status)
+		require.Equal(t, sev, inc.Severity)
+		require.Equal(t, intent, inc.Intent)
+		require.Equal(t, escalate, inc.Decision)
+		require.EqualValues(t, 1, inc.OccurrenceCount)
+		require.Equal(t, sig.GetResource(), inc.Resource)
+		require.True(t, said.LastSeenAt.IsZero() && out[k].Results[0].Incident.LastSeenAt.Equal(received))
+		require.Len(t, trs, 5)
+		for n, tr := range trs {
+			got := out[k].Results[n].Transition
+			require.Equal(t, got.Stage, tr.Stage)
+			require.Equal(t, got.Summary, tr.Summary)
+			require.Equal(t, got.Details, tr.Details)
+			require.True(t, got.At.Equal(tr.At))
+		}
+		require.Equal(t, "heuristic", trs[1].Details["path"])
+		require.Equal(t, sig.GetFingerprint(), trs[0].Details["fingerprint"])
+
+		item, err := s.TriageItem(ctx, incident.TriageItemID(id, incident.TriageEscalate))
+		require.NoError(t, err)
+		require.Equal(t, "ops", item.GetRoute())
+		require.Equal(t, "look at "+sig.GetResource(), item.GetQuestion())
+	}
+
+	// The signal stored before still has only its received transition.
+	_, trs, err := s.Get(ctx, incident.IDFor("acme", before.GetId()))
+	require.NoError(t, err)
+	require.Len(t, trs, 1)
+
+	// A second run of the same batch (a redelivery) stores nothing.
+	again, err := s.OpenFresh(ctx, fs)
+	require.NoError(t, err)
+	for _, st := range again {
+		require.False(t, st.New)
+	}
+}
+
+// A stage that may happen more than once is not part of a fresh run, and
+// nothing of the batch is stored.
+func TestOpenFreshRefusesStagesOutsideAFreshRun(t *testing.T) {
+	t.Parallel()
+	db := storetest.New(t).DB
+	s := incident.NewStore(db)
+	ctx := tenant.WithIdentity(context.Background(), tenant.Identity{Tenant: "acme", Subject: "test"})
+	_, err := provision.EnsureTenant(ctx, db, provision.TenantOptions{})
+	require.NoError(t, err)
+	sig := &signalv1.Signal{Id: uuid.NewString(), Source: "generic", Fingerprint: "x", Title: "x", Status: signalv1.Status_STATUS_FIRING}
+	_, err = s.OpenFresh(ctx, []incident.Fresh{{Signal: sig, Stages: []incident.StageUpdate{{Stage: incident.StageRepeated}}}})
+	require.ErrorContains(t, err, "not a stage of a fresh run")
+	_, _, err = s.Get(ctx, incident.IDFor("acme", sig.GetId()))
+	require.ErrorIs(t, err, incident.ErrNotFound)
+}
