@@ -255,12 +255,12 @@ const insertSignals = `
 // signalRows are signals as the columns of insertSignals.
 type signalRows struct {
 	id, source, fingerprint, externalID, status, severity, title, description, resource, labels, annotations, link []string
-	startsAt, endsAt                                                                                             []*time.Time
-	receivedAt                                                                                                   []time.Time
-	raw                                                                                                          [][]byte
-	truncated                                                                                                    []bool
-	recipe                                                                                                       []string
-	recipeVersion                                                                                                []int32
+	startsAt, endsAt                                                                                               []*time.Time
+	receivedAt                                                                                                     []time.Time
+	raw                                                                                                            [][]byte
+	truncated                                                                                                      []bool
+	recipe                                                                                                         []string
+	recipeVersion                                                                                                  []int32
 }
 
 func newSignalRows(sigs []*signalv1.Signal) (*signalRows, error) {
