@@ -22,11 +22,7 @@ import (
 // AddStages would one by one, and leaves a signal stored before alone.
 func TestOpenFreshStoresNewSignalsWithTheirStagesAndSkipsStoredOnes(t *testing.T) {
 	t.Parallel()
-	db := storetest.New(t).DB
-	s := incident.NewStore(db)
-	ctx := tenant.WithIdentity(context.Background(), tenant.Identity{Tenant: "acme", Subject: "test"})
-	_, err := provision.EnsureTenant(ctx, db, provision.TenantOptions{})
-	require.NoError(t, err)
+	s, ctx := acmeStore(t)
 
 	received := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
 	signal := func(i int) *signalv1.Signal {
@@ -53,7 +49,7 @@ func TestOpenFreshStoresNewSignalsWithTheirStagesAndSkipsStoredOnes(t *testing.T
 	}
 
 	before := signal(0)
-	_, err = s.Open(ctx, before)
+	_, err := s.Open(ctx, before)
 	require.NoError(t, err)
 	fs := []incident.Fresh{{Signal: signal(1)}, {Signal: before}, {Signal: signal(2)}}
 	for i := range fs {
@@ -130,14 +126,21 @@ func TestOpenFreshStoresNewSignalsWithTheirStagesAndSkipsStoredOnes(t *testing.T
 // nothing of the batch is stored.
 func TestOpenFreshRefusesStagesOutsideAFreshRun(t *testing.T) {
 	t.Parallel()
-	db := storetest.New(t).DB
-	s := incident.NewStore(db)
-	ctx := tenant.WithIdentity(context.Background(), tenant.Identity{Tenant: "acme", Subject: "test"})
-	_, err := provision.EnsureTenant(ctx, db, provision.TenantOptions{})
-	require.NoError(t, err)
+	s, ctx := acmeStore(t)
 	sig := &signalv1.Signal{Id: uuid.NewString(), Source: "generic", Fingerprint: "x", Title: "x", Status: signalv1.Status_STATUS_FIRING}
-	_, err = s.OpenFresh(ctx, []incident.Fresh{{Signal: sig, Stages: []incident.StageUpdate{{Stage: incident.StageRepeated}}}})
+	_, err := s.OpenFresh(ctx, []incident.Fresh{{Signal: sig, Stages: []incident.StageUpdate{{Stage: incident.StageRepeated}}}})
 	require.ErrorContains(t, err, "not a stage of a fresh run")
 	_, _, err = s.Get(ctx, incident.IDFor("acme", sig.GetId()))
 	require.ErrorIs(t, err, incident.ErrNotFound)
+}
+
+// acmeStore is a Store over a fresh database holding the tenant acme, and a
+// context acting for acme.
+func acmeStore(t *testing.T) (*incident.Store, context.Context) {
+	t.Helper()
+	db := storetest.New(t).DB
+	ctx := tenant.WithIdentity(context.Background(), tenant.Identity{Tenant: "acme", Subject: "test"})
+	_, err := provision.EnsureTenant(ctx, db, provision.TenantOptions{})
+	require.NoError(t, err)
+	return incident.NewStore(db), ctx
 }

@@ -30,8 +30,14 @@
 // one transaction, and always before anything acts on a decision. So a
 // redelivered entry resumes at the first stage without a stored result,
 // never repeats a model call or a stored stage, and at worst reruns
-// heuristic stages, which give the same answers. The tenant of every entry
-// is the one in its stream's key, never the one its payload names.
+// heuristic stages, which give the same answers. On an entry's first
+// delivery the signal itself waits with them: the signal, its incident and
+// its first stored stages go in one transaction, which a tenant's
+// concurrent new signals share (incident.Store.OpenFresh, coalesced with
+// package coalesce), so a burst of alerts costs Postgres a few large
+// transactions rather than several small ones per signal. The tenant of
+// every entry is the one in its stream's key, never the one its payload
+// names.
 //
 // When the tenant's triage settings name a ticket system, the decision
 // stage of an escalated incident (or of every decided one, with
