@@ -132,8 +132,8 @@ func (s *Store) OpenFresh(ctx context.Context, fs []Fresh) ([]Stored, error) {
 			string(t), incs.id, incs.signalID, incs.stage, incs.severity, incs.intent, incs.decision)
 		b.Queue(`
 			INSERT INTO incident_transitions (tenant_id, incident_id, sequence, stage, summary, details)
-			SELECT $1, u.incident_id::uuid, u.sequence, u.stage, u.summary, u.details::jsonb
-			FROM unnest($2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[])
+			SELECT $1, u.incident_id, u.sequence, u.stage, u.summary, u.details::jsonb
+			FROM unnest($2::text[]::uuid[], $3::bigint[], $4::text[], $5::text[], $6::text[])
 			  AS u(incident_id, sequence, stage, summary, details)
 			RETURNING incident_id::text, sequence, stage, summary, details, at`,
 			string(t), trs.incidentID, trs.sequence, trs.stage, trs.summary, trs.details)
