@@ -46,7 +46,7 @@ type Processor struct {
 	router    Router
 	log       *zap.Logger
 	// fresh stores the new incidents of a tenant's concurrent runs together.
-	fresh *coalesce.Coalescer[tenant.ID, incident.Fresh, incident.Stored]
+	fresh *coalesce.Coalescer[tenant.ID, incident.Fresh, freshOutcome]
 }
 
 // Reasoner runs the reasoning stages: a ReasoningService client, or
@@ -59,19 +59,56 @@ type Reasoner interface {
 
 // NewProcessor returns a Processor. router picks where escalations go.
 func NewProcessor(store *incident.Store, feed *incident.Feed, reasoning Reasoner, actions actionsv1.ActionServiceClient, router Router, log *zap.Logger) *Processor {
-	fresh, err := coalesce.New[tenant.ID](freshCoalescing,
-		func(ctx context.Context, f incident.Fresh) (incident.Stored, error) {
-			out, err := store.OpenFresh(ctx, []incident.Fresh{f})
-			if err != nil {
-				return incident.Stored{}, err
-			}
-			return out[0], nil
-		},
-		store.OpenFresh)
+	fresh, err := coalesce.New[tenant.ID](freshCoalescing, openFreshOne(store), openFreshAll(store))
 	if err != nil {
 		panic(err) // freshCoalescing is a valid constant
 	}
 	return &Processor{store: store, feed: feed, reasoning: reasoning, actions: actions, router: router, log: log, fresh: fresh}
+}
+
+// openFreshOne stores one new incident alone.
+func openFreshOne(store *incident.Store) coalesce.One[incident.Fresh, freshOutcome] {
+	return func(ctx context.Context, f incident.Fresh) (freshOutcome, error) {
+		out, err := store.OpenFresh(ctx, []incident.Fresh{f})
+		if err != nil {
+			return freshOutcome{}, err
+		}
+		return freshOutcome{stored: out[0]}, nil
+	}
+}
+
+// openFreshAll stores new incidents together, in one transaction. When
+// that fails for anything but the context, each is stored alone, so that
+// one signal the database refuses does not fail the others with it (they
+// would wait for their entries' redelivery); its error is its own.
+func openFreshAll(store *incident.Store) coalesce.Many[incident.Fresh, freshOutcome] {
+	one := openFreshOne(store)
+	return func(ctx context.Context, fs []incident.Fresh) ([]freshOutcome, error) {
+		out := make([]freshOutcome, len(fs))
+		stored, err := store.OpenFresh(ctx, fs)
+		if err == nil {
+			for k := range fs {
+				out[k].stored = stored[k]
+			}
+			return out, nil
+		}
+		if ctx.Err() != nil {
+			return nil, err
+		}
+		for k, f := range fs {
+			if out[k], err = one(ctx, f); err != nil {
+				out[k].err = err
+			}
+		}
+		return out, nil
+	}
+}
+
+// freshOutcome is one new incident's part of a coalesced store: what was
+// stored, or why it alone could not be.
+type freshOutcome struct {
+	stored incident.Stored
+	err    error
 }
 
 // freshCoalescing is how a tenant's new incidents are stored together:
@@ -668,14 +705,17 @@ func (p *Processor) flush(ctx context.Context, id string, done *progress) error 
 		if err != nil {
 			return err
 		}
-		st, err := p.fresh.Do(ctx, t, incident.Fresh{Signal: done.fresh, Stages: done.pending})
+		o, err := p.fresh.Do(ctx, t, incident.Fresh{Signal: done.fresh, Stages: done.pending})
+		if err == nil {
+			err = o.err
+		}
 		if err != nil {
 			return fmt.Errorf("store new incident %s with %d stage(s): %w", id, len(done.pending), err)
 		}
-		if !st.New {
+		if !o.stored.New {
 			return errStoredBefore
 		}
-		done.fresh, res = nil, st.Results
+		done.fresh, res = nil, o.stored.Results
 	} else {
 		var err error
 		if res, err = p.store.AddStages(ctx, id, done.pending); err != nil {
