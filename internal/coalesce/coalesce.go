@@ -27,9 +27,14 @@ type Config struct {
 	// MaxInFlight is how many runs of one key may be going before its next
 	// calls wait to go together.
 	MaxInFlight int
-	// Timeout bounds one batch, which runs in a context of its own (the
-	// first call's values, without its cancellation).
+	// Timeout bounds one batch, which runs in a context of its own.
 	Timeout time.Duration
+	// BatchContext makes a batch's context from its first call's; nil
+	// keeps the first call's values without its cancellation. A caller
+	// whose contexts carry values that belong to one call only (a trace
+	// span, outgoing metadata) passes one that keeps just what a batch
+	// needs.
+	BatchContext func(first context.Context) context.Context
 }
 
 // Validate names the first bad field.
@@ -149,10 +154,13 @@ func (c *Coalescer[K, T, R]) finished(key K) {
 	q.inFlight--
 	var next []*call[T, R]
 	switch {
-	case len(q.waiting) > 0:
+	case len(q.waiting) > 0 && (q.inFlight < c.cfg.MaxInFlight || len(q.waiting) >= c.cfg.MaxItems):
+		// Above MaxInFlight (after full batches went early) the waiting
+		// calls wait for the runs to drain back below it; a run still
+		// going will start them.
 		next, q.waiting = q.waiting, nil
 		q.inFlight++
-	case q.inFlight == 0:
+	case q.inFlight == 0 && len(q.waiting) == 0:
 		delete(c.keys, key)
 	}
 	c.mu.Unlock()
@@ -180,7 +188,11 @@ func (c *Coalescer[K, T, R]) run(key K, batch []*call[T, R]) {
 		close(d.done)
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(live[0].ctx), c.cfg.Timeout)
+	base := context.WithoutCancel(live[0].ctx)
+	if c.cfg.BatchContext != nil {
+		base = c.cfg.BatchContext(live[0].ctx)
+	}
+	ctx, cancel := context.WithTimeout(base, c.cfg.Timeout)
 	defer cancel()
 	items := make([]T, len(live))
 	for k, d := range live {

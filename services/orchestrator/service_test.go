@@ -108,10 +108,16 @@ func (f *fakeActions) recorded() []actionCall {
 type countingReasoning struct {
 	reasoningv1.ReasoningServiceClient
 	classify, diagnose, check atomic.Int32
+	// classifyFailures is how many classify calls fail with UNAVAILABLE
+	// before they reach the service.
+	classifyFailures atomic.Int32
 }
 
 func (c *countingReasoning) ClassifyIncident(ctx context.Context, in *reasoningv1.ClassifyIncidentRequest, opts ...grpc.CallOption) (*reasoningv1.ClassifyIncidentResponse, error) {
 	c.classify.Add(1)
+	if c.classifyFailures.Add(-1) >= 0 {
+		return nil, status.Error(codes.Unavailable, "reasoning briefly down")
+	}
 	return c.ReasoningServiceClient.ClassifyIncident(ctx, in, opts...)
 }
 
@@ -603,6 +609,32 @@ func TestFailingEntryDeadLetteredAfterMaxDeliveries(t *testing.T) {
 	p, err := b.rdb.XPending(context.Background(), b.space.Tenant(acme, rediskey.SignalStream), b.cfg.Group).Result()
 	require.NoError(t, err)
 	require.Zero(t, p.Count)
+}
+
+// A first delivery keeps its new signal in memory until its first stages
+// are stored. When it fails before that and the consumer gives up on the
+// entry, the signal is stored then, and its incident still escalates to a
+// person.
+func TestGivingUpOnANewSignalNeverStoredStillEscalatesIt(t *testing.T) {
+	t.Parallel()
+	b := setup(t, func(c *orchestrator.Config) {
+		c.ClaimMinIdle, c.EntryTimeout = 400*time.Millisecond, 150*time.Millisecond
+		c.ClaimInterval = 20 * time.Millisecond
+		c.MaxDeliveries = 1
+	})
+	b.reasoning.classifyFailures.Store(1)
+	sig := alert(acme)
+	b.publish(t, acme, event(signalv1.EventKind_EVENT_KIND_OPENED, sig))
+
+	resp := b.waitStage(t, acme, sig.GetId(), orchestratorv1.Stage_STAGE_ESCALATE)
+	require.Equal(t, []orchestratorv1.Stage{orchestratorv1.Stage_STAGE_RECEIVED, orchestratorv1.Stage_STAGE_ESCALATE},
+		stages(resp.GetTransitions()))
+	require.Contains(t, resp.GetTransitions()[1].GetSummary(), "reasoning briefly down")
+	require.Empty(t, b.actions.recorded(), "nothing executed")
+	require.Eventually(t, func() bool {
+		n, err := b.rdb.XLen(context.Background(), b.space.Tenant(acme, rediskey.DeadLetters)).Result()
+		return err == nil && n == 1
+	}, 5*time.Second, 10*time.Millisecond, "the entry is dead-lettered after the escalation")
 }
 
 func TestEntriesOfDeadConsumerAreReclaimed(t *testing.T) {

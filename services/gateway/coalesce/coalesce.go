@@ -73,6 +73,12 @@ func New(next ingestv1.IngestServiceClient, cfg Config) (*Client, error) {
 		return nil, errors.New("coalesce: ingest client is required")
 	}
 	c := &Client{IngestServiceClient: next}
+	// A batch carries the tenant's identity and nothing else of the
+	// delivery that happened to be first (its request's trace, say).
+	cfg.BatchContext = func(first context.Context) context.Context {
+		id, _ := tenant.FromContext(first)
+		return tenant.WithIdentity(context.Background(), id)
+	}
 	co, err := coalesce.New[tenant.ID](cfg,
 		func(ctx context.Context, req *ingestv1.IngestRequest) (outcome, error) {
 			resp, err := next.Ingest(ctx, req)

@@ -89,7 +89,9 @@ func (s *Store) OpenFresh(ctx context.Context, fs []Fresh) ([]Stored, error) {
 			extra   = &pgx.Batch{}
 		)
 		for i, f := range fs {
-			if !newIDs[f.Signal.GetId()] {
+			// Postgres answers the canonical form; the event may spell the
+			// UUID otherwise.
+			if !newIDs[uuid.MustParse(f.Signal.GetId()).String()] {
 				continue
 			}
 			fresh = append(fresh, i)
@@ -202,7 +204,7 @@ func (s *Store) OpenFresh(ctx context.Context, fs []Fresh) ([]Stored, error) {
 				ID: id, SignalID: sig.GetId(), Fingerprint: sig.GetFingerprint(), Source: sig.GetSource(),
 				Title: sig.GetTitle(), Resource: sig.GetResource(), Status: Status(row.status),
 				Severity: *last.Severity, Stage: last.Stage, OccurrenceCount: 1,
-				CreatedAt: row.createdAt, LastSeenAt: receivedAt(sig), ResolutionQuality: Quality(row.quality),
+				CreatedAt: row.createdAt, LastSeenAt: sr.receivedAt[i], ResolutionQuality: Quality(row.quality),
 			}
 			if last.Intent != nil {
 				inc.Intent = *last.Intent

@@ -3,6 +3,7 @@ package incident_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -82,6 +83,7 @@ func TestOpenFreshStoresNewSignalsWithTheirStagesAndSkipsStoredOnes(t *testing.T
 		require.NoError(t, err)
 		said := out[k].Results[4].Incident
 		require.True(t, said.CreatedAt.Equal(inc.CreatedAt) && said.LastSeenAt.Equal(inc.LastSeenAt))
+		require.True(t, said.LastSeenAt.Equal(received), "last seen is when ingest received it")
 		said.CreatedAt, said.LastSeenAt, inc.CreatedAt, inc.LastSeenAt = time.Time{}, time.Time{}, time.Time{}, time.Time{}
 		require.Equal(t, said, inc)
 		require.Equal(t, incident.StageEscalate, inc.Stage)
@@ -91,7 +93,7 @@ func TestOpenFreshStoresNewSignalsWithTheirStagesAndSkipsStoredOnes(t *testing.T
 		require.Equal(t, escalate, inc.Decision)
 		require.EqualValues(t, 1, inc.OccurrenceCount)
 		require.Equal(t, sig.GetResource(), inc.Resource)
-		require.True(t, said.LastSeenAt.IsZero() && out[k].Results[0].Incident.LastSeenAt.Equal(received))
+		require.True(t, out[k].Results[0].Incident.LastSeenAt.Equal(received))
 		require.Len(t, trs, 5)
 		for n, tr := range trs {
 			got := out[k].Results[n].Transition
@@ -143,4 +145,20 @@ func acmeStore(t *testing.T) (*incident.Store, context.Context) {
 	_, err := provision.EnsureTenant(ctx, db, provision.TenantOptions{})
 	require.NoError(t, err)
 	return incident.NewStore(db), ctx
+}
+
+// A signal ID spelled in capitals is still a new signal to OpenFresh, whose
+// insert answers the canonical spelling.
+func TestOpenFreshTakesAnyUUIDSpelling(t *testing.T) {
+	t.Parallel()
+	s, ctx := acmeStore(t)
+	id := strings.ToUpper(uuid.NewString())
+	sig := &signalv1.Signal{Id: id, Source: "generic", Fingerprint: "x", Title: "x", Status: signalv1.Status_STATUS_FIRING}
+	out, err := s.OpenFresh(ctx, []incident.Fresh{{Signal: sig}})
+	require.NoError(t, err)
+	require.True(t, out[0].New)
+	require.Len(t, out[0].Results, 1)
+	_, trs, err := s.Get(ctx, incident.IDFor("acme", id))
+	require.NoError(t, err)
+	require.Len(t, trs, 1)
 }

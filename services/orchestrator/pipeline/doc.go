@@ -35,8 +35,13 @@
 // its first stored stages go in one transaction, which a tenant's
 // concurrent new signals share (incident.Store.OpenFresh, coalesced with
 // package coalesce), so a burst of alerts costs Postgres a few large
-// transactions rather than several small ones per signal. The tenant of
-// every entry is the one in its stream's key, never the one its payload
+// transactions rather than several small ones per signal. An entry that
+// comes as new although its signal is stored (the same event twice in the
+// stream, a pending list lost in a Redis failover) may ask a model once
+// more before it finds what is stored; it stores and acts on nothing twice.
+// When the consumer gives up on a first delivery that stored nothing, the
+// signal is stored then and its incident escalated all the same. The tenant
+// of every entry is the one in its stream's key, never the one its payload
 // names.
 //
 // When the tenant's triage settings name a ticket system, the decision

@@ -189,17 +189,10 @@ func (p *Processor) opened(ctx context.Context, log *zap.Logger, ev *signalv1.Si
 	if err != nil {
 		return err
 	}
-	if _, err := uuid.Parse(ev.GetSignalId()); err != nil {
-		return Permanent(fmt.Errorf("opened event has signal_id %q, not a UUID", ev.GetSignalId()))
+	sig, err := openedSignal(t, ev)
+	if err != nil {
+		return Permanent(err)
 	}
-	if ev.GetSignal() == nil {
-		return Permanent(errors.New("opened event carries no signal"))
-	}
-	sig := proto.CloneOf(ev.GetSignal())
-	if sig.GetId() != "" && sig.GetId() != ev.GetSignalId() {
-		return Permanent(fmt.Errorf("opened event's signal id %q differs from its signal_id %q", sig.GetId(), ev.GetSignalId()))
-	}
-	sig.Id, sig.TenantId = ev.GetSignalId(), string(t)
 	id := incident.IDFor(t, sig.GetId())
 	log = log.With(zap.String("incident_id", id))
 
@@ -226,6 +219,23 @@ func (p *Processor) opened(ctx context.Context, log *zap.Logger, ev *signalv1.Si
 	done := newProgress(op.Transitions)
 	done.inc = op.Incident
 	return p.run(ctx, log, id, sig, done)
+}
+
+// openedSignal is the signal an OPENED event of tenant t opens, or why the
+// event is malformed.
+func openedSignal(t tenant.ID, ev *signalv1.SignalEvent) (*signalv1.Signal, error) {
+	if _, err := uuid.Parse(ev.GetSignalId()); err != nil {
+		return nil, fmt.Errorf("opened event has signal_id %q, not a UUID", ev.GetSignalId())
+	}
+	if ev.GetSignal() == nil {
+		return nil, errors.New("opened event carries no signal")
+	}
+	sig := proto.CloneOf(ev.GetSignal())
+	if sig.GetId() != "" && sig.GetId() != ev.GetSignalId() {
+		return nil, fmt.Errorf("opened event's signal id %q differs from its signal_id %q", sig.GetId(), ev.GetSignalId())
+	}
+	sig.Id, sig.TenantId = ev.GetSignalId(), string(t)
+	return sig, nil
 }
 
 // errStoredBefore reports that a run that took its signal for new found it
@@ -772,6 +782,24 @@ func (p *Processor) GiveUp(ctx context.Context, e Entry, cause error) {
 	log := p.log.With(zap.String("tenant_id", string(e.Tenant)), zap.String("entry_id", e.ID), zap.String("signal_id", ev.GetSignalId()))
 	id := incident.IDFor(e.Tenant, ev.GetSignalId())
 	inc, trs, err := p.store.Get(ctx, id)
+	if errors.Is(err, incident.ErrNotFound) {
+		// A first delivery keeps its signal in memory until its first
+		// stages are stored; one that failed before that left nothing, and
+		// the person still gets the alert.
+		if sig, serr := openedSignal(e.Tenant, ev); serr == nil {
+			op, oerr := p.store.Open(ctx, sig)
+			if err = oerr; err == nil {
+				inc, trs = op.Incident, op.Transitions
+				res := make([]incident.Result, len(trs))
+				for i, tr := range trs {
+					res[i] = incident.Result{Incident: inc, Transition: tr, New: true}
+				}
+				if perr := p.feed.Publish(ctx, res...); perr != nil {
+					log.Warn("publishing the received transition of an incident given up on failed", zap.Error(perr))
+				}
+			}
+		}
+	}
 	if err != nil {
 		log.Warn("giving up on an entry whose incident cannot be read; it is only dead-lettered", zap.Error(err))
 		return
