@@ -108,15 +108,23 @@ func waitFor(t *testing.T, c *coalesce.Coalescer[string, int, int], key string, 
 	require.Eventually(t, func() bool { return c.Waiting(key) == n }, 5*time.Second, time.Millisecond)
 }
 
+// holding returns a coalescer over a new recorder whose item 0 holds key
+// "acme"'s run (until r.release is closed), and the channel every call's
+// answer goes to, item 0's included.
+func holding(t *testing.T, maxItems, maxInFlight int) (*recorder, *coalesce.Coalescer[string, int, int], chan result) {
+	t.Helper()
+	r := newRecorder(0)
+	c := newCoalescer(t, r, maxItems, maxInFlight)
+	out := make(chan result, 16)
+	goDo(context.Background(), c, "acme", 0, out)
+	<-r.started
+	return r, c, out
+}
+
 func TestCallsWaitingForARunGoTogetherAndEachGetsItsOwnResult(t *testing.T) {
 	t.Parallel()
-	r := newRecorder(0)
-	c := newCoalescer(t, r, 64, 1)
+	r, c, out := holding(t, 64, 1)
 	ctx := context.Background()
-	out := make(chan result, 8)
-
-	goDo(ctx, c, "acme", 0, out)
-	<-r.started
 	// acme's one run is busy with item 0: the next five wait...
 	for i := 1; i <= 5; i++ {
 		goDo(ctx, c, "acme", i, out)
@@ -141,13 +149,9 @@ func TestCallsWaitingForARunGoTogetherAndEachGetsItsOwnResult(t *testing.T) {
 
 func TestABatchErrorIsEveryCallersAndAFullBatchGoesAtOnce(t *testing.T) {
 	t.Parallel()
-	r := newRecorder(0)
+	r, c, out := holding(t, 3, 1)
 	r.fail = errors.New("postgres went away")
-	c := newCoalescer(t, r, 3, 1)
 	ctx := context.Background()
-	out := make(chan result, 8)
-	goDo(ctx, c, "acme", 0, out)
-	<-r.started
 	// Three waiting calls fill a batch, which goes without waiting for
 	// item 0's run to end.
 	for i := 1; i <= 3; i++ {
@@ -166,13 +170,9 @@ func TestABatchErrorIsEveryCallersAndAFullBatchGoesAtOnce(t *testing.T) {
 // with whatever else waited by then, not at the end of the full batch.
 func TestRunsDrainBackToMaxInFlightAfterAFullBatch(t *testing.T) {
 	t.Parallel()
-	r := newRecorder(0)
+	r, c, out := holding(t, 3, 1)
 	r.gate = make(chan struct{})
-	c := newCoalescer(t, r, 3, 1)
 	ctx := context.Background()
-	out := make(chan result, 16)
-	goDo(ctx, c, "acme", 0, out)
-	<-r.started
 	// A full batch goes early: two runs are going, one above the bound.
 	for i := 1; i <= 3; i++ {
 		goDo(ctx, c, "acme", i, out)
@@ -204,11 +204,7 @@ func TestRunsDrainBackToMaxInFlightAfterAFullBatch(t *testing.T) {
 
 func TestACallerThatGivesUpBeforeItsBatchGoesIsNeverRun(t *testing.T) {
 	t.Parallel()
-	r := newRecorder(0)
-	c := newCoalescer(t, r, 64, 1)
-	out := make(chan result, 8)
-	goDo(context.Background(), c, "acme", 0, out)
-	<-r.started
+	r, c, out := holding(t, 64, 1)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	goDo(ctx, c, "acme", 1, out)
@@ -232,12 +228,8 @@ func TestACallerThatGivesUpBeforeItsBatchGoesIsNeverRun(t *testing.T) {
 // once; the batch still answers the others.
 func TestACallerThatGivesUpAfterItsBatchWentIsAnsweredAtOnce(t *testing.T) {
 	t.Parallel()
-	r := newRecorder(0)
+	r, c, out := holding(t, 64, 1)
 	r.gate = make(chan struct{})
-	c := newCoalescer(t, r, 64, 1)
-	out := make(chan result, 8)
-	goDo(context.Background(), c, "acme", 0, out)
-	<-r.started
 	ctx, cancel := context.WithCancel(context.Background())
 	goDo(ctx, c, "acme", 1, out)
 	goDo(context.Background(), c, "acme", 2, out)
