@@ -3,7 +3,6 @@ package reasoning
 import (
 	"fmt"
 	"math"
-	"regexp"
 	"strings"
 
 	reasoningv1 "github.com/alexus-platform/alexus/gen/alexus/reasoning/v1"
@@ -13,8 +12,8 @@ import (
 // action. A declining word is looked for first, so "no, don't proceed"
 // declines.
 var (
-	declines = regexp.MustCompile(`^(no|n|nope|reject(ed)?|decline(d)?|deny|denied|don'?t|do not|stop|cancel|abort|negative)\b`)
-	confirms = regexp.MustCompile(`^(yes|y|yep|yeah|confirm(ed)?|approve(d)?|proceed|go( ahead)?|ok(ay)?|do it|run it|execute|affirmative|lgtm)\b`)
+	declines = mustPattern(`^(no|n|nope|reject(ed)?|decline(d)?|deny|denied|don'?t|do not|stop|cancel|abort|negative)\b`)
+	confirms = mustPattern(`^(yes|y|yep|yeah|confirm(ed)?|approve(d)?|proceed|go( ahead)?|ok(ay)?|do it|run it|execute|affirmative|lgtm)\b`)
 )
 
 // DecideAnswered takes the confidence check's decision again once a person

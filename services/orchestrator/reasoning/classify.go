@@ -2,7 +2,6 @@ package reasoning
 
 import (
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -49,7 +48,7 @@ var (
 	// test"), "Test alert" (Opsgenie, Splunk), "Test incident" (PagerDuty),
 	// "Test problem notification" (Dynatrace), "Test workflow notification"
 	// (New Relic), Sentry's sample event and "please ignore".
-	testMarkers = regexp.MustCompile(`(?i)\[test\]|\btest(?:ing)?\s+(?:\w+\s+)?(?:notification|alert|incident|problem|event|message|page|webhook|connector|trigger)s?\b|\b(?:notification|alert|webhook)\s+test\b|\bplease ignore\b|\bthis is a test\b|\bexample (?:\w+\s+)?exception\b|\bsample event\b|^\s*test\s*$`)
+	testMarkers = mustPattern(`(?i)\[test\]|\btest(?:ing)?\s+(?:\w+\s+)?(?:notification|alert|incident|problem|event|message|page|webhook|connector|trigger)s?\b|\b(?:notification|alert|webhook)\s+test\b|\bplease ignore\b|\bthis is a test\b|\bexample (?:\w+\s+)?exception\b|\bsample event\b|^\s*test\s*$`)
 	// qualifiedTests are tests that are checks of a real system, not of
 	// the notification path: a failing smoke test is an incident.
 	qualifiedTests = words("synthetic test*", "smoke test*", "load test*", "integration test*", "e2e test*", "end to end test*", "unit test*", "canary test*", "failover test*", "dr test*")
@@ -69,7 +68,7 @@ var (
 	// questionOpeners start a question.
 	// Without a question mark only a wh-word followed by a space counts, so
 	// "Can't reach db" and "Has restarted 5 times" are not questions.
-	questionOpeners = regexp.MustCompile(`(?i)^\s*(?:what|which|who|whom|whose|where|why|how|anyone know|does anyone)\s`)
+	questionOpeners = mustPattern(`(?i)^\s*(?:what|which|who|whom|whose|where|why|how|anyone know|does anyone)\s`)
 	// cmdbTopics are what configuration questions ask about:
 	// dependencies, owners, placement and impact.
 	cmdbTopics = words("depend*", "owns", "owner*", "own", "on call", "on-call", "team", "runs on", "run on", "running on", "hosted", "host*", "which services", "what services", "use*", "used by", "upstream", "downstream", "blast radius", "impact*", "store*", "located", "where", "version", "what changed", "connected to", "talks to", "cluster", "configured", "configuration")
@@ -91,7 +90,7 @@ var (
 	changeFaults = words("mismatch*", "stuck", "stalled", "not ready", "unhealthy", "unavailable", "down", "timed out", "timeout", "not rolled out", "replicas")
 
 	// routineReports are scheduled reports and digests.
-	routineReports = regexp.MustCompile(`(?i)\b(?:daily|weekly|monthly|nightly|hourly)\b.*\b(?:report|digest|summary)\b|\busage report\b|\bdigest\b`)
+	routineReports = mustPattern(`(?i)\b(?:daily|weekly|monthly|nightly|hourly)\b.*\b(?:report|digest|summary)\b|\busage report\b|\bdigest\b`)
 	// outsideProduction are things no on-call engineer looks after.
 	outsideProduction = words("printer", "toner", "paper jam")
 	// nonProdEnvs are environment label values outside production.
@@ -214,17 +213,17 @@ func classifyIntent(sig Signal, labels map[string]string, t textOf) (reasoningv1
 // Severity rules, from most to least severe evidence.
 var (
 	// critical is evidence of an outage or loss.
-	critical = regexp.MustCompile(`(?i)\b(?:outage|data loss|loss of data|kernel panic|unreachable|unavailable|is down|are down|went down|goes down|down|cannot be reached|can't be reached|no healthy|0 healthy|zero healthy|recovery is impossible|unrecoverable|not running)\b`)
+	critical = mustPattern(`(?i)\b(?:outage|data loss|loss of data|kernel panic|unreachable|unavailable|is down|are down|went down|goes down|down|cannot be reached|can't be reached|no healthy|0 healthy|zero healthy|recovery is impossible|unrecoverable|not running)\b`)
 	// allScope says a failure hits everyone.
-	allScope = regexp.MustCompile(`(?i)\b(?:for all|from all|in all|all (?:requests|regions|locations|probes|users|customers)|every (?:request|location|region|probe)|for everyone|100% of requests|(\d+)\s*/\s*(\d+) locations|(\d+) of (\d+) (?:regions|locations|probes))\b`)
+	allScope = mustPattern(`(?i)\b(?:for all|from all|in all|all (?:requests|regions|locations|probes|users|customers)|every (?:request|location|region|probe)|for everyone|100% of requests|(\d+)\s*/\s*(\d+) locations|(\d+) of (\d+) (?:regions|locations|probes))\b`)
 	// userBlocked says customers or users cannot do what the service is for.
-	userBlocked = regexp.MustCompile(`(?i)\b(?:customers|users|clients)\s+(?:\w+\s+)?(?:cannot|can't|can not|are unable to)\b|\bcannot (?:pay|log in|login|check out|be placed|reach|read or write)\b`)
+	userBlocked = mustPattern(`(?i)\b(?:customers|users|clients)\s+(?:\w+\s+)?(?:cannot|can't|can not|are unable to)\b|\bcannot (?:pay|log in|login|check out|be placed|reach|read or write)\b`)
 	// downHedges and monitoringSubjects guard "down" and "unavailable":
 	// "may be down", "will be unavailable during maintenance" and
 	// "monitoring unavailable" are not outages.
-	downHedges         = regexp.MustCompile(`(?i)\b(?:may|might|could|would|will|if|whether|in case|expected to)\b`)
-	monitoringSubjects = regexp.MustCompile(`(?i)\b(?:monitoring|agent|one agent|oneagent|exporter|collector|telemetry|metrics|scrape|daemon ?set|log pipeline)\b`)
-	downNotOutage      = regexp.MustCompile(`(?i)\b(?:slow(?:ed|s)?|scal(?:e|ed|ing)|shut|wind|step(?:ped)?|turn(?:ed)?|count|drill|break|cool|calm|settle)\s+down\b|\bdown\s+(?:\d|by\b|from\b|to\b)`)
+	downHedges         = mustPattern(`(?i)\b(?:may|might|could|would|will|if|whether|in case|expected to)\b`)
+	monitoringSubjects = mustPattern(`(?i)\b(?:monitoring|agent|one agent|oneagent|exporter|collector|telemetry|metrics|scrape|daemon ?set|log pipeline)\b`)
+	downNotOutage      = mustPattern(`(?i)\b(?:slow(?:ed|s)?|scal(?:e|ed|ing)|shut|wind|step(?:ped)?|turn(?:ed)?|count|drill|break|cool|calm|settle)\s+down\b|\bdown\s+(?:\d|by\b|from\b|to\b)`)
 
 	// errorWords are failures that are not total: failed jobs, error rates,
 	// crash loops, security events.
@@ -238,13 +237,13 @@ var (
 	partialFailure = words("spike*", "burst*", "elevated", "increase*", "increased")
 	// resourcePressure is a resource nearing a limit: a warning whatever
 	// the vendor says, unless the text also reports a failure.
-	resourcePressure = regexp.MustCompile(`(?i)\b(?:cpu|memory|heap|disk|storage|filesystem|slot|swap|inode)s?\b.*\b(?:usage|utili[sz]ation|above|over|saturat\w*|pressure|high|full|\d+(?:\.\d+)?%)|\b(?:usage|utili[sz]ation|saturation)\b.*\b(?:cpu|memory|heap|disk|slot)s?\b`)
+	resourcePressure = mustPattern(`(?i)\b(?:cpu|memory|heap|disk|storage|filesystem|slot|swap|inode)s?\b.*\b(?:usage|utili[sz]ation|above|over|saturat\w*|pressure|high|full|\d+(?:\.\d+)?%)|\b(?:usage|utili[sz]ation|saturation)\b.*\b(?:cpu|memory|heap|disk|slot)s?\b`)
 	// monitoringBlind is an alert about the monitoring rather than the
 	// system: lost visibility is a warning.
 	monitoringBlind = words("no data", "nodata", "not reporting", "stopped reporting", "monitoring unavailable", "agent is not available", "agent not available", "agent unavailable", "lost connection", "datasource no data")
 	// expiryIn reads "expires in 6 days"; within two weeks is a warning,
 	// further ahead a reminder (info).
-	expiryIn = regexp.MustCompile(`(?i)\bexpir\w*\s+in\s+(\d+)\s+(hour|day|week|month)s?\b`)
+	expiryIn = mustPattern(`(?i)\bexpir\w*\s+in\s+(\d+)\s+(hour|day|week|month)s?\b`)
 	// costWords are cost and budget reports: info.
 	costWords = words("budget", "spend", "cost report", "billing alert", "capacity report", "license usage")
 )

@@ -3,7 +3,6 @@ package reasoning
 import (
 	"context"
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -25,10 +24,10 @@ const (
 
 // Question patterns, tried in this order on the lower-cased question.
 var (
-	ownerQuestion      = regexp.MustCompile(`\b(who (owns|runs|is responsible|maintains)|owner|owned by|on[- ]call for|which team)\b`)
-	dependencyQuestion = regexp.MustCompile(`\b(what does .+ (depend|rely) on|dependencies of|does .+ depend on|upstream of)\b`)
-	dependentQuestion  = regexp.MustCompile(`\b(depends? on|relies on|uses|downstream of|blast radius|impact(ed)? (of|by)|affected by)\b`)
-	changeQuestion     = regexp.MustCompile(`\b(chang(e|ed|es)|deploy(ed|s|ment)?|release[ds]?|modified)\b`)
+	ownerQuestion      = mustPattern(`\b(who (owns|runs|is responsible|maintains)|owner|owned by|on[- ]call for|which team)\b`)
+	dependencyQuestion = mustPattern(`\b(what does .+ (depend|rely) on|dependencies of|does .+ depend on|upstream of)\b`)
+	dependentQuestion  = mustPattern(`\b(depends? on|relies on|uses|downstream of|blast radius|impact(ed)? (of|by)|affected by)\b`)
+	changeQuestion     = mustPattern(`\b(chang(e|ed|es)|deploy(ed|s|ment)?|release[ds]?|modified)\b`)
 )
 
 func classifyQuestion(q string) cmdbQuestion {

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"fmt"
 	"math"
-	"regexp"
 	"strings"
 
 	reasoningv1 "github.com/alexus-platform/alexus/gen/alexus/reasoning/v1"
@@ -114,7 +113,7 @@ var bareTitles = map[string]bool{
 // partialMarkers make an incident's impact plausible but uncertain: the
 // confidence is capped below ExecuteAt so a person confirms.
 var partialMarkers = []struct {
-	re   *regexp.Regexp
+	re   *pattern
 	note string
 }{
 	{words("flapping", "flapped", "flaps"), "flapping"},
@@ -127,7 +126,7 @@ var partialMarkers = []struct {
 var syntheticCheck = words("synthetic monitor", "browser monitor", "synthetic check", "scripted browser")
 
 // anomalyScore is an anomaly score; alone it is too little to go on.
-var anomalyScore = regexp.MustCompile(`(?i)\banomaly\b.*\bscore\b|\bscore\s+\d+`)
+var anomalyScore = mustPattern(`(?i)\banomaly\b.*\bscore\b|\bscore\s+\d+`)
 
 // Classify decides what sig is, how bad it is, and how sure the rules are.
 // The rules, and how confidence is built, are tabled in the package

@@ -115,7 +115,7 @@ func normText(s string) string {
 
 // words compiles a case-insensitive pattern matching any of the phrases as
 // whole words; a phrase ending in "*" matches any word it starts.
-func words(phrases ...string) *regexp.Regexp {
+func words(phrases ...string) *pattern {
 	alts := make([]string, 0, len(phrases))
 	for _, p := range phrases {
 		stem := strings.HasSuffix(p, "*")
@@ -126,7 +126,7 @@ func words(phrases ...string) *regexp.Regexp {
 		}
 		alts = append(alts, q)
 	}
-	return regexp.MustCompile(`(?i)\b(?:` + strings.Join(alts, "|") + `)\b`)
+	return mustPattern(`(?i)\b(?:` + strings.Join(alts, "|") + `)\b`)
 }
 
 // clauses splits text into the clauses the guards look within.
@@ -139,7 +139,10 @@ var clauseSplit = regexp.MustCompile(`[.;!\n]+\s|[;\n]|\s\.\s`)
 // firstMatch returns the first phrase of re found in text, outside clauses
 // that say the condition has passed ("error rate is normal", "back to
 // 0.3%").
-func firstMatch(re *regexp.Regexp, text string) string {
+func firstMatch(re *pattern, text string) string {
+	if !re.mayMatch(text) {
+		return "" // no clause can match; skip the split
+	}
 	for _, c := range clauses(text) {
 		if pastOrNormal.MatchString(c) {
 			continue
