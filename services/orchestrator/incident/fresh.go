@@ -3,9 +3,11 @@ package incident
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -137,7 +139,7 @@ func (s *Store) OpenFresh(ctx context.Context, fs []Fresh) ([]Stored, error) {
 			SELECT $1, u.incident_id, u.sequence, u.stage, u.summary, u.details::jsonb
 			FROM unnest($2::text[]::uuid[], $3::bigint[], $4::text[], $5::text[], $6::text[])
 			  AS u(incident_id, sequence, stage, summary, details)
-			RETURNING incident_id::text, sequence, stage, summary, details, at`,
+			RETURNING incident_id::text, sequence, at`,
 			string(t), trs.incidentID, trs.sequence, trs.stage, trs.summary, trs.details)
 		b.QueuedQueries = append(b.QueuedQueries, extra.QueuedQueries...)
 		br := tx.SendBatch(ctx, b)
@@ -167,8 +169,22 @@ func (s *Store) OpenFresh(ctx context.Context, fs []Fresh) ([]Stored, error) {
 		if err != nil {
 			return fmt.Errorf("insert the transitions of %d incidents: %w", len(fresh), err)
 		}
-		all, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Transition, error) { return scanTransition(r) })
-		if err != nil {
+		// Only the time is read back: the rest of each transition is what
+		// was sent (trs.transition), as Postgres stored it.
+		all := make([]Transition, 0, len(trs.stage))
+		var (
+			seq int64
+			at  time.Time
+		)
+		if _, err := pgx.ForEachRow(rows, []any{&id, &seq, &at}, func() error {
+			tr, ok := trs.transition(id, seq)
+			if !ok {
+				return fmt.Errorf("stored transition %d of incident %s, which was not sent", seq, id)
+			}
+			tr.At = at
+			all = append(all, tr)
+			return nil
+		}); err != nil {
 			return fmt.Errorf("insert the transitions of %d incidents: %w", len(fresh), err)
 		}
 		if len(all) != len(trs.stage) {
@@ -345,6 +361,15 @@ type transitionRows struct {
 	stage      []string
 	summary    []string
 	details    []string
+	// stored are the details as the column holds them, and index finds a
+	// transition's row by incident and sequence.
+	stored []map[string]string
+	index  map[transitionKey]int
+}
+
+type transitionKey struct {
+	incidentID string
+	sequence   int64
 }
 
 func (r *transitionRows) add(incidentID string, seq int64, u StageUpdate) error {
@@ -352,12 +377,55 @@ func (r *transitionRows) add(incidentID string, seq int64, u StageUpdate) error 
 	if err != nil {
 		return fmt.Errorf("encode %s details of incident %s: %w", u.Stage, incidentID, err)
 	}
+	stored, err := storedDetails(u.Details, details)
+	if err != nil {
+		return fmt.Errorf("encode %s details of incident %s: %w", u.Stage, incidentID, err)
+	}
+	if r.index == nil {
+		r.index = map[transitionKey]int{}
+	}
+	r.index[transitionKey{incidentID, seq}] = len(r.incidentID)
 	r.incidentID = append(r.incidentID, incidentID)
 	r.sequence = append(r.sequence, seq)
 	r.stage = append(r.stage, string(u.Stage))
 	r.summary = append(r.summary, u.Summary)
 	r.details = append(r.details, string(details))
+	r.stored = append(r.stored, stored)
 	return nil
+}
+
+// transition is the transition sent for incidentID's sequence seq, without
+// its time.
+func (r *transitionRows) transition(incidentID string, seq int64) (Transition, bool) {
+	i, ok := r.index[transitionKey{incidentID, seq}]
+	if !ok {
+		return Transition{}, false
+	}
+	return Transition{IncidentID: incidentID, Sequence: seq, Stage: Stage(r.stage[i]), Summary: r.summary[i], Details: r.stored[i]}, true
+}
+
+// storedDetails is m as a jsonb column that was sent encoded holds it: m
+// itself (never nil), unless a key or value is not valid UTF-8, which the
+// encoding replaced.
+func storedDetails(m map[string]string, encoded []byte) (map[string]string, error) {
+	valid := true
+	for k, v := range m {
+		if !utf8.ValidString(k) || !utf8.ValidString(v) {
+			valid = false
+			break
+		}
+	}
+	if valid {
+		if m == nil {
+			return map[string]string{}, nil
+		}
+		return m, nil
+	}
+	var out map[string]string
+	if err := json.Unmarshal(encoded, &out); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // then is the incident's fields after last and then u: the stage is u's,

@@ -40,7 +40,9 @@ func TestOpenFreshStoresNewSignalsWithTheirStagesAndSkipsStoredOnes(t *testing.T
 		id := incident.IDFor("acme", sig.GetId())
 		return []incident.StageUpdate{
 			{Stage: incident.StageClassify, Summary: "classified", Details: map[string]string{"path": "heuristic"}, Intent: &intent, Severity: &sev},
-			{Stage: incident.StageBranch, Summary: "diagnosed"},
+			// Details that are not valid UTF-8 are stored (and reported)
+			// with the bytes replaced, as JSON encodes them.
+			{Stage: incident.StageBranch, Summary: "diagnosed", Details: map[string]string{"cause": "bad \xff byte"}},
 			{Stage: incident.StageConfidence, Summary: "decided", Decision: &escalate},
 			{Stage: incident.StageEscalate, Summary: "escalated", Triage: &incident.NewTriageItem{
 				IncidentID: id, Kind: incident.TriageEscalate, Question: "look at " + sig.GetResource(), Route: "ops",
@@ -103,6 +105,8 @@ func TestOpenFreshStoresNewSignalsWithTheirStagesAndSkipsStoredOnes(t *testing.T
 			require.True(t, got.At.Equal(tr.At))
 		}
 		require.Equal(t, "heuristic", trs[1].Details["path"])
+		require.Equal(t, "bad \ufffd byte", trs[2].Details["cause"])
+		require.Empty(t, trs[3].Details, "a stage without details stores an empty object")
 		require.Equal(t, sig.GetFingerprint(), trs[0].Details["fingerprint"])
 
 		item, err := s.TriageItem(ctx, incident.TriageItemID(id, incident.TriageEscalate))
