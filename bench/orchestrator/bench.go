@@ -92,6 +92,16 @@ func bench(ctx context.Context, o options, log io.Writer) (*report, error) {
 		return nil, err
 	}
 	rep.loadStart = machine.LoadStart
+	// The same backends again, split by the plane whose pool opened them
+	// (the planes name their connections "alexus <plane>").
+	var byPlane []*procstat.GroupWatcher
+	for _, plane := range []string{"orchestrator", "actions"} {
+		g, err := procstat.WatchGroup(st.PostgresBackendsOf(plane))
+		if err != nil {
+			return nil, err
+		}
+		byPlane = append(byPlane, g)
+	}
 
 	fmt.Fprintf(log, "starting the orchestrator on a backlog of %d signals\n", o.signals)
 	if err := st.startOrchestrator(); err != nil {
@@ -130,6 +140,11 @@ func bench(ctx context.Context, o options, log io.Writer) (*report, error) {
 		return nil, err
 	}
 	rep.postgresCPU, rep.postgresProcs, rep.machineCPU, rep.loadEnd = mu.PostgresCPU, mu.PostgresProcs, mu.MachineCPU, mu.LoadEnd
+	for i, g := range byPlane {
+		if rep.postgresByPlane[i].cpu, rep.postgresByPlane[i].procs, err = g.Stop(); err != nil {
+			return nil, err
+		}
+	}
 	redisAfter, err := procstat.RedisCPU(ctx, st.Redis)
 	if err != nil {
 		return nil, err
@@ -171,6 +186,12 @@ func bench(ctx context.Context, o options, log io.Writer) (*report, error) {
 	// Webhook deliveries are River jobs that may trail the decisions; they
 	// are not part of the throughput, but say whether executes succeeded.
 	rep.deliveriesFinal = waitDeliveries(ctx, st, int64(rep.outcome.decisions[stageExecute]), 30*time.Second)
+	if o.floor {
+		fmt.Fprintln(log, "measuring the storage floor")
+		if rep.floor, err = storeFloor(ctx, st); err != nil {
+			return rep, err
+		}
+	}
 	rep.profiles = <-profiles
 	if len(rep.outcome.problems) > 0 {
 		return rep, harness.ErrMismatch

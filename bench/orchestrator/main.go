@@ -19,6 +19,7 @@ type options struct {
 	signals int
 	warmup  int
 	poll    time.Duration
+	floor   bool
 }
 
 func parseFlags(args []string) (options, error) {
@@ -28,6 +29,7 @@ func parseFlags(args []string) (options, error) {
 	fs.IntVar(&o.warmup, "warmup", 1000, "signals run through the pipeline first, before ANALYZE and the measured backlog (0: measure a freshly migrated, never analysed database)")
 	o.Flags.Register(fs, "ALEXUS_ORCHESTRATOR_CONCURRENCY=128", "plane")
 	fs.DurationVar(&o.poll, "poll", 200*time.Millisecond, "how often the consumer group's progress is read")
+	fs.BoolVar(&o.floor, "floor", true, "after the run, measure the storage floor: Postgres's CPU to store every row the run stored once more, in bulk (see README.md)")
 	o.RunFlags.Register(fs, harness.RunUsage{
 		Timeout:        "give up when the backlog is not decided within this long",
 		Profile:        "folder to write CPU profiles of the orchestrator and actions planes to, taken during the drain (off when empty)",

@@ -36,7 +36,13 @@ type report struct {
 	orchestrator, actions, bench procstat.Usage
 	redisCPU, postgresCPU        time.Duration
 	postgresProcs                int
-	loadStart, loadEnd           string
+	// postgresByPlane splits postgresCPU by the plane whose connections
+	// the backends serve: the orchestrator's, then the action plane's.
+	postgresByPlane [2]struct {
+		cpu   time.Duration
+		procs int
+	}
+	loadStart, loadEnd string
 	// machineCPU is the CPU time the whole machine was busy over the
 	// run, summed over cores (/proc/stat).
 	machineCPU time.Duration
@@ -50,6 +56,8 @@ type report struct {
 	pending                          int64
 	deliveriesAtEnd, deliveriesFinal int64
 	profiles                         []harness.Profile
+	// floor is the storage floor (-floor), nil when not measured.
+	floor *floor
 }
 
 // rate is signals per second over the throughput window.
@@ -132,6 +140,10 @@ func (r *report) Print(w io.Writer) {
 	fmt.Fprintf(w, "| redis-server (INFO cpu) | | | %.0f%% | %s | | |\n", 100*r.redisCPU.Seconds()/wall, per(r.redisCPU))
 	fmt.Fprintf(w, "| postgres (%d backends of the bench database, the poller's excluded) | | | %.0f%% | %s | | |\n",
 		r.postgresProcs, 100*r.postgresCPU.Seconds()/wall, per(r.postgresCPU))
+	for i, plane := range []string{"orchestrator", "action plane"} {
+		pg := r.postgresByPlane[i]
+		fmt.Fprintf(w, "| … of which the %s's connections (%d backends) | | | %.0f%% | %s | | |\n", plane, pg.procs, 100*pg.cpu.Seconds()/wall, per(pg.cpu))
+	}
 	sum := r.orchestrator.CPU.Total() + r.actions.CPU.Total() + r.redisCPU + r.postgresCPU
 	fmt.Fprintf(w, "| **orchestrator + actions + Redis + Postgres** | | | **%.0f%%** | **%s** | | |\n", 100*sum.Seconds()/wall, per(sum))
 	others := r.machineCPU - sum - r.bench.CPU.Total()
@@ -159,6 +171,10 @@ func (r *report) Print(w io.Writer) {
 		fmt.Fprintf(w, "- the mix lacks a decision: the heuristic's answers to the triage set have changed, so this run exercised fewer paths than intended\n")
 	}
 
+	if f := r.floor; f != nil {
+		r.printFloor(w, f)
+	}
+
 	fmt.Fprintf(w, "\n### Targets\n\n")
 	fmt.Fprintf(w, "- orchestrator heuristic path >= 2,000 signals/s: %s (%.0f signals/s)\n", yes(r.rate() >= target), r.rate())
 	var p99 []string
@@ -179,6 +195,25 @@ func (r *report) Print(w io.Writer) {
 		}
 		fmt.Fprintf(w, "Saved as `%s` (`go tool pprof -top %s`):\n\n```\n%s\n```\n", p.Path, p.Path, p.Top)
 	}
+}
+
+// printFloor writes the storage floor and sets it against the budget.
+func (r *report) printFloor(w io.Writer, f *floor) {
+	budget := time.Duration(float64(runtime.NumCPU()) / target * float64(time.Second))
+	fmt.Fprintf(w, "\n### Storage floor\n\n")
+	fmt.Fprintf(w, "After the run, every row it stored (warm-up included: %d signals) was stored once more by one Postgres connection as alexus_app, under row-level security: one INSERT ... SELECT per table, in one transaction. No pipeline, no contention, no per-statement or per-transaction overhead beyond one each: the least the rows kept per signal cost this machine. Left out, so the true floor is higher: River's two state changes per job, the action's status update, the audit chain's linking, the reads of the knowledge graph and thresholds, and everything outside Postgres.\n\n", f.signals)
+	fmt.Fprintf(w, "| table | rows | per signal | Postgres CPU | per signal |\n")
+	fmt.Fprintf(w, "| --- | ---: | ---: | ---: | ---: |\n")
+	for _, t := range f.tables {
+		rows, perRow := "", ""
+		if t.rows > 0 {
+			rows, perRow = fmt.Sprint(t.rows), fmt.Sprintf("%.2f", float64(t.rows)/float64(f.signals))
+		}
+		fmt.Fprintf(w, "| %s | %s | %s | %d ms | %d µs |\n", t.table, rows, perRow, t.cpu.Milliseconds(), f.perSignal(t.cpu).Microseconds())
+	}
+	fmt.Fprintf(w, "| **all** | | | **%d ms** (%d ms elapsed) | **%d µs** |\n", f.cpu.Milliseconds(), f.wall.Milliseconds(), f.perSignal(f.cpu).Microseconds())
+	fmt.Fprintf(w, "\nAt %.0f signals/s on %d cores, a signal may cost %d µs of CPU in all (planes, Redis and Postgres together); storing its rows in bulk takes **%.0f%%** of that. The run itself spent %d µs per signal in Postgres.\n",
+		target, runtime.NumCPU(), budget.Microseconds(), 100*float64(f.perSignal(f.cpu))/float64(budget), (r.postgresCPU / time.Duration(r.opts.signals)).Microseconds())
 }
 
 func (r *report) hasOwnLatency() bool {

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"net"
 	"slices"
+	"strings"
 
 	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
@@ -81,6 +82,16 @@ type Config struct {
 }
 
 func (c Config) runs(p Plane) bool { return slices.Contains(c.Planes, p) }
+
+// applicationName names the Postgres connections of a process running
+// planes: "alexus orchestrator", or "alexus gateway+ingest" for several.
+func applicationName(planes []Plane) string {
+	names := make([]string, len(planes))
+	for i, p := range planes {
+		names[i] = string(p)
+	}
+	return "alexus " + strings.Join(names, "+")
+}
 
 // Mesh is a running set of planes.
 type Mesh struct {
@@ -154,6 +165,9 @@ func Start(ctx context.Context, log *zap.Logger, cfg Config) (_ *Mesh, err error
 				// and the ticket sync (each a listener and a few workers).
 				sc.MaxConns += int32(min(max(cfg.Orchestrator.Concurrency/4, 8), 32)) + 16
 			}
+		}
+		if sc.ApplicationName == "" {
+			sc.ApplicationName = applicationName(cfg.Planes)
 		}
 		if db, err = store.Open(ctx, sc); err != nil {
 			return nil, err

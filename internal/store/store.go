@@ -24,6 +24,10 @@ type Config struct {
 	AppURL string
 	// MaxConns bounds the pool; 0 means pgx's default.
 	MaxConns int32
+	// ApplicationName is what Postgres shows for the pool's connections
+	// (pg_stat_activity.application_name), so an operator can tell which
+	// plane holds them; an application_name in the URL wins.
+	ApplicationName string
 }
 
 // Validate names the first bad field.
@@ -59,6 +63,9 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 	}
 	if cfg.MaxConns > 0 {
 		pc.MaxConns = cfg.MaxConns
+	}
+	if _, set := pc.ConnConfig.RuntimeParams["application_name"]; !set && cfg.ApplicationName != "" {
+		pc.ConnConfig.RuntimeParams["application_name"] = cfg.ApplicationName
 	}
 	if setRole {
 		pc.AfterConnect = func(ctx context.Context, c *pgx.Conn) error {

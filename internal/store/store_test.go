@@ -264,3 +264,22 @@ func TestEveryTenantTableHasForcedRLS(t *testing.T) {
 		require.Zero(t, n, table)
 	}
 }
+
+// A pool's connections carry the configured application name, unless the
+// URL names one itself.
+func TestApplicationName(t *testing.T) {
+	t.Parallel()
+	b := storetest.New(t)
+	ctx := context.Background()
+	for _, tc := range []struct{ url, name, want string }{
+		{b.AdminURL, "alexus orchestrator", "alexus orchestrator"},
+		{b.AdminURL + "&application_name=from-url", "alexus orchestrator", "from-url"},
+	} {
+		db, err := store.Open(ctx, store.Config{AdminURL: tc.url, ApplicationName: tc.name})
+		require.NoError(t, err)
+		var got string
+		require.NoError(t, db.Pool().QueryRow(ctx, `SELECT current_setting('application_name')`).Scan(&got))
+		db.Close()
+		require.Equal(t, tc.want, got)
+	}
+}

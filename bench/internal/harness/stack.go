@@ -265,6 +265,17 @@ func (s *Stack) WaitHealthy(ctx context.Context, p *Plane) error {
 // stack's database, except the one with pid except (0 for none): for
 // procstat.WatchGroup.
 func (s *Stack) PostgresBackends(except int) func() ([]int, error) {
+	return s.postgresBackends("SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> $2", except)
+}
+
+// PostgresBackendsOf is like PostgresBackends, for the backends of one
+// plane: those whose application_name is "alexus <plane>", as the planes
+// name their connections.
+func (s *Stack) PostgresBackendsOf(plane string) func() ([]int, error) {
+	return s.postgresBackends("SELECT pid FROM pg_stat_activity WHERE datname = $1 AND application_name = $2", "alexus "+plane)
+}
+
+func (s *Stack) postgresBackends(query string, arg any) func() ([]int, error) {
 	return func() ([]int, error) {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
@@ -273,7 +284,7 @@ func (s *Stack) PostgresBackends(except int) func() ([]int, error) {
 			return nil, err
 		}
 		defer conn.Close(ctx)
-		rows, err := conn.Query(ctx, "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> $2", s.DBName, except)
+		rows, err := conn.Query(ctx, query, s.DBName, arg)
 		if err != nil {
 			return nil, err
 		}
