@@ -7,7 +7,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/alexus-platform/alexus/internal/graph"
-	"github.com/alexus-platform/alexus/internal/tenant"
 )
 
 // traverseSQL walks breadth first from $2 along edges of the types $4 (all
@@ -62,7 +61,8 @@ ORDER BY r.depth, r.id`
 // in dir, up to depth, and returns each node reached once, at its least
 // depth, ordered by depth then ID, with the edge that reached it first.
 func (g *Graph) Traverse(ctx context.Context, id string, dir graph.Direction, types []graph.EdgeType, depth int) ([]graph.Neighbour, error) {
-	if _, err := g.scoped(ctx); err != nil {
+	t, err := g.scoped(ctx)
+	if err != nil {
 		return nil, err
 	}
 	if err := graph.ValidateTraverse(id, dir, types, depth); err != nil {
@@ -73,17 +73,22 @@ func (g *Graph) Traverse(ctx context.Context, id string, dir graph.Direction, ty
 		typeFilter = append(typeFilter, string(t))
 	}
 
-	var out []graph.Neighbour
-	err := g.inTenant(ctx, func(tx pgx.Tx, t tenant.ID) error {
-		var exists bool
-		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT FROM kg_nodes WHERE tenant_id = $1 AND id = $2)`, string(t), id).Scan(&exists); err != nil {
+	// The start's existence and the walk go in one round trip: a walk
+	// from a node that does not exist reaches nothing (every edge's ends
+	// exist), and the answer is then ErrNotFound.
+	var (
+		out    []graph.Neighbour
+		exists bool
+	)
+	b := &pgx.Batch{}
+	b.Queue(`SELECT EXISTS (SELECT FROM kg_nodes WHERE tenant_id = $1 AND id = $2)`, string(t), id)
+	b.Queue(traverseSQL, string(t), id, depth, typeFilter,
+		dir == graph.Outgoing || dir == graph.Both, dir == graph.Incoming || dir == graph.Both)
+	err = g.db.Batch(ctx, b, func(br pgx.BatchResults) error {
+		if err := br.QueryRow().Scan(&exists); err != nil {
 			return fmt.Errorf("traverse from %q: %w", id, err)
 		}
-		if !exists {
-			return fmt.Errorf("%w: %q", graph.ErrNotFound, id)
-		}
-		rows, err := tx.Query(ctx, traverseSQL, string(t), id, depth, typeFilter,
-			dir == graph.Outgoing || dir == graph.Both, dir == graph.Incoming || dir == graph.Both)
+		rows, err := br.Query()
 		if err != nil {
 			return fmt.Errorf("traverse from %q: %w", id, err)
 		}
@@ -104,6 +109,9 @@ func (g *Graph) Traverse(ctx context.Context, id string, dir graph.Direction, ty
 	})
 	if err != nil {
 		return nil, err
+	}
+	if !exists {
+		return nil, fmt.Errorf("%w: %q", graph.ErrNotFound, id)
 	}
 	return out, nil
 }
