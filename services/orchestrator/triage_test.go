@@ -39,6 +39,20 @@ func (b *bundle) openItem(t *testing.T, tn tenant.ID, kind orchestratorv1.Triage
 	return list.GetItems()[0]
 }
 
+// item is tn's triage item id, as the queue lists it.
+func (b *bundle) item(t *testing.T, tn tenant.ID, id string) *orchestratorv1.TriageItem {
+	t.Helper()
+	list, err := b.client.ListTriageItems(as(tn), &orchestratorv1.ListTriageItemsRequest{PageSize: 500})
+	require.NoError(t, err)
+	for _, it := range list.GetItems() {
+		if it.GetId() == id {
+			return it
+		}
+	}
+	t.Fatalf("triage item %s is not in the queue", id)
+	return nil
+}
+
 // A clarify question goes to the triage queue; answering yes resumes the
 // pipeline at the confidence check, which executes the action once, even
 // when the answer is delivered twice.
@@ -193,9 +207,10 @@ func TestClaimUnresumedAnswers(t *testing.T) {
 	require.Empty(t, got, "the incident was resolved")
 }
 
-// An answer to the question of an incident resolved in the meantime is
-// stored but does not resume it: nothing runs on a closed incident.
-func TestAnswerAfterTheIncidentWasResolvedActsOnNothing(t *testing.T) {
+// Resolving an incident closes its open question: the queue stops asking,
+// an answer is refused (FAILED_PRECONDITION) and nothing runs; reopening the
+// incident opens the question again.
+func TestResolvingClosesTheQuestionAndReopeningOpensIt(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	b.unsure(t, acme)
@@ -203,16 +218,53 @@ func TestAnswerAfterTheIncidentWasResolvedActsOnNothing(t *testing.T) {
 	b.publish(t, acme, event(signalv1.EventKind_EVENT_KIND_OPENED, sig))
 	b.waitStage(t, acme, sig.GetId(), orchestratorv1.Stage_STAGE_CLARIFY)
 	item := b.openItem(t, acme, orchestratorv1.TriageKind_TRIAGE_KIND_CLARIFY)
+	setStatus := func(st orchestratorv1.IncidentStatus) {
+		t.Helper()
+		_, err := b.client.SetIncidentStatus(as(acme), &orchestratorv1.SetIncidentStatusRequest{IncidentId: item.GetIncidentId(), Status: st, Reason: "by hand"})
+		require.NoError(t, err)
+	}
+	setStatus(orchestratorv1.IncidentStatus_INCIDENT_STATUS_RESOLVED)
+
+	got := b.item(t, acme, item.GetId())
+	require.Equal(t, orchestratorv1.TriageState_TRIAGE_STATE_CLOSED, got.GetState())
+	require.NotNil(t, got.GetClosedAt())
+	open, err := b.client.ListTriageItems(as(acme), &orchestratorv1.ListTriageItemsRequest{State: orchestratorv1.TriageState_TRIAGE_STATE_OPEN})
+	require.NoError(t, err)
+	require.Empty(t, open.GetItems(), "the queue no longer asks")
+	closed, err := b.client.ListTriageItems(as(acme), &orchestratorv1.ListTriageItemsRequest{State: orchestratorv1.TriageState_TRIAGE_STATE_CLOSED})
+	require.NoError(t, err)
+	require.Len(t, closed.GetItems(), 1)
+
+	_, err = b.client.AnswerTriageItem(as(acme), &orchestratorv1.AnswerTriageItemRequest{Id: item.GetId(), Answer: "Yes, go ahead"})
+	require.Equal(t, codes.FailedPrecondition, status.Code(err), "%v", err)
+	require.Contains(t, status.Convert(err).Message(), "resolved")
+	require.Empty(t, b.item(t, acme, item.GetId()).GetAnswer(), "the refused answer is not stored")
+
+	setStatus(orchestratorv1.IncidentStatus_INCIDENT_STATUS_OPEN)
+	reopened := b.openItem(t, acme, orchestratorv1.TriageKind_TRIAGE_KIND_CLARIFY)
+	require.Equal(t, item.GetId(), reopened.GetId())
+	require.Nil(t, reopened.GetClosedAt())
+	_, err = b.client.AnswerTriageItem(as(acme), &orchestratorv1.AnswerTriageItemRequest{Id: item.GetId(), Answer: "Yes, go ahead"})
+	require.NoError(t, err)
+	b.waitStage(t, acme, sig.GetId(), orchestratorv1.Stage_STAGE_EXECUTE)
+	require.Len(t, b.actions.recorded(), 1, "answered after reopening, it ran once")
+}
+
+// An answer stored before its incident was resolved, but whose resume event
+// is processed after, resumes nothing: nothing runs on a closed incident.
+// The answered item stays answered.
+func TestAnswerResumedAfterTheIncidentWasResolvedActsOnNothing(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.unsure(t, acme)
+	st := incident.NewStore(b.db)
+	sig, item := b.answeredNotResumed(t, st, "Yes, go ahead")
 	_, err := b.client.SetIncidentStatus(as(acme), &orchestratorv1.SetIncidentStatusRequest{IncidentId: item.GetIncidentId(), Status: orchestratorv1.IncidentStatus_INCIDENT_STATUS_RESOLVED, Reason: "fixed by hand"})
 	require.NoError(t, err)
+	require.Equal(t, orchestratorv1.TriageState_TRIAGE_STATE_ANSWERED, b.item(t, acme, item.GetId()).GetState(), "resolving closes only open items")
 
-	ans, err := b.client.AnswerTriageItem(as(acme), &orchestratorv1.AnswerTriageItemRequest{Id: item.GetId(), Answer: "Yes, go ahead"})
-	require.NoError(t, err)
-	require.Equal(t, orchestratorv1.TriageState_TRIAGE_STATE_ANSWERED, ans.GetItem().GetState())
-	last, err := b.rdb.XRevRangeN(context.Background(), b.space.Tenant(acme, rediskey.SignalStream), "+", "-", 1).Result()
-	require.NoError(t, err)
-	require.Len(t, last, 1)
-	b.waitSettled(t, acme, last[0].ID)
+	id := b.publish(t, acme, &signalv1.SignalEvent{Kind: signalv1.EventKind_EVENT_KIND_ANSWERED, SignalId: sig.GetId(), TriageItemId: item.GetId()})
+	b.waitSettled(t, acme, id)
 
 	require.Empty(t, b.actions.recorded(), "nothing ran")
 	resp, err := b.client.GetIncident(as(acme), &orchestratorv1.GetIncidentRequest{Id: item.GetIncidentId()})

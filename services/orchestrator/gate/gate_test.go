@@ -432,7 +432,11 @@ func TestGateFailsOnARecurrence(t *testing.T) {
 
 			items, _, err := b.store.ListTriage(ctx, incident.TriageFilter{Kind: incident.TriageEscalate, State: "open"}, 10, "")
 			require.NoError(t, err)
-			require.Len(t, items, 2, "the pipeline's escalation and the gate's")
+			require.Len(t, items, 1, "the gate's escalation")
+			closed, _, err := b.store.ListTriage(ctx, incident.TriageFilter{Kind: incident.TriageEscalate, State: "closed"}, 10, "")
+			require.NoError(t, err)
+			require.Len(t, closed, 1, "the pipeline's escalation, closed when the incident was resolved")
+			require.NotEqual(t, items[0].GetId(), closed[0].GetId())
 			item, err := b.store.TriageItem(ctx, tr.Details["triage_item_id"])
 			require.NoError(t, err)
 			require.Equal(t, inc.ID, item.GetIncidentId())

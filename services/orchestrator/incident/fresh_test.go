@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	orchestratorv1 "github.com/alexus-platform/alexus/gen/alexus/orchestrator/v1"
 	reasoningv1 "github.com/alexus-platform/alexus/gen/alexus/reasoning/v1"
 	signalv1 "github.com/alexus-platform/alexus/gen/alexus/signal/v1"
 	"github.com/alexus-platform/alexus/internal/provision"
@@ -165,4 +166,37 @@ func TestOpenFreshTakesAnyUUIDSpelling(t *testing.T) {
 	_, trs, err := s.Get(ctx, incident.IDFor("acme", id))
 	require.NoError(t, err)
 	require.Len(t, trs, 1)
+}
+
+// The source's resolution of an alert closes its incident's open triage
+// item, as a person's does (services/orchestrator's triage tests).
+func TestSourceResolutionClosesOpenTriageItems(t *testing.T) {
+	t.Parallel()
+	s, ctx := acmeStore(t)
+	sig := &signalv1.Signal{Id: uuid.NewString(), Source: "generic", Fingerprint: "fp-close", Title: "disk full", Status: signalv1.Status_STATUS_FIRING}
+	id := incident.IDFor("acme", sig.GetId())
+	clarify := reasoningv1.Decision_DECISION_CLARIFY
+	_, err := s.OpenFresh(ctx, []incident.Fresh{{Signal: sig, Stages: []incident.StageUpdate{
+		{Stage: incident.StageClassify, Summary: "classified"},
+		{Stage: incident.StageBranch, Summary: "diagnosed"},
+		{Stage: incident.StageConfidence, Summary: "decided", Decision: &clarify},
+		{Stage: incident.StageClarify, Summary: "asked", Triage: &incident.NewTriageItem{
+			IncidentID: id, Kind: incident.TriageClarify, Question: "run it?", Diagnosis: &reasoningv1.Diagnosis{},
+		}},
+	}}})
+	require.NoError(t, err)
+	itemID := incident.TriageItemID(id, incident.TriageClarify)
+	item, err := s.TriageItem(ctx, itemID)
+	require.NoError(t, err)
+	require.Equal(t, orchestratorv1.TriageState_TRIAGE_STATE_OPEN, item.GetState())
+
+	res, err := s.Resolve(ctx, sig.GetId(), sig.GetFingerprint(), time.Now())
+	require.NoError(t, err)
+	require.Len(t, res, 1)
+	item, err = s.TriageItem(ctx, itemID)
+	require.NoError(t, err)
+	require.Equal(t, orchestratorv1.TriageState_TRIAGE_STATE_CLOSED, item.GetState())
+	require.NotNil(t, item.GetClosedAt())
+	_, _, err = s.Answer(ctx, itemID, "yes")
+	require.ErrorIs(t, err, incident.ErrTriageClosed)
 }

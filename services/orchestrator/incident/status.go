@@ -119,6 +119,11 @@ func (s *Store) SetStatus(ctx context.Context, id string, ch StatusChange) (res 
 			res, err = s.afterResolve(ctx, tx, idn, res)
 			return err
 		}
+		if inc.Status == StatusResolved {
+			if err := reopenTriage(ctx, tx, idn, id); err != nil {
+				return err
+			}
+		}
 		return s.followTicket(ctx, tx, idn, res.Incident, res.Transition)
 	})
 	if err != nil {

@@ -345,10 +345,14 @@ func (s *Store) resolveOne(ctx context.Context, tx pgx.Tx, t tenant.ID, id strin
 
 // afterResolve does what every resolution of the locked incident does in
 // its transaction, res being the resolved transition just stored: it
-// schedules the quality gate (marking the resolution's quality pending when
-// one was) and queues the ticket's update.
+// closes the incident's open triage items, schedules the quality gate
+// (marking the resolution's quality pending when one was) and queues the
+// ticket's update.
 func (s *Store) afterResolve(ctx context.Context, tx pgx.Tx, t tenant.ID, res Result) (Result, error) {
 	id := res.Incident.ID
+	if err := closeTriage(ctx, tx, t, id); err != nil {
+		return Result{}, err
+	}
 	if s.onResolve != nil {
 		scheduled, err := s.onResolve(ctx, tx, res.Incident)
 		if err != nil {

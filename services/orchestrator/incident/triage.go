@@ -40,6 +40,9 @@ var (
 	ErrTriageNotFound = errors.New("triage item not found")
 	// ErrAlreadyAnswered: the item was answered with another text.
 	ErrAlreadyAnswered = errors.New("triage item already answered")
+	// ErrTriageClosed: the item's incident was resolved before the item
+	// was answered.
+	ErrTriageClosed = errors.New("triage item closed: its incident was resolved")
 )
 
 // NewTriageItem is what the pipeline puts in the triage queue.
@@ -75,7 +78,8 @@ func (s *Store) TriageItem(ctx context.Context, id string) (*orchestratorv1.Tria
 
 // Answer records a person's answer to an item. It reports whether the
 // item changed: answering again with the same text changes nothing (so a
-// retried call is safe), with another text is ErrAlreadyAnswered.
+// retried call is safe), with another text is ErrAlreadyAnswered. An item
+// closed because its incident was resolved is ErrTriageClosed.
 func (s *Store) Answer(ctx context.Context, id, answer string) (*orchestratorv1.TriageItem, bool, error) {
 	t, err := tenant.Require(ctx)
 	if err != nil {
@@ -101,6 +105,9 @@ func (s *Store) Answer(ctx context.Context, id, answer string) (*orchestratorv1.
 		out, err = scanTriage(tx.QueryRow(ctx, selectTriage+` WHERE q.tenant_id = $1 AND q.id = $2`, string(t), id))
 		if err != nil {
 			return err
+		}
+		if !changed && out.GetState() == orchestratorv1.TriageState_TRIAGE_STATE_CLOSED {
+			return fmt.Errorf("triage item %s: %w", id, ErrTriageClosed)
 		}
 		if !changed && out.GetAnswer() != answer {
 			return fmt.Errorf("triage item %s was answered by %s: %w", id, out.GetAnsweredBy(), ErrAlreadyAnswered)
@@ -257,7 +264,7 @@ func (s *Store) SetSettings(ctx context.Context, st TriageSettings) error {
 
 const selectTriage = `
 	SELECT q.id::text, q.incident_id::text, q.kind, q.state, s.title, i.severity, q.question, q.route, q.route_reason,
-	       q.diagnosis, q.recommended_action, q.answer, q.answered_by, q.created_at, q.answered_at
+	       q.diagnosis, q.recommended_action, q.answer, q.answered_by, q.created_at, q.answered_at, q.closed_at
 	FROM triage_items q
 	JOIN incidents i ON i.tenant_id = q.tenant_id AND i.id = q.incident_id
 	JOIN signals s ON s.tenant_id = i.tenant_id AND s.id = i.signal_id `
@@ -268,10 +275,10 @@ func scanTriage(row pgx.Row) (*orchestratorv1.TriageItem, error) {
 		kind, state, severity string
 		diag, action          []byte
 		created               time.Time
-		answered              *time.Time
+		answered, closed      *time.Time
 	)
 	err := row.Scan(&it.Id, &it.IncidentId, &kind, &state, &it.Title, &severity, &it.Question, &it.Route, &it.RouteReason,
-		&diag, &action, &it.Answer, &it.AnsweredBy, &created, &answered)
+		&diag, &action, &it.Answer, &it.AnsweredBy, &created, &answered, &closed)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, ErrTriageNotFound
 	}
@@ -285,6 +292,9 @@ func scanTriage(row pgx.Row) (*orchestratorv1.TriageItem, error) {
 	if answered != nil {
 		it.AnsweredAt = timestamppb.New(*answered)
 	}
+	if closed != nil {
+		it.ClosedAt = timestamppb.New(*closed)
+	}
 	unmarshal := protojson.UnmarshalOptions{DiscardUnknown: true}
 	it.Diagnosis = &reasoningv1.Diagnosis{}
 	if err := unmarshal.Unmarshal(diag, it.Diagnosis); err != nil {
@@ -297,4 +307,28 @@ func scanTriage(row pgx.Row) (*orchestratorv1.TriageItem, error) {
 		}
 	}
 	return &it, nil
+}
+
+// closeTriage closes incident id's open triage items as it is resolved,
+// so the queue stops asking about it.
+func closeTriage(ctx context.Context, tx pgx.Tx, t tenant.ID, id string) error {
+	_, err := tx.Exec(ctx, `
+		UPDATE triage_items SET state = 'closed', closed_at = now()
+		WHERE tenant_id = $1 AND incident_id = $2 AND state = 'open'`, string(t), id)
+	if err != nil {
+		return fmt.Errorf("close the triage items of incident %s: %w", id, err)
+	}
+	return nil
+}
+
+// reopenTriage opens again the items that incident id's resolution closed,
+// as the incident is reopened: its questions and hand-overs stand again.
+func reopenTriage(ctx context.Context, tx pgx.Tx, t tenant.ID, id string) error {
+	_, err := tx.Exec(ctx, `
+		UPDATE triage_items SET state = 'open', closed_at = NULL
+		WHERE tenant_id = $1 AND incident_id = $2 AND state = 'closed'`, string(t), id)
+	if err != nil {
+		return fmt.Errorf("reopen the triage items of incident %s: %w", id, err)
+	}
+	return nil
 }

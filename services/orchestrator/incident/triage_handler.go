@@ -120,7 +120,7 @@ func (h *Handler) triageStatus(ctx context.Context, op string, err error) error 
 	switch {
 	case errors.Is(err, ErrTriageNotFound):
 		return status.Error(codes.NotFound, "triage item not found")
-	case errors.Is(err, ErrAlreadyAnswered):
+	case errors.Is(err, ErrAlreadyAnswered), errors.Is(err, ErrTriageClosed):
 		return status.Error(codes.FailedPrecondition, err.Error())
 	}
 	return h.statusOf(ctx, op, err)

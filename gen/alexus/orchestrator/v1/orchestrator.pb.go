@@ -311,6 +311,9 @@ const (
 	TriageState_TRIAGE_STATE_OPEN TriageState = 1
 	// Answered (clarify) or acknowledged (escalate).
 	TriageState_TRIAGE_STATE_ANSWERED TriageState = 2
+	// Closed unanswered: its incident was resolved first. Reopening the
+	// incident opens the item again.
+	TriageState_TRIAGE_STATE_CLOSED TriageState = 3
 )
 
 // Enum value maps for TriageState.
@@ -319,11 +322,13 @@ var (
 		0: "TRIAGE_STATE_UNSPECIFIED",
 		1: "TRIAGE_STATE_OPEN",
 		2: "TRIAGE_STATE_ANSWERED",
+		3: "TRIAGE_STATE_CLOSED",
 	}
 	TriageState_value = map[string]int32{
 		"TRIAGE_STATE_UNSPECIFIED": 0,
 		"TRIAGE_STATE_OPEN":        1,
 		"TRIAGE_STATE_ANSWERED":    2,
+		"TRIAGE_STATE_CLOSED":      3,
 	}
 )
 
@@ -1093,7 +1098,10 @@ type TriageItem struct {
 	// When the item was put in the queue.
 	CreatedAt *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
 	// When it was answered; unset while open.
-	AnsweredAt    *timestamppb.Timestamp `protobuf:"bytes,15,opt,name=answered_at,json=answeredAt,proto3" json:"answered_at,omitempty"`
+	AnsweredAt *timestamppb.Timestamp `protobuf:"bytes,15,opt,name=answered_at,json=answeredAt,proto3" json:"answered_at,omitempty"`
+	// When it was closed because its incident was resolved; set only while
+	// the state is CLOSED.
+	ClosedAt      *timestamppb.Timestamp `protobuf:"bytes,16,opt,name=closed_at,json=closedAt,proto3" json:"closed_at,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1233,12 +1241,19 @@ func (x *TriageItem) GetAnsweredAt() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *TriageItem) GetClosedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ClosedAt
+	}
+	return nil
+}
+
 // ListTriageItemsRequest filters and pages the triage queue.
 type ListTriageItemsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Only items of this kind; unspecified lists both.
 	Kind TriageKind `protobuf:"varint,1,opt,name=kind,proto3,enum=alexus.orchestrator.v1.TriageKind" json:"kind,omitempty"`
-	// Only items in this state; unspecified lists both.
+	// Only items in this state; unspecified lists every state.
 	State TriageState `protobuf:"varint,2,opt,name=state,proto3,enum=alexus.orchestrator.v1.TriageState" json:"state,omitempty"`
 	// At most this many items (default 50, at most 500).
 	PageSize int32 `protobuf:"varint,3,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
@@ -1905,7 +1920,7 @@ const file_alexus_orchestrator_v1_orchestrator_proto_rawDesc = "" +
 	"\n" +
 	"transition\x18\x01 \x01(\v2\".alexus.orchestrator.v1.TransitionR\n" +
 	"transition\x12<\n" +
-	"\bincident\x18\x02 \x01(\v2 .alexus.orchestrator.v1.IncidentR\bincident\"\x99\x05\n" +
+	"\bincident\x18\x02 \x01(\v2 .alexus.orchestrator.v1.IncidentR\bincident\"\xd2\x05\n" +
 	"\n" +
 	"TriageItem\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1f\n" +
@@ -1927,7 +1942,8 @@ const file_alexus_orchestrator_v1_orchestrator_proto_rawDesc = "" +
 	"\n" +
 	"created_at\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x12;\n" +
 	"\vanswered_at\x18\x0f \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"answeredAt\"\xf1\x01\n" +
+	"answeredAt\x127\n" +
+	"\tclosed_at\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\bclosedAt\"\xf1\x01\n" +
 	"\x16ListTriageItemsRequest\x12@\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\".alexus.orchestrator.v1.TriageKindB\b\xbaH\x05\x82\x01\x02\x10\x01R\x04kind\x12C\n" +
 	"\x05state\x18\x02 \x01(\x0e2#.alexus.orchestrator.v1.TriageStateB\b\xbaH\x05\x82\x01\x02\x10\x01R\x05state\x12'\n" +
@@ -1995,11 +2011,12 @@ const file_alexus_orchestrator_v1_orchestrator_proto_rawDesc = "" +
 	"TriageKind\x12\x1b\n" +
 	"\x17TRIAGE_KIND_UNSPECIFIED\x10\x00\x12\x17\n" +
 	"\x13TRIAGE_KIND_CLARIFY\x10\x01\x12\x18\n" +
-	"\x14TRIAGE_KIND_ESCALATE\x10\x02*]\n" +
+	"\x14TRIAGE_KIND_ESCALATE\x10\x02*v\n" +
 	"\vTriageState\x12\x1c\n" +
 	"\x18TRIAGE_STATE_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11TRIAGE_STATE_OPEN\x10\x01\x12\x19\n" +
-	"\x15TRIAGE_STATE_ANSWERED\x10\x022\x9f\b\n" +
+	"\x15TRIAGE_STATE_ANSWERED\x10\x02\x12\x17\n" +
+	"\x13TRIAGE_STATE_CLOSED\x10\x032\x9f\b\n" +
 	"\x13OrchestratorService\x12f\n" +
 	"\vGetIncident\x12*.alexus.orchestrator.v1.GetIncidentRequest\x1a+.alexus.orchestrator.v1.GetIncidentResponse\x12l\n" +
 	"\rListIncidents\x12,.alexus.orchestrator.v1.ListIncidentsRequest\x1a-.alexus.orchestrator.v1.ListIncidentsResponse\x12q\n" +
@@ -2090,39 +2107,40 @@ var file_alexus_orchestrator_v1_orchestrator_proto_depIdxs = []int32{
 	34, // 22: alexus.orchestrator.v1.TriageItem.recommended_action:type_name -> alexus.reasoning.v1.RecommendedAction
 	31, // 23: alexus.orchestrator.v1.TriageItem.created_at:type_name -> google.protobuf.Timestamp
 	31, // 24: alexus.orchestrator.v1.TriageItem.answered_at:type_name -> google.protobuf.Timestamp
-	3,  // 25: alexus.orchestrator.v1.ListTriageItemsRequest.kind:type_name -> alexus.orchestrator.v1.TriageKind
-	4,  // 26: alexus.orchestrator.v1.ListTriageItemsRequest.state:type_name -> alexus.orchestrator.v1.TriageState
-	15, // 27: alexus.orchestrator.v1.ListTriageItemsResponse.items:type_name -> alexus.orchestrator.v1.TriageItem
-	15, // 28: alexus.orchestrator.v1.AnswerTriageItemResponse.item:type_name -> alexus.orchestrator.v1.TriageItem
-	35, // 29: alexus.orchestrator.v1.TriageSettings.ticket_system:type_name -> alexus.actions.v1.TicketSystem
-	20, // 30: alexus.orchestrator.v1.GetTriageSettingsResponse.settings:type_name -> alexus.orchestrator.v1.TriageSettings
-	20, // 31: alexus.orchestrator.v1.SetTriageSettingsRequest.settings:type_name -> alexus.orchestrator.v1.TriageSettings
-	20, // 32: alexus.orchestrator.v1.SetTriageSettingsResponse.settings:type_name -> alexus.orchestrator.v1.TriageSettings
-	0,  // 33: alexus.orchestrator.v1.SetIncidentStatusRequest.status:type_name -> alexus.orchestrator.v1.IncidentStatus
-	5,  // 34: alexus.orchestrator.v1.SetIncidentStatusResponse.incident:type_name -> alexus.orchestrator.v1.Incident
-	7,  // 35: alexus.orchestrator.v1.OrchestratorService.GetIncident:input_type -> alexus.orchestrator.v1.GetIncidentRequest
-	9,  // 36: alexus.orchestrator.v1.OrchestratorService.ListIncidents:input_type -> alexus.orchestrator.v1.ListIncidentsRequest
-	13, // 37: alexus.orchestrator.v1.OrchestratorService.WatchIncidents:input_type -> alexus.orchestrator.v1.WatchIncidentsRequest
-	11, // 38: alexus.orchestrator.v1.OrchestratorService.ListSignals:input_type -> alexus.orchestrator.v1.ListSignalsRequest
-	16, // 39: alexus.orchestrator.v1.OrchestratorService.ListTriageItems:input_type -> alexus.orchestrator.v1.ListTriageItemsRequest
-	18, // 40: alexus.orchestrator.v1.OrchestratorService.AnswerTriageItem:input_type -> alexus.orchestrator.v1.AnswerTriageItemRequest
-	21, // 41: alexus.orchestrator.v1.OrchestratorService.GetTriageSettings:input_type -> alexus.orchestrator.v1.GetTriageSettingsRequest
-	23, // 42: alexus.orchestrator.v1.OrchestratorService.SetTriageSettings:input_type -> alexus.orchestrator.v1.SetTriageSettingsRequest
-	25, // 43: alexus.orchestrator.v1.OrchestratorService.SetIncidentStatus:input_type -> alexus.orchestrator.v1.SetIncidentStatusRequest
-	8,  // 44: alexus.orchestrator.v1.OrchestratorService.GetIncident:output_type -> alexus.orchestrator.v1.GetIncidentResponse
-	10, // 45: alexus.orchestrator.v1.OrchestratorService.ListIncidents:output_type -> alexus.orchestrator.v1.ListIncidentsResponse
-	14, // 46: alexus.orchestrator.v1.OrchestratorService.WatchIncidents:output_type -> alexus.orchestrator.v1.WatchIncidentsResponse
-	12, // 47: alexus.orchestrator.v1.OrchestratorService.ListSignals:output_type -> alexus.orchestrator.v1.ListSignalsResponse
-	17, // 48: alexus.orchestrator.v1.OrchestratorService.ListTriageItems:output_type -> alexus.orchestrator.v1.ListTriageItemsResponse
-	19, // 49: alexus.orchestrator.v1.OrchestratorService.AnswerTriageItem:output_type -> alexus.orchestrator.v1.AnswerTriageItemResponse
-	22, // 50: alexus.orchestrator.v1.OrchestratorService.GetTriageSettings:output_type -> alexus.orchestrator.v1.GetTriageSettingsResponse
-	24, // 51: alexus.orchestrator.v1.OrchestratorService.SetTriageSettings:output_type -> alexus.orchestrator.v1.SetTriageSettingsResponse
-	26, // 52: alexus.orchestrator.v1.OrchestratorService.SetIncidentStatus:output_type -> alexus.orchestrator.v1.SetIncidentStatusResponse
-	44, // [44:53] is the sub-list for method output_type
-	35, // [35:44] is the sub-list for method input_type
-	35, // [35:35] is the sub-list for extension type_name
-	35, // [35:35] is the sub-list for extension extendee
-	0,  // [0:35] is the sub-list for field type_name
+	31, // 25: alexus.orchestrator.v1.TriageItem.closed_at:type_name -> google.protobuf.Timestamp
+	3,  // 26: alexus.orchestrator.v1.ListTriageItemsRequest.kind:type_name -> alexus.orchestrator.v1.TriageKind
+	4,  // 27: alexus.orchestrator.v1.ListTriageItemsRequest.state:type_name -> alexus.orchestrator.v1.TriageState
+	15, // 28: alexus.orchestrator.v1.ListTriageItemsResponse.items:type_name -> alexus.orchestrator.v1.TriageItem
+	15, // 29: alexus.orchestrator.v1.AnswerTriageItemResponse.item:type_name -> alexus.orchestrator.v1.TriageItem
+	35, // 30: alexus.orchestrator.v1.TriageSettings.ticket_system:type_name -> alexus.actions.v1.TicketSystem
+	20, // 31: alexus.orchestrator.v1.GetTriageSettingsResponse.settings:type_name -> alexus.orchestrator.v1.TriageSettings
+	20, // 32: alexus.orchestrator.v1.SetTriageSettingsRequest.settings:type_name -> alexus.orchestrator.v1.TriageSettings
+	20, // 33: alexus.orchestrator.v1.SetTriageSettingsResponse.settings:type_name -> alexus.orchestrator.v1.TriageSettings
+	0,  // 34: alexus.orchestrator.v1.SetIncidentStatusRequest.status:type_name -> alexus.orchestrator.v1.IncidentStatus
+	5,  // 35: alexus.orchestrator.v1.SetIncidentStatusResponse.incident:type_name -> alexus.orchestrator.v1.Incident
+	7,  // 36: alexus.orchestrator.v1.OrchestratorService.GetIncident:input_type -> alexus.orchestrator.v1.GetIncidentRequest
+	9,  // 37: alexus.orchestrator.v1.OrchestratorService.ListIncidents:input_type -> alexus.orchestrator.v1.ListIncidentsRequest
+	13, // 38: alexus.orchestrator.v1.OrchestratorService.WatchIncidents:input_type -> alexus.orchestrator.v1.WatchIncidentsRequest
+	11, // 39: alexus.orchestrator.v1.OrchestratorService.ListSignals:input_type -> alexus.orchestrator.v1.ListSignalsRequest
+	16, // 40: alexus.orchestrator.v1.OrchestratorService.ListTriageItems:input_type -> alexus.orchestrator.v1.ListTriageItemsRequest
+	18, // 41: alexus.orchestrator.v1.OrchestratorService.AnswerTriageItem:input_type -> alexus.orchestrator.v1.AnswerTriageItemRequest
+	21, // 42: alexus.orchestrator.v1.OrchestratorService.GetTriageSettings:input_type -> alexus.orchestrator.v1.GetTriageSettingsRequest
+	23, // 43: alexus.orchestrator.v1.OrchestratorService.SetTriageSettings:input_type -> alexus.orchestrator.v1.SetTriageSettingsRequest
+	25, // 44: alexus.orchestrator.v1.OrchestratorService.SetIncidentStatus:input_type -> alexus.orchestrator.v1.SetIncidentStatusRequest
+	8,  // 45: alexus.orchestrator.v1.OrchestratorService.GetIncident:output_type -> alexus.orchestrator.v1.GetIncidentResponse
+	10, // 46: alexus.orchestrator.v1.OrchestratorService.ListIncidents:output_type -> alexus.orchestrator.v1.ListIncidentsResponse
+	14, // 47: alexus.orchestrator.v1.OrchestratorService.WatchIncidents:output_type -> alexus.orchestrator.v1.WatchIncidentsResponse
+	12, // 48: alexus.orchestrator.v1.OrchestratorService.ListSignals:output_type -> alexus.orchestrator.v1.ListSignalsResponse
+	17, // 49: alexus.orchestrator.v1.OrchestratorService.ListTriageItems:output_type -> alexus.orchestrator.v1.ListTriageItemsResponse
+	19, // 50: alexus.orchestrator.v1.OrchestratorService.AnswerTriageItem:output_type -> alexus.orchestrator.v1.AnswerTriageItemResponse
+	22, // 51: alexus.orchestrator.v1.OrchestratorService.GetTriageSettings:output_type -> alexus.orchestrator.v1.GetTriageSettingsResponse
+	24, // 52: alexus.orchestrator.v1.OrchestratorService.SetTriageSettings:output_type -> alexus.orchestrator.v1.SetTriageSettingsResponse
+	26, // 53: alexus.orchestrator.v1.OrchestratorService.SetIncidentStatus:output_type -> alexus.orchestrator.v1.SetIncidentStatusResponse
+	45, // [45:54] is the sub-list for method output_type
+	36, // [36:45] is the sub-list for method input_type
+	36, // [36:36] is the sub-list for extension type_name
+	36, // [36:36] is the sub-list for extension extendee
+	0,  // [0:36] is the sub-list for field type_name
 }
 
 func init() { file_alexus_orchestrator_v1_orchestrator_proto_init() }

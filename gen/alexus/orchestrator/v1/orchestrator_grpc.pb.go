@@ -60,7 +60,8 @@ type OrchestratorServiceClient interface {
 	// AnswerTriageItem answers an open clarify question, which resumes the
 	// incident's pipeline at the confidence check with the answer added, or
 	// acknowledges an escalation. Answering an item again with the same text
-	// is a no-op; with another text it is FAILED_PRECONDITION.
+	// is a no-op; with another text it is FAILED_PRECONDITION, as is answering
+	// an item closed because its incident was resolved.
 	AnswerTriageItem(ctx context.Context, in *AnswerTriageItemRequest, opts ...grpc.CallOption) (*AnswerTriageItemResponse, error)
 	// GetTriageSettings returns where the tenant's escalations go when the
 	// affected CI has no owner.
@@ -210,7 +211,8 @@ type OrchestratorServiceServer interface {
 	// AnswerTriageItem answers an open clarify question, which resumes the
 	// incident's pipeline at the confidence check with the answer added, or
 	// acknowledges an escalation. Answering an item again with the same text
-	// is a no-op; with another text it is FAILED_PRECONDITION.
+	// is a no-op; with another text it is FAILED_PRECONDITION, as is answering
+	// an item closed because its incident was resolved.
 	AnswerTriageItem(context.Context, *AnswerTriageItemRequest) (*AnswerTriageItemResponse, error)
 	// GetTriageSettings returns where the tenant's escalations go when the
 	// affected CI has no owner.

@@ -86,7 +86,8 @@ type OrchestratorServiceClient interface {
 	// AnswerTriageItem answers an open clarify question, which resumes the
 	// incident's pipeline at the confidence check with the answer added, or
 	// acknowledges an escalation. Answering an item again with the same text
-	// is a no-op; with another text it is FAILED_PRECONDITION.
+	// is a no-op; with another text it is FAILED_PRECONDITION, as is answering
+	// an item closed because its incident was resolved.
 	AnswerTriageItem(context.Context, *connect.Request[v1.AnswerTriageItemRequest]) (*connect.Response[v1.AnswerTriageItemResponse], error)
 	// GetTriageSettings returns where the tenant's escalations go when the
 	// affected CI has no owner.
@@ -251,7 +252,8 @@ type OrchestratorServiceHandler interface {
 	// AnswerTriageItem answers an open clarify question, which resumes the
 	// incident's pipeline at the confidence check with the answer added, or
 	// acknowledges an escalation. Answering an item again with the same text
-	// is a no-op; with another text it is FAILED_PRECONDITION.
+	// is a no-op; with another text it is FAILED_PRECONDITION, as is answering
+	// an item closed because its incident was resolved.
 	AnswerTriageItem(context.Context, *connect.Request[v1.AnswerTriageItemRequest]) (*connect.Response[v1.AnswerTriageItemResponse], error)
 	// GetTriageSettings returns where the tenant's escalations go when the
 	// affected CI has no owner.
