@@ -274,6 +274,20 @@ func TestAnswerResumedAfterTheIncidentWasResolvedActsOnNothing(t *testing.T) {
 		require.NotEqual(t, orchestratorv1.Stage_STAGE_ANSWERED, tr.GetStage())
 		require.NotEqual(t, orchestratorv1.Stage_STAGE_EXECUTE, tr.GetStage())
 	}
+
+	// Reopened, the incident is a new episode: the old answer neither
+	// resumes it through the sweep nor through its event delivered again.
+	_, err = b.client.SetIncidentStatus(as(acme), &orchestratorv1.SetIncidentStatusRequest{IncidentId: item.GetIncidentId(), Status: orchestratorv1.IncidentStatus_INCIDENT_STATUS_OPEN, Reason: "it is back"})
+	require.NoError(t, err)
+	tenants, err := st.UnresumedTenants(context.Background(), 0)
+	require.NoError(t, err)
+	require.NotContains(t, tenants, acme)
+	claimed, err := st.ClaimUnresumed(as(acme), 0, 10)
+	require.NoError(t, err)
+	require.Empty(t, claimed, "an answer from before the resolution is void")
+	id = b.publish(t, acme, &signalv1.SignalEvent{Kind: signalv1.EventKind_EVENT_KIND_ANSWERED, SignalId: sig.GetId(), TriageItemId: item.GetId()})
+	b.waitSettled(t, acme, id)
+	require.Empty(t, b.actions.recorded(), "nothing ran after the reopening either")
 }
 
 // Answering no escalates to the owner of the affected CI in the tenant's

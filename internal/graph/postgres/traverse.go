@@ -69,8 +69,8 @@ func (g *Graph) Traverse(ctx context.Context, id string, dir graph.Direction, ty
 		return nil, err
 	}
 	var typeFilter []string
-	for _, t := range types {
-		typeFilter = append(typeFilter, string(t))
+	for _, et := range types {
+		typeFilter = append(typeFilter, string(et))
 	}
 
 	// The start's existence and the walk go in one round trip: a walk

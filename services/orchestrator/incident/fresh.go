@@ -43,7 +43,8 @@ type Stored struct {
 // fs was stored.
 //
 // For a signal nobody has seen it is Open followed by AddStages, written
-// at once. Answered stages are never part of a fresh run; they are stored
+// at once. A result's Transition.Details is the stage's own Details map
+// (not a copy read back), so the caller must not change it afterwards. Answered stages are never part of a fresh run; they are stored
 // with AddStages.
 func (s *Store) OpenFresh(ctx context.Context, fs []Fresh) ([]Stored, error) {
 	t, err := tenant.Require(ctx)
@@ -106,7 +107,7 @@ func (s *Store) OpenFresh(ctx context.Context, fs []Fresh) ([]Stored, error) {
 				}
 				last = last.then(u)
 				if u.Triage != nil {
-					if err := queueTriage(extra, t, u.Triage); err != nil {
+					if err := queueTriage(extra, t, u.Triage, true); err != nil {
 						return err
 					}
 				}

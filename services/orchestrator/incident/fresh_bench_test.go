@@ -53,8 +53,10 @@ func BenchmarkOpenFresh(b *testing.B) {
 				stored += size
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(stored)/1e3, "wall-µs/signal")
-			if cpu, ok := backendsCPU(backendPIDs(b, db.Pool().Config().ConnConfig)), before != nil; ok {
-				b.ReportMetric(float64(cpu.sub(before).Microseconds())/float64(stored), "pg-µs/signal")
+			// Reported only when both reads succeeded (Postgres is local and
+			// no backend went away between listing and reading it).
+			if after := backendsCPU(backendPIDs(b, db.Pool().Config().ConnConfig)); before != nil && after != nil {
+				b.ReportMetric(float64(after.sub(before).Microseconds())/float64(stored), "pg-µs/signal")
 			}
 		})
 	}

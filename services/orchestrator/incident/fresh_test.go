@@ -200,3 +200,36 @@ func TestSourceResolutionClosesOpenTriageItems(t *testing.T) {
 	_, _, err = s.Answer(ctx, itemID, "yes")
 	require.ErrorIs(t, err, incident.ErrTriageClosed)
 }
+
+// A stage stored after a person resolved the incident (a model answered it
+// meanwhile) queues its triage item closed, as the resolution would have
+// closed it.
+func TestTriageItemQueuedOnAResolvedIncidentIsClosed(t *testing.T) {
+	t.Parallel()
+	s, ctx := acmeStore(t)
+	sig := &signalv1.Signal{Id: uuid.NewString(), Source: "generic", Fingerprint: "fp-late", Title: "disk full", Status: signalv1.Status_STATUS_FIRING}
+	id := incident.IDFor("acme", sig.GetId())
+	_, err := s.OpenFresh(ctx, []incident.Fresh{{Signal: sig, Stages: []incident.StageUpdate{{Stage: incident.StageClassify, Summary: "classified"}}}})
+	require.NoError(t, err)
+	_, _, err = s.SetStatus(ctx, id, incident.StatusChange{To: incident.StatusResolved, Reason: "fixed by hand"})
+	require.NoError(t, err)
+
+	_, err = s.AddStages(ctx, id, []incident.StageUpdate{
+		{Stage: incident.StageBranch, Summary: "diagnosed"},
+		{Stage: incident.StageEscalate, Summary: "escalated", Triage: &incident.NewTriageItem{
+			IncidentID: id, Kind: incident.TriageEscalate, Question: "look", Diagnosis: &reasoningv1.Diagnosis{},
+		}},
+	})
+	require.NoError(t, err)
+	item, err := s.TriageItem(ctx, incident.TriageItemID(id, incident.TriageEscalate))
+	require.NoError(t, err)
+	require.Equal(t, orchestratorv1.TriageState_TRIAGE_STATE_CLOSED, item.GetState())
+	require.NotNil(t, item.GetClosedAt())
+
+	_, _, err = s.SetStatus(ctx, id, incident.StatusChange{To: incident.StatusOpen, Reason: "back"})
+	require.NoError(t, err)
+	item, err = s.TriageItem(ctx, incident.TriageItemID(id, incident.TriageEscalate))
+	require.NoError(t, err)
+	require.Equal(t, orchestratorv1.TriageState_TRIAGE_STATE_OPEN, item.GetState(), "reopening opens it")
+	require.Nil(t, item.GetClosedAt())
+}

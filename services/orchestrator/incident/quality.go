@@ -131,7 +131,7 @@ func (s *Store) RecordVerdict(ctx context.Context, id string, v Verdict) (Result
 		}
 		b := &pgx.Batch{}
 		if v.Triage != nil {
-			if err := queueTriage(b, t, v.Triage); err != nil {
+			if err := queueTriage(b, t, v.Triage, false); err != nil {
 				return err
 			}
 		}

@@ -34,13 +34,15 @@ const resumeSweepBatch = 500
 // unresumed is the condition on triage_items q joined with incidents i of
 // an answer the sweep may claim, its parameters being the grace period
 // ($2) and MaxResumeSweeps ($3); alexus_unresumed_answer_tenants (migration
-// 00021) states the same condition for every tenant.
+// 00023) states the same condition for every tenant. An answer given before
+// the incident's latest resolution is void, even once it is reopened.
 const unresumed = `q.kind = 'clarify' AND q.state = 'answered'
 	AND q.answered_at < now() - $2::interval AND q.answered_at > now() - interval '7 days'
 	AND q.resume_sweeps < $3 AND (q.resume_swept_at IS NULL OR q.resume_swept_at < now() - $2::interval)
 	AND i.status <> 'resolved'
 	AND NOT EXISTS (SELECT FROM incident_transitions tr
-	                WHERE tr.tenant_id = q.tenant_id AND tr.incident_id = q.incident_id AND tr.stage = 'answered')`
+	                WHERE tr.tenant_id = q.tenant_id AND tr.incident_id = q.incident_id
+	                  AND (tr.stage = 'answered' OR (tr.stage = 'resolved' AND tr.at > q.answered_at)))`
 
 // UnresumedTenants returns the tenants with answers the resume sweep may
 // claim (see ClaimUnresumed), for the sweep, which runs for no tenant in
@@ -68,7 +70,8 @@ func (s *Store) UnresumedTenants(ctx context.Context, grace time.Duration) ([]te
 
 // ClaimUnresumed claims, for the context tenant, up to limit clarify
 // questions answered more than grace ago (and within the last week) whose
-// incident is neither resolved nor resumed (it has no answered stage), and
+// incident is neither resolved (nor resolved since the answer) nor resumed
+// (it has no answered stage), and
 // which were not swept MaxResumeSweeps times nor within grace; it counts
 // the sweep on each and returns them, oldest answer first. A replica
 // sweeping at the same time skips the rows claimed here, and after the

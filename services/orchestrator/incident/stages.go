@@ -89,7 +89,7 @@ func (s *Store) AddStages(ctx context.Context, incidentID string, us []StageUpda
 			string(t), incidentID, stages, summaries, details)
 		for _, u := range us {
 			if it := u.Triage; it != nil {
-				if err := queueTriage(b, t, it); err != nil {
+				if err := queueTriage(b, t, it, true); err != nil {
 					return err
 				}
 			}
@@ -191,8 +191,11 @@ func (s *Store) AddStages(ctx context.Context, incidentID string, us []StageUpda
 }
 
 // queueTriage adds the insert of a triage item to b; an item of the same
-// incident and key stored before is kept.
-func queueTriage(b *pgx.Batch, t tenant.ID, it *NewTriageItem) error {
+// incident and key stored before is kept. With closeIfResolved, an item
+// whose incident is resolved by then (a person resolved it while a model
+// answered a stage) is stored closed, as the resolution would have closed
+// it; the quality gate's escalation, which is about a resolution, is not.
+func queueTriage(b *pgx.Batch, t tenant.ID, it *NewTriageItem, closeIfResolved bool) error {
 	diag, err := protojson.Marshal(it.Diagnosis)
 	if err != nil {
 		return fmt.Errorf("encode the diagnosis of incident %s: %w", it.IncidentID, err)
@@ -204,10 +207,14 @@ func queueTriage(b *pgx.Batch, t tenant.ID, it *NewTriageItem) error {
 		}
 	}
 	b.Queue(`
-		INSERT INTO triage_items (tenant_id, id, incident_id, kind, question, route, route_reason, diagnosis, recommended_action)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+		INSERT INTO triage_items (tenant_id, id, incident_id, kind, question, route, route_reason, diagnosis, recommended_action,
+		                          state, closed_at)
+		SELECT $1, $2, i.id, $4, $5, $6, $7, $8, $9,
+		       CASE WHEN $10 AND i.status = 'resolved' THEN 'closed' ELSE 'open' END,
+		       CASE WHEN $10 AND i.status = 'resolved' THEN now() END
+		FROM incidents i WHERE i.tenant_id = $1 AND i.id = $3
 		ON CONFLICT (tenant_id, id) DO NOTHING`,
-		string(t), it.ID(), it.IncidentID, it.Kind, it.Question, it.Route, it.RouteReason, diag, action)
+		string(t), it.ID(), it.IncidentID, it.Kind, it.Question, it.Route, it.RouteReason, diag, action, closeIfResolved)
 	return nil
 }
 

@@ -323,6 +323,8 @@ func closeTriage(ctx context.Context, tx pgx.Tx, t tenant.ID, id string) error {
 
 // reopenTriage opens again the items that incident id's resolution closed,
 // as the incident is reopened: its questions and hand-overs stand again.
+// Resolution is the only thing that closes an item, so every closed item
+// of the incident is one of those.
 func reopenTriage(ctx context.Context, tx pgx.Tx, t tenant.ID, id string) error {
 	_, err := tx.Exec(ctx, `
 		UPDATE triage_items SET state = 'open', closed_at = NULL

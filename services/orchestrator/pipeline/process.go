@@ -429,9 +429,11 @@ func (p *Processor) answered(ctx context.Context, log *zap.Logger, ev *signalv1.
 	}
 	done := newProgress(trs)
 	done.inc = inc
-	if _, resumed := done.stored[incident.StageAnswered]; !resumed && inc.Status == incident.StatusResolved {
+	if _, resumed := done.stored[incident.StageAnswered]; !resumed && (inc.Status == incident.StatusResolved || resolvedSince(trs, item.GetAnsweredAt().AsTime())) {
 		// Resolved while the question waited: nothing is left to act on,
-		// and acting now would act on an incident a person closed.
+		// and acting now would act on an incident a person closed. An
+		// incident reopened since is a new episode: the answer was to the
+		// old one, so it does not act either.
 		log.Info("answer to a resolved incident; not resumed", zap.String("incident_id", id), zap.String("triage_item_id", item.GetId()))
 		return nil
 	}
@@ -481,6 +483,16 @@ func (p *Processor) answered(ctx context.Context, log *zap.Logger, ev *signalv1.
 	}
 	log.Info("incident decided after an answer", zap.String("incident_id", id), zap.String("decision", incident.DecisionText(check.GetDecision())))
 	return nil
+}
+
+// resolvedSince reports whether trs hold a resolution stored after at.
+func resolvedSince(trs []incident.Transition, at time.Time) bool {
+	for _, tr := range trs {
+		if tr.Stage == incident.StageResolved && tr.At.After(at) {
+			return true
+		}
+	}
+	return false
 }
 
 func (p *Processor) execute(ctx context.Context, id string, inc incident.Incident, sig *signalv1.Signal, cls *reasoningv1.Classification, diag *reasoningv1.Diagnosis, check *reasoningv1.CheckConfidenceResponse, done *progress) error {

@@ -44,19 +44,24 @@ func mustPattern(expr string) *pattern {
 // each prefilter to its regexp.
 var patterns []*pattern
 
-// mayMatch reports whether s contains one of the pattern's needles. Text
-// that is not ASCII always may match: Unicode case folding (the Kelvin sign
-// matches (?i)k) is beyond a lower-cased substring test.
+// mayMatch reports whether s contains one of the pattern's needles, in
+// lower case. Two letters outside ASCII fold to ASCII ones, the Kelvin sign
+// (K) to k and the long s (ſ) to s, so (?i)k matches K: text holding either
+// always may match. Lower-casing maps every other letter to one that no
+// ASCII literal matches, and keeps an ASCII run a run.
 func (p *pattern) mayMatch(s string) bool {
 	if p.needles == nil {
 		return true
 	}
 	for i := 0; i < len(s); i++ {
 		if s[i] >= utf8.RuneSelf {
-			return true
+			if strings.ContainsRune(s, '\u212a') || strings.ContainsRune(s, '\u017f') {
+				return true
+			}
+			break
 		}
 	}
-	s = strings.ToLower(s) // no copy when s has no upper case
+	s = strings.ToLower(s) // no copy when s is ASCII without upper case
 	for _, n := range p.needles {
 		if strings.Contains(s, n) {
 			return true

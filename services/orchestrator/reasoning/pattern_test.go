@@ -60,7 +60,7 @@ func TestRequiredLiterals(t *testing.T) {
 // FuzzPrefilter checks, for any text, that each pattern answers as its
 // regexp does.
 func FuzzPrefilter(f *testing.F) {
-	for _, s := range []string{"Service is DOWN", "kernel panic on node-1", "ΚΕΛΒΙΝ \u212a", "expires in 3 days", "[TeSt] alert", ""} {
+	for _, s := range []string{"Service is DOWN", "kernel panic on node-1", "ΚΕΛΒΙΝ \u212a", "expires in 3 days", "[TeSt] alert", "", "Überlast – Service is DOWN at 90°", "\u017fample event \u212aernel"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {

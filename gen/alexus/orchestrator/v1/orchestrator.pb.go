@@ -1097,7 +1097,7 @@ type TriageItem struct {
 	AnsweredBy string `protobuf:"bytes,13,opt,name=answered_by,json=answeredBy,proto3" json:"answered_by,omitempty"`
 	// When the item was put in the queue.
 	CreatedAt *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
-	// When it was answered; unset while open.
+	// When it was answered; unset unless answered.
 	AnsweredAt *timestamppb.Timestamp `protobuf:"bytes,15,opt,name=answered_at,json=answeredAt,proto3" json:"answered_at,omitempty"`
 	// When it was closed because its incident was resolved; set only while
 	// the state is CLOSED.
