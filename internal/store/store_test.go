@@ -283,3 +283,50 @@ func TestApplicationName(t *testing.T) {
 		require.Equal(t, tc.want, got)
 	}
 }
+
+// BenchmarkRoundTrip is what one round trip to Postgres costs the backend
+// that serves it (pg-µs/op), beside the Go side's ns/op: a statement that
+// does no work, a tenant transaction that runs nothing (BEGIN with the
+// tenant's set_config, then COMMIT), and a Batch of one statement (the
+// tenant and the statement in one round trip). Every statement a plane
+// sends pays at least this, whatever its rows.
+//
+//	go test ./internal/store -run XXX -bench RoundTrip -benchtime 20000x
+func BenchmarkRoundTrip(b *testing.B) {
+	bundle := storetest.New(b)
+	ctx := tenant.WithIdentity(context.Background(), tenant.Identity{Tenant: "acme", Subject: "bench"})
+	for _, bc := range []struct {
+		name string
+		op   func() error
+	}{
+		{"select", func() error {
+			var n int
+			return bundle.DB.Pool().QueryRow(ctx, `SELECT $1::int`, 1).Scan(&n)
+		}},
+		{"tenant transaction", func() error {
+			return bundle.DB.WithTenant(ctx, func(pgx.Tx) error { return nil })
+		}},
+		{"batch of one", func() error {
+			batch := &pgx.Batch{}
+			batch.Queue(`SELECT $1::int`, 1)
+			return bundle.DB.Batch(ctx, batch, func(br pgx.BatchResults) error {
+				var n int
+				return br.QueryRow().Scan(&n)
+			})
+		}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			watch := bundle.WatchBackends(b)
+			n := 0
+			for b.Loop() {
+				if err := bc.op(); err != nil {
+					b.Fatal(err)
+				}
+				n++
+			}
+			if cpu, ok := watch.Stop(b); ok {
+				b.ReportMetric(float64(cpu.Microseconds())/float64(n), "pg-µs/op")
+			}
+		})
+	}
+}

@@ -3,14 +3,12 @@ package incident_test
 import (
 	"context"
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	reasoningv1 "github.com/alexus-platform/alexus/gen/alexus/reasoning/v1"
@@ -39,8 +37,7 @@ func BenchmarkOpenFresh(b *testing.B) {
 	s := incident.NewStore(db)
 	for _, size := range []int{1, 4, 16, 64} {
 		b.Run(fmt.Sprintf("batch=%d", size), func(b *testing.B) {
-			pids := backendPIDs(b, db.Pool().Config().ConnConfig)
-			before := backendsCPU(pids)
+			watch := bundle.WatchBackends(b)
 			stored := 0
 			for b.Loop() {
 				fs := make([]incident.Fresh, size)
@@ -53,10 +50,8 @@ func BenchmarkOpenFresh(b *testing.B) {
 				stored += size
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(stored)/1e3, "wall-µs/signal")
-			// Reported only when both reads succeeded (Postgres is local and
-			// no backend went away between listing and reading it).
-			if after := backendsCPU(backendPIDs(b, db.Pool().Config().ConnConfig)); before != nil && after != nil {
-				b.ReportMetric(float64(after.sub(before).Microseconds())/float64(stored), "pg-µs/signal")
+			if cpu, ok := watch.Stop(b); ok {
+				b.ReportMetric(float64(cpu.Microseconds())/float64(stored), "pg-µs/signal")
 			}
 		})
 	}
@@ -89,49 +84,4 @@ func freshEscalated(i int) incident.Fresh {
 			Triage: &incident.NewTriageItem{IncidentID: id, Kind: incident.TriageEscalate, Question: "no runbook", Route: "ops",
 				Diagnosis: &reasoningv1.Diagnosis{ProbableCause: "crash loop"}}},
 	}}
-}
-
-// cpuTimes are backends' CPU times by PID.
-type cpuTimes map[int]time.Duration
-
-func (c cpuTimes) sub(before cpuTimes) time.Duration {
-	var d time.Duration
-	for pid, t := range c {
-		d += t - before[pid] // a backend started since counts from zero
-	}
-	return d
-}
-
-// backendPIDs are the PIDs of the Postgres backends serving the pool's
-// database.
-func backendPIDs(b *testing.B, cfg *pgx.ConnConfig) []int {
-	conn, err := pgx.ConnectConfig(context.Background(), cfg.Copy())
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer conn.Close(context.Background())
-	rows, _ := conn.Query(context.Background(), `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`)
-	pids, err := pgx.CollectRows(rows, pgx.RowTo[int])
-	if err != nil {
-		b.Fatal(err)
-	}
-	return pids
-}
-
-// backendsCPU reads each PID's user+sys CPU from /proc, or nil when
-// Postgres is not a local process.
-func backendsCPU(pids []int) cpuTimes {
-	out := cpuTimes{}
-	for _, pid := range pids {
-		raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-		if err != nil {
-			return nil
-		}
-		s := string(raw)
-		f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
-		utime, _ := strconv.ParseInt(f[11], 10, 64)
-		stime, _ := strconv.ParseInt(f[12], 10, 64)
-		out[pid] = time.Duration(utime+stime) * 10 * time.Millisecond // USER_HZ is 100 on Linux
-	}
-	return out
 }
