@@ -107,7 +107,7 @@ func (s *Store) OpenFresh(ctx context.Context, fs []Fresh) ([]Stored, error) {
 				}
 				last = last.then(u)
 				if u.Triage != nil {
-					if err := queueTriage(extra, t, u.Triage, true); err != nil {
+					if err := queueTriage(extra, t, u.Triage, false); err != nil {
 						return err
 					}
 				}

@@ -194,7 +194,9 @@ func (s *Store) AddStages(ctx context.Context, incidentID string, us []StageUpda
 // incident and key stored before is kept. With closeIfResolved, an item
 // whose incident is resolved by then (a person resolved it while a model
 // answered a stage) is stored closed, as the resolution would have closed
-// it; the quality gate's escalation, which is about a resolution, is not.
+// it, which costs a look at the incident. A new incident's items
+// (OpenFresh) cannot be resolved yet, and the quality gate's escalation,
+// which is about a resolution, stays open: both are stored open.
 func queueTriage(b *pgx.Batch, t tenant.ID, it *NewTriageItem, closeIfResolved bool) error {
 	diag, err := protojson.Marshal(it.Diagnosis)
 	if err != nil {
@@ -206,15 +208,22 @@ func queueTriage(b *pgx.Batch, t tenant.ID, it *NewTriageItem, closeIfResolved b
 			return fmt.Errorf("encode the action of incident %s: %w", it.IncidentID, err)
 		}
 	}
+	args := []any{string(t), it.ID(), it.IncidentID, it.Kind, it.Question, it.Route, it.RouteReason, diag, action}
+	if !closeIfResolved {
+		b.Queue(`
+			INSERT INTO triage_items (tenant_id, id, incident_id, kind, question, route, route_reason, diagnosis, recommended_action)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+			ON CONFLICT (tenant_id, id) DO NOTHING`, args...)
+		return nil
+	}
 	b.Queue(`
 		INSERT INTO triage_items (tenant_id, id, incident_id, kind, question, route, route_reason, diagnosis, recommended_action,
 		                          state, closed_at)
 		SELECT $1, $2, i.id, $4, $5, $6, $7, $8, $9,
-		       CASE WHEN $10 AND i.status = 'resolved' THEN 'closed' ELSE 'open' END,
-		       CASE WHEN $10 AND i.status = 'resolved' THEN now() END
+		       CASE WHEN i.status = 'resolved' THEN 'closed' ELSE 'open' END,
+		       CASE WHEN i.status = 'resolved' THEN now() END
 		FROM incidents i WHERE i.tenant_id = $1 AND i.id = $3
-		ON CONFLICT (tenant_id, id) DO NOTHING`,
-		string(t), it.ID(), it.IncidentID, it.Kind, it.Question, it.Route, it.RouteReason, diag, action, closeIfResolved)
+		ON CONFLICT (tenant_id, id) DO NOTHING`, args...)
 	return nil
 }
 
