@@ -12,8 +12,8 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/alexus-platform/alexus/bench/internal/harness"
-	"github.com/alexus-platform/alexus/bench/internal/procstat"
 	actionsv1 "github.com/alexus-platform/alexus/gen/alexus/actions/v1"
+	"github.com/alexus-platform/alexus/internal/procstat"
 	"github.com/alexus-platform/alexus/internal/rpc"
 	"github.com/alexus-platform/alexus/internal/tenant"
 )

@@ -13,7 +13,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/alexus-platform/alexus/bench/internal/harness"
-	"github.com/alexus-platform/alexus/bench/internal/procstat"
+	"github.com/alexus-platform/alexus/internal/procstat"
 )
 
 // bench prepares Alexus, runs every system and returns the report. Whatever

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/alexus-platform/alexus/bench/internal/procstat"
+	"github.com/alexus-platform/alexus/internal/procstat"
 )
 
 // phase is one system's run and what it cost.

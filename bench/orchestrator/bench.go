@@ -12,8 +12,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/alexus-platform/alexus/bench/internal/harness"
-	"github.com/alexus-platform/alexus/bench/internal/procstat"
 	signalv1 "github.com/alexus-platform/alexus/gen/alexus/signal/v1"
+	"github.com/alexus-platform/alexus/internal/procstat"
 	"github.com/alexus-platform/alexus/internal/rediskey"
 )
 

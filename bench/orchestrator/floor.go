@@ -7,7 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/alexus-platform/alexus/bench/internal/procstat"
+	"github.com/alexus-platform/alexus/internal/procstat"
 )
 
 // floorTable is one table's part of the storage floor.

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/alexus-platform/alexus/bench/internal/harness"
-	"github.com/alexus-platform/alexus/bench/internal/procstat"
+	"github.com/alexus-platform/alexus/internal/procstat"
 )
 
 // target is the throughput target for the heuristic path.

@@ -1,4 +1,5 @@
-// Package procstat measures what the processes of a benchmark run cost: the
+// Package procstat measures what the processes of a benchmark run cost (the
+// plane benchmarks under bench/, and storetest for Postgres backends): the
 // CPU time and resident memory of given processes, read from /proc at the
 // start and end of a phase; the CPU time of a changing set of processes,
 // such as the Postgres backends of one database; the machine's busy time
