@@ -43,9 +43,9 @@ type Stored struct {
 // fs was stored.
 //
 // For a signal nobody has seen it is Open followed by AddStages, written
-// at once. A result's Transition.Details is the stage's own Details map
-// (not a copy read back), so the caller must not change it afterwards. Answered stages are never part of a fresh run; they are stored
-// with AddStages.
+// at once. Answered stages are never part of a fresh run; they are stored
+// with AddStages. A result's Transition.Details is the stage's own Details
+// map (not a copy read back), so the caller must not change it afterwards.
 func (s *Store) OpenFresh(ctx context.Context, fs []Fresh) ([]Stored, error) {
 	t, err := tenant.Require(ctx)
 	if err != nil {
